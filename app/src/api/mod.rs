@@ -1,0 +1,4 @@
+//! Server functions, one file per resource. They only authenticate and call the backend.
+
+pub mod catalog;
+pub mod session;

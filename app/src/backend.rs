@@ -1,0 +1,53 @@
+//! How server functions reach the server's use cases. The server crate implements
+//! [`Backend`] and provides it as context, so this crate never touches the database.
+
+use crate::model::*;
+use std::sync::Arc;
+
+/// The signed-in user of the current request, put in the request's extensions by the
+/// server's session middleware (`None` when nobody is signed in).
+#[derive(Debug, Clone)]
+pub struct ViewerSlot(pub Option<Viewer>);
+
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn home(&self, viewer: &Viewer) -> Result<HomeView, ApiError>;
+    async fn catalog(&self, viewer: &Viewer) -> Result<CatalogView, ApiError>;
+    async fn reload_catalog(&self, viewer: &Viewer) -> Result<ReloadOutcome, ApiError>;
+    async fn login_info(&self) -> Result<LoginInfo, ApiError>;
+}
+
+pub type SharedBackend = Arc<dyn Backend>;
+
+/// The backend and the viewer of the current request, or `Unauthorized`.
+pub async fn context() -> Result<(SharedBackend, Viewer), ApiError> {
+    let backend = leptos::prelude::use_context::<SharedBackend>().ok_or(ApiError::Internal)?;
+    let viewer = current_viewer().await?.ok_or(ApiError::Unauthorized).map_err(with_status)?;
+    Ok((backend, viewer))
+}
+
+/// Gives the HTTP answer the status that fits the error (server functions default to 500).
+pub fn with_status(error: ApiError) -> ApiError {
+    use axum::http::StatusCode;
+    let status = match &error {
+        ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+        ApiError::Conflict(_) => StatusCode::CONFLICT,
+        ApiError::Internal | ApiError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    error
+}
+
+pub async fn current_viewer() -> Result<Option<Viewer>, ApiError> {
+    let axum::Extension(ViewerSlot(viewer)) = leptos_axum::extract::<axum::Extension<ViewerSlot>>()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "the viewer middleware did not run");
+            ApiError::Internal
+        })?;
+    Ok(viewer)
+}

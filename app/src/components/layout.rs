@@ -1,0 +1,53 @@
+use crate::api::session::get_viewer;
+use crate::model::{ApiError, Viewer};
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+
+/// The signed-in user, shared by every page under the layout.
+pub type ViewerResource = Resource<Result<Option<Viewer>, ApiError>>;
+
+#[component]
+pub fn Layout() -> impl IntoView {
+    let viewer: ViewerResource = Resource::new(|| (), |_| get_viewer());
+    provide_context(viewer);
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Runway"</a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match viewer.await {
+                        Ok(Some(v)) => view! { <Nav viewer=v/> }.into_any(),
+                        _ => view! { <nav class="nav"><a href="/login">"Sign in"</a></nav> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </header>
+        <main class="content">
+            <Outlet/>
+        </main>
+    }
+}
+
+#[component]
+fn Nav(viewer: Viewer) -> impl IntoView {
+    let roles = viewer.roles.labels();
+    let teams = viewer
+        .teams
+        .iter()
+        .map(|t| t.name.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <nav class="nav" aria-label="Main">
+            <A href="/" exact=true>"Home"</A>
+            <A href="/catalog">"Catalog"</A>
+        </nav>
+        <div class="user">
+            <span class="user-name" title=teams>{viewer.display_name.clone()}</span>
+            {roles.into_iter().map(|r| view! { <span class=format!("role role-{r}")>{r}</span> }).collect_view()}
+            <form method="post" action="/logout" class="inline">
+                <button type="submit" class="link">"Sign out"</button>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,128 @@
+use crate::api::catalog::{get_catalog, ReloadCatalog};
+use crate::components::feedback::{ErrorNotice, Loading};
+use crate::model::{CatalogVersionView, CatalogView, ReloadOutcome};
+use crate::pages::home::AppCard;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    let reload = ServerAction::<ReloadCatalog>::new();
+    let catalog = Resource::new(move || reload.version().get(), |_| get_catalog());
+    view! {
+        <Title text="Catalog"/>
+        <h1>"Catalog"</h1>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match catalog.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(c) => view! { <CatalogBody catalog=c reload/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CatalogBody(catalog: CatalogView, reload: ServerAction<ReloadCatalog>) -> impl IntoView {
+    let CatalogView { version, teams, applications, windows, freezes, history, can_reload } = catalog;
+    view! {
+        <p class="muted version">
+            {match version {
+                Some(v) => format!("Version {} · {} · applied {} from {}", v.id, short(&v.checksum), v.applied_at, v.origin),
+                None => "No catalog has been applied yet.".to_owned(),
+            }}
+        </p>
+        {can_reload.then(|| view! { <ReloadForm reload/> })}
+        <section>
+            <h2>"Applications"</h2>
+            <div class="apps">
+                {applications.into_iter().map(|a| view! { <AppCard app=a/> }).collect_view()}
+            </div>
+        </section>
+        <section>
+            <h2>"Teams"</h2>
+            <table class="table">
+                <thead><tr><th>"Team"</th><th>"About"</th><th>"Members"</th></tr></thead>
+                <tbody>
+                    {teams.into_iter().map(|t| view! {
+                        <tr id=format!("team-{}", t.id)>
+                            <td>{t.name}{t.ops.then(|| view! { " " <span class="role role-ops">"ops"</span> })}</td>
+                            <td>{t.description}</td>
+                            <td>{if t.members.is_empty() { "—".to_owned() } else { t.members.join(", ") }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section>
+            <h2>"Change windows"</h2>
+            <Lines items=windows empty="No change windows: deployments may happen at any time."/>
+            <h2>"Freezes"</h2>
+            <Lines items=freezes empty="No freezes."/>
+        </section>
+        {(!history.is_empty()).then(|| view! { <History history/> })}
+    }
+}
+
+#[component]
+fn Lines(items: Vec<String>, empty: &'static str) -> impl IntoView {
+    if items.is_empty() {
+        view! { <p class="muted">{empty}</p> }.into_any()
+    } else {
+        view! { <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }.into_any()
+    }
+}
+
+#[component]
+fn ReloadForm(reload: ServerAction<ReloadCatalog>) -> impl IntoView {
+    let outcome = move || {
+        reload.value().get().map(|result| match result {
+            Ok(ReloadOutcome::Applied(v)) => view! {
+                <p class="notice notice-ok" role="status">{format!("Applied version {} ({}).", v.id, short(&v.checksum))}</p>
+            }.into_any(),
+            Ok(ReloadOutcome::Unchanged(v)) => view! {
+                <p class="notice" role="status">{format!("The file is unchanged: version {} stays in force.", v.id)}</p>
+            }.into_any(),
+            Ok(ReloadOutcome::Rejected(text)) => view! {
+                <div class="notice notice-error" role="alert">
+                    <p>"The file was refused; the running version stays in force."</p>
+                    <pre>{text}</pre>
+                </div>
+            }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        })
+    };
+    view! {
+        <ActionForm action=reload attr:class="inline">
+            <button type="submit" disabled=move || reload.pending().get()>"Re-apply the catalog file"</button>
+        </ActionForm>
+        {outcome}
+    }
+}
+
+#[component]
+fn History(history: Vec<CatalogVersionView>) -> impl IntoView {
+    view! {
+        <section>
+            <h2>"Applied versions"</h2>
+            <table class="table">
+                <thead><tr><th>"Version"</th><th>"Applied (UTC)"</th><th>"Checksum"</th><th>"From"</th></tr></thead>
+                <tbody>
+                    {history.into_iter().map(|v| view! {
+                        <tr>
+                            <td>{v.id}</td>
+                            <td>{v.applied_at}</td>
+                            <td><code title=v.checksum.clone()>{short(&v.checksum)}</code></td>
+                            <td>{v.origin}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+fn short(checksum: &str) -> String {
+    checksum.chars().take(19).collect()
+}

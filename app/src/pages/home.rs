@@ -1,0 +1,68 @@
+use crate::api::catalog::get_home;
+use crate::components::feedback::{ErrorNotice, Loading};
+use crate::model::{AppSummary, EnvSummary};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let home = Resource::new(|| (), |_| get_home());
+    view! {
+        <Title text="Home"/>
+        <h1>"What you can release"</h1>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match home.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(h) if h.catalog_empty => view! {
+                        <p class="empty">"The catalog is empty: an administrator has not applied one yet."</p>
+                    }.into_any(),
+                    Ok(h) if h.applications.is_empty() => view! {
+                        <p class="empty">
+                            "None of your teams may request releases. The "
+                            <a href="/catalog">"catalog"</a>
+                            " shows which teams may release each application."
+                        </p>
+                    }.into_any(),
+                    Ok(h) => view! {
+                        <div class="apps">
+                            {h.applications.into_iter().map(|a| view! { <AppCard app=a/> }).collect_view()}
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn AppCard(app: AppSummary) -> impl IntoView {
+    view! {
+        <article class="card app" id=format!("app-{}", app.id)>
+            <header>
+                <h2>{app.name}</h2>
+                <span class="muted">"owned by "{app.owner}</span>
+            </header>
+            <p>{app.description}</p>
+            <ul class="envs">
+                {app.environments.into_iter().map(|e| view! { <EnvLine env=e/> }).collect_view()}
+            </ul>
+        </article>
+    }
+}
+
+#[component]
+fn EnvLine(env: EnvSummary) -> impl IntoView {
+    view! {
+        <li class="env" data-env=env.id>
+            <p class="policy">{env.policy}</p>
+            <p class="muted">"Requested by "{env.requesters}
+                {env.ci.map(|ci| format!(" · deployed through {ci}"))}</p>
+            {(!env.constraints.is_empty()).then(|| view! {
+                <ul class="constraints">
+                    {env.constraints.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}
+                </ul>
+            })}
+        </li>
+    }
+}

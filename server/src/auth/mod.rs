@@ -1,0 +1,51 @@
+//! Who is signed in: passwords, the login throttle and the session keys.
+
+pub mod password;
+pub mod throttle;
+
+use crate::db::{users, Db};
+use std::time::Instant;
+use throttle::LoginThrottle;
+
+/// Session key holding the signed-in user's id.
+pub const SESSION_USER: &str = "user_id";
+pub const MAX_USERNAME_LEN: usize = 64;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginOutcome {
+    SignedIn(i64),
+    /// Wrong user name or password: one answer for both.
+    Refused,
+    Throttled { retry_after_secs: u64 },
+}
+
+/// Checks a user name and password, honouring the throttle.
+#[tracing::instrument(skip(db, throttle, password))]
+pub async fn login(
+    db: &Db,
+    throttle: &LoginThrottle,
+    username: &str,
+    password: &str,
+    client: &str,
+) -> anyhow::Result<LoginOutcome> {
+    if let Some(secs) = throttle.retry_after(username, client, Instant::now()) {
+        return Ok(LoginOutcome::Throttled { retry_after_secs: secs });
+    }
+    let account = users::password_hash(db, username).await?;
+    let (id, hash) = match account {
+        Some((id, hash)) => (Some(id), Some(hash)),
+        None => (None, None),
+    };
+    let valid = password::verify_blocking(password.to_owned(), hash).await;
+    match id.filter(|_| valid) {
+        Some(id) => {
+            throttle.record_success(username);
+            Ok(LoginOutcome::SignedIn(id))
+        }
+        None => {
+            tracing::info!(username, client, "failed sign-in");
+            throttle.record_failure(username, client, Instant::now());
+            Ok(LoginOutcome::Refused)
+        }
+    }
+}

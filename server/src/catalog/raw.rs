@@ -1,0 +1,122 @@
+//! The catalog file as written: TOML with the spans needed for line-numbered errors.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCatalog {
+    #[serde(default)]
+    pub teams: Vec<RawTeam>,
+    #[serde(default)]
+    pub windows: Vec<RawWindow>,
+    #[serde(default)]
+    pub freezes: Vec<RawFreeze>,
+    #[serde(default)]
+    pub applications: Vec<RawApplication>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTeam {
+    pub id: S<String>,
+    pub name: S<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub ops: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub id: S<String>,
+    pub name: Option<String>,
+    pub timezone: S<String>,
+    pub days: S<Vec<String>>,
+    pub from: S<String>,
+    pub to: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFreeze {
+    pub id: S<String>,
+    pub reason: S<String>,
+    pub from: S<String>,
+    pub to: S<String>,
+    #[serde(default)]
+    pub applications: Vec<S<String>>,
+    #[serde(default)]
+    pub environments: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApplication {
+    pub id: S<String>,
+    pub name: S<String>,
+    pub owner: S<String>,
+    #[serde(default)]
+    pub description: String,
+    pub environments: S<Vec<RawEnvironment>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvironment {
+    pub id: S<String>,
+    pub name: Option<String>,
+    pub policy: RawPolicy,
+    pub ci: Option<RawCi>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub requesters: S<Vec<S<String>>>,
+    #[serde(default)]
+    pub stages: Vec<RawStage>,
+    #[serde(default)]
+    pub requester_can_approve: bool,
+    #[serde(default)]
+    pub approver_may_count_twice: bool,
+    pub approval_lifetime: Option<S<String>>,
+    #[serde(default)]
+    pub windows: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub name: Option<String>,
+    pub rules: S<Vec<RawRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub team: S<String>,
+    pub count: S<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCi {
+    pub connector: S<String>,
+    #[serde(default)]
+    pub settings: BTreeMap<S<String>, S<String>>,
+    pub provision: Option<RawJob>,
+    pub deploy: S<RawJob>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJob {
+    pub job: S<String>,
+    #[serde(default)]
+    pub params: BTreeMap<S<String>, S<String>>,
+}

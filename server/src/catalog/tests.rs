@@ -1,0 +1,116 @@
+use super::*;
+
+fn demo() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog/demo.toml"))
+        .expect("demo catalog")
+}
+
+fn errors(src: &str) -> CatalogError {
+    parse("test.toml", src.to_owned()).expect_err("should be rejected")
+}
+
+#[test]
+fn the_demo_catalog_is_valid_and_has_the_seed_example() {
+    let loaded = parse("demo.toml", demo()).expect("valid");
+    let banking = loaded.catalog.application("banking").expect("banking");
+    let prod = banking.environment("production").expect("production");
+    assert_eq!(prod.policy.requesters, vec!["fintech".to_owned()]);
+    assert_eq!(prod.policy.stages.len(), 2);
+    assert_eq!(prod.policy.stages[1].rules[0].count, 2);
+    assert!(!prod.policy.requester_can_approve);
+    let store = loaded.catalog.application("storefront").expect("storefront");
+    assert!(store.environment("staging").expect("staging").policy.stages.is_empty());
+    assert!(loaded.checksum.starts_with("sha256:"));
+}
+
+#[test]
+fn environments_keep_promotion_order() {
+    let loaded = parse("demo.toml", demo()).expect("valid");
+    let ids: Vec<_> = loaded.catalog.applications[0]
+        .environments
+        .iter()
+        .map(|e| e.id.as_str())
+        .collect();
+    assert_eq!(ids, ["staging", "production"]);
+}
+
+#[test]
+fn an_unknown_team_is_named_with_its_line() {
+    let src = demo().replace("count = 2, team = \"cab\"", "count = 2, team = \"cabb\"");
+    let err = errors(&src);
+    assert_eq!(err.issues.len(), 1, "{err}");
+    let issue = &err.issues[0];
+    assert_eq!(issue.field, "applications[0].environments[1].policy.stages[1].rules[0].team");
+    assert_eq!(issue.message, "unknown team \"cabb\"");
+    let line = src.lines().position(|l| l.contains("cabb")).expect("line") + 1;
+    assert_eq!(issue.line, Some(line));
+    assert!(err.to_string().contains(&format!("test.toml:{line}: ")), "{err}");
+}
+
+#[test]
+fn a_syntax_error_names_the_line() {
+    let err = errors("[[teams]]\nid = \"a\"\nname = \n");
+    assert_eq!(err.issues[0].line, Some(3));
+}
+
+#[test]
+fn an_unknown_field_is_rejected_by_name() {
+    let err = errors("[[teams]]\nid = \"a\"\nname = \"A\"\ncolour = \"red\"\n");
+    assert!(err.issues[0].message.contains("colour"), "{err}");
+    assert_eq!(err.issues[0].line, Some(4));
+}
+
+#[test]
+fn a_secret_written_in_the_file_is_refused() {
+    let src = demo().replacen(
+        "connector = \"shell\"",
+        "connector = \"shell\"\nsettings = { password = \"hunter2\" }",
+        1,
+    );
+    let err = errors(&src);
+    assert!(err.issues[0].message.contains("password_env"), "{err}");
+}
+
+#[test]
+fn a_connector_missing_settings_names_them() {
+    let src = demo().replacen("connector = \"shell\"", "connector = \"jenkins\"", 1);
+    let err = errors(&src);
+    let fields: Vec<_> = err.issues.iter().map(|i| i.field.as_str()).collect();
+    assert!(fields.iter().any(|f| f.ends_with("ci.settings.url")), "{err}");
+    assert!(fields.iter().any(|f| f.ends_with("ci.settings.token_env")), "{err}");
+}
+
+#[test]
+fn bad_windows_and_freezes_are_reported_together() {
+    let src = demo()
+        .replace("Europe/Paris", "Mars/Olympus")
+        .replace("mon-thu", "someday")
+        .replace("2027-01-04T00:00:00Z", "soon");
+    let err = errors(&src);
+    let fields: Vec<_> = err.issues.iter().map(|i| i.field.as_str()).collect();
+    assert_eq!(fields, ["windows[0].timezone", "windows[0].days", "freezes[0].to"], "{err}");
+}
+
+#[test]
+fn duplicate_ids_and_zero_counts_are_rejected() {
+    let src = demo()
+        .replace("id = \"web\"", "id = \"cab\"")
+        .replace("count = 1, team = \"banking-owners\" }] }]", "count = 0, team = \"banking-owners\" }] }]");
+    let err = errors(&src);
+    let messages: Vec<_> = err.issues.iter().map(|i| i.message.as_str()).collect();
+    assert!(messages.contains(&"team \"cab\" is defined twice"), "{err}");
+    assert!(messages.contains(&"must be between 1 and 100"), "{err}");
+}
+
+#[test]
+fn an_unknown_template_placeholder_is_named() {
+    let src = demo().replacen("{version}", "{verison}", 1);
+    let err = errors(&src);
+    assert!(err.issues[0].message.contains("{verison}"), "{err}");
+}
+
+#[test]
+fn the_checksum_changes_with_the_text() {
+    assert_ne!(checksum("a"), checksum("b"));
+    assert_eq!(checksum("a"), checksum("a"));
+}

@@ -1,0 +1,180 @@
+//! `runway serve | user add | user passwd | catalog check`.
+
+use crate::auth::{password, MAX_USERNAME_LEN};
+use crate::config::Settings;
+use crate::db::{users, Db};
+use crate::service::catalog::CatalogStore;
+use crate::startup::Application;
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+/// Runway: release requests, approvals and deployments. Settings come from RUNWAY_*
+/// environment variables (see the README).
+#[derive(Debug, Parser)]
+#[command(name = "runway", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the portal (the default).
+    Serve,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Work with catalog files.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input; without one, a password
+    /// is generated and printed once.
+    Add {
+        name: String,
+        /// Catalog team ids the user belongs to (repeat or separate with commas).
+        #[arg(long = "team", value_delimiter = ',')]
+        teams: Vec<String>,
+        #[arg(long)]
+        admin: bool,
+        /// Full name shown in the portal (defaults to the user name).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Set a new password, read from standard input (or generated and printed once).
+    Passwd { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Validate a catalog file without applying it.
+    Check { file: PathBuf },
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Catalog(CatalogCommand::Check { file }) => {
+            let loaded = crate::catalog::load_file(&file)?;
+            let c = &loaded.catalog;
+            let envs: usize = c.applications.iter().map(|a| a.environments.len()).sum();
+            println!(
+                "{} is valid: {} teams, {} applications, {envs} environments, {} windows, {} freezes ({})",
+                file.display(),
+                c.teams.len(),
+                c.applications.len(),
+                c.windows.len(),
+                c.freezes.len(),
+                loaded.checksum
+            );
+            Ok(())
+        }
+        Command::User(cmd) => {
+            let settings = Settings::from_env()?;
+            let db = Db::connect(&settings.database_url, 2).await?;
+            db.migrate().await?;
+            match cmd {
+                UserCommand::Add { name, teams, admin, display_name } => {
+                    add_user(&db, &settings, &name, &teams, admin, display_name).await
+                }
+                UserCommand::Passwd { name } => {
+                    let (secret, generated) = read_password()?;
+                    let hash = password::hash_blocking(secret.clone()).await?;
+                    if !users::set_password(&db, &name, &hash).await? {
+                        bail!("no user is named {name}");
+                    }
+                    announce(&name, &secret, generated, "password changed");
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    crate::telemetry::init(&settings);
+    let public_url = settings.public_url.clone();
+    let demo = settings.demo;
+    let app = Application::build(settings).await?;
+    tracing::info!(port = app.port(), "Runway is listening");
+    println!("Runway is ready at {public_url}");
+    if demo {
+        println!(
+            "Demo logins (password \"{}\"): {}",
+            crate::service::demo::PASSWORD,
+            crate::service::demo::USERS
+                .iter()
+                .map(|u| format!("{} ({})", u.username, u.role))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    app.run_until_stopped().await
+}
+
+async fn add_user(
+    db: &Db,
+    settings: &Settings,
+    name: &str,
+    teams: &[String],
+    admin: bool,
+    display_name: Option<String>,
+) -> anyhow::Result<()> {
+    let valid_name = !name.is_empty()
+        && name.len() <= MAX_USERNAME_LEN
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+    if !valid_name {
+        bail!("user name {name:?} is not valid: 1 to {MAX_USERNAME_LEN} letters, digits, '.', '_', '-' or '@'");
+    }
+    let catalog = CatalogStore::open(db, settings.catalog.clone()).await?.current();
+    if catalog.version.is_some() {
+        let unknown: Vec<&String> = teams.iter().filter(|t| catalog.catalog.team(t).is_none()).collect();
+        if !unknown.is_empty() {
+            let known: Vec<&str> = catalog.catalog.teams.iter().map(|t| t.id.as_str()).collect();
+            bail!("unknown team {unknown:?} (the catalog has: {})", known.join(", "));
+        }
+    }
+    let (secret, generated) = read_password()?;
+    let hash = password::hash_blocking(secret.clone()).await?;
+    let display = display_name.unwrap_or_else(|| name.to_owned());
+    users::create(db, name, &display, &hash, admin, teams)
+        .await
+        .context("cannot create the user")?;
+    announce(name, &secret, generated, "user created");
+    Ok(())
+}
+
+/// The first line of standard input, or a generated password when there is none.
+fn read_password() -> anyhow::Result<(String, bool)> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        if line.chars().count() > password::MAX_LEN {
+            bail!("the password is too long ({} characters at most)", password::MAX_LEN);
+        }
+        if !line.is_empty() {
+            if line.chars().count() < 8 {
+                bail!("the password is too short (8 characters at least)");
+            }
+            return Ok((line, false));
+        }
+    }
+    Ok((password::generate(), true))
+}
+
+fn announce(name: &str, secret: &str, generated: bool, what: &str) {
+    if generated {
+        println!("{what}: {name}\ngenerated password (shown once): {secret}");
+    } else {
+        println!("{what}: {name}");
+    }
+}

@@ -1,0 +1,259 @@
+//! Typed settings, read from `RUNWAY_*` environment variables.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `RUNWAY_LISTEN` | `127.0.0.1:3000` | address and port to serve on (port 0 picks a free one) |
+//! | `RUNWAY_DATA_DIR` | `./data` | folder for the SQLite database and deployment files |
+//! | `RUNWAY_DATABASE_URL` | `sqlite://<data dir>/runway.db` | `sqlite://…` or `postgres://…` |
+//! | `RUNWAY_CATALOG` | none | catalog file applied at start and on reload |
+//! | `RUNWAY_DEMO` | `false` | creates the demo users and says so on the login page |
+//! | `RUNWAY_PUBLIC_URL` | `http://<listen>` | the address users reach; `https://` makes cookies Secure |
+//! | `RUNWAY_SESSION_IDLE_MINUTES` | `480` | a session ends after this long without a request |
+//! | `RUNWAY_LOGIN_MAX_FAILURES` | `5` | failed logins per user name or client before a pause |
+//! | `RUNWAY_LOGIN_LOCKOUT_SECS` | `60` | length of that pause |
+//! | `RUNWAY_DB_MAX_CONNECTIONS` | `10` | database pool size |
+//! | `RUNWAY_SITE_DIR` | `target/site` | the built browser assets (`pkg/`, CSS, icons) |
+//! | `RUNWAY_LOG` | `info` | log filter, e.g. `runway=debug,info` |
+//! | `RUNWAY_LOG_FORMAT` | `pretty` | `pretty` or `json` |
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub catalog: Option<PathBuf>,
+    pub demo: bool,
+    pub public_url: String,
+    pub session_idle_minutes: i64,
+    pub login_max_failures: u32,
+    pub login_lockout_secs: u64,
+    pub db_max_connections: u32,
+    pub site_dir: PathBuf,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{name}={value:?} is not valid: {expected}")]
+    Invalid {
+        name: String,
+        value: String,
+        expected: String,
+    },
+    #[error("{name} is not a Runway setting (known: {known})")]
+    Unknown { name: String, known: String },
+}
+
+pub const KNOWN: [&str; 13] = [
+    "RUNWAY_LISTEN",
+    "RUNWAY_DATA_DIR",
+    "RUNWAY_DATABASE_URL",
+    "RUNWAY_CATALOG",
+    "RUNWAY_DEMO",
+    "RUNWAY_PUBLIC_URL",
+    "RUNWAY_SESSION_IDLE_MINUTES",
+    "RUNWAY_LOGIN_MAX_FAILURES",
+    "RUNWAY_LOGIN_LOCKOUT_SECS",
+    "RUNWAY_DB_MAX_CONNECTIONS",
+    "RUNWAY_SITE_DIR",
+    "RUNWAY_LOG",
+    "RUNWAY_LOG_FORMAT",
+];
+
+struct Vars(BTreeMap<String, String>);
+
+impl Vars {
+    fn text(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn parse<T: FromStr>(&self, name: &str, default: T, expected: &str) -> Result<T, ConfigError> {
+        match self.text(name) {
+            None => Ok(default),
+            Some(value) => value.parse().map_err(|_| ConfigError::Invalid {
+                name: name.to_owned(),
+                value,
+                expected: expected.to_owned(),
+            }),
+        }
+    }
+
+    fn bounded<T: FromStr + PartialOrd + std::fmt::Display>(
+        &self,
+        name: &str,
+        default: T,
+        (min, max): (T, T),
+    ) -> Result<T, ConfigError> {
+        let expected = format!("a whole number from {min} to {max}");
+        let value = self.parse(name, default, &expected)?;
+        if value < min || value > max {
+            return Err(ConfigError::Invalid {
+                name: name.to_owned(),
+                value: value.to_string(),
+                expected,
+            });
+        }
+        Ok(value)
+    }
+
+    fn flag(&self, name: &str) -> Result<bool, ConfigError> {
+        match self.text(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("0" | "false" | "no" | "off") => Ok(false),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some(other) => Err(ConfigError::Invalid {
+                name: name.to_owned(),
+                value: other.to_owned(),
+                expected: "true or false".to_owned(),
+            }),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads settings from the given variables; other programs' variables are ignored, and an
+    /// unknown `RUNWAY_*` name is an error (a typo must not silently fall back to a default).
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let vars = Vars(
+            vars.into_iter()
+                .filter(|(k, _)| k.starts_with("RUNWAY_"))
+                .collect(),
+        );
+        if let Some(name) = vars.0.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            return Err(ConfigError::Unknown {
+                name: name.clone(),
+                known: KNOWN.join(", "),
+            });
+        }
+        let listen: SocketAddr = vars.parse(
+            "RUNWAY_LISTEN",
+            SocketAddr::from(([127, 0, 0, 1], 3000)),
+            "an address and port such as 127.0.0.1:3000",
+        )?;
+        let data_dir = PathBuf::from(vars.text("RUNWAY_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match vars.text("RUNWAY_DATABASE_URL") {
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("runway.db").display()),
+            Some(url) if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") => url,
+            Some(url) => {
+                return Err(ConfigError::Invalid {
+                    name: "RUNWAY_DATABASE_URL".into(),
+                    value: url,
+                    expected: "a sqlite://… or postgres://… URL".into(),
+                })
+            }
+        };
+        let public_url = vars
+            .text("RUNWAY_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{listen}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                name: "RUNWAY_PUBLIC_URL".into(),
+                value: public_url,
+                expected: "an http:// or https:// URL".into(),
+            });
+        }
+        let log_format = match vars.text("RUNWAY_LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "RUNWAY_LOG_FORMAT".into(),
+                    value: other.into(),
+                    expected: "pretty or json".into(),
+                })
+            }
+        };
+        Ok(Settings {
+            listen,
+            data_dir,
+            database_url,
+            catalog: vars.text("RUNWAY_CATALOG").map(PathBuf::from),
+            demo: vars.flag("RUNWAY_DEMO")?,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            session_idle_minutes: vars.bounded("RUNWAY_SESSION_IDLE_MINUTES", 480, (1, 525_600))?,
+            login_max_failures: vars.bounded("RUNWAY_LOGIN_MAX_FAILURES", 5, (1, 1000))?,
+            login_lockout_secs: vars.bounded("RUNWAY_LOGIN_LOCKOUT_SECS", 60, (1, 86_400))?,
+            db_max_connections: vars.bounded("RUNWAY_DB_MAX_CONNECTIONS", 10, (1, 1000))?,
+            site_dir: PathBuf::from(vars.text("RUNWAY_SITE_DIR").unwrap_or_else(|| "target/site".into())),
+            log: vars.text("RUNWAY_LOG").unwrap_or_else(|| "info".into()),
+            log_format,
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+    }
+
+    #[test]
+    fn defaults_need_no_variables() {
+        let s = Settings::from_vars(vars(&[("HOME", "/root")])).expect("defaults");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.database_url, "sqlite://./data/runway.db?mode=rwc");
+        assert!(!s.demo);
+        assert!(!s.secure_cookies());
+        assert_eq!(s.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn the_data_dir_moves_the_default_database() {
+        let s = Settings::from_vars(vars(&[("RUNWAY_DATA_DIR", "/tmp/x")])).expect("ok");
+        assert_eq!(s.database_url, "sqlite:///tmp/x/runway.db?mode=rwc");
+    }
+
+    #[test]
+    fn an_unknown_runway_variable_is_named() {
+        let err = Settings::from_vars(vars(&[("RUNWAY_LISTNE", "x")])).expect_err("typo");
+        assert!(err.to_string().starts_with("RUNWAY_LISTNE is not a Runway setting"), "{err}");
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        for (name, value) in [
+            ("RUNWAY_LISTEN", "localhost"),
+            ("RUNWAY_DEMO", "maybe"),
+            ("RUNWAY_DATABASE_URL", "mysql://x"),
+            ("RUNWAY_LOG_FORMAT", "xml"),
+            ("RUNWAY_SESSION_IDLE_MINUTES", "0"),
+            ("RUNWAY_PUBLIC_URL", "example.com"),
+        ] {
+            let err = Settings::from_vars(vars(&[(name, value)])).expect_err(name);
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_https_public_url_makes_cookies_secure() {
+        let s = Settings::from_vars(vars(&[("RUNWAY_PUBLIC_URL", "https://runway.example/")])).expect("ok");
+        assert!(s.secure_cookies());
+        assert_eq!(s.public_url, "https://runway.example");
+    }
+}

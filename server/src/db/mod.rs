@@ -1,0 +1,132 @@
+//! The database: one pool for SQLite or PostgreSQL, migrations, and one query module per resource.
+
+pub mod catalog_versions;
+pub mod sessions;
+pub mod users;
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub kind: DbKind,
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Db {
+    /// Connects, creating the SQLite file and its folder when needed.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let kind = if url.starts_with("postgres") {
+            DbKind::Postgres
+        } else {
+            DbKind::Sqlite
+        };
+        if kind == DbKind::Sqlite {
+            create_sqlite_folder(url)?;
+        }
+        let options = AnyConnectOptions::from_str(url)
+            .with_context(|| format!("RUNWAY_DATABASE_URL {} is not a valid database URL", redact(url)))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if kind == DbKind::Sqlite {
+                        // WAL lets readers run beside the writer; the busy timeout makes a
+                        // second writer wait instead of failing at once.
+                        conn.execute("pragma journal_mode = wal; pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = normal")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
+        Ok(Db { pool, kind })
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.kind {
+            DbKind::Sqlite => &SQLITE,
+            DbKind::Postgres => &POSTGRES,
+        }
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.migrator()
+            .run(&self.pool)
+            .await
+            .context("cannot apply the database migrations")
+    }
+
+    /// Reachable, and every migration this build knows is applied.
+    pub async fn is_ready(&self) -> bool {
+        let expected = i64::try_from(self.migrator().iter().count()).unwrap_or(i64::MAX);
+        let applied: Result<i64, _> =
+            sqlx::query_scalar("select count(*) from _sqlx_migrations where success = true")
+                .fetch_one(&self.pool)
+                .await;
+        matches!(applied, Ok(n) if n >= expected)
+    }
+}
+
+fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Milliseconds since the epoch, UTC: how every timestamp is stored.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_hides_the_password_only() {
+        assert_eq!(
+            super::redact("postgres://bob:secret@db:5432/runway"),
+            "postgres://bob:***@db:5432/runway"
+        );
+        assert_eq!(super::redact("sqlite://data/runway.db"), "sqlite://data/runway.db");
+    }
+}

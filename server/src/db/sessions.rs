@@ -1,0 +1,99 @@
+//! tower-sessions store in the portal's own database, so a login survives a restart and is
+//! shared by every replica.
+
+use super::{now_ms, Db};
+use async_trait::async_trait;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+
+#[derive(Debug, Clone)]
+pub struct SqlSessionStore {
+    db: Db,
+}
+
+impl SqlSessionStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+fn backend(e: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn expires_ms(record: &Record) -> i64 {
+    let t = record.expiry_date;
+    t.unix_timestamp() * 1000 + i64::from(t.millisecond())
+}
+
+#[async_trait]
+impl SessionStore for SqlSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        // An id collision is astronomically unlikely, but a new id is cheap.
+        loop {
+            let inserted = sqlx::query(
+                "insert into sessions (session_id, data, expires_at) values ($1, $2, $3)
+                 on conflict (session_id) do nothing",
+            )
+            .bind(record.id.to_string())
+            .bind(&data)
+            .bind(expires_ms(record))
+            .execute(&self.db.pool)
+            .await
+            .map_err(backend)?;
+            if inserted.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        sqlx::query(
+            "insert into sessions (session_id, data, expires_at) values ($1, $2, $3)
+             on conflict (session_id) do update set data = excluded.data, expires_at = excluded.expires_at",
+        )
+        .bind(record.id.to_string())
+        .bind(data)
+        .bind(expires_ms(record))
+        .execute(&self.db.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let data: Option<String> =
+            sqlx::query_scalar("select data from sessions where session_id = $1 and expires_at > $2")
+                .bind(id.to_string())
+                .bind(now_ms())
+                .fetch_optional(&self.db.pool)
+                .await
+                .map_err(backend)?;
+        data.map(|d| serde_json::from_str(&d).map_err(|e| session_store::Error::Decode(e.to_string())))
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("delete from sessions where session_id = $1")
+            .bind(id.to_string())
+            .execute(&self.db.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for SqlSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        sqlx::query("delete from sessions where expires_at <= $1")
+            .bind(now_ms())
+            .execute(&self.db.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+use super::{now_ms, Db};
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub teams: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("a user named {0} already exists")]
+    Exists(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+fn is_unique_violation(e: &sqlx::Error, constraint: &str) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.constraint() == Some(constraint)
+                // SQLite does not report constraint names; its message names the column.
+                || (db.is_unique_violation() && db.message().contains("users.username"))
+        }
+        _ => false,
+    }
+}
+
+/// The password hash of an account, for login.
+pub async fn password_hash(db: &Db, username: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let row = sqlx::query("select user_id, password_hash from users where username = $1")
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|r| Ok((r.try_get("user_id")?, r.try_get("password_hash")?)))
+        .transpose()
+}
+
+pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<User>, sqlx::Error> {
+    let Some(row) = sqlx::query("select user_id, username, display_name, is_admin from users where user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let teams: Vec<String> = sqlx::query_scalar("select team_id from memberships where user_id = $1 order by team_id")
+        .bind(user_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(Some(User {
+        id: row.try_get("user_id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        is_admin: row.try_get::<i64, _>("is_admin")? != 0,
+        teams,
+    }))
+}
+
+/// Creates an account and its memberships in one transaction.
+pub async fn create(
+    db: &Db,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    is_admin: bool,
+    teams: &[String],
+) -> Result<i64, CreateUserError> {
+    let mut tx = db.pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "insert into users (username, display_name, password_hash, is_admin, created_at)
+         values ($1, $2, $3, $4, $5) returning user_id",
+    )
+    .bind(username)
+    .bind(display_name)
+    .bind(password_hash)
+    .bind(i64::from(is_admin))
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e, "users_username_key") {
+            CreateUserError::Exists(username.to_owned())
+        } else {
+            CreateUserError::Db(e)
+        }
+    })?;
+    for team in teams {
+        sqlx::query("insert into memberships (user_id, team_id) values ($1, $2)")
+            .bind(id)
+            .bind(team)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Returns false when no such user exists.
+pub async fn set_password(db: &Db, username: &str, password_hash: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("update users set password_hash = $1 where username = $2")
+        .bind(password_hash)
+        .bind(username)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from users").fetch_one(&db.pool).await
+}
+
+/// Every membership as (team id, display name), ordered by team then name.
+pub async fn members(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query(
+        "select m.team_id, u.display_name from memberships m
+         join users u on u.user_id = m.user_id order by m.team_id, u.display_name",
+    )
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("team_id")?, r.try_get("display_name")?)))
+    .collect()
+}

@@ -1,0 +1,203 @@
+//! The validated catalog: what the portal knows about teams, applications, environments,
+//! their policies, change windows, freezes and CI bindings.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub teams: Vec<Team>,
+    pub applications: Vec<Application>,
+    pub windows: Vec<Window>,
+    pub freezes: Vec<Freeze>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Members of an ops team watch and steer every request.
+    pub ops: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    pub id: String,
+    pub name: String,
+    pub owner: String,
+    pub description: String,
+    /// In promotion order.
+    pub environments: Vec<Environment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub id: String,
+    pub name: String,
+    pub policy: Policy,
+    pub ci: Option<CiBinding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Teams whose members may request a release.
+    pub requesters: Vec<String>,
+    /// Satisfied in order; empty means no approval is needed.
+    pub stages: Vec<Stage>,
+    pub requester_can_approve: bool,
+    /// Whether one person may count for several rules of the same request.
+    pub approver_may_count_twice: bool,
+    /// How long an approval stays valid, in seconds; `None` means it never lapses.
+    pub approval_lifetime_secs: Option<i64>,
+    /// Ids of the change windows a deployment must fall in; empty means any time.
+    pub windows: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: String,
+    pub rules: Vec<Rule>,
+}
+
+/// "`count` of team `team`".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub team: String,
+    pub count: u32,
+}
+
+/// A recurring time in which deployments are allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    pub id: String,
+    pub name: String,
+    pub timezone: String,
+    /// ISO weekday numbers, Monday = 1.
+    pub days: Vec<u8>,
+    /// Minutes after midnight, local time.
+    pub start_minute: u16,
+    pub end_minute: u16,
+}
+
+/// A period in which nothing may be deployed to the matching applications and environments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Freeze {
+    pub id: String,
+    pub reason: String,
+    /// Epoch milliseconds, UTC.
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// Empty means every application.
+    pub applications: Vec<String>,
+    /// Empty means every environment.
+    pub environments: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CiBinding {
+    pub connector: ConnectorKind,
+    /// Connector settings; secrets appear only as the names of environment variables.
+    pub settings: BTreeMap<String, String>,
+    pub provision: Option<CiJob>,
+    pub deploy: CiJob,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CiJob {
+    /// The connector's name for the job: a command, a builder, a job path, a workflow.
+    pub target: String,
+    /// Parameter templates, filled from the request (`{version}`, `{application}` …).
+    pub params: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectorKind {
+    Shell,
+    Buildbot,
+    Jenkins,
+    Gitlab,
+    Github,
+}
+
+impl ConnectorKind {
+    pub const ALL: [ConnectorKind; 5] = [
+        ConnectorKind::Shell,
+        ConnectorKind::Buildbot,
+        ConnectorKind::Jenkins,
+        ConnectorKind::Gitlab,
+        ConnectorKind::Github,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectorKind::Shell => "shell",
+            ConnectorKind::Buildbot => "buildbot",
+            ConnectorKind::Jenkins => "jenkins",
+            ConnectorKind::Gitlab => "gitlab",
+            ConnectorKind::Github => "github",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Settings each connector needs, and the key naming a job.
+    pub fn required_settings(self) -> &'static [&'static str] {
+        match self {
+            ConnectorKind::Shell => &[],
+            ConnectorKind::Buildbot => &["url"],
+            ConnectorKind::Jenkins => &["url", "user", "token_env"],
+            ConnectorKind::Gitlab => &["url", "project", "token_env"],
+            ConnectorKind::Github => &["api_url", "repo", "token_env", "ref"],
+        }
+    }
+
+    pub fn job_key(self) -> &'static str {
+        match self {
+            ConnectorKind::Shell => "command",
+            ConnectorKind::Buildbot => "builder",
+            ConnectorKind::Jenkins => "job",
+            ConnectorKind::Gitlab => "ref",
+            ConnectorKind::Github => "workflow",
+        }
+    }
+}
+
+impl Catalog {
+    pub fn team(&self, id: &str) -> Option<&Team> {
+        self.teams.iter().find(|t| t.id == id)
+    }
+
+    pub fn team_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.team(id).map_or(id, |t| t.name.as_str())
+    }
+
+    pub fn application(&self, id: &str) -> Option<&Application> {
+        self.applications.iter().find(|a| a.id == id)
+    }
+
+    pub fn is_ops_team(&self, id: &str) -> bool {
+        self.team(id).is_some_and(|t| t.ops)
+    }
+}
+
+impl Application {
+    pub fn environment(&self, id: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.id == id)
+    }
+}
+
+impl Policy {
+    pub fn may_request(&self, teams: &[String]) -> bool {
+        self.requesters.iter().any(|t| teams.contains(t))
+    }
+
+    pub fn approver_teams(&self) -> impl Iterator<Item = &str> {
+        self.stages
+            .iter()
+            .flat_map(|s| s.rules.iter().map(|r| r.team.as_str()))
+    }
+}

@@ -1,0 +1,145 @@
+//! Policies in plain words, as the home and catalog pages show them.
+
+use super::{Catalog, Environment, Policy};
+
+/// "1 of Banking owners, then 2 of CAB; you cannot approve your own request".
+pub fn describe(catalog: &Catalog, policy: &Policy) -> String {
+    let mut text = describe_stages(catalog, policy);
+    if !policy.stages.is_empty() && !policy.requester_can_approve {
+        text.push_str("; you cannot approve your own request");
+    }
+    text
+}
+
+/// "Production: 1 of Banking owners, then 2 of CAB; you cannot approve your own request".
+pub fn describe_environment(catalog: &Catalog, env: &Environment) -> String {
+    format!("{}: {}", env.name, describe(catalog, &env.policy))
+}
+
+fn describe_stages(catalog: &Catalog, policy: &Policy) -> String {
+    if policy.stages.is_empty() {
+        return "no approval needed".to_owned();
+    }
+    policy
+        .stages
+        .iter()
+        .map(|stage| {
+            stage
+                .rules
+                .iter()
+                .map(|r| format!("{} of {}", r.count, catalog.team_name(&r.team)))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .collect::<Vec<_>>()
+        .join(", then ")
+}
+
+/// "Fintech" or "Fintech and Payments" or "Fintech, Payments or Web".
+pub fn describe_teams(catalog: &Catalog, teams: &[String], last: &str) -> String {
+    let names: Vec<&str> = teams.iter().map(|t| catalog.team_name(t)).collect();
+    match names.split_last() {
+        None => "nobody".to_owned(),
+        Some((only, [])) => (*only).to_owned(),
+        Some((tail, head)) => format!("{} {last} {tail}", head.join(", ")),
+    }
+}
+
+/// Approval lifetime in words: "approvals last 3 days".
+pub fn describe_lifetime(secs: Option<i64>) -> Option<String> {
+    let secs = secs?;
+    let (n, unit) = if secs % 86_400 == 0 {
+        (secs / 86_400, "day")
+    } else if secs % 3_600 == 0 {
+        (secs / 3_600, "hour")
+    } else {
+        ((secs + 59) / 60, "minute")
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    Some(format!("approvals last {n} {unit}{plural}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Rule, Stage, Team};
+
+    fn team(id: &str, name: &str) -> Team {
+        Team {
+            id: id.into(),
+            name: name.into(),
+            description: String::new(),
+            ops: false,
+        }
+    }
+
+    fn policy(stages: Vec<Stage>, requester_can_approve: bool) -> Policy {
+        Policy {
+            requesters: vec!["fintech".into()],
+            stages,
+            requester_can_approve,
+            approver_may_count_twice: false,
+            approval_lifetime_secs: None,
+            windows: vec![],
+        }
+    }
+
+    fn catalog() -> Catalog {
+        Catalog {
+            teams: vec![team("owners", "Banking owners"), team("cab", "CAB")],
+            ..Catalog::default()
+        }
+    }
+
+    fn stage(rules: &[(u32, &str)]) -> Stage {
+        Stage {
+            name: "s".into(),
+            rules: rules
+                .iter()
+                .map(|(count, team)| Rule {
+                    team: (*team).into(),
+                    count: *count,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn two_stages_read_in_order_with_separation_of_duties() {
+        let p = policy(vec![stage(&[(1, "owners")]), stage(&[(2, "cab")])], false);
+        assert_eq!(
+            describe(&catalog(), &p),
+            "1 of Banking owners, then 2 of CAB; you cannot approve your own request"
+        );
+    }
+
+    #[test]
+    fn rules_of_one_stage_are_joined_with_and() {
+        let p = policy(vec![stage(&[(1, "owners"), (1, "cab")])], true);
+        assert_eq!(describe(&catalog(), &p), "1 of Banking owners and 1 of CAB");
+    }
+
+    #[test]
+    fn a_policy_without_stages_needs_no_approval() {
+        let p = policy(vec![], false);
+        assert_eq!(describe(&catalog(), &p), "no approval needed");
+    }
+
+    #[test]
+    fn team_lists_read_naturally() {
+        let c = catalog();
+        assert_eq!(describe_teams(&c, &[], "or"), "nobody");
+        assert_eq!(describe_teams(&c, &["cab".into()], "or"), "CAB");
+        assert_eq!(
+            describe_teams(&c, &["cab".into(), "owners".into(), "x".into()], "or"),
+            "CAB, Banking owners or x"
+        );
+    }
+
+    #[test]
+    fn lifetimes_use_the_largest_whole_unit() {
+        assert_eq!(describe_lifetime(Some(3 * 86_400)).as_deref(), Some("approvals last 3 days"));
+        assert_eq!(describe_lifetime(Some(3_600)).as_deref(), Some("approvals last 1 hour"));
+        assert_eq!(describe_lifetime(None), None);
+    }
+}

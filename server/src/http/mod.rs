@@ -1,0 +1,85 @@
+//! The axum router: pages, server functions, sign-in, health, and the layers around them.
+
+mod health;
+mod login;
+mod viewer;
+
+use crate::service::backend::PortalBackend;
+use crate::state::AppState;
+use app::backend::SharedBackend;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::{any, get, post};
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::{time::Duration, SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let backend: SharedBackend = Arc::new(PortalBackend { state: state.clone() });
+    let context = {
+        let backend = backend.clone();
+        move || provide_context(backend.clone())
+    };
+    let leptos = state.leptos.clone();
+    let sessions = SessionManagerLayer::new(crate::db::sessions::SqlSessionStore::new(state.db.clone()))
+        .with_name("runway_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.settings.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(state.settings.session_idle_minutes)));
+
+    Router::new()
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .route("/login", post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/rpc/{*name}", any(server_fn))
+        .leptos_routes_with_context(&state, generate_route_list(app::App), context, move || {
+            app::shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), viewer::attach))
+        .layer(axum::Extension(backend))
+        .layer(sessions)
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+            let id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn server_fn(
+    axum::Extension(backend): axum::Extension<SharedBackend>,
+    State(_): State<AppState>,
+    req: Request<Body>,
+) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(backend.clone()), req).await
+}

@@ -1,0 +1,61 @@
+//! Resolves the signed-in user for every request and keeps pages behind the login.
+
+use crate::auth::SESSION_USER;
+use crate::db::users;
+use crate::service::views;
+use crate::state::AppState;
+use app::backend::ViewerSlot;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+/// Paths anyone may reach; every other path is a page that needs a signed-in user.
+fn is_public(path: &str) -> bool {
+    const PREFIXES: [&str; 4] = ["/pkg/", "/rpc/", "/api/", "/login"];
+    const EXACT: [&str; 3] = ["/healthz", "/readyz", "/logout"];
+    PREFIXES.iter().any(|p| path.starts_with(p))
+        || EXACT.contains(&path)
+        || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
+pub async fn attach(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let user_id: Option<i64> = session.get(SESSION_USER).await.ok().flatten();
+    let user = match user_id {
+        Some(id) => match users::by_id(&state.db, id).await {
+            Ok(user) => user,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot load the signed-in user");
+                return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        },
+        None => None,
+    };
+    let viewer = user.map(|u| views::viewer(&u, &state.catalog.current().catalog));
+    let path = req.uri().path();
+    if viewer.is_none() && !is_public(path) {
+        let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+        return Redirect::to(&format!("/login?{query}")).into_response();
+    }
+    if viewer.is_some() && path == "/login" && req.method() == axum::http::Method::GET {
+        return Redirect::to("/").into_response();
+    }
+    req.extensions_mut().insert(ViewerSlot(viewer));
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public;
+
+    #[test]
+    fn pages_need_a_login_and_assets_do_not() {
+        assert!(!is_public("/"));
+        assert!(!is_public("/catalog"));
+        assert!(is_public("/login"));
+        assert!(is_public("/pkg/runway.wasm"));
+        assert!(is_public("/favicon.svg"));
+        assert!(is_public("/healthz"));
+    }
+}

@@ -1,0 +1,13 @@
+//! Runway's server: configuration, storage, domain rules, use cases and the HTTP surface.
+
+pub mod auth;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

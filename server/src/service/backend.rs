@@ -1,0 +1,72 @@
+//! The UI's server functions land here.
+
+use super::{demo, views};
+use crate::db::{catalog_versions, users};
+use crate::service::catalog::{Applied, ApplyError};
+use crate::state::AppState;
+use app::backend::Backend;
+use app::model::*;
+
+pub struct PortalBackend {
+    pub state: AppState,
+}
+
+/// Logs the cause and answers opaquely.
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "request failed");
+    ApiError::Internal
+}
+
+fn team_ids(viewer: &Viewer) -> Vec<String> {
+    viewer.teams.iter().map(|t| t.id.clone()).collect()
+}
+
+#[async_trait::async_trait]
+impl Backend for PortalBackend {
+    async fn home(&self, viewer: &Viewer) -> Result<HomeView, ApiError> {
+        let active = self.state.catalog.current();
+        Ok(views::home(&active.catalog, &team_ids(viewer)))
+    }
+
+    async fn catalog(&self, viewer: &Viewer) -> Result<CatalogView, ApiError> {
+        let active = self.state.catalog.current();
+        let members = users::members(&self.state.db).await.map_err(internal)?;
+        let admin = viewer.roles.admin;
+        let history = if admin {
+            catalog_versions::history(&self.state.db, 20).await.map_err(internal)?
+        } else {
+            Vec::new()
+        };
+        Ok(views::catalog_view(&active.catalog, active.version.as_ref(), &members, &history, admin))
+    }
+
+    async fn reload_catalog(&self, viewer: &Viewer) -> Result<ReloadOutcome, ApiError> {
+        if !viewer.roles.admin {
+            return Err(ApiError::Forbidden("Only administrators may re-apply the catalog.".into()));
+        }
+        tracing::info!(by = %viewer.username, "catalog re-apply requested");
+        match self.state.catalog.apply_file(&self.state.db).await {
+            Ok(Applied::New(v)) => Ok(ReloadOutcome::Applied(views::version(&v))),
+            Ok(Applied::Unchanged(v)) => Ok(ReloadOutcome::Unchanged(views::version(&v))),
+            Err(ApplyError::Invalid(e)) => Ok(ReloadOutcome::Rejected(e.to_string())),
+            Err(ApplyError::NoFile) => Ok(ReloadOutcome::Rejected(ApplyError::NoFile.to_string())),
+            Err(e @ ApplyError::Storage(_)) => Err(internal(e)),
+        }
+    }
+
+    async fn login_info(&self) -> Result<LoginInfo, ApiError> {
+        if !self.state.settings.demo {
+            return Ok(LoginInfo {
+                demo_users: Vec::new(),
+                demo_password: None,
+            });
+        }
+        Ok(LoginInfo {
+            demo_users: demo::USERS
+                .iter()
+                .map(|u| (u.username.to_owned(), u.role.to_owned()))
+                .collect(),
+            demo_password: Some(demo::PASSWORD.to_owned()),
+        })
+    }
+}

@@ -1,0 +1,44 @@
+//! Demo accounts, created only in demo mode.
+
+use crate::auth::password;
+use crate::db::{users, Db};
+
+pub const PASSWORD: &str = "runway-demo";
+
+pub struct DemoUser {
+    pub username: &'static str,
+    pub display_name: &'static str,
+    pub teams: &'static [&'static str],
+    pub admin: bool,
+    pub role: &'static str,
+}
+
+pub const USERS: [DemoUser; 7] = [
+    DemoUser { username: "ada", display_name: "Ada Lovelace", teams: &["fintech"], admin: false, role: "Fintech, requests Banking releases" },
+    DemoUser { username: "ben", display_name: "Ben Owner", teams: &["banking-owners"], admin: false, role: "Banking owners, approves stage 1" },
+    DemoUser { username: "cleo", display_name: "Cleo Board", teams: &["cab"], admin: false, role: "CAB, approves stage 2" },
+    DemoUser { username: "dev", display_name: "Dev Board", teams: &["cab"], admin: false, role: "CAB, approves stage 2" },
+    DemoUser { username: "olga", display_name: "Olga Ops", teams: &["ops"], admin: false, role: "Operations, watches every request" },
+    DemoUser { username: "wes", display_name: "Wes Web", teams: &["web"], admin: false, role: "Web, releases the Storefront" },
+    DemoUser { username: "root", display_name: "Root Admin", teams: &[], admin: true, role: "administrator" },
+];
+
+/// Creates the demo accounts that do not exist yet.
+pub async fn seed(db: &Db) -> anyhow::Result<()> {
+    let mut hash = None;
+    for u in &USERS {
+        if users::password_hash(db, u.username).await?.is_some() {
+            continue;
+        }
+        if hash.is_none() {
+            hash = Some(password::hash_blocking(PASSWORD.to_owned()).await?);
+        }
+        let teams: Vec<String> = u.teams.iter().map(|t| (*t).to_owned()).collect();
+        match users::create(db, u.username, u.display_name, hash.as_deref().unwrap_or_default(), u.admin, &teams).await {
+            // Another replica created it meanwhile.
+            Ok(_) | Err(users::CreateUserError::Exists(_)) => {}
+            Err(users::CreateUserError::Db(e)) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}

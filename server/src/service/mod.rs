@@ -1,0 +1,6 @@
+//! Use cases, each one transaction; the UI's backend and the REST API both call these.
+
+pub mod backend;
+pub mod catalog;
+pub mod demo;
+pub mod views;

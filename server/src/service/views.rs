@@ -1,0 +1,162 @@
+//! Builds what pages show from the catalog in force.
+
+use crate::db::catalog_versions::CatalogVersion;
+use crate::db::users::User;
+use crate::domain::policy::{describe_environment, describe_lifetime, describe_teams};
+use crate::domain::{Application, Catalog, Environment};
+use app::model::*;
+
+pub fn viewer(user: &User, catalog: &Catalog) -> Viewer {
+    let teams = &user.teams;
+    let policies = || catalog.applications.iter().flat_map(|a| a.environments.iter().map(|e| &e.policy));
+    Viewer {
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        teams: teams
+            .iter()
+            .map(|t| TeamRef {
+                id: t.clone(),
+                name: catalog.team_name(t).to_owned(),
+            })
+            .collect(),
+        roles: Roles {
+            requester: policies().any(|p| p.may_request(teams)),
+            approver: policies().any(|p| p.approver_teams().any(|t| teams.iter().any(|m| m == t))),
+            ops: teams.iter().any(|t| catalog.is_ops_team(t)),
+            admin: user.is_admin,
+        },
+    }
+}
+
+pub fn version(v: &CatalogVersion) -> CatalogVersionView {
+    CatalogVersionView {
+        id: v.id,
+        checksum: v.checksum.clone(),
+        origin: v.origin.clone(),
+        applied_at: format_ms(v.applied_at),
+    }
+}
+
+/// "2026-11-27 18:52 UTC".
+pub fn format_ms(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+fn environment(catalog: &Catalog, app: &Application, env: &Environment) -> EnvSummary {
+    let p = &env.policy;
+    let mut constraints = Vec::new();
+    for id in &p.windows {
+        if let Some(w) = catalog.windows.iter().find(|w| &w.id == id) {
+            constraints.push(format!("Only during {}: {}", w.name, window_text(w)));
+        }
+    }
+    constraints.extend(describe_lifetime(p.approval_lifetime_secs).map(|s| capitalise(&s)));
+    if p.approver_may_count_twice && !p.stages.is_empty() {
+        constraints.push("One person may count for several rules".to_owned());
+    }
+    for f in &catalog.freezes {
+        let applies = (f.applications.is_empty() || f.applications.contains(&app.id))
+            && (f.environments.is_empty() || f.environments.contains(&env.id));
+        if applies {
+            constraints.push(format!(
+                "Frozen from {} to {}: {}",
+                format_ms(f.start_ms),
+                format_ms(f.end_ms),
+                f.reason
+            ));
+        }
+    }
+    EnvSummary {
+        id: env.id.clone(),
+        name: env.name.clone(),
+        policy: describe_environment(catalog, env),
+        constraints,
+        requesters: describe_teams(catalog, &p.requesters, "or"),
+        ci: env.ci.as_ref().map(|ci| ci.connector.as_str().to_owned()),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// "Mon–Thu 09:00–17:00 Europe/Paris".
+pub fn window_text(w: &crate::domain::Window) -> String {
+    let name = |d: u8| DAY_NAMES.get(usize::from(d).saturating_sub(1)).copied().unwrap_or("?");
+    let contiguous = w.days.windows(2).all(|p| p[1] == p[0] + 1);
+    let days = match (w.days.first(), w.days.last()) {
+        (Some(a), Some(b)) if contiguous && a != b => format!("{}–{}", name(*a), name(*b)),
+        _ => w.days.iter().map(|d| name(*d)).collect::<Vec<_>>().join(", "),
+    };
+    let clock = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+    format!("{days} {}–{} {}", clock(w.start_minute), clock(w.end_minute), w.timezone)
+}
+
+/// An application with only the environments `keep` accepts, or `None` when none remain.
+pub fn application(catalog: &Catalog, app: &Application, keep: impl Fn(&Environment) -> bool) -> Option<AppSummary> {
+    let environments: Vec<EnvSummary> = app
+        .environments
+        .iter()
+        .filter(|e| keep(e))
+        .map(|e| environment(catalog, app, e))
+        .collect();
+    (!environments.is_empty()).then(|| AppSummary {
+        id: app.id.clone(),
+        name: app.name.clone(),
+        description: app.description.clone(),
+        owner: catalog.team_name(&app.owner).to_owned(),
+        environments,
+    })
+}
+
+pub fn home(catalog: &Catalog, teams: &[String]) -> HomeView {
+    HomeView {
+        catalog_empty: catalog.applications.is_empty(),
+        applications: catalog
+            .applications
+            .iter()
+            .filter_map(|a| application(catalog, a, |e| e.policy.may_request(teams)))
+            .collect(),
+    }
+}
+
+pub fn catalog_view(
+    catalog: &Catalog,
+    version: Option<&CatalogVersion>,
+    members: &[(String, String)],
+    history: &[CatalogVersion],
+    is_admin: bool,
+) -> CatalogView {
+    CatalogView {
+        version: version.map(self::version),
+        teams: catalog
+            .teams
+            .iter()
+            .map(|t| TeamView {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                description: t.description.clone(),
+                ops: t.ops,
+                members: members.iter().filter(|(team, _)| team == &t.id).map(|(_, n)| n.clone()).collect(),
+            })
+            .collect(),
+        applications: catalog
+            .applications
+            .iter()
+            .filter_map(|a| application(catalog, a, |_| true))
+            .collect(),
+        windows: catalog.windows.iter().map(|w| format!("{}: {}", w.name, window_text(w))).collect(),
+        freezes: catalog
+            .freezes
+            .iter()
+            .map(|f| format!("{} → {}: {}", format_ms(f.start_ms), format_ms(f.end_ms), f.reason))
+            .collect(),
+        history: if is_admin { history.iter().map(self::version).collect() } else { Vec::new() },
+        can_reload: is_admin,
+    }
+}

@@ -1,0 +1,144 @@
+//! Builds the application from settings and serves it until SIGINT or SIGTERM.
+
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Settings;
+use crate::db::{sessions::SqlSessionStore, Db};
+use crate::service::{catalog::CatalogStore, demo};
+use crate::state::AppState;
+use anyhow::Context;
+use leptos::config::LeptosOptions;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_sessions::ExpiredDeletion;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    port: u16,
+}
+
+impl Application {
+    /// Connects, migrates, applies the catalog, seeds demo users when asked, and binds.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
+        db.migrate().await?;
+        let catalog = CatalogStore::open(&db, settings.catalog.clone()).await?;
+        if settings.demo {
+            demo::seed(&db).await.context("cannot create the demo users")?;
+        }
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (RUNWAY_LISTEN)", settings.listen))?;
+        let local = listener.local_addr()?;
+        let leptos = LeptosOptions::builder()
+            .output_name("runway")
+            .site_root(settings.site_dir.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(local)
+            .build();
+        let state = AppState {
+            db,
+            throttle: Arc::new(LoginThrottle::new(
+                settings.login_max_failures,
+                Duration::from_secs(settings.login_lockout_secs),
+            )),
+            catalog: Arc::new(catalog),
+            settings: Arc::new(settings),
+            leptos,
+        };
+        Ok(Self {
+            port: local.port(),
+            listener,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let background = spawn_background(self.state.clone());
+        let app = crate::http::router(self.state);
+        let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        background.abort();
+        served.context("the server stopped with an error")
+    }
+}
+
+/// Housekeeping: expired sessions, catalog versions applied by other replicas, SIGHUP reloads.
+fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let store = SqlSessionStore::new(state.db.clone());
+        let mut sweep = tokio::time::interval(Duration::from_secs(600));
+        let mut refresh = tokio::time::interval(Duration::from_secs(15));
+        let mut hangup = hangup_stream();
+        loop {
+            tokio::select! {
+                _ = sweep.tick() => {
+                    if let Err(e) = store.delete_expired().await {
+                        tracing::warn!(error = %e, "cannot delete expired sessions");
+                    }
+                }
+                _ = refresh.tick() => {
+                    if let Err(e) = state.catalog.refresh(&state.db).await {
+                        tracing::warn!(error = %e, "cannot refresh the catalog");
+                    }
+                }
+                Some(()) = hangup.recv() => {
+                    match state.catalog.apply_file(&state.db).await {
+                        Ok(outcome) => tracing::info!(?outcome, "catalog re-applied on SIGHUP"),
+                        Err(e) => tracing::error!("catalog not re-applied, the running version stays: {e}"),
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn hangup_stream() -> tokio::sync::mpsc::Receiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+        while hup.recv().await.is_some() {
+            if tx.send(()).await.is_err() {
+                break;
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    drop(tx);
+    rx
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,23 @@
+//! What every request handler and worker shares.
+
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::service::catalog::CatalogStore;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub catalog: Arc<CatalogStore>,
+    pub throttle: Arc<LoginThrottle>,
+    pub leptos: LeptosOptions,
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}

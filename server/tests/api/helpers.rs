@@ -1,0 +1,232 @@
+//! `spawn_app()`: the real server on port 0 with an isolated database.
+
+use reqwest::redirect::Policy;
+use server::config::Settings;
+use server::startup::Application;
+use sqlx::Connection;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+pub const DEMO_PASSWORD: &str = "runway-demo";
+
+pub fn demo_catalog() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog/demo.toml"))
+}
+
+fn postgres_base() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    /// `None` when PostgreSQL is not reachable outside CI (the run says so loudly);
+    /// on CI an unreachable PostgreSQL fails the test.
+    pub async fn new(kind: Kind) -> Option<TestDb> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match kind {
+            Kind::Sqlite => Some(TestDb {
+                url: format!("sqlite://{}?mode=rwc", dir.path().join("runway.db").display()),
+                pg_name: None,
+                dir,
+            }),
+            Kind::Postgres => {
+                sqlx::any::install_default_drivers();
+                let admin_url = format!("{}/postgres", postgres_base());
+                let mut admin = match sqlx::AnyConnection::connect(&admin_url).await {
+                    Ok(c) => c,
+                    Err(e) if std::env::var_os("CI").is_none() => {
+                        eprintln!("!!! PostgreSQL is not reachable at {admin_url} ({e}): SKIPPING this PostgreSQL test");
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL is required on CI but unreachable at {admin_url}: {e}"),
+                };
+                let name = format!("runway_test_{}", rand_suffix());
+                sqlx::query(&format!("create database {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create test database");
+                Some(TestDb {
+                    url: format!("{}/{name}", postgres_base()),
+                    pg_name: Some(name),
+                    dir,
+                })
+            }
+        }
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{}_{nanos}", std::process::id())
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        let admin_url = format!("{}/postgres", postgres_base());
+        // Drop runs outside any async context we can block on, so use a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut admin) = sqlx::AnyConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                        .execute(&mut admin)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    pub catalog: PathBuf,
+    server: tokio::task::JoinHandle<()>,
+}
+
+pub fn settings(db: &TestDb, catalog: &std::path::Path, extra: &[(&str, &str)]) -> Settings {
+    let mut vars = vec![
+        ("RUNWAY_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ("RUNWAY_DATA_DIR".to_owned(), db.dir.path().display().to_string()),
+        ("RUNWAY_DATABASE_URL".to_owned(), db.url.clone()),
+        ("RUNWAY_CATALOG".to_owned(), catalog.display().to_string()),
+        ("RUNWAY_DEMO".to_owned(), "true".to_owned()),
+        ("RUNWAY_LOG".to_owned(), "warn".to_owned()),
+    ];
+    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    Settings::from_vars(vars).expect("test settings")
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Starts the portal with the demo catalog and demo users.
+pub async fn spawn_app(kind: Kind) -> Option<TestApp> {
+    spawn_app_with(kind, &[]).await
+}
+
+pub async fn spawn_app_with(kind: Kind, extra: &[(&str, &str)]) -> Option<TestApp> {
+    let db = TestDb::new(kind).await?;
+    // A copy the test may edit, so re-applying can be tried.
+    let catalog = db.dir.path().join("catalog.toml");
+    std::fs::copy(demo_catalog(), &catalog).expect("copy catalog");
+    Some(start(db, catalog, extra).await)
+}
+
+/// Starts a server on an existing database (a restart).
+pub async fn start(db: TestDb, catalog: PathBuf, extra: &[(&str, &str)]) -> TestApp {
+    let app = Application::build(settings(&db, &catalog, extra)).await.expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let server = tokio::spawn(async move {
+        let _ = app.run_until_stopped().await;
+    });
+    TestApp {
+        address,
+        client: client(),
+        db,
+        catalog,
+        server,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        let resp = self.get(path).await;
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.text().await.expect("body")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .expect("POST /login")
+    }
+
+    pub async fn login_as(&self, username: &str) {
+        let resp = self.login(username, DEMO_PASSWORD).await;
+        assert_eq!(location(&resp), "/", "{username} should be signed in");
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.client.post(self.url("/logout")).send().await.expect("POST /logout")
+    }
+
+    /// Calls a server function the way the browser does.
+    pub async fn rpc(&self, name: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/rpc/{name}")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("")
+            .send()
+            .await
+            .expect("server function")
+    }
+
+    /// Stops the server and returns its database, for a restart.
+    pub async fn stop(self) -> (TestDb, PathBuf) {
+        self.server.abort();
+        let _ = self.server.await;
+        (self.db, self.catalog)
+    }
+}
+
+pub fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn session_cookie(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("runway_session="))
+        .map(str::to_owned)
+}
+
+/// Runs each listed test once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::Kind::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::Kind::Postgres).await })*
+        }
+    };
+}

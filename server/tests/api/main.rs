@@ -1,0 +1,6 @@
+mod catalog;
+mod cli;
+mod health;
+mod helpers;
+mod login;
+mod pages;
