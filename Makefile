@@ -1,0 +1,63 @@
+# Runway: `make run` starts the demo portal, `make test` runs every test, `make bench` prints figures.
+# Every target installs what it needs first and skips what is already there.
+
+SHELL := /bin/bash
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
+
+RELEASE_BIN := target/release/runway
+
+.PHONY: run test bench tools build-release e2e-deps chromium postgres-check lint fmt help
+
+help:
+	@echo "make run    start the demo portal on embedded SQLite (http://127.0.0.1:3000 by default)"
+	@echo "make test   run every test (unit, integration on SQLite and PostgreSQL, browser)"
+	@echo "make bench  print the benchmark figures"
+	@echo "make lint   rustfmt and clippy, as CI runs them"
+
+## Toolchain pieces: wasm target, rustfmt/clippy, wasm-bindgen CLI, cargo-leptos, wasm-opt.
+tools: e2e-deps
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || \
+		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+
+## npm packages for the browser tests and wasm-opt (from the binaryen package).
+e2e-deps:
+	@command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	@if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
+		cd end2end && npm ci --no-audit --no-fund; fi
+
+chromium:
+	@[ -x /usr/bin/chromium ] || (apt-get update && apt-get install -y chromium)
+
+build-release: tools
+	cargo leptos build --release
+
+run: build-release
+	@mkdir -p "$${RUNWAY_DATA_DIR:-./data}"
+	RUNWAY_DEMO=true RUNWAY_CATALOG="$${RUNWAY_CATALOG:-catalog/demo.toml}" \
+		RUNWAY_SITE_DIR="$${RUNWAY_SITE_DIR:-target/site}" $(RELEASE_BIN) serve
+
+postgres-check:
+	@scripts/postgres-check.sh
+
+test: tools chromium postgres-check
+	cargo test -p server
+	cargo leptos build --release
+	cd end2end && npx playwright test
+
+bench: build-release
+	scripts/bench.sh
+
+fmt:
+	cargo fmt --all
+
+lint: tools
+	cargo fmt --all --check
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p app --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings

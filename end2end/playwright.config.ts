@@ -1,0 +1,44 @@
+import { defineConfig } from "@playwright/test";
+
+const port = Number(process.env.E2E_PORT ?? 3311);
+const dataDir = "../target/e2e-data";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 1,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: process.env.CI ? "retain-on-failure" : "off",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    // A fresh database for every run, the demo catalog and the demo users.
+    command: `rm -rf ${dataDir} && exec ../target/release/runway serve`,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      RUNWAY_LISTEN: `127.0.0.1:${port}`,
+      RUNWAY_DATA_DIR: dataDir,
+      RUNWAY_DEMO: "true",
+      RUNWAY_CATALOG: "../catalog/demo.toml",
+      RUNWAY_SITE_DIR: "../target/site",
+      RUNWAY_LOG: "warn",
+    },
+  },
+});
