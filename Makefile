@@ -28,12 +28,12 @@ tools: e2e-deps
 
 ## npm packages for the browser tests and wasm-opt (from the binaryen package).
 e2e-deps:
-	@command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
 	@if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
 		cd end2end && npm ci --no-audit --no-fund; fi
 
 chromium:
-	@[ -x /usr/bin/chromium ] || (apt-get update && apt-get install -y chromium)
+	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 build-release: tools
 	cargo leptos build --release

@@ -22,7 +22,10 @@ pub type SharedBackend = Arc<dyn Backend>;
 /// The backend and the viewer of the current request, or `Unauthorized`.
 pub async fn context() -> Result<(SharedBackend, Viewer), ApiError> {
     let backend = leptos::prelude::use_context::<SharedBackend>().ok_or(ApiError::Internal)?;
-    let viewer = current_viewer().await?.ok_or(ApiError::Unauthorized).map_err(with_status)?;
+    let viewer = current_viewer()
+        .await?
+        .ok_or(ApiError::Unauthorized)
+        .map_err(with_status)?;
     Ok((backend, viewer))
 }
 

@@ -80,9 +80,12 @@ pub async fn run() -> anyhow::Result<()> {
             let db = Db::connect(&settings.database_url, 2).await?;
             db.migrate().await?;
             match cmd {
-                UserCommand::Add { name, teams, admin, display_name } => {
-                    add_user(&db, &settings, &name, &teams, admin, display_name).await
-                }
+                UserCommand::Add {
+                    name,
+                    teams,
+                    admin,
+                    display_name,
+                } => add_user(&db, &settings, &name, &teams, admin, display_name).await,
                 UserCommand::Passwd { name } => {
                     let (secret, generated) = read_password()?;
                     let hash = password::hash_blocking(secret.clone()).await?;
@@ -129,16 +132,30 @@ async fn add_user(
 ) -> anyhow::Result<()> {
     let valid_name = !name.is_empty()
         && name.len() <= MAX_USERNAME_LEN
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
     if !valid_name {
         bail!("user name {name:?} is not valid: 1 to {MAX_USERNAME_LEN} letters, digits, '.', '_', '-' or '@'");
     }
-    let catalog = CatalogStore::open(db, settings.catalog.clone()).await?.current();
+    let file = crate::startup::read_catalog(settings)?;
+    let catalog = CatalogStore::open(db, file).await?.current();
     if catalog.version.is_some() {
-        let unknown: Vec<&String> = teams.iter().filter(|t| catalog.catalog.team(t).is_none()).collect();
+        let unknown: Vec<&String> = teams
+            .iter()
+            .filter(|t| catalog.catalog.team(t).is_none())
+            .collect();
         if !unknown.is_empty() {
-            let known: Vec<&str> = catalog.catalog.teams.iter().map(|t| t.id.as_str()).collect();
-            bail!("unknown team {unknown:?} (the catalog has: {})", known.join(", "));
+            let known: Vec<&str> = catalog
+                .catalog
+                .teams
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect();
+            bail!(
+                "unknown team {unknown:?} (the catalog has: {})",
+                known.join(", ")
+            );
         }
     }
     let (secret, generated) = read_password()?;
@@ -156,10 +173,16 @@ fn read_password() -> anyhow::Result<(String, bool)> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         let mut line = String::new();
-        stdin.lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
         let line = line.trim_end_matches(['\r', '\n']).to_owned();
         if line.chars().count() > password::MAX_LEN {
-            bail!("the password is too long ({} characters at most)", password::MAX_LEN);
+            bail!(
+                "the password is too long ({} characters at most)",
+                password::MAX_LEN
+            );
         }
         if !line.is_empty() {
             if line.chars().count() < 8 {

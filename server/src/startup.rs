@@ -22,11 +22,14 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, applies the catalog, seeds demo users when asked, and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let catalog_file = read_catalog(&settings)?;
         let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
         db.migrate().await?;
-        let catalog = CatalogStore::open(&db, settings.catalog.clone()).await?;
+        let catalog = CatalogStore::open(&db, catalog_file).await?;
         if settings.demo {
-            demo::seed(&db).await.context("cannot create the demo users")?;
+            demo::seed(&db)
+                .await
+                .context("cannot create the demo users")?;
         }
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -66,12 +69,26 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let background = spawn_background(self.state.clone());
         let app = crate::http::router(self.state);
-        let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
         background.abort();
         served.context("the server stopped with an error")
     }
+}
+
+/// The configured catalog file, validated before anything is written.
+pub fn read_catalog(
+    settings: &Settings,
+) -> anyhow::Result<Option<(std::path::PathBuf, crate::catalog::LoadedCatalog)>> {
+    settings
+        .catalog
+        .as_ref()
+        .map(|path| Ok((path.clone(), crate::catalog::load_file(path)?)))
+        .transpose()
 }
 
 /// Housekeeping: expired sessions, catalog versions applied by other replicas, SIGHUP reloads.
@@ -109,7 +126,9 @@ fn hangup_stream() -> tokio::sync::mpsc::Receiver<()> {
     #[cfg(unix)]
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
         while hup.recv().await.is_some() {
             if tx.send(()).await.is_err() {
                 break;

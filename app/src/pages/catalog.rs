@@ -25,7 +25,15 @@ pub fn CatalogPage() -> impl IntoView {
 
 #[component]
 fn CatalogBody(catalog: CatalogView, reload: ServerAction<ReloadCatalog>) -> impl IntoView {
-    let CatalogView { version, teams, applications, windows, freezes, history, can_reload } = catalog;
+    let CatalogView {
+        version,
+        teams,
+        applications,
+        windows,
+        freezes,
+        history,
+        can_reload,
+    } = catalog;
     view! {
         <p class="muted version">
             {match version {
@@ -70,7 +78,8 @@ fn Lines(items: Vec<String>, empty: &'static str) -> impl IntoView {
     if items.is_empty() {
         view! { <p class="muted">{empty}</p> }.into_any()
     } else {
-        view! { <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }.into_any()
+        view! { <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }
+            .into_any()
     }
 }
 

@@ -36,10 +36,9 @@ pub fn LoginPage() -> impl IntoView {
     let next = read("next").unwrap_or_default();
     let signed_out = read("bye").is_some();
     let field_error = |field: &'static str| {
-        error
-            .clone()
-            .filter(|(f, _)| *f == field)
-            .map(|(_, text)| view! { <p class="field-error" id=format!("{field}-error")>{text}</p> })
+        error.clone().filter(|(f, _)| *f == field).map(
+            |(_, text)| view! { <p class="field-error" id=format!("{field}-error")>{text}</p> },
+        )
     };
     let form_error = field_error("form");
     let username_error = field_error("username");

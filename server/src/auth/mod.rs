@@ -16,7 +16,9 @@ pub enum LoginOutcome {
     SignedIn(i64),
     /// Wrong user name or password: one answer for both.
     Refused,
-    Throttled { retry_after_secs: u64 },
+    Throttled {
+        retry_after_secs: u64,
+    },
 }
 
 /// Checks a user name and password, honouring the throttle.
@@ -29,7 +31,9 @@ pub async fn login(
     client: &str,
 ) -> anyhow::Result<LoginOutcome> {
     if let Some(secs) = throttle.retry_after(username, client, Instant::now()) {
-        return Ok(LoginOutcome::Throttled { retry_after_secs: secs });
+        return Ok(LoginOutcome::Throttled {
+            retry_after_secs: secs,
+        });
     }
     let account = users::password_hash(db, username).await?;
     let (id, hash) = match account {

@@ -32,7 +32,10 @@ impl LoginThrottle {
     }
 
     fn keys(username: &str, client: &str) -> [String; 2] {
-        [format!("user:{}", username.to_lowercase()), format!("client:{client}")]
+        [
+            format!("user:{}", username.to_lowercase()),
+            format!("client:{client}"),
+        ]
     }
 
     /// Seconds to wait before another attempt, if the user name or client is locked out.
@@ -48,7 +51,9 @@ impl LoginThrottle {
 
     pub fn record_failure(&self, username: &str, client: &str, now: Instant) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|_, e| now.duration_since(e.first) < WINDOW || e.locked_until.is_some_and(|u| u > now));
+        entries.retain(|_, e| {
+            now.duration_since(e.first) < WINDOW || e.locked_until.is_some_and(|u| u > now)
+        });
         for key in Self::keys(username, client) {
             let entry = entries.entry(key).or_insert(Entry {
                 failures: 0,
@@ -83,9 +88,16 @@ mod tests {
             t.record_failure("ada", "1.2.3.4", now);
         }
         assert_eq!(t.retry_after("ADA", "5.6.7.8", now), Some(60));
-        assert_eq!(t.retry_after("ben", "1.2.3.4", now), Some(60), "the client is locked too");
+        assert_eq!(
+            t.retry_after("ben", "1.2.3.4", now),
+            Some(60),
+            "the client is locked too"
+        );
         assert_eq!(t.retry_after("ben", "5.6.7.8", now), None);
-        assert_eq!(t.retry_after("ada", "5.6.7.8", now + Duration::from_secs(61)), None);
+        assert_eq!(
+            t.retry_after("ada", "5.6.7.8", now + Duration::from_secs(61)),
+            None
+        );
     }
 
     #[test]

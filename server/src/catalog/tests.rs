@@ -18,8 +18,16 @@ fn the_demo_catalog_is_valid_and_has_the_seed_example() {
     assert_eq!(prod.policy.stages.len(), 2);
     assert_eq!(prod.policy.stages[1].rules[0].count, 2);
     assert!(!prod.policy.requester_can_approve);
-    let store = loaded.catalog.application("storefront").expect("storefront");
-    assert!(store.environment("staging").expect("staging").policy.stages.is_empty());
+    let store = loaded
+        .catalog
+        .application("storefront")
+        .expect("storefront");
+    assert!(store
+        .environment("staging")
+        .expect("staging")
+        .policy
+        .stages
+        .is_empty());
     assert!(loaded.checksum.starts_with("sha256:"));
 }
 
@@ -40,11 +48,17 @@ fn an_unknown_team_is_named_with_its_line() {
     let err = errors(&src);
     assert_eq!(err.issues.len(), 1, "{err}");
     let issue = &err.issues[0];
-    assert_eq!(issue.field, "applications[0].environments[1].policy.stages[1].rules[0].team");
+    assert_eq!(
+        issue.field,
+        "applications[0].environments[1].policy.stages[1].rules[0].team"
+    );
     assert_eq!(issue.message, "unknown team \"cabb\"");
     let line = src.lines().position(|l| l.contains("cabb")).expect("line") + 1;
     assert_eq!(issue.line, Some(line));
-    assert!(err.to_string().contains(&format!("test.toml:{line}: ")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("test.toml:{line}: ")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -76,8 +90,14 @@ fn a_connector_missing_settings_names_them() {
     let src = demo().replacen("connector = \"shell\"", "connector = \"jenkins\"", 1);
     let err = errors(&src);
     let fields: Vec<_> = err.issues.iter().map(|i| i.field.as_str()).collect();
-    assert!(fields.iter().any(|f| f.ends_with("ci.settings.url")), "{err}");
-    assert!(fields.iter().any(|f| f.ends_with("ci.settings.token_env")), "{err}");
+    assert!(
+        fields.iter().any(|f| f.ends_with("ci.settings.url")),
+        "{err}"
+    );
+    assert!(
+        fields.iter().any(|f| f.ends_with("ci.settings.token_env")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -88,14 +108,19 @@ fn bad_windows_and_freezes_are_reported_together() {
         .replace("2027-01-04T00:00:00Z", "soon");
     let err = errors(&src);
     let fields: Vec<_> = err.issues.iter().map(|i| i.field.as_str()).collect();
-    assert_eq!(fields, ["windows[0].timezone", "windows[0].days", "freezes[0].to"], "{err}");
+    assert_eq!(
+        fields,
+        ["windows[0].timezone", "windows[0].days", "freezes[0].to"],
+        "{err}"
+    );
 }
 
 #[test]
 fn duplicate_ids_and_zero_counts_are_rejected() {
-    let src = demo()
-        .replace("id = \"web\"", "id = \"cab\"")
-        .replace("count = 1, team = \"banking-owners\" }] }]", "count = 0, team = \"banking-owners\" }] }]");
+    let src = demo().replace("id = \"web\"", "id = \"cab\"").replace(
+        "count = 1, team = \"banking-owners\" }] }]",
+        "count = 0, team = \"banking-owners\" }] }]",
+    );
     let err = errors(&src);
     let messages: Vec<_> = err.issues.iter().map(|i| i.message.as_str()).collect();
     assert!(messages.contains(&"team \"cab\" is defined twice"), "{err}");

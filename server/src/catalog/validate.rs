@@ -30,7 +30,13 @@ impl Checker<'_> {
         });
     }
 
-    fn id(&mut self, id: &S<String>, field: &str, seen: &mut HashSet<String>, what: &str) -> String {
+    fn id(
+        &mut self,
+        id: &S<String>,
+        field: &str,
+        seen: &mut HashSet<String>,
+        what: &str,
+    ) -> String {
         let value = id.get_ref();
         let valid = !value.is_empty()
             && value.len() <= 64
@@ -42,7 +48,9 @@ impl Checker<'_> {
             self.issue(
                 id,
                 field,
-                format!("\"{value}\" is not a valid id: use lowercase letters, digits, '-' and '_'"),
+                format!(
+                    "\"{value}\" is not a valid id: use lowercase letters, digits, '-' and '_'"
+                ),
             );
         } else if !seen.insert(value.clone()) {
             self.issue(id, field, format!("{what} \"{value}\" is defined twice"));
@@ -103,7 +111,11 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
             let field = format!("applications[{i}]");
             let mut seen_envs = HashSet::new();
             if a.environments.get_ref().is_empty() {
-                c.issue(&a.environments, format!("{field}.environments"), "needs at least one environment");
+                c.issue(
+                    &a.environments,
+                    format!("{field}.environments"),
+                    "needs at least one environment",
+                );
             }
             let environments = a
                 .environments
@@ -170,7 +182,11 @@ fn policy(
 ) -> Policy {
     let field = format!("{field}.policy");
     if p.requesters.get_ref().is_empty() {
-        c.issue(&p.requesters, format!("{field}.requesters"), "name at least one team that may request");
+        c.issue(
+            &p.requesters,
+            format!("{field}.requesters"),
+            "name at least one team that may request",
+        );
     }
     let requesters = p
         .requesters
@@ -185,7 +201,11 @@ fn policy(
         .map(|(i, s)| {
             let field = format!("{field}.stages[{i}]");
             if s.rules.get_ref().is_empty() {
-                c.issue(&s.rules, format!("{field}.rules"), "a stage needs at least one rule");
+                c.issue(
+                    &s.rules,
+                    format!("{field}.rules"),
+                    "a stage needs at least one rule",
+                );
             }
             let rules = s
                 .rules
@@ -196,7 +216,11 @@ fn policy(
                     let field = format!("{field}.rules[{j}]");
                     let count = *r.count.get_ref();
                     if !(1..=100).contains(&count) {
-                        c.issue(&r.count, format!("{field}.count"), "must be between 1 and 100");
+                        c.issue(
+                            &r.count,
+                            format!("{field}.count"),
+                            "must be between 1 and 100",
+                        );
                     }
                     Rule {
                         team: c.team_ref(&r.team, &format!("{field}.team"), teams),
@@ -210,29 +234,41 @@ fn policy(
             }
         })
         .collect();
-    let approval_lifetime_secs = p.approval_lifetime.as_ref().and_then(|l| {
-        match parse_duration(l.get_ref()) {
-            Ok(d) if d.as_secs() >= 60 => Some(d.as_secs()),
-            Ok(_) => {
-                c.issue(l, format!("{field}.approval_lifetime"), "must be at least one minute");
-                None
-            }
-            Err(_) => {
-                c.issue(
-                    l,
-                    format!("{field}.approval_lifetime"),
-                    format!("\"{}\" is not a duration (write e.g. \"72h\" or \"3 days\")", l.get_ref()),
-                );
-                None
-            }
-        }
-    });
+    let approval_lifetime_secs =
+        p.approval_lifetime
+            .as_ref()
+            .and_then(|l| match parse_duration(l.get_ref()) {
+                Ok(d) if d.as_secs() >= 60 => Some(d.as_secs()),
+                Ok(_) => {
+                    c.issue(
+                        l,
+                        format!("{field}.approval_lifetime"),
+                        "must be at least one minute",
+                    );
+                    None
+                }
+                Err(_) => {
+                    c.issue(
+                        l,
+                        format!("{field}.approval_lifetime"),
+                        format!(
+                            "\"{}\" is not a duration (write e.g. \"72h\" or \"3 days\")",
+                            l.get_ref()
+                        ),
+                    );
+                    None
+                }
+            });
     let windows = p
         .windows
         .iter()
         .map(|w| {
             if !windows.contains(w.get_ref()) {
-                c.issue(w, format!("{field}.windows"), format!("unknown window \"{}\"", w.get_ref()));
+                c.issue(
+                    w,
+                    format!("{field}.windows"),
+                    format!("unknown window \"{}\"", w.get_ref()),
+                );
             }
             w.get_ref().clone()
         })
@@ -251,7 +287,11 @@ fn window(c: &mut Checker<'_>, i: usize, w: &RawWindow, seen: &mut HashSet<Strin
     let field = format!("windows[{i}]");
     let id = c.id(&w.id, &format!("{field}.id"), seen, "window");
     if jiff::tz::TimeZone::get(w.timezone.get_ref()).is_err() {
-        c.issue(&w.timezone, format!("{field}.timezone"), format!("unknown time zone \"{}\"", w.timezone.get_ref()));
+        c.issue(
+            &w.timezone,
+            format!("{field}.timezone"),
+            format!("unknown time zone \"{}\"", w.timezone.get_ref()),
+        );
     }
     let mut days = Vec::new();
     for d in w.days.get_ref() {
@@ -272,7 +312,11 @@ fn window(c: &mut Checker<'_>, i: usize, w: &RawWindow, seen: &mut HashSet<Strin
     let start = clock(c, &w.from, &format!("{field}.from"));
     let end = clock(c, &w.to, &format!("{field}.to"));
     if start >= end && end != 0 {
-        c.issue(&w.to, format!("{field}.to"), "must be later than `from` (split a window that crosses midnight in two)");
+        c.issue(
+            &w.to,
+            format!("{field}.to"),
+            "must be later than `from` (split a window that crosses midnight in two)",
+        );
     }
     Window {
         name: w.name.clone().unwrap_or_else(|| capitalise(&id)),
@@ -308,7 +352,11 @@ fn clock(c: &mut Checker<'_>, at: &S<String>, field: &str) -> u16 {
         (h < 24 && m < 60 && m.to_string().len() <= 2).then_some(h * 60 + m)
     });
     parsed.unwrap_or_else(|| {
-        c.issue(at, field, format!("\"{}\" is not a time of day (write HH:MM)", at.get_ref()));
+        c.issue(
+            at,
+            field,
+            format!("\"{}\" is not a time of day (write HH:MM)", at.get_ref()),
+        );
         0
     })
 }
@@ -329,7 +377,10 @@ fn freeze(
             c.issue(
                 at,
                 format!("{field}.{name}"),
-                format!("\"{}\" is not a date-time with a zone (write e.g. 2026-12-20T00:00:00Z)", at.get_ref()),
+                format!(
+                    "\"{}\" is not a date-time with a zone (write e.g. 2026-12-20T00:00:00Z)",
+                    at.get_ref()
+                ),
             );
             0
         }
@@ -340,12 +391,20 @@ fn freeze(
     }
     for a in &f.applications {
         if !apps.contains(a.get_ref()) {
-            c.issue(a, format!("{field}.applications"), format!("unknown application \"{}\"", a.get_ref()));
+            c.issue(
+                a,
+                format!("{field}.applications"),
+                format!("unknown application \"{}\"", a.get_ref()),
+            );
         }
     }
     for e in &f.environments {
         if !envs.contains(e.get_ref()) {
-            c.issue(e, format!("{field}.environments"), format!("no application has an environment \"{}\"", e.get_ref()));
+            c.issue(
+                e,
+                format!("{field}.environments"),
+                format!("no application has an environment \"{}\"", e.get_ref()),
+            );
         }
     }
     Freeze {
@@ -365,7 +424,11 @@ fn ci_binding(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> CiBinding {
         c.issue(
             &ci.connector,
             format!("{field}.connector"),
-            format!("unknown connector \"{}\" (expected one of {})", ci.connector.get_ref(), known.join(", ")),
+            format!(
+                "unknown connector \"{}\" (expected one of {})",
+                ci.connector.get_ref(),
+                known.join(", ")
+            ),
         );
         ConnectorKind::Shell
     });
@@ -384,7 +447,10 @@ fn ci_binding(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> CiBinding {
             );
         }
     }
-    let provision = ci.provision.as_ref().map(|j| job(c, &format!("{field}.provision"), j));
+    let provision = ci
+        .provision
+        .as_ref()
+        .map(|j| job(c, &format!("{field}.provision"), j));
     let deploy = job(c, &format!("{field}.deploy"), ci.deploy.get_ref());
     CiBinding {
         connector: kind,
@@ -397,7 +463,9 @@ fn ci_binding(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> CiBinding {
 fn secret_rule(c: &mut Checker<'_>, key: &S<String>, value: &S<String>, field: &str) {
     let lower = key.get_ref().to_ascii_lowercase();
     if let Some(stem) = lower.strip_suffix("_env") {
-        let valid = value.get_ref().starts_with(|ch: char| ch.is_ascii_uppercase() || ch == '_')
+        let valid = value
+            .get_ref()
+            .starts_with(|ch: char| ch.is_ascii_uppercase() || ch == '_')
             && value
                 .get_ref()
                 .chars()
@@ -406,10 +474,15 @@ fn secret_rule(c: &mut Checker<'_>, key: &S<String>, value: &S<String>, field: &
             c.issue(
                 value,
                 field,
-                format!("must name an environment variable holding the {stem} (e.g. BUILDBOT_PASSWORD)"),
+                format!(
+                    "must name an environment variable holding the {stem} (e.g. BUILDBOT_PASSWORD)"
+                ),
             );
         }
-    } else if ["password", "token", "secret", "key"].iter().any(|s| lower.contains(s)) {
+    } else if ["password", "token", "secret", "key"]
+        .iter()
+        .any(|s| lower.contains(s))
+    {
         c.issue(
             key,
             field,
@@ -432,7 +505,10 @@ fn job(c: &mut Checker<'_>, field: &str, j: &RawJob) -> CiJob {
                 c.issue(
                     value,
                     format!("{field}.params.{}", key.get_ref()),
-                    format!("unknown placeholder {{{var}}} (known: {})", TEMPLATE_VARIABLES.join(", ")),
+                    format!(
+                        "unknown placeholder {{{var}}} (known: {})",
+                        TEMPLATE_VARIABLES.join(", ")
+                    ),
                 );
             }
         }

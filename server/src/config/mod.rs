@@ -76,7 +76,10 @@ struct Vars(BTreeMap<String, String>);
 
 impl Vars {
     fn text(&self, name: &str) -> Option<String> {
-        self.0.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 
     fn parse<T: FromStr>(&self, name: &str, default: T, expected: &str) -> Result<T, ConfigError> {
@@ -129,7 +132,9 @@ impl Settings {
 
     /// Reads settings from the given variables; other programs' variables are ignored, and an
     /// unknown `RUNWAY_*` name is an error (a typo must not silently fall back to a default).
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let vars = Vars(
             vars.into_iter()
                 .filter(|(k, _)| k.starts_with("RUNWAY_"))
@@ -146,10 +151,19 @@ impl Settings {
             SocketAddr::from(([127, 0, 0, 1], 3000)),
             "an address and port such as 127.0.0.1:3000",
         )?;
-        let data_dir = PathBuf::from(vars.text("RUNWAY_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let data_dir = PathBuf::from(
+            vars.text("RUNWAY_DATA_DIR")
+                .unwrap_or_else(|| "./data".into()),
+        );
         let database_url = match vars.text("RUNWAY_DATABASE_URL") {
             None => format!("sqlite://{}?mode=rwc", data_dir.join("runway.db").display()),
-            Some(url) if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") => url,
+            Some(url)
+                if url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://") =>
+            {
+                url
+            }
             Some(url) => {
                 return Err(ConfigError::Invalid {
                     name: "RUNWAY_DATABASE_URL".into(),
@@ -190,7 +204,10 @@ impl Settings {
             login_max_failures: vars.bounded("RUNWAY_LOGIN_MAX_FAILURES", 5, (1, 1000))?,
             login_lockout_secs: vars.bounded("RUNWAY_LOGIN_LOCKOUT_SECS", 60, (1, 86_400))?,
             db_max_connections: vars.bounded("RUNWAY_DB_MAX_CONNECTIONS", 10, (1, 1000))?,
-            site_dir: PathBuf::from(vars.text("RUNWAY_SITE_DIR").unwrap_or_else(|| "target/site".into())),
+            site_dir: PathBuf::from(
+                vars.text("RUNWAY_SITE_DIR")
+                    .unwrap_or_else(|| "target/site".into()),
+            ),
             log: vars.text("RUNWAY_LOG").unwrap_or_else(|| "info".into()),
             log_format,
         })
@@ -210,7 +227,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
@@ -232,7 +252,11 @@ mod tests {
     #[test]
     fn an_unknown_runway_variable_is_named() {
         let err = Settings::from_vars(vars(&[("RUNWAY_LISTNE", "x")])).expect_err("typo");
-        assert!(err.to_string().starts_with("RUNWAY_LISTNE is not a Runway setting"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("RUNWAY_LISTNE is not a Runway setting"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -252,7 +276,8 @@ mod tests {
 
     #[test]
     fn an_https_public_url_makes_cookies_secure() {
-        let s = Settings::from_vars(vars(&[("RUNWAY_PUBLIC_URL", "https://runway.example/")])).expect("ok");
+        let s = Settings::from_vars(vars(&[("RUNWAY_PUBLIC_URL", "https://runway.example/")]))
+            .expect("ok");
         assert!(s.secure_cookies());
         assert_eq!(s.public_url, "https://runway.example");
     }

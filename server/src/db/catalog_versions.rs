@@ -48,7 +48,12 @@ pub async fn history(db: &Db, limit: i64) -> Result<Vec<CatalogVersion>, sqlx::E
 }
 
 #[tracing::instrument(skip(db, source))]
-pub async fn insert(db: &Db, checksum: &str, source: &str, origin: &str) -> Result<CatalogVersion, sqlx::Error> {
+pub async fn insert(
+    db: &Db,
+    checksum: &str,
+    source: &str,
+    origin: &str,
+) -> Result<CatalogVersion, sqlx::Error> {
     let applied_at = now_ms();
     let id: i64 = sqlx::query_scalar(
         "insert into catalog_versions (checksum, source, origin, applied_at)

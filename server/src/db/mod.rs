@@ -5,7 +5,7 @@ pub mod sessions;
 pub mod users;
 
 use anyhow::Context;
-use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
@@ -50,8 +50,12 @@ impl Db {
         if kind == DbKind::Sqlite {
             create_sqlite_folder(url)?;
         }
-        let options = AnyConnectOptions::from_str(url)
-            .with_context(|| format!("RUNWAY_DATABASE_URL {} is not a valid database URL", redact(url)))?;
+        let options = AnyConnectOptions::from_str(url).with_context(|| {
+            format!(
+                "RUNWAY_DATABASE_URL {} is not a valid database URL",
+                redact(url)
+            )
+        })?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
@@ -107,7 +111,10 @@ fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
     }
@@ -127,6 +134,9 @@ mod tests {
             super::redact("postgres://bob:secret@db:5432/runway"),
             "postgres://bob:***@db:5432/runway"
         );
-        assert_eq!(super::redact("sqlite://data/runway.db"), "sqlite://data/runway.db");
+        assert_eq!(
+            super::redact("sqlite://data/runway.db"),
+            "sqlite://data/runway.db"
+        );
     }
 }

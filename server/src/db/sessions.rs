@@ -29,7 +29,8 @@ fn expires_ms(record: &Record) -> i64 {
 #[async_trait]
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = serde_json::to_string(&record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         // An id collision is astronomically unlikely, but a new id is cheap.
         loop {
             let inserted = sqlx::query(
@@ -50,7 +51,8 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = serde_json::to_string(&record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
             "insert into sessions (session_id, data, expires_at) values ($1, $2, $3)
              on conflict (session_id) do update set data = excluded.data, expires_at = excluded.expires_at",
@@ -65,15 +67,18 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let data: Option<String> =
-            sqlx::query_scalar("select data from sessions where session_id = $1 and expires_at > $2")
-                .bind(id.to_string())
-                .bind(now_ms())
-                .fetch_optional(&self.db.pool)
-                .await
-                .map_err(backend)?;
-        data.map(|d| serde_json::from_str(&d).map_err(|e| session_store::Error::Decode(e.to_string())))
-            .transpose()
+        let data: Option<String> = sqlx::query_scalar(
+            "select data from sessions where session_id = $1 and expires_at > $2",
+        )
+        .bind(id.to_string())
+        .bind(now_ms())
+        .fetch_optional(&self.db.pool)
+        .await
+        .map_err(backend)?;
+        data.map(|d| {
+            serde_json::from_str(&d).map_err(|e| session_store::Error::Decode(e.to_string()))
+        })
+        .transpose()
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

@@ -40,17 +40,20 @@ pub async fn password_hash(db: &Db, username: &str) -> Result<Option<(i64, Strin
 }
 
 pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<User>, sqlx::Error> {
-    let Some(row) = sqlx::query("select user_id, username, display_name, is_admin from users where user_id = $1")
-        .bind(user_id)
-        .fetch_optional(&db.pool)
-        .await?
+    let Some(row) = sqlx::query(
+        "select user_id, username, display_name, is_admin from users where user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(&db.pool)
+    .await?
     else {
         return Ok(None);
     };
-    let teams: Vec<String> = sqlx::query_scalar("select team_id from memberships where user_id = $1 order by team_id")
-        .bind(user_id)
-        .fetch_all(&db.pool)
-        .await?;
+    let teams: Vec<String> =
+        sqlx::query_scalar("select team_id from memberships where user_id = $1 order by team_id")
+            .bind(user_id)
+            .fetch_all(&db.pool)
+            .await?;
     Ok(Some(User {
         id: row.try_get("user_id")?,
         username: row.try_get("username")?,
@@ -100,7 +103,11 @@ pub async fn create(
 }
 
 /// Returns false when no such user exists.
-pub async fn set_password(db: &Db, username: &str, password_hash: &str) -> Result<bool, sqlx::Error> {
+pub async fn set_password(
+    db: &Db,
+    username: &str,
+    password_hash: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("update users set password_hash = $1 where username = $2")
         .bind(password_hash)
         .bind(username)
@@ -110,7 +117,9 @@ pub async fn set_password(db: &Db, username: &str, password_hash: &str) -> Resul
 }
 
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select count(*) from users").fetch_one(&db.pool).await
+    sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&db.pool)
+        .await
 }
 
 /// Every membership as (team id, display name), ordered by team then name.

@@ -138,8 +138,14 @@ mod tests {
 
     #[test]
     fn lifetimes_use_the_largest_whole_unit() {
-        assert_eq!(describe_lifetime(Some(3 * 86_400)).as_deref(), Some("approvals last 3 days"));
-        assert_eq!(describe_lifetime(Some(3_600)).as_deref(), Some("approvals last 1 hour"));
+        assert_eq!(
+            describe_lifetime(Some(3 * 86_400)).as_deref(),
+            Some("approvals last 3 days")
+        );
+        assert_eq!(
+            describe_lifetime(Some(3_600)).as_deref(),
+            Some("approvals last 1 hour")
+        );
         assert_eq!(describe_lifetime(None), None);
     }
 }

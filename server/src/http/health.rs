@@ -12,6 +12,9 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) 
     if state.db.is_ready().await {
         (StatusCode::OK, "ready")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable or migrations missing")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable or migrations missing",
+        )
     }
 }

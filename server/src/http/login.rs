@@ -64,7 +64,15 @@ pub async fn submit(
         return back_to_login(&form, code, None);
     }
     let client = client.ip().to_string();
-    match auth::login(&state.db, &state.throttle, username, &form.password, &client).await {
+    match auth::login(
+        &state.db,
+        &state.throttle,
+        username,
+        &form.password,
+        &client,
+    )
+    .await
+    {
         Ok(LoginOutcome::SignedIn(user_id)) => {
             // A new session id at sign-in defeats session fixation.
             let stored = async {
@@ -79,7 +87,9 @@ pub async fn submit(
             Redirect::to(safe_next(&form.next)).into_response()
         }
         Ok(LoginOutcome::Refused) => back_to_login(&form, "credentials", None),
-        Ok(LoginOutcome::Throttled { retry_after_secs }) => back_to_login(&form, "throttled", Some(retry_after_secs)),
+        Ok(LoginOutcome::Throttled { retry_after_secs }) => {
+            back_to_login(&form, "throttled", Some(retry_after_secs))
+        }
         Err(e) => {
             tracing::error!(error = %e, "sign-in failed");
             axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response()

@@ -25,18 +25,23 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let backend: SharedBackend = Arc::new(PortalBackend { state: state.clone() });
+    let backend: SharedBackend = Arc::new(PortalBackend {
+        state: state.clone(),
+    });
     let context = {
         let backend = backend.clone();
         move || provide_context(backend.clone())
     };
     let leptos = state.leptos.clone();
-    let sessions = SessionManagerLayer::new(crate::db::sessions::SqlSessionStore::new(state.db.clone()))
-        .with_name("runway_session")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.settings.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(Duration::minutes(state.settings.session_idle_minutes)));
+    let sessions =
+        SessionManagerLayer::new(crate::db::sessions::SqlSessionStore::new(state.db.clone()))
+            .with_name("runway_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(state.settings.secure_cookies())
+            .with_expiry(Expiry::OnInactivity(Duration::minutes(
+                state.settings.session_idle_minutes,
+            )));
 
     Router::new()
         .route("/healthz", get(health::alive))

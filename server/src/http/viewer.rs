@@ -16,10 +16,18 @@ fn is_public(path: &str) -> bool {
     const EXACT: [&str; 3] = ["/healthz", "/readyz", "/logout"];
     PREFIXES.iter().any(|p| path.starts_with(p))
         || EXACT.contains(&path)
-        || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
 }
 
-pub async fn attach(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+pub async fn attach(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let user_id: Option<i64> = session.get(SESSION_USER).await.ok().flatten();
     let user = match user_id {
         Some(id) => match users::by_id(&state.db, id).await {
@@ -34,7 +42,11 @@ pub async fn attach(State(state): State<AppState>, session: Session, mut req: Re
     let viewer = user.map(|u| views::viewer(&u, &state.catalog.current().catalog));
     let path = req.uri().path();
     if viewer.is_none() && !is_public(path) {
-        let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let next = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
         return Redirect::to(&format!("/login?{query}")).into_response();
     }

@@ -33,16 +33,26 @@ impl Backend for PortalBackend {
         let members = users::members(&self.state.db).await.map_err(internal)?;
         let admin = viewer.roles.admin;
         let history = if admin {
-            catalog_versions::history(&self.state.db, 20).await.map_err(internal)?
+            catalog_versions::history(&self.state.db, 20)
+                .await
+                .map_err(internal)?
         } else {
             Vec::new()
         };
-        Ok(views::catalog_view(&active.catalog, active.version.as_ref(), &members, &history, admin))
+        Ok(views::catalog_view(
+            &active.catalog,
+            active.version.as_ref(),
+            &members,
+            &history,
+            admin,
+        ))
     }
 
     async fn reload_catalog(&self, viewer: &Viewer) -> Result<ReloadOutcome, ApiError> {
         if !viewer.roles.admin {
-            return Err(ApiError::Forbidden("Only administrators may re-apply the catalog.".into()));
+            return Err(ApiError::Forbidden(
+                "Only administrators may re-apply the catalog.".into(),
+            ));
         }
         tracing::info!(by = %viewer.username, "catalog re-apply requested");
         match self.state.catalog.apply_file(&self.state.db).await {

@@ -39,9 +39,10 @@ pub enum ApplyError {
 }
 
 impl CatalogStore {
-    /// Applies the configured file, or else resumes the newest stored version. A bad file is
-    /// an error: the portal must not start on a catalog nobody meant.
-    pub async fn open(db: &Db, file: Option<PathBuf>) -> anyhow::Result<Self> {
+    /// Applies the file (already read and validated by the caller, so a bad file is refused
+    /// before anything is written), or else resumes the newest stored version.
+    pub async fn open(db: &Db, file: Option<(PathBuf, LoadedCatalog)>) -> anyhow::Result<Self> {
+        let (file, loaded) = file.unzip();
         let store = CatalogStore {
             file,
             active: RwLock::new(Arc::new(ActiveCatalog {
@@ -49,8 +50,8 @@ impl CatalogStore {
                 version: None,
             })),
         };
-        if store.file.is_some() {
-            store.apply_file(db).await?;
+        if let (Some(path), Some(loaded)) = (&store.file, loaded) {
+            store.apply(db, loaded, &path.display().to_string()).await?;
         } else if let Some(version) = catalog_versions::latest(db).await? {
             let loaded = catalog::parse(&version.origin, version.source.clone())
                 .context("the stored catalog no longer validates; apply a corrected file with RUNWAY_CATALOG")?;
@@ -62,7 +63,10 @@ impl CatalogStore {
     }
 
     pub fn current(&self) -> Arc<ActiveCatalog> {
-        self.active.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.active
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn set(&self, catalog: Catalog, version: CatalogVersion) {
@@ -79,7 +83,12 @@ impl CatalogStore {
         self.apply(db, loaded, &path.display().to_string()).await
     }
 
-    async fn apply(&self, db: &Db, loaded: LoadedCatalog, origin: &str) -> Result<Applied, ApplyError> {
+    async fn apply(
+        &self,
+        db: &Db,
+        loaded: LoadedCatalog,
+        origin: &str,
+    ) -> Result<Applied, ApplyError> {
         let latest = catalog_versions::latest(db).await?;
         let (version, outcome): (CatalogVersion, fn(CatalogVersion) -> Applied) = match latest {
             Some(v) if v.checksum == loaded.checksum => (v, Applied::Unchanged),
@@ -99,7 +108,10 @@ impl CatalogStore {
         if let Some(latest) = catalog_versions::latest(db).await? {
             if Some(latest.id) != current_id {
                 let loaded = catalog::parse(&latest.origin, latest.source.clone())?;
-                tracing::info!(version = latest.id, "catalog version applied elsewhere picked up");
+                tracing::info!(
+                    version = latest.id,
+                    "catalog version applied elsewhere picked up"
+                );
                 self.set(loaded.catalog, latest);
             }
         }

@@ -14,13 +14,55 @@ pub struct DemoUser {
 }
 
 pub const USERS: [DemoUser; 7] = [
-    DemoUser { username: "ada", display_name: "Ada Lovelace", teams: &["fintech"], admin: false, role: "Fintech, requests Banking releases" },
-    DemoUser { username: "ben", display_name: "Ben Owner", teams: &["banking-owners"], admin: false, role: "Banking owners, approves stage 1" },
-    DemoUser { username: "cleo", display_name: "Cleo Board", teams: &["cab"], admin: false, role: "CAB, approves stage 2" },
-    DemoUser { username: "dev", display_name: "Dev Board", teams: &["cab"], admin: false, role: "CAB, approves stage 2" },
-    DemoUser { username: "olga", display_name: "Olga Ops", teams: &["ops"], admin: false, role: "Operations, watches every request" },
-    DemoUser { username: "wes", display_name: "Wes Web", teams: &["web"], admin: false, role: "Web, releases the Storefront" },
-    DemoUser { username: "root", display_name: "Root Admin", teams: &[], admin: true, role: "administrator" },
+    DemoUser {
+        username: "ada",
+        display_name: "Ada Lovelace",
+        teams: &["fintech"],
+        admin: false,
+        role: "Fintech, requests Banking releases",
+    },
+    DemoUser {
+        username: "ben",
+        display_name: "Ben Owner",
+        teams: &["banking-owners"],
+        admin: false,
+        role: "Banking owners, approves stage 1",
+    },
+    DemoUser {
+        username: "cleo",
+        display_name: "Cleo Board",
+        teams: &["cab"],
+        admin: false,
+        role: "CAB, approves stage 2",
+    },
+    DemoUser {
+        username: "dev",
+        display_name: "Dev Board",
+        teams: &["cab"],
+        admin: false,
+        role: "CAB, approves stage 2",
+    },
+    DemoUser {
+        username: "olga",
+        display_name: "Olga Ops",
+        teams: &["ops"],
+        admin: false,
+        role: "Operations, watches every request",
+    },
+    DemoUser {
+        username: "wes",
+        display_name: "Wes Web",
+        teams: &["web"],
+        admin: false,
+        role: "Web, releases the Storefront",
+    },
+    DemoUser {
+        username: "root",
+        display_name: "Root Admin",
+        teams: &[],
+        admin: true,
+        role: "administrator",
+    },
 ];
 
 /// Creates the demo accounts that do not exist yet.
@@ -34,7 +76,16 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
             hash = Some(password::hash_blocking(PASSWORD.to_owned()).await?);
         }
         let teams: Vec<String> = u.teams.iter().map(|t| (*t).to_owned()).collect();
-        match users::create(db, u.username, u.display_name, hash.as_deref().unwrap_or_default(), u.admin, &teams).await {
+        match users::create(
+            db,
+            u.username,
+            u.display_name,
+            hash.as_deref().unwrap_or_default(),
+            u.admin,
+            &teams,
+        )
+        .await
+        {
             // Another replica created it meanwhile.
             Ok(_) | Err(users::CreateUserError::Exists(_)) => {}
             Err(users::CreateUserError::Db(e)) => return Err(e.into()),

@@ -8,7 +8,12 @@ use app::model::*;
 
 pub fn viewer(user: &User, catalog: &Catalog) -> Viewer {
     let teams = &user.teams;
-    let policies = || catalog.applications.iter().flat_map(|a| a.environments.iter().map(|e| &e.policy));
+    let policies = || {
+        catalog
+            .applications
+            .iter()
+            .flat_map(|a| a.environments.iter().map(|e| &e.policy))
+    };
     Viewer {
         username: user.username.clone(),
         display_name: user.display_name.clone(),
@@ -80,25 +85,46 @@ fn environment(catalog: &Catalog, app: &Application, env: &Environment) -> EnvSu
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// "Mon–Thu 09:00–17:00 Europe/Paris".
 pub fn window_text(w: &crate::domain::Window) -> String {
-    let name = |d: u8| DAY_NAMES.get(usize::from(d).saturating_sub(1)).copied().unwrap_or("?");
+    let name = |d: u8| {
+        DAY_NAMES
+            .get(usize::from(d).saturating_sub(1))
+            .copied()
+            .unwrap_or("?")
+    };
     let contiguous = w.days.windows(2).all(|p| p[1] == p[0] + 1);
     let days = match (w.days.first(), w.days.last()) {
         (Some(a), Some(b)) if contiguous && a != b => format!("{}–{}", name(*a), name(*b)),
-        _ => w.days.iter().map(|d| name(*d)).collect::<Vec<_>>().join(", "),
+        _ => w
+            .days
+            .iter()
+            .map(|d| name(*d))
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     let clock = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
-    format!("{days} {}–{} {}", clock(w.start_minute), clock(w.end_minute), w.timezone)
+    format!(
+        "{days} {}–{} {}",
+        clock(w.start_minute),
+        clock(w.end_minute),
+        w.timezone
+    )
 }
 
 /// An application with only the environments `keep` accepts, or `None` when none remain.
-pub fn application(catalog: &Catalog, app: &Application, keep: impl Fn(&Environment) -> bool) -> Option<AppSummary> {
+pub fn application(
+    catalog: &Catalog,
+    app: &Application,
+    keep: impl Fn(&Environment) -> bool,
+) -> Option<AppSummary> {
     let environments: Vec<EnvSummary> = app
         .environments
         .iter()
@@ -142,7 +168,11 @@ pub fn catalog_view(
                 name: t.name.clone(),
                 description: t.description.clone(),
                 ops: t.ops,
-                members: members.iter().filter(|(team, _)| team == &t.id).map(|(_, n)| n.clone()).collect(),
+                members: members
+                    .iter()
+                    .filter(|(team, _)| team == &t.id)
+                    .map(|(_, n)| n.clone())
+                    .collect(),
             })
             .collect(),
         applications: catalog
@@ -150,13 +180,28 @@ pub fn catalog_view(
             .iter()
             .filter_map(|a| application(catalog, a, |_| true))
             .collect(),
-        windows: catalog.windows.iter().map(|w| format!("{}: {}", w.name, window_text(w))).collect(),
+        windows: catalog
+            .windows
+            .iter()
+            .map(|w| format!("{}: {}", w.name, window_text(w)))
+            .collect(),
         freezes: catalog
             .freezes
             .iter()
-            .map(|f| format!("{} → {}: {}", format_ms(f.start_ms), format_ms(f.end_ms), f.reason))
+            .map(|f| {
+                format!(
+                    "{} → {}: {}",
+                    format_ms(f.start_ms),
+                    format_ms(f.end_ms),
+                    f.reason
+                )
+            })
             .collect(),
-        history: if is_admin { history.iter().map(self::version).collect() } else { Vec::new() },
+        history: if is_admin {
+            history.iter().map(self::version).collect()
+        } else {
+            Vec::new()
+        },
         can_reload: is_admin,
     }
 }

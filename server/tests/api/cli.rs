@@ -15,12 +15,21 @@ fn runway(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn runway");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write");
     child.wait_with_output().expect("wait")
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]
@@ -36,18 +45,33 @@ fn catalog_check_accepts_the_demo_and_names_the_line_of_a_mistake() {
     let out = runway(&["catalog", "check", bad.to_str().expect("path")], &[], "");
     assert!(!out.status.success());
     let message = text(&out);
-    assert!(message.contains("bad.toml:8: applications[0].owner: unknown team \"b\""), "{message}");
-    assert!(message.contains("bad.toml:9: applications[0].environments: needs at least one environment"), "{message}");
+    assert!(
+        message.contains("bad.toml:8: applications[0].owner: unknown team \"b\""),
+        "{message}"
+    );
+    assert!(
+        message
+            .contains("bad.toml:9: applications[0].environments: needs at least one environment"),
+        "{message}"
+    );
 }
 
 #[test]
 fn an_unknown_or_malformed_setting_stops_the_server_with_its_name() {
     let out = runway(&["serve"], &[("RUNWAY_LISTNE", "127.0.0.1:1")], "");
     assert!(!out.status.success());
-    assert!(text(&out).contains("RUNWAY_LISTNE is not a Runway setting"), "{}", text(&out));
+    assert!(
+        text(&out).contains("RUNWAY_LISTNE is not a Runway setting"),
+        "{}",
+        text(&out)
+    );
     let out = runway(&[], &[("RUNWAY_LISTEN", "somewhere")], "");
     assert!(!out.status.success());
-    assert!(text(&out).contains("RUNWAY_LISTEN=\"somewhere\" is not valid"), "{}", text(&out));
+    assert!(
+        text(&out).contains("RUNWAY_LISTEN=\"somewhere\" is not valid"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[tokio::test]
@@ -58,17 +82,48 @@ async fn user_add_then_passwd_then_sign_in() {
         ("RUNWAY_DATABASE_URL", db.url.as_str()),
         ("RUNWAY_CATALOG", catalog.to_str().expect("path")),
     ];
-    let add = runway(&["user", "add", "grace", "--team", "fintech,cab", "--display-name", "Grace Hopper"], &env, "first-password\n");
+    let add = runway(
+        &[
+            "user",
+            "add",
+            "grace",
+            "--team",
+            "fintech,cab",
+            "--display-name",
+            "Grace Hopper",
+        ],
+        &env,
+        "first-password\n",
+    );
     assert!(add.status.success(), "{}", text(&add));
-    assert!(!text(&add).contains("first-password"), "a typed password is never echoed");
+    assert!(
+        !text(&add).contains("first-password"),
+        "a typed password is never echoed"
+    );
 
-    let again = runway(&["user", "add", "grace", "--team", "fintech"], &env, "first-password\n");
+    let again = runway(
+        &["user", "add", "grace", "--team", "fintech"],
+        &env,
+        "first-password\n",
+    );
     assert!(!again.status.success());
-    assert!(text(&again).contains("a user named grace already exists"), "{}", text(&again));
+    assert!(
+        text(&again).contains("a user named grace already exists"),
+        "{}",
+        text(&again)
+    );
 
-    let unknown = runway(&["user", "add", "hal", "--team", "nasa"], &env, "whatever-pass\n");
+    let unknown = runway(
+        &["user", "add", "hal", "--team", "nasa"],
+        &env,
+        "whatever-pass\n",
+    );
     assert!(!unknown.status.success());
-    assert!(text(&unknown).contains("unknown team [\"nasa\"]"), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("unknown team [\"nasa\"]"),
+        "{}",
+        text(&unknown)
+    );
 
     let generated = runway(&["user", "passwd", "grace"], &env, "");
     assert!(generated.status.success(), "{}", text(&generated));

@@ -19,7 +19,8 @@ pub fn demo_catalog() -> PathBuf {
 }
 
 fn postgres_base() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// A database of its own for one test.
@@ -36,7 +37,10 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         match kind {
             Kind::Sqlite => Some(TestDb {
-                url: format!("sqlite://{}?mode=rwc", dir.path().join("runway.db").display()),
+                url: format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("runway.db").display()
+                ),
                 pg_name: None,
                 dir,
             }),
@@ -49,7 +53,9 @@ impl TestDb {
                         eprintln!("!!! PostgreSQL is not reachable at {admin_url} ({e}): SKIPPING this PostgreSQL test");
                         return None;
                     }
-                    Err(e) => panic!("PostgreSQL is required on CI but unreachable at {admin_url}: {e}"),
+                    Err(e) => {
+                        panic!("PostgreSQL is required on CI but unreachable at {admin_url}: {e}")
+                    }
                 };
                 let name = format!("runway_test_{}", rand_suffix());
                 sqlx::query(&format!("create database {name}"))
@@ -68,17 +74,25 @@ impl TestDb {
 
 fn rand_suffix() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{}_{nanos}", std::process::id())
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         let admin_url = format!("{}/postgres", postgres_base());
         // Drop runs outside any async context we can block on, so use a runtime of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
                 if let Ok(mut admin) = sqlx::AnyConnection::connect(&admin_url).await {
                     let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
@@ -102,13 +116,20 @@ pub struct TestApp {
 pub fn settings(db: &TestDb, catalog: &std::path::Path, extra: &[(&str, &str)]) -> Settings {
     let mut vars = vec![
         ("RUNWAY_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-        ("RUNWAY_DATA_DIR".to_owned(), db.dir.path().display().to_string()),
+        (
+            "RUNWAY_DATA_DIR".to_owned(),
+            db.dir.path().display().to_string(),
+        ),
         ("RUNWAY_DATABASE_URL".to_owned(), db.url.clone()),
         ("RUNWAY_CATALOG".to_owned(), catalog.display().to_string()),
         ("RUNWAY_DEMO".to_owned(), "true".to_owned()),
         ("RUNWAY_LOG".to_owned(), "warn".to_owned()),
     ];
-    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     Settings::from_vars(vars).expect("test settings")
 }
 
@@ -135,7 +156,9 @@ pub async fn spawn_app_with(kind: Kind, extra: &[(&str, &str)]) -> Option<TestAp
 
 /// Starts a server on an existing database (a restart).
 pub async fn start(db: TestDb, catalog: PathBuf, extra: &[(&str, &str)]) -> TestApp {
-    let app = Application::build(settings(&db, &catalog, extra)).await.expect("build app");
+    let app = Application::build(settings(&db, &catalog, extra))
+        .await
+        .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let server = tokio::spawn(async move {
         let _ = app.run_until_stopped().await;
@@ -165,9 +188,23 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.login_then(username, password, "").await
+    }
+
+    /// Signs in with the `next` page the login form carries.
+    pub async fn login_then(
+        &self,
+        username: &str,
+        password: &str,
+        next: &str,
+    ) -> reqwest::Response {
         self.client
             .post(self.url("/login"))
-            .form(&[("username", username), ("password", password)])
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("next", next),
+            ])
             .send()
             .await
             .expect("POST /login")
@@ -179,7 +216,11 @@ impl TestApp {
     }
 
     pub async fn logout(&self) -> reqwest::Response {
-        self.client.post(self.url("/logout")).send().await.expect("POST /logout")
+        self.client
+            .post(self.url("/logout"))
+            .send()
+            .await
+            .expect("POST /logout")
     }
 
     /// Calls a server function the way the browser does.

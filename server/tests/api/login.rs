@@ -1,34 +1,54 @@
 use crate::helpers::*;
 
 async fn a_demo_user_signs_in_and_lands_on_home(kind: Kind) {
-    let Some(app) = spawn_app(kind).await else { return };
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
     let resp = app.login("ada", DEMO_PASSWORD).await;
     assert_eq!(resp.status(), 303);
     assert_eq!(location(&resp), "/");
     let cookie = session_cookie(&resp).expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http: no Secure flag: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http: no Secure flag: {cookie}"
+    );
     let home = app.get_html("/").await;
     assert!(home.contains("Ada Lovelace"), "the layout names the user");
 }
 
 async fn wrong_password_and_unknown_user_get_the_same_answer(kind: Kind) {
-    let Some(app) = spawn_app(kind).await else { return };
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
     let wrong = app.login("ada", "not-the-password").await;
     let unknown = app.login("nobody", "not-the-password").await;
     assert_eq!(wrong.status(), 303);
     assert_eq!(unknown.status(), 303);
-    assert!(location(&wrong).starts_with("/login?error=credentials"), "{}", location(&wrong));
-    assert!(location(&unknown).starts_with("/login?error=credentials"), "{}", location(&unknown));
-    assert!(session_cookie(&wrong).is_none(), "no session for a failed login");
+    assert!(
+        location(&wrong).starts_with("/login?error=credentials"),
+        "{}",
+        location(&wrong)
+    );
+    assert!(
+        location(&unknown).starts_with("/login?error=credentials"),
+        "{}",
+        location(&unknown)
+    );
+    assert!(
+        session_cookie(&wrong).is_none(),
+        "no session for a failed login"
+    );
     let page = app.get_html(&location(&wrong)).await;
     assert!(page.contains("Wrong user name or password."));
     assert!(page.contains("value=\"ada\""), "the user name is kept");
 }
 
 async fn repeated_failures_are_throttled_with_a_wait(kind: Kind) {
-    let Some(app) = spawn_app_with(kind, &[("RUNWAY_LOGIN_MAX_FAILURES", "3")]).await else { return };
+    let Some(app) = spawn_app_with(kind, &[("RUNWAY_LOGIN_MAX_FAILURES", "3")]).await else {
+        return;
+    };
     for _ in 0..3 {
         let resp = app.login("ben", "guess").await;
         assert!(location(&resp).contains("error=credentials"));
@@ -39,18 +59,33 @@ async fn repeated_failures_are_throttled_with_a_wait(kind: Kind) {
     assert!(to.contains("error=throttled"), "{to}");
     assert!(to.contains("wait=60") || to.contains("wait=59"), "{to}");
     let page = app.get_html(&to).await;
-    assert!(page.contains("Too many failed sign-in attempts. Try again in"), "{page}");
+    assert!(
+        page.contains("Too many failed sign-in attempts. Try again in"),
+        "{page}"
+    );
 }
 
 async fn empty_or_oversized_fields_get_a_message_never_a_500(kind: Kind) {
-    let Some(app) = spawn_app(kind).await else { return };
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
     let long_name = "x".repeat(65);
     let long_password = "p".repeat(5000);
     let cases = [
         ("", "secret", "username_missing", "Enter your user name."),
         ("ada", "", "password_missing", "Enter your password."),
-        (long_name.as_str(), "secret", "username_too_long", "The user name is too long"),
-        ("ada", long_password.as_str(), "password_too_long", "The password is too long"),
+        (
+            long_name.as_str(),
+            "secret",
+            "username_too_long",
+            "The user name is too long",
+        ),
+        (
+            "ada",
+            long_password.as_str(),
+            "password_too_long",
+            "The password is too long",
+        ),
     ];
     for (user, password, code, text) in cases {
         let resp = app.login(user, password).await;
@@ -72,7 +107,9 @@ async fn empty_or_oversized_fields_get_a_message_never_a_500(kind: Kind) {
 }
 
 async fn logout_ends_the_session_on_the_server(kind: Kind) {
-    let Some(app) = spawn_app(kind).await else { return };
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
     let resp = app.login("cleo", DEMO_PASSWORD).await;
     let cookie = session_cookie(&resp).expect("cookie");
     let pair = cookie.split(';').next().expect("name=value").to_owned();
@@ -90,14 +127,18 @@ async fn logout_ends_the_session_on_the_server(kind: Kind) {
 }
 
 async fn the_session_id_changes_at_sign_in(kind: Kind) {
-    let Some(app) = spawn_app(kind).await else { return };
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
     let first = session_cookie(&app.login("ada", DEMO_PASSWORD).await).expect("cookie");
     let second = session_cookie(&app.login("ben", DEMO_PASSWORD).await).expect("cookie");
     assert_ne!(first.split(';').next(), second.split(';').next());
 }
 
 async fn a_login_survives_a_server_restart(kind: Kind) {
-    let Some(app) = spawn_app(kind).await else { return };
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
     let cookie = session_cookie(&app.login("olga", DEMO_PASSWORD).await).expect("cookie");
     let pair = cookie.split(';').next().expect("pair").to_owned();
     let (db, catalog) = app.stop().await;
@@ -113,7 +154,8 @@ async fn a_login_survives_a_server_restart(kind: Kind) {
 }
 
 async fn https_public_url_makes_the_cookie_secure(kind: Kind) {
-    let Some(app) = spawn_app_with(kind, &[("RUNWAY_PUBLIC_URL", "https://runway.example")]).await else {
+    let Some(app) = spawn_app_with(kind, &[("RUNWAY_PUBLIC_URL", "https://runway.example")]).await
+    else {
         return;
     };
     let cookie = session_cookie(&app.login("ada", DEMO_PASSWORD).await).expect("cookie");
@@ -121,33 +163,27 @@ async fn https_public_url_makes_the_cookie_secure(kind: Kind) {
 }
 
 async fn pages_send_anonymous_users_to_login_and_back(kind: Kind) {
-    let Some(app) = spawn_app(kind).await else { return };
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
     let resp = app.get("/catalog").await;
     assert_eq!(resp.status(), 303);
     assert_eq!(location(&resp), "/login?next=%2Fcatalog");
-    let signed_in = app
-        .client
-        .post(app.url("/login"))
-        .form(&[("username", "ada"), ("password", DEMO_PASSWORD), ("next", "/catalog")])
-        .send()
-        .await
-        .expect("login");
+    let signed_in = app.login_then("ada", DEMO_PASSWORD, "/catalog").await;
     assert_eq!(location(&signed_in), "/catalog");
-    let offsite = app
-        .client
-        .post(app.url("/login"))
-        .form(&[("username", "ada"), ("password", DEMO_PASSWORD), ("next", "//evil.example")])
-        .send()
-        .await
-        .expect("login");
+    let offsite = app.login_then("ada", DEMO_PASSWORD, "//evil.example").await;
     assert_eq!(location(&offsite), "/", "never an open redirect");
 }
 
 async fn the_login_page_lists_demo_users_only_in_demo_mode(kind: Kind) {
-    let Some(demo) = spawn_app(kind).await else { return };
+    let Some(demo) = spawn_app(kind).await else {
+        return;
+    };
     let page = demo.get_html("/login").await;
     assert!(page.contains("Demo mode") && page.contains("runway-demo") && page.contains("olga"));
-    let Some(plain) = spawn_app_with(kind, &[("RUNWAY_DEMO", "false")]).await else { return };
+    let Some(plain) = spawn_app_with(kind, &[("RUNWAY_DEMO", "false")]).await else {
+        return;
+    };
     let page = plain.get_html("/login").await;
     assert!(!page.contains("runway-demo"));
 }
