@@ -2,6 +2,7 @@
 # Every target installs what it needs first and skips what is already there.
 
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
 CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := 0.2.130
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
@@ -47,9 +48,11 @@ postgres-check:
 	@scripts/postgres-check.sh
 
 test: tools chromium postgres-check
-	cargo test -p server
+	@mkdir -p target
+	cargo test -p server 2>&1 | tee target/test-cargo.log
 	cargo leptos build --release
-	cd end2end && npx playwright test
+	cd end2end && npx playwright test 2>&1 | tee ../target/test-e2e.log
+	@scripts/test-summary.sh target/test-cargo.log target/test-e2e.log
 
 bench: build-release
 	scripts/bench.sh

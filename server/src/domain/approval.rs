@@ -67,7 +67,12 @@ pub fn is_live(policy: &Policy, approval: &Approval, now_ms: i64) -> bool {
 /// approvals are matched to rules so that as many rules as possible are satisfied (a person in
 /// two teams is placed where they are needed). The requester never counts unless the policy
 /// allows it, and a person counts once per request unless the policy allows otherwise.
-pub fn evaluate(policy: &Policy, requester: i64, approvals: &[Approval], now_ms: i64) -> Evaluation {
+pub fn evaluate(
+    policy: &Policy,
+    requester: i64,
+    approvals: &[Approval],
+    now_ms: i64,
+) -> Evaluation {
     let mut used: Vec<i64> = Vec::new();
     let mut stages = Vec::with_capacity(policy.stages.len());
     let mut current = None;
@@ -84,7 +89,10 @@ pub fn evaluate(policy: &Policy, requester: i64, approvals: &[Approval], now_ms:
         if current.is_none() {
             // One live approval per person for this stage (the earliest).
             let mut people: Vec<&Approval> = Vec::new();
-            for a in approvals.iter().filter(|a| a.stage == index && is_live(policy, a, now_ms)) {
+            for a in approvals
+                .iter()
+                .filter(|a| a.stage == index && is_live(policy, a, now_ms))
+            {
                 let eligible = policy.requester_can_approve || a.user_id != requester;
                 let fresh = policy.approver_may_count_twice || !used.contains(&a.user_id);
                 if eligible && fresh && !people.iter().any(|p| p.user_id == a.user_id) {
@@ -133,7 +141,15 @@ fn assign(rules: &mut [RuleProgress], people: &[&Approval]) {
     let mut person_in_seat: Vec<Option<usize>> = vec![None; seats.len()];
     for p in 0..people.len() {
         let mut visited = vec![false; seats.len()];
-        augment(p, people, rules, &seats, &mut visited, &mut seat_of_person, &mut person_in_seat);
+        augment(
+            p,
+            people,
+            rules,
+            &seats,
+            &mut visited,
+            &mut seat_of_person,
+            &mut person_in_seat,
+        );
     }
     for (p, seat) in seat_of_person.iter().enumerate() {
         if let Some(seat) = seat {
@@ -158,7 +174,15 @@ fn augment(
         visited[s] = true;
         let free = match person_in_seat[s] {
             None => true,
-            Some(other) => augment(other, people, rules, seats, visited, seat_of_person, person_in_seat),
+            Some(other) => augment(
+                other,
+                people,
+                rules,
+                seats,
+                visited,
+                seat_of_person,
+                person_in_seat,
+            ),
         };
         if free {
             seat_of_person[p] = Some(s);
@@ -184,7 +208,9 @@ pub fn can_approve(
         return false;
     }
     let eval = evaluate(policy, requester, approvals, now_ms);
-    let Some(current) = eval.current else { return false };
+    let Some(current) = eval.current else {
+        return false;
+    };
     let already = approvals
         .iter()
         .any(|a| a.user_id == user && a.stage == current && is_live(policy, a, now_ms));
@@ -208,7 +234,12 @@ mod tests {
 
     const TEAMS: [&str; 3] = ["owners", "cab", "ops"];
 
-    fn policy(stages: Vec<Vec<(u32, &str)>>, requester_can_approve: bool, twice: bool, lifetime: Option<i64>) -> Policy {
+    fn policy(
+        stages: Vec<Vec<(u32, &str)>>,
+        requester_can_approve: bool,
+        twice: bool,
+        lifetime: Option<i64>,
+    ) -> Policy {
         Policy {
             requesters: vec!["dev".into()],
             stages: stages
@@ -218,7 +249,10 @@ mod tests {
                     name: format!("stage {i}"),
                     rules: rules
                         .into_iter()
-                        .map(|(count, team)| Rule { team: team.into(), count })
+                        .map(|(count, team)| Rule {
+                            team: team.into(),
+                            count,
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -240,7 +274,12 @@ mod tests {
     }
 
     fn seed_policy() -> Policy {
-        policy(vec![vec![(1, "owners")], vec![(2, "cab")]], false, false, Some(3600))
+        policy(
+            vec![vec![(1, "owners")], vec![(2, "cab")]],
+            false,
+            false,
+            Some(3600),
+        )
     }
 
     #[test]
@@ -268,19 +307,32 @@ mod tests {
 
     #[test]
     fn one_person_counts_once_per_request_unless_allowed() {
-        let p = policy(vec![vec![(1, "owners")], vec![(1, "cab")]], false, false, None);
+        let p = policy(
+            vec![vec![(1, "owners")], vec![(1, "cab")]],
+            false,
+            false,
+            None,
+        );
         let both = &["owners", "cab"];
         let approvals = vec![approval(2, both, 0, 0), approval(2, both, 1, 0)];
         assert_eq!(evaluate(&p, 1, &approvals, 0).current, Some(1));
         assert!(!can_approve(&p, 1, &approvals[..1], 0, 2, &["cab".into()]));
-        let twice = policy(vec![vec![(1, "owners")], vec![(1, "cab")]], false, true, None);
+        let twice = policy(
+            vec![vec![(1, "owners")], vec![(1, "cab")]],
+            false,
+            true,
+            None,
+        );
         assert!(evaluate(&twice, 1, &approvals, 0).complete());
     }
 
     #[test]
     fn a_person_in_two_teams_is_placed_where_needed() {
         let p = policy(vec![vec![(1, "owners"), (1, "cab")]], false, false, None);
-        let approvals = vec![approval(2, &["owners", "cab"], 0, 0), approval(3, &["owners"], 0, 0)];
+        let approvals = vec![
+            approval(2, &["owners", "cab"], 0, 0),
+            approval(3, &["owners"], 0, 0),
+        ];
         assert!(evaluate(&p, 1, &approvals, 0).complete());
     }
 
@@ -321,7 +373,12 @@ mod tests {
     /// A decision attempt: user (0 is the requester), their teams, when.
     fn arb_attempts() -> impl Strategy<Value = Vec<(i64, Vec<usize>, i64, bool)>> {
         proptest::collection::vec(
-            (0i64..6, proptest::collection::vec(0usize..TEAMS.len(), 0..=2), 0i64..200_000, any::<bool>()),
+            (
+                0i64..6,
+                proptest::collection::vec(0usize..TEAMS.len(), 0..=2),
+                0i64..200_000,
+                any::<bool>(),
+            ),
             0..20,
         )
     }
