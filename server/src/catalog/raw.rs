@@ -63,6 +63,21 @@ pub struct RawApplication {
     #[serde(default)]
     pub description: String,
     pub environments: S<Vec<RawEnvironment>>,
+    #[serde(default)]
+    pub fields: Vec<RawField>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    pub id: S<String>,
+    pub label: S<String>,
+    pub kind: S<String>,
+    #[serde(default)]
+    pub required: bool,
+    pub options: Option<S<Vec<String>>>,
+    #[serde(default)]
+    pub help: String,
 }
 
 #[derive(Debug, Deserialize)]

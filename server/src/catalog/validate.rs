@@ -110,6 +110,7 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
         .map(|(i, a)| {
             let field = format!("applications[{i}]");
             let mut seen_envs = HashSet::new();
+            let mut seen_fields = HashSet::new();
             if a.environments.get_ref().is_empty() {
                 c.issue(
                     &a.environments,
@@ -140,6 +141,14 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
                 owner: c.team_ref(&a.owner, &format!("{field}.owner"), &team_ids),
                 description: a.description.trim().to_owned(),
                 environments,
+                fields: a
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(j, f)| {
+                        form_field(&mut c, &format!("{field}.fields[{j}]"), f, &mut seen_fields)
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -162,6 +171,52 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
     } else {
         c.issues.sort_by_key(|i| i.line);
         Err(c.issues)
+    }
+}
+
+fn form_field(
+    c: &mut Checker<'_>,
+    field: &str,
+    f: &RawField,
+    seen: &mut HashSet<String>,
+) -> FormField {
+    let kind = FieldKind::parse(f.kind.get_ref()).unwrap_or_else(|| {
+        c.issue(
+            &f.kind,
+            format!("{field}.kind"),
+            format!(
+                "unknown field kind \"{}\" (expected text, select, checkbox or number)",
+                f.kind.get_ref()
+            ),
+        );
+        FieldKind::Text
+    });
+    let options = f
+        .options
+        .as_ref()
+        .map(|o| o.get_ref().clone())
+        .unwrap_or_default();
+    if kind == FieldKind::Select && options.is_empty() {
+        c.issue(
+            &f.kind,
+            format!("{field}.options"),
+            "a select field needs options",
+        );
+    }
+    if let Some(o) = f.options.as_ref().filter(|_| kind != FieldKind::Select) {
+        c.issue(
+            o,
+            format!("{field}.options"),
+            "only a select field has options",
+        );
+    }
+    FormField {
+        id: c.id(&f.id, &format!("{field}.id"), seen, "field"),
+        label: c.name(&f.label, &format!("{field}.label")),
+        kind,
+        required: f.required,
+        options,
+        help: f.help.trim().to_owned(),
     }
 }
 

@@ -29,6 +29,40 @@ pub struct Application {
     pub description: String,
     /// In promotion order.
     pub environments: Vec<Environment>,
+    /// Extra fields the request form asks for.
+    pub fields: Vec<FormField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    pub id: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// The choices of a `select`.
+    pub options: Vec<String>,
+    pub help: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    Text,
+    Select,
+    Checkbox,
+    Number,
+}
+
+impl FieldKind {
+    pub fn parse(s: &str) -> Option<FieldKind> {
+        match s {
+            "text" => Some(FieldKind::Text),
+            "select" => Some(FieldKind::Select),
+            "checkbox" => Some(FieldKind::Checkbox),
+            "number" => Some(FieldKind::Number),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

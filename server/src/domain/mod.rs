@@ -4,5 +4,6 @@
 pub mod approval;
 pub mod catalog;
 pub mod policy;
+pub mod request;
 
 pub use catalog::*;

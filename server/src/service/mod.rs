@@ -3,4 +3,5 @@
 pub mod backend;
 pub mod catalog;
 pub mod demo;
+pub mod requests;
 pub mod views;

@@ -107,6 +107,7 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub address: String,
+    pub state: server::state::AppState,
     pub client: reqwest::Client,
     pub db: TestDb,
     pub catalog: PathBuf,
@@ -160,11 +161,13 @@ pub async fn start(db: TestDb, catalog: PathBuf, extra: &[(&str, &str)]) -> Test
         .await
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
     let server = tokio::spawn(async move {
         let _ = app.run_until_stopped().await;
     });
     TestApp {
         address,
+        state,
         client: client(),
         db,
         catalog,
@@ -232,6 +235,18 @@ impl TestApp {
             .send()
             .await
             .expect("server function")
+    }
+
+    /// The account of a user, as use cases take it.
+    pub async fn user(&self, username: &str) -> server::db::users::User {
+        let (id, _) = server::db::users::password_hash(&self.state.db, username)
+            .await
+            .expect("query")
+            .expect("user exists");
+        server::db::users::by_id(&self.state.db, id)
+            .await
+            .expect("query")
+            .expect("user")
     }
 
     /// Stops the server and returns its database, for a restart.

@@ -4,3 +4,4 @@ mod health;
 mod helpers;
 mod login;
 mod pages;
+mod requests;

@@ -1,0 +1,289 @@
+//! Release requests, their decisions, events and dispatch jobs.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+pub type Tx<'a> = Transaction<'a, Any>;
+
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    pub id: i64,
+    pub application_id: String,
+    pub environment_id: String,
+    pub requester_id: i64,
+    pub title: String,
+    pub version: String,
+    pub artifact: String,
+    pub summary: String,
+    pub risk: String,
+    pub rollback_plan: String,
+    pub scheduled_at: Option<i64>,
+    pub fields: String,
+    pub state: String,
+    pub policy: String,
+    pub catalog_version_id: Option<i64>,
+    pub revision: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "request_id, application_id, environment_id, requester_id, title, version, artifact, \
+     summary, risk, rollback_plan, scheduled_at, fields, state, policy, catalog_version_id, revision, \
+     created_at, updated_at";
+
+fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
+    Ok(RequestRow {
+        id: row.try_get("request_id")?,
+        application_id: row.try_get("application_id")?,
+        environment_id: row.try_get("environment_id")?,
+        requester_id: row.try_get("requester_id")?,
+        title: row.try_get("title")?,
+        version: row.try_get("version")?,
+        artifact: row.try_get("artifact")?,
+        summary: row.try_get("summary")?,
+        risk: row.try_get("risk")?,
+        rollback_plan: row.try_get("rollback_plan")?,
+        scheduled_at: row.try_get("scheduled_at")?,
+        fields: row.try_get("fields")?,
+        state: row.try_get("state")?,
+        policy: row.try_get("policy")?,
+        catalog_version_id: row.try_get("catalog_version_id")?,
+        revision: row.try_get("revision")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub struct NewRequest<'a> {
+    pub application_id: &'a str,
+    pub environment_id: &'a str,
+    pub requester_id: i64,
+    pub title: &'a str,
+    pub version: &'a str,
+    pub artifact: &'a str,
+    pub summary: &'a str,
+    pub risk: &'a str,
+    pub rollback_plan: &'a str,
+    pub scheduled_at: Option<i64>,
+    pub fields: &'a str,
+    pub state: &'a str,
+    pub policy: &'a str,
+    pub catalog_version_id: Option<i64>,
+    pub now: i64,
+}
+
+pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into requests (application_id, environment_id, requester_id, title, version, artifact, \
+         summary, risk, rollback_plan, scheduled_at, fields, state, policy, catalog_version_id, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) returning request_id",
+    )
+    .bind(r.application_id)
+    .bind(r.environment_id)
+    .bind(r.requester_id)
+    .bind(r.title)
+    .bind(r.version)
+    .bind(r.artifact)
+    .bind(r.summary)
+    .bind(r.risk)
+    .bind(r.rollback_plan)
+    .bind(r.scheduled_at)
+    .bind(r.fields)
+    .bind(r.state)
+    .bind(r.policy)
+    .bind(r.catalog_version_id)
+    .bind(r.now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Claims the request for a change made on `revision`: the first statement of the change's
+/// transaction, so it takes the write lock and a concurrent change on the same revision loses.
+pub async fn bump_revision(
+    tx: &mut Tx<'_>,
+    id: i64,
+    revision: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update requests set revision = revision + 1, updated_at = $3 where request_id = $1 and revision = $2",
+    )
+    .bind(id)
+    .bind(revision)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    id: i64,
+) -> Result<Option<RequestRow>, sqlx::Error> {
+    sqlx::query(&format!(
+        "select {COLUMNS} from requests where request_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(exec)
+    .await?
+    .as_ref()
+    .map(request)
+    .transpose()
+}
+
+pub async fn set_state(tx: &mut Tx<'_>, id: i64, state: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("update requests set state = $2 where request_id = $1")
+        .bind(id)
+        .bind(state)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub teams: Vec<String>,
+    pub stage: i64,
+    pub verdict: String,
+    pub comment: String,
+    pub decided_at: i64,
+    pub voided: bool,
+}
+
+pub async fn decisions(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    request_id: i64,
+) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    sqlx::query(
+        "select decision_id, user_id, teams, stage, verdict, comment, decided_at, voided \
+         from decisions where request_id = $1 order by decision_id",
+    )
+    .bind(request_id)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(DecisionRow {
+            id: r.try_get("decision_id")?,
+            user_id: r.try_get("user_id")?,
+            teams: r
+                .try_get::<String, _>("teams")?
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            stage: r.try_get("stage")?,
+            verdict: r.try_get("verdict")?,
+            comment: r.try_get("comment")?,
+            decided_at: r.try_get("decided_at")?,
+            voided: r.try_get::<i64, _>("voided")? != 0,
+        })
+    })
+    .collect()
+}
+
+pub struct NewDecision<'a> {
+    pub request_id: i64,
+    pub user_id: i64,
+    pub teams: &'a [String],
+    pub stage: i64,
+    pub verdict: &'a str,
+    pub comment: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert_decision(tx: &mut Tx<'_>, d: &NewDecision<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into decisions (request_id, user_id, teams, stage, verdict, comment, decided_at) \
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(d.request_id)
+    .bind(d.user_id)
+    .bind(d.teams.join(","))
+    .bind(d.stage)
+    .bind(d.verdict)
+    .bind(d.comment)
+    .bind(d.now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn void_decisions(tx: &mut Tx<'_>, request_id: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("update decisions set voided = 1 where request_id = $1 and voided = 0")
+            .bind(request_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Appends to the audit trail.
+pub async fn event(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+    actor_id: Option<i64>,
+    kind: &str,
+    payload: &serde_json::Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("insert into request_events (request_id, actor_id, kind, payload, at) values ($1, $2, $3, $4, $5)")
+        .bind(request_id)
+        .bind(actor_id)
+        .bind(kind)
+        .bind(payload.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub actor: Option<String>,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub at: i64,
+}
+
+pub async fn events(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    request_id: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query(
+        "select u.display_name, e.kind, e.payload, e.at from request_events e \
+         left join users u on u.user_id = e.actor_id where e.request_id = $1 order by e.event_id",
+    )
+    .bind(request_id)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(EventRow {
+            actor: r.try_get("display_name")?,
+            kind: r.try_get("kind")?,
+            payload: serde_json::from_str(&r.try_get::<String, _>("payload")?).unwrap_or_default(),
+            at: r.try_get("at")?,
+        })
+    })
+    .collect()
+}
+
+/// The outbox row the dispatch worker claims; one per request at most.
+pub async fn enqueue_dispatch(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+    due_at: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("insert into dispatch_jobs (request_id, due_at, created_at) values ($1, $2, $3)")
+        .bind(request_id)
+        .bind(due_at)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,442 @@
+//! The release request: its fields, their validation, and its lifecycle. Pure.
+
+use super::{Application, FieldKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    PendingApproval,
+    Approved,
+    Scheduled,
+    Provisioning,
+    Deploying,
+    Succeeded,
+    Failed,
+    Rejected,
+    Cancelled,
+    Expired,
+}
+
+impl State {
+    pub const ALL: [State; 10] = [
+        State::PendingApproval,
+        State::Approved,
+        State::Scheduled,
+        State::Provisioning,
+        State::Deploying,
+        State::Succeeded,
+        State::Failed,
+        State::Rejected,
+        State::Cancelled,
+        State::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::PendingApproval => "pending_approval",
+            State::Approved => "approved",
+            State::Scheduled => "scheduled",
+            State::Provisioning => "provisioning",
+            State::Deploying => "deploying",
+            State::Succeeded => "succeeded",
+            State::Failed => "failed",
+            State::Rejected => "rejected",
+            State::Cancelled => "cancelled",
+            State::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Still waiting for its deployment to start: it may be edited or cancelled.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            State::PendingApproval | State::Approved | State::Scheduled
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Risk> {
+        [Risk::Low, Risk::Medium, Risk::High]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// The form as submitted: every value is text, as a browser or a pipeline sends it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RawDraft {
+    pub version: String,
+    pub artifact: String,
+    pub title: String,
+    pub summary: String,
+    pub risk: String,
+    pub rollback_plan: String,
+    /// `YYYY-MM-DDTHH:MM` in `timezone`; empty means "as soon as approved".
+    pub scheduled_local: String,
+    pub timezone: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A validated request body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub version: String,
+    pub artifact: String,
+    pub title: String,
+    pub summary: String,
+    pub risk: Risk,
+    pub rollback_plan: String,
+    pub scheduled_at: Option<i64>,
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// Field name → what is wrong with it.
+pub type FieldErrors = BTreeMap<String, String>;
+
+const MAX_SHORT: usize = 200;
+const MAX_LONG: usize = 10_000;
+
+fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool, max: usize) -> String {
+    let value = value.trim();
+    if required && value.is_empty() {
+        errors.insert(field.to_owned(), "Required.".to_owned());
+    } else if value.chars().count() > max {
+        errors.insert(
+            field.to_owned(),
+            format!("Too long: {max} characters at most."),
+        );
+    }
+    value.to_owned()
+}
+
+/// Validates a draft for `app`; `now_ms` rejects a schedule in the past.
+pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let version = text(&mut errors, "version", &raw.version, true, MAX_SHORT);
+    if !errors.contains_key("version") && version.chars().any(char::is_whitespace) {
+        errors.insert(
+            "version".into(),
+            "A version has no spaces (e.g. 2.4.0).".into(),
+        );
+    }
+    let artifact = text(&mut errors, "artifact", &raw.artifact, false, MAX_SHORT);
+    if !artifact.is_empty() && !errors.contains_key("artifact") && !is_digest(&artifact) {
+        errors.insert(
+            "artifact".into(),
+            "Write a digest such as sha256: followed by 64 hexadecimal digits.".into(),
+        );
+    }
+    let mut title = text(&mut errors, "title", &raw.title, false, MAX_SHORT);
+    if title.is_empty() {
+        title = format!("{} {version}", app.name);
+    }
+    let summary = text(&mut errors, "summary", &raw.summary, true, MAX_LONG);
+    let rollback_plan = text(
+        &mut errors,
+        "rollback_plan",
+        &raw.rollback_plan,
+        true,
+        MAX_LONG,
+    );
+    let risk = Risk::parse(raw.risk.trim()).unwrap_or_else(|| {
+        errors.insert("risk".into(), "Choose low, medium or high.".into());
+        Risk::Low
+    });
+    let scheduled_at = schedule(&mut errors, raw, now_ms);
+    let mut fields = BTreeMap::new();
+    for f in &app.fields {
+        let value = raw.fields.get(&f.id).map(|v| v.trim()).unwrap_or_default();
+        let key = format!("fields.{}", f.id);
+        let parsed = match f.kind {
+            FieldKind::Checkbox => Some(serde_json::Value::Bool(matches!(
+                value,
+                "on" | "true" | "1" | "yes"
+            ))),
+            _ if value.is_empty() => {
+                if f.required {
+                    errors.insert(key, "Required.".into());
+                }
+                None
+            }
+            FieldKind::Text if value.chars().count() > MAX_LONG => {
+                errors.insert(key, format!("Too long: {MAX_LONG} characters at most."));
+                None
+            }
+            FieldKind::Text => Some(serde_json::Value::String(value.to_owned())),
+            FieldKind::Number => match value.parse::<f64>() {
+                Ok(n) if n.is_finite() => {
+                    serde_json::Number::from_f64(n).map(serde_json::Value::Number)
+                }
+                _ => {
+                    errors.insert(key, "Enter a number.".into());
+                    None
+                }
+            },
+            FieldKind::Select if f.options.iter().any(|o| o == value) => {
+                Some(serde_json::Value::String(value.to_owned()))
+            }
+            FieldKind::Select => {
+                errors.insert(key, format!("Choose one of: {}.", f.options.join(", ")));
+                None
+            }
+        };
+        if let Some(v) = parsed {
+            fields.insert(f.id.clone(), v);
+        }
+    }
+    if let Some(unknown) = raw
+        .fields
+        .keys()
+        .find(|k| !app.fields.iter().any(|f| &f.id == *k))
+    {
+        errors.insert(
+            format!("fields.{unknown}"),
+            format!("{} has no field named {unknown}.", app.name),
+        );
+    }
+    if errors.is_empty() {
+        Ok(Draft {
+            version,
+            artifact,
+            title,
+            summary,
+            risk,
+            rollback_plan,
+            scheduled_at,
+            fields,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+fn schedule(errors: &mut FieldErrors, raw: &RawDraft, now_ms: i64) -> Option<i64> {
+    let local = raw.scheduled_local.trim();
+    if local.is_empty() {
+        return None;
+    }
+    let zone_name = if raw.timezone.trim().is_empty() {
+        "UTC"
+    } else {
+        raw.timezone.trim()
+    };
+    let Ok(zone) = jiff::tz::TimeZone::get(zone_name) else {
+        errors.insert("timezone".into(), format!("Unknown time zone {zone_name}."));
+        return None;
+    };
+    let at = local
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| zone.to_timestamp(dt).ok())
+        .map(|t| t.as_millisecond());
+    match at {
+        None => {
+            errors.insert(
+                "scheduled_local".into(),
+                "Enter a date and time such as 2026-12-01T14:30.".into(),
+            );
+            None
+        }
+        Some(ms) if ms <= now_ms => {
+            errors.insert(
+                "scheduled_local".into(),
+                "This time has passed; choose a later one.".into(),
+            );
+            None
+        }
+        Some(ms) => Some(ms),
+    }
+}
+
+/// `sha256:` + 64 hex digits (or another algorithm name with its hex digest).
+pub fn is_digest(s: &str) -> bool {
+    s.split_once(':').is_some_and(|(algo, hex)| {
+        !algo.is_empty()
+            && algo
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && hex.len() >= 32
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    })
+}
+
+/// The state a request reaches once its last approval is in.
+pub fn approved_state(scheduled_at: Option<i64>, now_ms: i64) -> State {
+    match scheduled_at {
+        Some(at) if at > now_ms => State::Scheduled,
+        _ => State::Approved,
+    }
+}
+
+/// Whether an edit changes what was approved, so the approvals so far no longer hold.
+pub fn edit_voids_approvals(before: &Draft, after: &Draft) -> bool {
+    before.version != after.version || before.artifact != after.artifact
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{FormField, Policy};
+
+    fn app() -> Application {
+        Application {
+            id: "banking".into(),
+            name: "Banking".into(),
+            owner: "owners".into(),
+            description: String::new(),
+            environments: vec![crate::domain::Environment {
+                id: "production".into(),
+                name: "Production".into(),
+                policy: Policy {
+                    requesters: vec!["fintech".into()],
+                    stages: vec![],
+                    requester_can_approve: false,
+                    approver_may_count_twice: false,
+                    approval_lifetime_secs: None,
+                    windows: vec![],
+                },
+                ci: None,
+            }],
+            fields: vec![
+                FormField {
+                    id: "ticket".into(),
+                    label: "Change ticket".into(),
+                    kind: FieldKind::Text,
+                    required: true,
+                    options: vec![],
+                    help: String::new(),
+                },
+                FormField {
+                    id: "region".into(),
+                    label: "Region".into(),
+                    kind: FieldKind::Select,
+                    required: false,
+                    options: vec!["eu".into(), "us".into()],
+                    help: String::new(),
+                },
+            ],
+        }
+    }
+
+    fn raw() -> RawDraft {
+        RawDraft {
+            version: "2.4.0".into(),
+            summary: "Fixes rounding".into(),
+            risk: "medium".into(),
+            rollback_plan: "Deploy 2.3.9".into(),
+            fields: [("ticket".to_owned(), "CHG-1".to_owned())].into(),
+            ..RawDraft::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_draft_is_accepted_with_a_default_title() {
+        let d = validate(&app(), &raw(), 0).expect("valid");
+        assert_eq!(d.title, "Banking 2.4.0");
+        assert_eq!(d.risk, Risk::Medium);
+        assert_eq!(d.fields["ticket"], serde_json::json!("CHG-1"));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let bad = RawDraft {
+            version: " ".into(),
+            artifact: "latest".into(),
+            risk: "extreme".into(),
+            scheduled_local: "tomorrow".into(),
+            fields: [
+                ("region".to_owned(), "mars".to_owned()),
+                ("colour".to_owned(), "red".to_owned()),
+            ]
+            .into(),
+            ..RawDraft::default()
+        };
+        let errors = validate(&app(), &bad, 0).expect_err("invalid");
+        let names: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "artifact",
+                "fields.colour",
+                "fields.region",
+                "fields.ticket",
+                "risk",
+                "rollback_plan",
+                "scheduled_local",
+                "summary",
+                "version"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_schedule_is_read_in_the_requesters_time_zone() {
+        let mut r = raw();
+        r.scheduled_local = "2026-12-01T14:30".into();
+        r.timezone = "Europe/Paris".into();
+        let d = validate(&app(), &r, 0).expect("valid");
+        let expected = "2026-12-01T13:30:00Z"
+            .parse::<jiff::Timestamp>()
+            .expect("ts")
+            .as_millisecond();
+        assert_eq!(d.scheduled_at, Some(expected));
+        let errors = validate(&app(), &r, expected + 1).expect_err("past");
+        assert!(errors["scheduled_local"].contains("passed"));
+    }
+
+    #[test]
+    fn digests_are_checked() {
+        assert!(is_digest(&format!("sha256:{}", "a".repeat(64))));
+        assert!(!is_digest("sha256:xyz"));
+        assert!(!is_digest("latest"));
+    }
+
+    #[test]
+    fn approval_completes_into_approved_or_scheduled() {
+        assert_eq!(approved_state(None, 10), State::Approved);
+        assert_eq!(approved_state(Some(5), 10), State::Approved);
+        assert_eq!(approved_state(Some(50), 10), State::Scheduled);
+    }
+
+    #[test]
+    fn only_version_or_artifact_changes_void_approvals() {
+        let a = validate(&app(), &raw(), 0).expect("valid");
+        let mut b = a.clone();
+        b.summary = "Other words".into();
+        assert!(!edit_voids_approvals(&a, &b));
+        b.version = "2.4.1".into();
+        assert!(edit_voids_approvals(&a, &b));
+    }
+
+    #[test]
+    fn states_round_trip_through_text() {
+        for s in State::ALL {
+            assert_eq!(State::parse(s.as_str()), Some(s));
+        }
+    }
+}
