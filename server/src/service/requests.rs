@@ -37,6 +37,18 @@ fn changed_meanwhile() -> RequestError {
     )
 }
 
+/// Takes the request for a change made on `revision` and reads it, or says why not.
+async fn claim(tx: &mut q::Tx<'_>, request_id: i64, revision: i64, now: i64) -> Result<RequestRow> {
+    let claimed = q::bump_revision(tx, request_id, revision, now).await?;
+    match q::get(&mut **tx, request_id).await? {
+        None => Err(RequestError::NotFound(format!(
+            "There is no request {request_id}."
+        ))),
+        Some(_) if !claimed => Err(changed_meanwhile()),
+        Some(row) => Ok(row),
+    }
+}
+
 /// Submits a release request on behalf of `user`.
 #[tracing::instrument(skip(db, active, user, raw), fields(user = %user.username))]
 pub async fn submit(
@@ -193,15 +205,7 @@ pub async fn decide(
     }
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
-    if !q::bump_revision(&mut tx, request_id, revision, now).await? {
-        return Err(match q::get(&mut *tx, request_id).await? {
-            None => RequestError::NotFound(format!("There is no request {request_id}.")),
-            Some(_) => changed_meanwhile(),
-        });
-    }
-    let row = q::get(&mut *tx, request_id)
-        .await?
-        .ok_or_else(|| RequestError::NotFound(format!("There is no request {request_id}.")))?;
+    let row = claim(&mut tx, request_id, revision, now).await?;
     if State::parse(&row.state) != Some(State::PendingApproval) {
         return Err(changed_meanwhile());
     }
@@ -313,15 +317,7 @@ pub async fn cancel(
 ) -> Result<()> {
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
-    if !q::bump_revision(&mut tx, request_id, revision, now).await? {
-        return Err(match q::get(&mut *tx, request_id).await? {
-            None => RequestError::NotFound(format!("There is no request {request_id}.")),
-            Some(_) => changed_meanwhile(),
-        });
-    }
-    let row = q::get(&mut *tx, request_id)
-        .await?
-        .ok_or_else(|| RequestError::NotFound(format!("There is no request {request_id}.")))?;
+    let row = claim(&mut tx, request_id, revision, now).await?;
     if row.requester_id != user.id && !is_ops && !user.is_admin {
         return Err(RequestError::Forbidden(
             "Only the requester or operations may cancel a request.".into(),

@@ -77,6 +77,15 @@ async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
         .expect("count")
 }
 
+async fn decisions(app: &TestApp, id: i64) -> i64 {
+    count(
+        app,
+        "select count(*) from decisions where request_id = $1",
+        id,
+    )
+    .await
+}
+
 async fn dispatch_jobs(app: &TestApp, id: i64) -> i64 {
     count(
         app,
@@ -212,15 +221,7 @@ async fn the_requester_never_approves_their_own_request(kind: Kind) {
         .expect("submitted");
     let err = approve(&app, "hat", id).await.expect_err("own request");
     assert_eq!(err.to_string(), "You cannot decide on your own request.");
-    assert_eq!(
-        count(
-            &app,
-            "select count(*) from decisions where request_id = $1",
-            id
-        )
-        .await,
-        0
-    );
+    assert_eq!(decisions(&app, id).await, 0);
 }
 
 async fn a_decision_on_a_stale_revision_is_a_conflict_and_not_counted(kind: Kind) {
@@ -238,15 +239,7 @@ async fn a_decision_on_a_stale_revision_is_a_conflict_and_not_counted(kind: Kind
         .await
         .expect_err("stale");
     assert!(matches!(err, RequestError::Conflict(_)), "{err}");
-    assert_eq!(
-        count(
-            &app,
-            "select count(*) from decisions where request_id = $1",
-            id
-        )
-        .await,
-        1
-    );
+    assert_eq!(decisions(&app, id).await, 1);
 }
 
 async fn two_final_approvals_at_once_approve_exactly_once(kind: Kind) {
