@@ -15,6 +15,21 @@ pub trait Backend: Send + Sync + 'static {
     async fn catalog(&self, viewer: &Viewer) -> Result<CatalogView, ApiError>;
     async fn reload_catalog(&self, viewer: &Viewer) -> Result<ReloadOutcome, ApiError>;
     async fn login_info(&self) -> Result<LoginInfo, ApiError>;
+    async fn request_form(
+        &self,
+        viewer: &Viewer,
+        app: String,
+        env: String,
+    ) -> Result<RequestFormView, ApiError>;
+    async fn request(&self, viewer: &Viewer, id: i64) -> Result<RequestView, ApiError>;
+    async fn queue(
+        &self,
+        viewer: &Viewer,
+        app: String,
+        env: String,
+        oldest_first: bool,
+    ) -> Result<QueueView, ApiError>;
+    async fn queue_count(&self, viewer: &Viewer) -> Result<usize, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

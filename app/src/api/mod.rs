@@ -1,4 +1,5 @@
 //! Server functions, one file per resource. They only authenticate and call the backend.
 
 pub mod catalog;
+pub mod requests;
 pub mod session;

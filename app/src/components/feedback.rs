@@ -17,3 +17,17 @@ pub fn ErrorNotice(error: ApiError) -> impl IntoView {
 pub fn Loading() -> impl IntoView {
     view! { <p class="loading" aria-busy="true">"Loading…"</p> }
 }
+
+/// A flash message from the last action, if any.
+#[component]
+pub fn NoticeBox(notice: Option<crate::model::Notice>) -> impl IntoView {
+    notice.map(|n| {
+        let class = if n.ok {
+            "notice notice-ok"
+        } else {
+            "notice notice-error"
+        };
+        let role = if n.ok { "status" } else { "alert" };
+        view! { <div class=class role=role>{n.text}</div> }
+    })
+}

@@ -1,3 +1,4 @@
+use crate::api::requests::get_queue_count;
 use crate::api::session::get_viewer;
 use crate::model::{ApiError, Viewer};
 use leptos::prelude::*;
@@ -40,6 +41,7 @@ fn Nav(viewer: Viewer) -> impl IntoView {
     view! {
         <nav class="nav" aria-label="Main">
             <A href="/" exact=true>"Home"</A>
+            {viewer.roles.approver.then(|| view! { <ApprovalsLink/> })}
             <A href="/catalog">"Catalog"</A>
         </nav>
         <div class="user">
@@ -49,5 +51,23 @@ fn Nav(viewer: Viewer) -> impl IntoView {
                 <button type="submit" class="link">"Sign out"</button>
             </form>
         </div>
+    }
+}
+
+/// "Approvals" with the number of requests waiting for the viewer.
+#[component]
+fn ApprovalsLink() -> impl IntoView {
+    let count = Resource::new(|| (), |_| get_queue_count());
+    view! {
+        <A href="/approvals">
+            "Approvals"
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    count.await.ok().filter(|n| *n > 0).map(|n| view! {
+                        " " <span class="badge" data-testid="queue-count" aria-label=format!("{n} waiting")>{n}</span>
+                    })
+                })}
+            </Suspense>
+        </A>
     }
 }

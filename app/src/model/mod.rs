@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// The signed-in user, as pages see them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Viewer {
+    pub id: i64,
     pub username: String,
     pub display_name: String,
     pub teams: Vec<TeamRef>,
@@ -117,4 +118,111 @@ pub struct LoginInfo {
     /// Demo accounts (demo mode only): (user name, what they do).
     pub demo_users: Vec<(String, String)>,
     pub demo_password: Option<String>,
+}
+
+/// A message carried across a redirect (the "flash"), shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub ok: bool,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldView {
+    pub id: String,
+    pub label: String,
+    /// text, select, checkbox or number.
+    pub kind: String,
+    pub required: bool,
+    pub options: Vec<String>,
+    pub help: String,
+}
+
+/// The release request form for one application and environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestFormView {
+    pub app_id: String,
+    pub app_name: String,
+    pub env_id: String,
+    pub env_name: String,
+    pub policy: String,
+    pub fields: Vec<FieldView>,
+    /// What was typed, when a submission was refused.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Field name → message.
+    pub errors: std::collections::BTreeMap<String, String>,
+    pub notice: Option<Notice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleView {
+    /// "2 of CAB".
+    pub text: String,
+    pub approved_by: Vec<String>,
+    pub still_needed: u32,
+    /// Who could still approve this rule.
+    pub eligible: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageView {
+    pub name: String,
+    /// done, current or waiting.
+    pub status: String,
+    pub rules: Vec<RuleView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub at: String,
+    pub actor: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: i64,
+    pub title: String,
+    pub app_name: String,
+    pub env_name: String,
+    pub version: String,
+    pub artifact: String,
+    pub summary: String,
+    pub risk: String,
+    pub rollback_plan: String,
+    pub schedule: String,
+    pub fields: Vec<(String, String)>,
+    pub state: String,
+    pub requester: String,
+    pub created_at: String,
+    pub revision: i64,
+    pub catalog_version: Option<i64>,
+    pub stages: Vec<StageView>,
+    pub timeline: Vec<EventView>,
+    pub can_decide: bool,
+    pub can_cancel: bool,
+    pub notice: Option<Notice>,
+}
+
+/// One line of a list of requests (queue, board).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestLine {
+    pub id: i64,
+    pub title: String,
+    pub app_name: String,
+    pub env_name: String,
+    pub version: String,
+    pub state: String,
+    pub requester: String,
+    pub updated_at: String,
+    /// What the request waits for, in words.
+    pub waiting_for: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub requests: Vec<RequestLine>,
+    /// (id, name) of the applications and environments in the queue, for the filters.
+    pub applications: Vec<(String, String)>,
+    pub environments: Vec<(String, String)>,
 }

@@ -26,7 +26,7 @@ pub fn HomePage() -> impl IntoView {
                     }.into_any(),
                     Ok(h) => view! {
                         <div class="apps">
-                            {h.applications.into_iter().map(|a| view! { <AppCard app=a/> }).collect_view()}
+                            {h.applications.into_iter().map(|a| view! { <AppCard app=a requestable=true/> }).collect_view()}
                         </div>
                     }.into_any(),
                 }
@@ -36,7 +36,7 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-pub fn AppCard(app: AppSummary) -> impl IntoView {
+pub fn AppCard(app: AppSummary, #[prop(optional)] requestable: bool) -> impl IntoView {
     view! {
         <article class="card app" id=format!("app-{}", app.id)>
             <header>
@@ -45,17 +45,21 @@ pub fn AppCard(app: AppSummary) -> impl IntoView {
             </header>
             <p>{app.description}</p>
             <ul class="envs">
-                {app.environments.into_iter().map(|e| view! { <EnvLine env=e/> }).collect_view()}
+                {app.environments.into_iter().map(|e| {
+                    let link = requestable.then(|| format!("/requests/new?app={}&env={}", app.id, e.id));
+                    view! { <EnvLine env=e link/> }
+                }).collect_view()}
             </ul>
         </article>
     }
 }
 
 #[component]
-fn EnvLine(env: EnvSummary) -> impl IntoView {
+fn EnvLine(env: EnvSummary, link: Option<String>) -> impl IntoView {
     view! {
         <li class="env" data-env=env.id>
             <p class="policy">{env.policy}</p>
+            {link.map(|href| view! { <a class="button" href=href>{format!("Request a release to {}", env.name)}</a> })}
             <p class="muted">"Requested by "{env.requesters}
                 {env.ci.map(|ci| format!(" · deployed through {ci}"))}</p>
             {(!env.constraints.is_empty()).then(|| view! {

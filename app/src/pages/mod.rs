@@ -1,4 +1,7 @@
+pub mod approvals;
 pub mod catalog;
 pub mod home;
 pub mod login;
+pub mod new_request;
 pub mod not_found;
+pub mod request;

@@ -164,24 +164,26 @@ pub async fn decisions(
     .fetch_all(exec)
     .await?
     .iter()
-    .map(|r| {
-        Ok(DecisionRow {
-            id: r.try_get("decision_id")?,
-            user_id: r.try_get("user_id")?,
-            teams: r
-                .try_get::<String, _>("teams")?
-                .split(',')
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            stage: r.try_get("stage")?,
-            verdict: r.try_get("verdict")?,
-            comment: r.try_get("comment")?,
-            decided_at: r.try_get("decided_at")?,
-            voided: r.try_get::<i64, _>("voided")? != 0,
-        })
-    })
+    .map(decision)
     .collect()
+}
+
+fn decision(r: &AnyRow) -> Result<DecisionRow, sqlx::Error> {
+    Ok(DecisionRow {
+        id: r.try_get("decision_id")?,
+        user_id: r.try_get("user_id")?,
+        teams: r
+            .try_get::<String, _>("teams")?
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        stage: r.try_get("stage")?,
+        verdict: r.try_get("verdict")?,
+        comment: r.try_get("comment")?,
+        decided_at: r.try_get("decided_at")?,
+        voided: r.try_get::<i64, _>("voided")? != 0,
+    })
 }
 
 pub struct NewDecision<'a> {
@@ -286,4 +288,52 @@ pub async fn enqueue_dispatch(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Requests waiting for approval (optionally of one application / environment; empty means
+/// any), with their requester's name.
+pub async fn pending(
+    db: &super::Db,
+    app: &str,
+    env: &str,
+) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
+    let cols = COLUMNS
+        .split(", ")
+        .map(|c| format!("r.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!(
+        "select {cols}, u.display_name as requester_name from requests r \
+         join users u on u.user_id = r.requester_id \
+         where r.state = 'pending_approval' and ($1 = '' or r.application_id = $1) \
+         and ($2 = '' or r.environment_id = $2) order by r.request_id desc"
+    ))
+    .bind(app)
+    .bind(env)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
+    .collect()
+}
+
+/// The decisions on every request waiting for approval, by request.
+pub async fn pending_decisions(
+    db: &super::Db,
+) -> Result<std::collections::HashMap<i64, Vec<DecisionRow>>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select d.request_id, d.decision_id, d.user_id, d.teams, d.stage, d.verdict, d.comment, d.decided_at, d.voided \
+         from decisions d join requests r on r.request_id = d.request_id \
+         where r.state = 'pending_approval' order by d.decision_id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut map: std::collections::HashMap<i64, Vec<DecisionRow>> =
+        std::collections::HashMap::new();
+    for r in &rows {
+        map.entry(r.try_get("request_id")?)
+            .or_default()
+            .push(decision(r)?);
+    }
+    Ok(map)
 }

@@ -122,15 +122,21 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
         .await
 }
 
-/// Every membership as (team id, display name), ordered by team then name.
-pub async fn members(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+/// Every membership as (team id, user id, display name), ordered by team then name.
+pub async fn members(db: &Db) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
     sqlx::query(
-        "select m.team_id, u.display_name from memberships m
+        "select m.team_id, u.user_id, u.display_name from memberships m
          join users u on u.user_id = m.user_id order by m.team_id, u.display_name",
     )
     .fetch_all(&db.pool)
     .await?
     .iter()
-    .map(|r| Ok((r.try_get("team_id")?, r.try_get("display_name")?)))
+    .map(|r| {
+        Ok((
+            r.try_get("team_id")?,
+            r.try_get("user_id")?,
+            r.try_get("display_name")?,
+        ))
+    })
     .collect()
 }

@@ -2,6 +2,7 @@
 
 mod health;
 mod login;
+mod requests;
 mod viewer;
 
 use crate::service::backend::PortalBackend;
@@ -48,6 +49,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::ready))
         .route("/login", post(login::submit))
         .route("/logout", post(login::logout))
+        .route("/requests", post(requests::submit))
+        .route("/requests/{id}/decision", post(requests::decide))
+        .route("/requests/{id}/cancel", post(requests::cancel))
         .route("/rpc/{*name}", any(server_fn))
         .leptos_routes_with_context(&state, generate_route_list(app::App), context, move || {
             app::shell(leptos.clone())

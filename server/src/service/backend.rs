@@ -1,6 +1,7 @@
 //! The UI's server functions land here.
 
-use super::{demo, views};
+use super::requests::RequestError;
+use super::{demo, flash, request_views, views};
 use crate::db::{catalog_versions, users};
 use crate::service::catalog::{Applied, ApplyError};
 use crate::state::AppState;
@@ -19,6 +20,33 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 
 fn team_ids(viewer: &Viewer) -> Vec<String> {
     viewer.teams.iter().map(|t| t.id.clone()).collect()
+}
+
+/// The account behind a viewer, as use cases take it.
+pub fn user_of(viewer: &Viewer) -> users::User {
+    users::User {
+        id: viewer.id,
+        username: viewer.username.clone(),
+        display_name: viewer.display_name.clone(),
+        is_admin: viewer.roles.admin,
+        teams: team_ids(viewer),
+    }
+}
+
+pub fn api_error(e: RequestError) -> ApiError {
+    match e {
+        RequestError::NotFound(m) => ApiError::NotFound(m),
+        RequestError::Forbidden(m) => ApiError::Forbidden(m),
+        RequestError::Conflict(m) => ApiError::Conflict(m),
+        RequestError::Invalid(fields) => ApiError::Conflict(
+            fields
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => internal(other),
+    }
 }
 
 #[async_trait::async_trait]
@@ -62,6 +90,71 @@ impl Backend for PortalBackend {
             Err(ApplyError::NoFile) => Ok(ReloadOutcome::Rejected(ApplyError::NoFile.to_string())),
             Err(e @ ApplyError::Storage(_)) => Err(internal(e)),
         }
+    }
+
+    async fn request_form(
+        &self,
+        viewer: &Viewer,
+        app: String,
+        env: String,
+    ) -> Result<RequestFormView, ApiError> {
+        let flash = flash::take_current(&flash::form_page(&app, &env))
+            .await
+            .unwrap_or_default();
+        let active = self.state.catalog.current();
+        request_views::form(
+            &active.catalog,
+            &user_of(viewer),
+            &app,
+            &env,
+            flash.values,
+            flash.errors,
+            flash.notice,
+        )
+        .map_err(api_error)
+    }
+
+    async fn request(&self, viewer: &Viewer, id: i64) -> Result<RequestView, ApiError> {
+        let notice = flash::take_current(&flash::request_page(id))
+            .await
+            .and_then(|f| f.notice);
+        let active = self.state.catalog.current();
+        request_views::request(
+            &self.state.db,
+            &active.catalog,
+            &user_of(viewer),
+            viewer.roles.ops,
+            id,
+            notice,
+        )
+        .await
+        .map_err(api_error)
+    }
+
+    async fn queue(
+        &self,
+        viewer: &Viewer,
+        app: String,
+        env: String,
+        oldest_first: bool,
+    ) -> Result<QueueView, ApiError> {
+        let active = self.state.catalog.current();
+        request_views::queue(
+            &self.state.db,
+            &active.catalog,
+            &user_of(viewer),
+            &app,
+            &env,
+            oldest_first,
+        )
+        .await
+        .map_err(api_error)
+    }
+
+    async fn queue_count(&self, viewer: &Viewer) -> Result<usize, ApiError> {
+        self.queue(viewer, String::new(), String::new(), false)
+            .await
+            .map(|q| q.requests.len())
     }
 
     async fn login_info(&self) -> Result<LoginInfo, ApiError> {

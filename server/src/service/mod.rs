@@ -3,5 +3,7 @@
 pub mod backend;
 pub mod catalog;
 pub mod demo;
+pub mod flash;
+pub mod request_views;
 pub mod requests;
 pub mod views;

@@ -7,7 +7,7 @@ use crate::db::{now_ms, Db};
 use crate::domain::approval::{self, Approval, Evaluation};
 use crate::domain::policy::describe_teams;
 use crate::domain::request::{self, FieldErrors, RawDraft, State};
-use crate::domain::Policy;
+use crate::domain::{Application, Catalog, Environment, Policy};
 use crate::service::catalog::ActiveCatalog;
 use serde_json::json;
 
@@ -49,6 +49,31 @@ async fn claim(tx: &mut q::Tx<'_>, request_id: i64, revision: i64, now: i64) -> 
     }
 }
 
+/// "team Web may not request releases of Banking to production; Fintech may."
+pub fn not_allowed(
+    catalog: &Catalog,
+    user: &User,
+    app: &Application,
+    env: &Environment,
+) -> RequestError {
+    let who = if user.teams.is_empty() {
+        "you belong to no team, and nobody".to_owned()
+    } else {
+        let plural = if user.teams.len() == 1 {
+            "team"
+        } else {
+            "teams"
+        };
+        format!("{plural} {}", describe_teams(catalog, &user.teams, "and"))
+    };
+    RequestError::Forbidden(format!(
+        "{who} may not request releases of {} to {}; {} may.",
+        app.name,
+        env.name.to_lowercase(),
+        describe_teams(catalog, &env.policy.requesters, "or")
+    ))
+}
+
 /// Submits a release request on behalf of `user`.
 #[tracing::instrument(skip(db, active, user, raw), fields(user = %user.username))]
 pub async fn submit(
@@ -67,22 +92,7 @@ pub async fn submit(
         RequestError::NotFound(format!("{} has no environment {environment_id}.", app.name))
     })?;
     if !env.policy.may_request(&user.teams) {
-        let who = if user.teams.is_empty() {
-            "you belong to no team, and nobody".to_owned()
-        } else {
-            let plural = if user.teams.len() == 1 {
-                "team"
-            } else {
-                "teams"
-            };
-            format!("{plural} {}", describe_teams(catalog, &user.teams, "and"))
-        };
-        return Err(RequestError::Forbidden(format!(
-            "{who} may not request releases of {} to {}; {} may.",
-            app.name,
-            env.name.to_lowercase(),
-            describe_teams(catalog, &env.policy.requesters, "or")
-        )));
+        return Err(not_allowed(catalog, user, app, env));
     }
     let now = now_ms();
     let draft = request::validate(app, raw, now).map_err(RequestError::Invalid)?;

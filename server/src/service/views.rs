@@ -15,6 +15,7 @@ pub fn viewer(user: &User, catalog: &Catalog) -> Viewer {
             .flat_map(|a| a.environments.iter().map(|e| &e.policy))
     };
     Viewer {
+        id: user.id,
         username: user.username.clone(),
         display_name: user.display_name.clone(),
         teams: teams
@@ -154,7 +155,7 @@ pub fn home(catalog: &Catalog, teams: &[String]) -> HomeView {
 pub fn catalog_view(
     catalog: &Catalog,
     version: Option<&CatalogVersion>,
-    members: &[(String, String)],
+    members: &[(String, i64, String)],
     history: &[CatalogVersion],
     is_admin: bool,
 ) -> CatalogView {
@@ -170,8 +171,8 @@ pub fn catalog_view(
                 ops: t.ops,
                 members: members
                     .iter()
-                    .filter(|(team, _)| team == &t.id)
-                    .map(|(_, n)| n.clone())
+                    .filter(|(team, _, _)| team == &t.id)
+                    .map(|(_, _, n)| n.clone())
                     .collect(),
             })
             .collect(),

@@ -4,4 +4,5 @@ mod health;
 mod helpers;
 mod login;
 mod pages;
+mod request_pages;
 mod requests;

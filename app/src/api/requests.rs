@@ -1,0 +1,43 @@
+use crate::model::{ApiError, QueueView, RequestFormView, RequestView};
+use leptos::prelude::*;
+
+#[server(prefix = "/rpc", endpoint = "requests/form")]
+pub async fn get_request_form(app: String, env: String) -> Result<RequestFormView, ApiError> {
+    let (backend, viewer) = crate::backend::context().await?;
+    backend
+        .request_form(&viewer, app, env)
+        .await
+        .map_err(crate::backend::with_status)
+}
+
+#[server(prefix = "/rpc", endpoint = "requests/get")]
+pub async fn get_request(id: i64) -> Result<RequestView, ApiError> {
+    let (backend, viewer) = crate::backend::context().await?;
+    backend
+        .request(&viewer, id)
+        .await
+        .map_err(crate::backend::with_status)
+}
+
+/// The requests the viewer can decide on now.
+#[server(prefix = "/rpc", endpoint = "requests/queue")]
+pub async fn get_queue(
+    app: String,
+    env: String,
+    oldest_first: bool,
+) -> Result<QueueView, ApiError> {
+    let (backend, viewer) = crate::backend::context().await?;
+    backend
+        .queue(&viewer, app, env, oldest_first)
+        .await
+        .map_err(crate::backend::with_status)
+}
+
+#[server(prefix = "/rpc", endpoint = "requests/queue-count")]
+pub async fn get_queue_count() -> Result<usize, ApiError> {
+    let (backend, viewer) = crate::backend::context().await?;
+    backend
+        .queue_count(&viewer)
+        .await
+        .map_err(crate::backend::with_status)
+}

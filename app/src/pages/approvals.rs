@@ -1,0 +1,85 @@
+use crate::api::requests::get_queue;
+use crate::components::feedback::{ErrorNotice, Loading};
+use crate::model::QueueView;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn ApprovalsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filters = move || {
+        query.with(|q| {
+            (
+                q.get("app").unwrap_or_default(),
+                q.get("env").unwrap_or_default(),
+                q.get("order").as_deref() == Some("oldest"),
+            )
+        })
+    };
+    let queue = Resource::new(filters, |(app, env, oldest)| get_queue(app, env, oldest));
+    view! {
+        <Title text="Approvals"/>
+        <h1>"Waiting for your decision"</h1>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                let (app, env, oldest) = filters();
+                match queue.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(q) => view! { <Queue queue=q app env oldest/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Queue(queue: QueueView, app: String, env: String, oldest: bool) -> impl IntoView {
+    let options = |items: Vec<(String, String)>, current: String| {
+        items
+            .into_iter()
+            .map(|(id, name)| {
+                let selected = id == current;
+                view! { <option value=id selected=selected>{name}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <form method="get" action="/approvals" class="filters">
+            <select name="app" aria-label="Application">
+                <option value="">"All applications"</option>
+                {options(queue.applications, app)}
+            </select>
+            <select name="env" aria-label="Environment">
+                <option value="">"All environments"</option>
+                {options(queue.environments, env)}
+            </select>
+            <select name="order" aria-label="Order">
+                <option value="newest" selected=!oldest>"Newest first"</option>
+                <option value="oldest" selected=oldest>"Oldest first"</option>
+            </select>
+            <button type="submit">"Filter"</button>
+        </form>
+        {if queue.requests.is_empty() {
+            view! { <p class="empty">"Nothing waits for you right now."</p> }.into_any()
+        } else {
+            view! {
+                <table class="table">
+                    <thead><tr><th>"Request"</th><th>"Target"</th><th>"Version"</th><th>"Requested by"</th><th>"Waiting for"</th><th>"Updated (UTC)"</th></tr></thead>
+                    <tbody>
+                        {queue.requests.into_iter().map(|r| view! {
+                            <tr>
+                                <td><a href=format!("/requests/{}", r.id)>{format!("#{} {}", r.id, r.title)}</a></td>
+                                <td>{format!("{} → {}", r.app_name, r.env_name)}</td>
+                                <td><code>{r.version}</code></td>
+                                <td>{r.requester}</td>
+                                <td>{r.waiting_for}</td>
+                                <td>{r.updated_at}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}

@@ -1,0 +1,192 @@
+use crate::api::requests::get_request_form;
+use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::model::{FieldView, RequestFormView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use std::collections::BTreeMap;
+
+#[component]
+pub fn NewRequestPage() -> impl IntoView {
+    let query = use_query_map();
+    let target = move || {
+        query.with(|q| {
+            (
+                q.get("app").unwrap_or_default(),
+                q.get("env").unwrap_or_default(),
+            )
+        })
+    };
+    let form = Resource::new(target, |(app, env)| get_request_form(app, env));
+    view! {
+        <Title text="New release request"/>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match form.await {
+                    Err(e) => view! {
+                        <h1>"New release request"</h1>
+                        <ErrorNotice error=e/>
+                        <p><a href="/">"Choose an application and environment"</a></p>
+                    }.into_any(),
+                    Ok(f) => view! { <RequestForm form=f/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A labelled input with its error (if any) underneath.
+#[component]
+fn Field(
+    name: String,
+    label: String,
+    errors: BTreeMap<String, String>,
+    #[prop(optional)] help: String,
+    #[prop(optional)] required: bool,
+    children: Children,
+) -> impl IntoView {
+    let error = errors.get(&name).cloned();
+    let invalid = error.is_some();
+    view! {
+        <div class="field" class:invalid=invalid>
+            <label for=name.clone()>{label}{required.then_some(" *")}</label>
+            {children()}
+            {(!help.is_empty()).then(|| view! { <p class="help">{help}</p> })}
+            {error.map(|e| view! { <p class="field-error" id=format!("{name}-error")>{e}</p> })}
+        </div>
+    }
+}
+
+#[component]
+fn RequestForm(form: RequestFormView) -> impl IntoView {
+    let RequestFormView {
+        app_id,
+        app_name,
+        env_id,
+        env_name,
+        policy,
+        fields,
+        values,
+        errors,
+        notice,
+    } = form;
+    let value = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let (version, artifact, title) = (value("version"), value("artifact"), value("title"));
+    let (summary, rollback_plan, scheduled_local) = (
+        value("summary"),
+        value("rollback_plan"),
+        value("scheduled_local"),
+    );
+    let risk = value("risk");
+    let scheduled = value("when") == "scheduled";
+    let timezone = values
+        .get("timezone")
+        .cloned()
+        .filter(|z| !z.is_empty())
+        .unwrap_or_else(|| "UTC".into());
+    let extra = fields
+        .into_iter()
+        .map(|f| {
+            let name = format!("fields.{}", f.id);
+            let current = value(&name);
+            view! {
+                <Field name=name.clone() label=f.label.clone() errors=errors.clone() help=f.help.clone() required=f.required>
+                    <ExtraInput field=f name=name current/>
+                </Field>
+            }
+        })
+        .collect_view();
+    view! {
+        <h1>{format!("Release {app_name} to {env_name}")}</h1>
+        <p class="muted">{policy}</p>
+        <NoticeBox notice/>
+        <form method="post" action="/requests" class="card form request-form">
+            <input type="hidden" name="app" value=app_id/>
+            <input type="hidden" name="env" value=env_id/>
+            <Field name="version".into() label="Version".into() errors=errors.clone() required=true>
+                <input id="version" name="version" value=version placeholder="2.4.0" maxlength="200"/>
+            </Field>
+            <Field name="artifact".into() label="Artifact digest".into() errors=errors.clone()
+                help="Optional: pins the exact build, e.g. sha256:…".into()>
+                <input id="artifact" name="artifact" value=artifact maxlength="200"/>
+            </Field>
+            <Field name="title".into() label="Title".into() errors=errors.clone()
+                help=format!("Optional: defaults to “{app_name} <version>”.")>
+                <input id="title" name="title" value=title maxlength="200"/>
+            </Field>
+            <Field name="summary".into() label="Change summary".into() errors=errors.clone() required=true>
+                <textarea id="summary" name="summary" rows="4">{summary}</textarea>
+            </Field>
+            <Field name="risk".into() label="Risk".into() errors=errors.clone() required=true>
+                <select id="risk" name="risk">
+                    <option value="" selected=risk.is_empty()>"Choose…"</option>
+                    {["low", "medium", "high"].into_iter().map(|r| view! {
+                        <option value=r selected=risk == r>{r}</option>
+                    }).collect_view()}
+                </select>
+            </Field>
+            <Field name="rollback_plan".into() label="Rollback plan".into() errors=errors.clone() required=true>
+                <textarea id="rollback_plan" name="rollback_plan" rows="3">{rollback_plan}</textarea>
+            </Field>
+            <fieldset class="field">
+                <legend>"When"</legend>
+                <label class="choice"><input type="radio" name="when" value="asap" checked=!scheduled/>" As soon as approved"</label>
+                <label class="choice"><input type="radio" name="when" value="scheduled" checked=scheduled/>" At a set time:"</label>
+                <div class="schedule">
+                    <input id="scheduled_local" name="scheduled_local" type="datetime-local" value=scheduled_local
+                        aria-label="Scheduled time"/>
+                    <input id="timezone" name="timezone" value=timezone aria-label="Time zone" class="tz"/>
+                </div>
+                {errors.get("scheduled_local").cloned().map(|e| view! { <p class="field-error" id="scheduled_local-error">{e}</p> })}
+                {errors.get("timezone").cloned().map(|e| view! { <p class="field-error" id="timezone-error">{e}</p> })}
+            </fieldset>
+            {extra}
+            <button type="submit" class="primary">"Submit the request"</button>
+        </form>
+        <LocalTimeZone/>
+    }
+}
+
+#[component]
+fn ExtraInput(field: FieldView, name: String, current: String) -> impl IntoView {
+    match field.kind.as_str() {
+        "select" => view! {
+            <select id=name.clone() name=name>
+                <option value="" selected=current.is_empty()>"Choose…"</option>
+                {field.options.into_iter().map(|o| {
+                    let selected = o == current;
+                    view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
+                }).collect_view()}
+            </select>
+        }.into_any(),
+        "checkbox" => view! {
+            <input type="checkbox" id=name.clone() name=name checked=matches!(current.as_str(), "on" | "true")/>
+        }.into_any(),
+        "number" => view! { <input type="number" step="any" id=name.clone() name=name value=current/> }.into_any(),
+        _ => view! { <input id=name.clone() name=name value=current maxlength="10000"/> }.into_any(),
+    }
+}
+
+/// Once hydrated, fills the time zone with the browser's own when it is still the default.
+#[component]
+fn LocalTimeZone() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|| {
+        use wasm_bindgen::JsCast;
+        let zone = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+            .resolved_options()
+            .dyn_into::<js_sys::Object>()
+            .ok()
+            .and_then(|o| js_sys::Reflect::get(&o, &"timeZone".into()).ok())
+            .and_then(|z| z.as_string());
+        let input = document().get_element_by_id("timezone");
+        if let (Some(zone), Some(input)) = (zone, input) {
+            let value = js_sys::Reflect::get(&input, &"value".into())
+                .ok()
+                .and_then(|v| v.as_string());
+            if value.as_deref() == Some("UTC") {
+                let _ = js_sys::Reflect::set(&input, &"value".into(), &zone.into());
+            }
+        }
+    });
+}

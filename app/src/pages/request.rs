@@ -1,0 +1,134 @@
+use crate::api::requests::get_request;
+use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::model::{RequestView, StageView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn RequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(-1)
+        })
+    };
+    let request = Resource::new(id, get_request);
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match request.await {
+                    Err(e) => view! { <Title text="Request"/><ErrorNotice error=e/> }.into_any(),
+                    Ok(r) => view! { <RequestBody request=r/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RequestBody(request: RequestView) -> impl IntoView {
+    let r = request;
+    let state_class = format!("state state-{}", r.state.replace(' ', "-"));
+    let id = r.id;
+    view! {
+        <Title text=format!("#{} {}", r.id, r.title)/>
+        <header class="request-head">
+            <h1>{format!("#{} {}", r.id, r.title)}</h1>
+            <span class=state_class data-testid="state">{r.state.clone()}</span>
+        </header>
+        <p class="muted">
+            {format!("{} → {} · requested by {} on {}", r.app_name, r.env_name, r.requester, r.created_at)}
+            {r.catalog_version.map(|v| format!(" · policy from catalog version {v}"))}
+        </p>
+        <NoticeBox notice=r.notice.clone()/>
+        <div class="request-grid">
+            <section class="card">
+                <h2>"Release"</h2>
+                <dl class="facts">
+                    <dt>"Version"</dt><dd><code>{r.version.clone()}</code></dd>
+                    <dt>"Artifact"</dt><dd>{if r.artifact.is_empty() { "—".to_owned() } else { r.artifact.clone() }}</dd>
+                    <dt>"Risk"</dt><dd>{r.risk.clone()}</dd>
+                    <dt>"When"</dt><dd>{r.schedule.clone()}</dd>
+                    {r.fields.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> }).collect_view()}
+                </dl>
+                <h3>"Change summary"</h3>
+                <p class="prose">{r.summary.clone()}</p>
+                <h3>"Rollback plan"</h3>
+                <p class="prose">{r.rollback_plan.clone()}</p>
+            </section>
+            <section class="card">
+                <h2>"Approvals"</h2>
+                {if r.stages.is_empty() {
+                    view! { <p class="muted">"This environment needs no approval."</p> }.into_any()
+                } else {
+                    view! { <ol class="stages">{r.stages.iter().cloned().map(|s| view! { <Stage stage=s/> }).collect_view()}</ol> }.into_any()
+                }}
+                {r.can_decide.then(|| view! { <DecisionForm id revision=r.revision/> })}
+                {r.can_cancel.then(|| view! {
+                    <form method="post" action=format!("/requests/{id}/cancel") class="form cancel">
+                        <input type="hidden" name="revision" value=r.revision/>
+                        <label for="reason">"Reason for cancelling"</label>
+                        <input id="reason" name="reason" maxlength="2000"/>
+                        <button type="submit">"Cancel this request"</button>
+                    </form>
+                })}
+            </section>
+        </div>
+        <section>
+            <h2>"Timeline"</h2>
+            <ol class="timeline">
+                {r.timeline.into_iter().map(|e| view! {
+                    <li>
+                        <time>{e.at}</time>" "
+                        {e.actor.map(|a| view! { <strong>{a}</strong> " " })}
+                        {e.text}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn Stage(stage: StageView) -> impl IntoView {
+    let class = format!("stage stage-{}", stage.status);
+    view! {
+        <li class=class>
+            <strong>{stage.name}</strong>" "<span class="muted">{format!("({})", stage.status)}</span>
+            <ul>
+                {stage.rules.into_iter().map(|rule| view! {
+                    <li>
+                        {rule.text}": "
+                        {if rule.approved_by.is_empty() { "no approval yet".to_owned() } else { format!("approved by {}", rule.approved_by.join(", ")) }}
+                        {(rule.still_needed > 0).then(|| {
+                            let from = if rule.eligible.is_empty() {
+                                " (nobody eligible is left in that team)".to_owned()
+                            } else {
+                                format!(" from {}", rule.eligible.join(", "))
+                            };
+                            view! { <span class="muted">{format!(" · {} more needed{from}", rule.still_needed)}</span> }
+                        })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </li>
+    }
+}
+
+#[component]
+fn DecisionForm(id: i64, revision: i64) -> impl IntoView {
+    view! {
+        <form method="post" action=format!("/requests/{id}/decision") class="form decision">
+            <input type="hidden" name="revision" value=revision/>
+            <label for="comment">"Comment (required to reject)"</label>
+            <textarea id="comment" name="comment" rows="2"></textarea>
+            <div class="actions">
+                <button type="submit" name="verdict" value="approve" class="primary">"Approve"</button>
+                <button type="submit" name="verdict" value="reject" class="danger">"Reject"</button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,216 @@
+//! Request forms as plain posts (they work without JavaScript): submit, decide, cancel.
+//! Each answers with a redirect; messages and refused input travel in the session's flash.
+
+use crate::domain::request::RawDraft;
+use crate::service::backend::user_of;
+use crate::service::flash::{self, Flash};
+use crate::service::requests::{self, RequestError, Verdict};
+use crate::state::AppState;
+use app::backend::ViewerSlot;
+use app::model::{Notice, Viewer};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use std::collections::BTreeMap;
+use tower_sessions::Session;
+
+type Fields = Vec<(String, String)>;
+
+fn viewer(slot: ViewerSlot) -> Result<Viewer, Response> {
+    slot.0.ok_or_else(|| Redirect::to("/login").into_response())
+}
+
+fn notice(ok: bool, text: impl Into<String>) -> Option<Notice> {
+    Some(Notice {
+        ok,
+        text: text.into(),
+    })
+}
+
+fn field<'a>(form: &'a Fields, name: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn failure(e: RequestError) -> Option<Notice> {
+    match e {
+        RequestError::NotFound(m) | RequestError::Forbidden(m) | RequestError::Conflict(m) => {
+            notice(false, m)
+        }
+        RequestError::Invalid(fields) => {
+            notice(false, fields.into_values().collect::<Vec<_>>().join(" "))
+        }
+        other => {
+            tracing::error!(error = %other, "request change failed");
+            notice(
+                false,
+                "Something went wrong on the server; it has been logged.",
+            )
+        }
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Extension(slot): Extension<ViewerSlot>,
+    session: Session,
+    Form(form): Form<Fields>,
+) -> Response {
+    let viewer = match viewer(slot) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (app, env) = (
+        field(&form, "app").to_owned(),
+        field(&form, "env").to_owned(),
+    );
+    let raw = RawDraft {
+        version: field(&form, "version").into(),
+        artifact: field(&form, "artifact").into(),
+        title: field(&form, "title").into(),
+        summary: field(&form, "summary").into(),
+        risk: field(&form, "risk").into(),
+        rollback_plan: field(&form, "rollback_plan").into(),
+        scheduled_local: if field(&form, "when") == "scheduled" {
+            field(&form, "scheduled_local").into()
+        } else {
+            String::new()
+        },
+        timezone: field(&form, "timezone").into(),
+        fields: form
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("fields.")
+                    .map(|id| (id.to_owned(), v.clone()))
+            })
+            .collect(),
+    };
+    let active = state.catalog.current();
+    match requests::submit(&state.db, &active, &user_of(&viewer), &app, &env, &raw).await {
+        Ok(id) => {
+            flash::put(
+                &session,
+                Flash {
+                    page: flash::request_page(id),
+                    notice: notice(true, format!("Request #{id} submitted.")),
+                    ..Flash::default()
+                },
+            )
+            .await;
+            Redirect::to(&format!("/requests/{id}")).into_response()
+        }
+        Err(e) => {
+            let (errors, notice) = match e {
+                RequestError::Invalid(errors) => (
+                    errors,
+                    notice(false, "Please correct the fields marked below."),
+                ),
+                other => (BTreeMap::new(), failure(other)),
+            };
+            let values = form.into_iter().collect();
+            flash::put(
+                &session,
+                Flash {
+                    page: flash::form_page(&app, &env),
+                    notice,
+                    values,
+                    errors,
+                },
+            )
+            .await;
+            let query = serde_urlencoded::to_string([("app", app.as_str()), ("env", env.as_str())])
+                .unwrap_or_default();
+            Redirect::to(&format!("/requests/new?{query}")).into_response()
+        }
+    }
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    Extension(slot): Extension<ViewerSlot>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let viewer = match viewer(slot) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let revision = field(&form, "revision").parse().unwrap_or(-1);
+    let verdict = if field(&form, "verdict") == "reject" {
+        Verdict::Reject
+    } else {
+        Verdict::Approve
+    };
+    let outcome = requests::decide(
+        &state.db,
+        &user_of(&viewer),
+        id,
+        revision,
+        verdict,
+        field(&form, "comment"),
+    )
+    .await;
+    let notice = match outcome {
+        Ok(done) => notice(
+            true,
+            match verdict {
+                Verdict::Approve => format!(
+                    "You approved request #{id}; it is now {}.",
+                    done.state.as_str().replace('_', " ")
+                ),
+                Verdict::Reject => format!("You rejected request #{id}."),
+            },
+        ),
+        Err(e) => failure(e),
+    };
+    flash::put(
+        &session,
+        Flash {
+            page: flash::request_page(id),
+            notice,
+            ..Flash::default()
+        },
+    )
+    .await;
+    Redirect::to(&format!("/requests/{id}")).into_response()
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(slot): Extension<ViewerSlot>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let viewer = match viewer(slot) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let revision = field(&form, "revision").parse().unwrap_or(-1);
+    let user = user_of(&viewer);
+    let notice = match requests::cancel(
+        &state.db,
+        &user,
+        viewer.roles.ops,
+        id,
+        revision,
+        field(&form, "reason"),
+    )
+    .await
+    {
+        Ok(()) => notice(true, format!("Request #{id} cancelled.")),
+        Err(e) => failure(e),
+    };
+    flash::put(
+        &session,
+        Flash {
+            page: flash::request_page(id),
+            notice,
+            ..Flash::default()
+        },
+    )
+    .await;
+    Redirect::to(&format!("/requests/{id}")).into_response()
+}

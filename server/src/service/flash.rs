@@ -1,0 +1,47 @@
+//! Messages and refused form input carried across a redirect in the session, shown once.
+
+use app::model::Notice;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tower_sessions::Session;
+
+const KEY: &str = "flash";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Flash {
+    /// The page it is meant for.
+    pub page: String,
+    pub notice: Option<Notice>,
+    pub values: BTreeMap<String, String>,
+    pub errors: BTreeMap<String, String>,
+}
+
+pub async fn put(session: &Session, flash: Flash) {
+    if let Err(e) = session.insert(KEY, flash).await {
+        tracing::warn!(error = %e, "cannot store a flash message");
+    }
+}
+
+/// The flash for `page`, removed once read; other pages' flashes stay.
+pub async fn take(session: &Session, page: &str) -> Option<Flash> {
+    let flash: Flash = session.get(KEY).await.ok()??;
+    if flash.page != page {
+        return None;
+    }
+    let _ = session.remove::<Flash>(KEY).await;
+    Some(flash)
+}
+
+/// The flash for `page` of the request being served by a server function.
+pub async fn take_current(page: &str) -> Option<Flash> {
+    let session: Session = leptos_axum::extract().await.ok()?;
+    take(&session, page).await
+}
+
+pub fn form_page(app: &str, env: &str) -> String {
+    format!("new:{app}:{env}")
+}
+
+pub fn request_page(id: i64) -> String {
+    format!("request:{id}")
+}

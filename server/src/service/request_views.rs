@@ -1,0 +1,323 @@
+//! What the request pages show: the form, a request with its progress and timeline, the queue.
+
+use super::requests::{approvals, evaluate, RequestError};
+use super::views::format_ms;
+use crate::db::requests::{self as q, DecisionRow, EventRow, RequestRow};
+use crate::db::users::User;
+use crate::db::{now_ms, users, Db};
+use crate::domain::approval::{self, Evaluation};
+use crate::domain::policy::describe_environment;
+use crate::domain::request::State;
+use crate::domain::{Catalog, Policy};
+use app::model::*;
+use std::collections::BTreeMap;
+
+pub fn form(
+    catalog: &Catalog,
+    user: &User,
+    app_id: &str,
+    env_id: &str,
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+    notice: Option<Notice>,
+) -> Result<RequestFormView, RequestError> {
+    let app = catalog
+        .application(app_id)
+        .ok_or_else(|| RequestError::NotFound(format!("There is no application {app_id}.")))?;
+    let env = app.environment(env_id).ok_or_else(|| {
+        RequestError::NotFound(format!("{} has no environment {env_id}.", app.name))
+    })?;
+    if !env.policy.may_request(&user.teams) {
+        return Err(super::requests::not_allowed(catalog, user, app, env));
+    }
+    Ok(RequestFormView {
+        app_id: app.id.clone(),
+        app_name: app.name.clone(),
+        env_id: env.id.clone(),
+        env_name: env.name.clone(),
+        policy: describe_environment(catalog, env),
+        fields: app
+            .fields
+            .iter()
+            .map(|f| FieldView {
+                id: f.id.clone(),
+                label: f.label.clone(),
+                kind: format!("{:?}", f.kind).to_lowercase(),
+                required: f.required,
+                options: f.options.clone(),
+                help: f.help.clone(),
+            })
+            .collect(),
+        values,
+        errors,
+        notice,
+    })
+}
+
+fn state_words(state: &str) -> String {
+    state.replace('_', " ")
+}
+
+fn event_text(e: &EventRow) -> String {
+    let p = &e.payload;
+    let s = |k: &str| {
+        p.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let quoted = |k: &str| {
+        let v = s(k);
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!(": “{v}”")
+        }
+    };
+    match e.kind.as_str() {
+        "submitted" => format!("submitted version {}", s("version")),
+        "approval" => format!("approved at stage {}{}", s("stage"), quoted("comment")),
+        "rejected" => format!("rejected at stage {}{}", s("stage"), quoted("comment")),
+        "approved" => format!("Approved: {}", s("reason")),
+        "cancelled" => format!("cancelled the request{}", quoted("reason")),
+        other => other.replace('_', " "),
+    }
+}
+
+fn stages(
+    catalog: &Catalog,
+    policy: &Policy,
+    eval: &Evaluation,
+    requester: i64,
+    members: &[(String, i64, String)],
+    names: &BTreeMap<i64, String>,
+    open: bool,
+) -> Vec<StageView> {
+    let counted_anywhere: Vec<i64> = eval
+        .stages
+        .iter()
+        .flat_map(|s| s.rules.iter().flat_map(|r| r.counted.iter().copied()))
+        .collect();
+    eval.stages
+        .iter()
+        .enumerate()
+        .map(|(i, stage)| StageView {
+            name: stage.name.clone(),
+            status: match eval.current {
+                Some(c) if c == i && open => "current",
+                Some(c) if c < i => "waiting",
+                Some(c) if c == i => "stopped",
+                _ => "done",
+            }
+            .to_owned(),
+            rules: stage
+                .rules
+                .iter()
+                .map(|r| RuleView {
+                    text: format!("{} of {}", r.needed, catalog.team_name(&r.team)),
+                    approved_by: r
+                        .counted
+                        .iter()
+                        .map(|u| names.get(u).cloned().unwrap_or_default())
+                        .collect(),
+                    still_needed: r
+                        .needed
+                        .saturating_sub(u32::try_from(r.counted.len()).unwrap_or(u32::MAX)),
+                    eligible: members
+                        .iter()
+                        .filter(|(team, id, _)| {
+                            team == &r.team
+                                && (policy.requester_can_approve || *id != requester)
+                                && (policy.approver_may_count_twice
+                                    || !counted_anywhere.contains(id))
+                        })
+                        .map(|(_, _, name)| name.clone())
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub async fn request(
+    db: &Db,
+    catalog: &Catalog,
+    user: &User,
+    is_ops: bool,
+    id: i64,
+    notice: Option<Notice>,
+) -> Result<RequestView, RequestError> {
+    let row = q::get(&db.pool, id)
+        .await?
+        .ok_or_else(|| RequestError::NotFound(format!("There is no request {id}.")))?;
+    let decisions = q::decisions(&db.pool, id).await?;
+    let events = q::events(&db.pool, id).await?;
+    let members = users::members(db).await?;
+    let now = now_ms();
+    let (policy, eval) = evaluate(&row, &decisions, now)?;
+    let names = names(db, &row, &decisions).await?;
+    let state = State::parse(&row.state);
+    let pending = state == Some(State::PendingApproval);
+    let app = catalog.application(&row.application_id);
+    let field_label = |k: &str| {
+        app.and_then(|a| a.fields.iter().find(|f| f.id == k))
+            .map_or_else(|| k.to_owned(), |f| f.label.clone())
+    };
+    let fields: BTreeMap<String, serde_json::Value> = serde_json::from_str(&row.fields)?;
+    Ok(RequestView {
+        id,
+        title: row.title.clone(),
+        app_name: app.map_or_else(|| row.application_id.clone(), |a| a.name.clone()),
+        env_name: app
+            .and_then(|a| a.environment(&row.environment_id))
+            .map_or_else(|| row.environment_id.clone(), |e| e.name.clone()),
+        version: row.version.clone(),
+        artifact: row.artifact.clone(),
+        summary: row.summary.clone(),
+        risk: row.risk.clone(),
+        rollback_plan: row.rollback_plan.clone(),
+        schedule: row
+            .scheduled_at
+            .map_or_else(|| "As soon as approved".to_owned(), format_ms),
+        fields: fields
+            .iter()
+            .map(|(k, v)| {
+                let shown = match v {
+                    serde_json::Value::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (field_label(k), shown)
+            })
+            .collect(),
+        state: state_words(&row.state),
+        requester: names.get(&row.requester_id).cloned().unwrap_or_default(),
+        created_at: format_ms(row.created_at),
+        revision: row.revision,
+        catalog_version: row.catalog_version_id,
+        stages: stages(
+            catalog,
+            &policy,
+            &eval,
+            row.requester_id,
+            &members,
+            &names,
+            pending,
+        ),
+        timeline: events
+            .iter()
+            .map(|e| EventView {
+                at: format_ms(e.at),
+                actor: e.actor.clone(),
+                text: event_text(e),
+            })
+            .collect(),
+        can_decide: pending
+            && approval::can_approve(
+                &policy,
+                row.requester_id,
+                &approvals(&decisions),
+                now,
+                user.id,
+                &user.teams,
+            ),
+        can_cancel: state.is_some_and(State::is_open)
+            && (row.requester_id == user.id || is_ops || user.is_admin),
+        notice,
+    })
+}
+
+async fn names(
+    db: &Db,
+    row: &RequestRow,
+    decisions: &[DecisionRow],
+) -> Result<BTreeMap<i64, String>, sqlx::Error> {
+    let mut names = BTreeMap::new();
+    for id in std::iter::once(row.requester_id).chain(decisions.iter().map(|d| d.user_id)) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(id) {
+            if let Some(u) = users::by_id(db, id).await? {
+                slot.insert(u.display_name);
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The requests `user` can decide on now.
+pub async fn queue(
+    db: &Db,
+    catalog: &Catalog,
+    user: &User,
+    app: &str,
+    env: &str,
+    oldest_first: bool,
+) -> Result<QueueView, RequestError> {
+    let now = now_ms();
+    let pending = q::pending(db, app, env).await?;
+    let decisions = q::pending_decisions(db).await?;
+    let mut applications = BTreeMap::new();
+    let mut environments = BTreeMap::new();
+    let mut requests = Vec::new();
+    for (row, requester) in pending {
+        let theirs = decisions
+            .get(&row.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let (policy, eval) = evaluate(&row, theirs, now)?;
+        if !approval::can_approve(
+            &policy,
+            row.requester_id,
+            &approvals(theirs),
+            now,
+            user.id,
+            &user.teams,
+        ) {
+            continue;
+        }
+        let a = catalog.application(&row.application_id);
+        let app_name = a.map_or_else(|| row.application_id.clone(), |a| a.name.clone());
+        let env_name = a
+            .and_then(|a| a.environment(&row.environment_id))
+            .map_or_else(|| row.environment_id.clone(), |e| e.name.clone());
+        applications.insert(row.application_id.clone(), app_name.clone());
+        environments.insert(row.environment_id.clone(), env_name.clone());
+        let waiting_for = eval
+            .current
+            .and_then(|c| eval.stages.get(c))
+            .map(|s| {
+                let missing: Vec<String> = s
+                    .rules
+                    .iter()
+                    .filter(|r| !r.satisfied())
+                    .map(|r| {
+                        format!(
+                            "{} more of {}",
+                            r.needed as usize - r.counted.len(),
+                            catalog.team_name(&r.team)
+                        )
+                    })
+                    .collect();
+                format!("{}: {}", s.name, missing.join(", "))
+            })
+            .unwrap_or_default();
+        requests.push(RequestLine {
+            id: row.id,
+            title: row.title,
+            app_name,
+            env_name,
+            version: row.version,
+            state: state_words(&row.state),
+            requester,
+            updated_at: format_ms(row.updated_at),
+            waiting_for,
+        });
+    }
+    if oldest_first {
+        requests.reverse();
+    }
+    Ok(QueueView {
+        requests,
+        applications: applications.into_iter().collect(),
+        environments: environments.into_iter().collect(),
+    })
+}

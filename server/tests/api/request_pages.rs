@@ -1,0 +1,229 @@
+//! The request pages and their form posts, as a browser without JavaScript uses them.
+
+use crate::helpers::*;
+
+fn valid_form(version: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("app", "banking".into()),
+        ("env", "production".into()),
+        ("version", version.into()),
+        ("summary", "Fixes interest rounding".into()),
+        ("risk", "medium".into()),
+        ("rollback_plan", "Redeploy 2.3.9".into()),
+        ("when", "asap".into()),
+        ("timezone", "UTC".into()),
+        ("fields.change_ticket", "CHG-1042".into()),
+        ("fields.customer_impact", "none".into()),
+        ("fields.db_migration", "on".into()),
+    ]
+}
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, String)]) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .expect("post")
+}
+
+fn revision_in(page: &str) -> String {
+    let start = page
+        .find("name=\"revision\" value=\"")
+        .expect("revision field")
+        + 23;
+    page[start..].split('"').next().expect("value").to_owned()
+}
+
+async fn submit_banking(app: &TestApp) -> String {
+    let resp = post_form(app, "/requests", &valid_form("2.4.0")).await;
+    assert_eq!(resp.status(), 303);
+    location(&resp)
+}
+
+async fn decide(app: &TestApp, page: &str, verdict: &str, comment: &str) -> String {
+    let html = app.get_html(page).await;
+    let form = [
+        ("revision", revision_in(&html)),
+        ("verdict", verdict.into()),
+        ("comment", comment.into()),
+    ];
+    let resp = post_form(app, &format!("{page}/decision"), &form).await;
+    assert_eq!(location(&resp), page);
+    app.get_html(page).await
+}
+
+async fn the_form_is_generated_from_the_catalog(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    app.login_as("ada").await;
+    let home = app.get_html("/").await;
+    assert!(
+        home.contains("/requests/new?app=banking&amp;env=production"),
+        "home links to the form"
+    );
+    let page = app
+        .get_html("/requests/new?app=banking&env=production")
+        .await;
+    assert!(page.contains("Release Banking to Production"));
+    assert!(page.contains("Change ticket") && page.contains("name=\"fields.change_ticket\""));
+    assert!(
+        page.contains("<option value=\"degraded\""),
+        "select options from the catalog"
+    );
+    assert!(page.contains("type=\"checkbox\" id=\"fields.db_migration\""));
+}
+
+async fn a_bad_form_comes_back_with_messages_and_what_was_typed(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    app.login_as("ada").await;
+    let mut form = valid_form("");
+    form.retain(|(k, _)| *k != "fields.change_ticket");
+    form.push(("summary", "Keep me".into()));
+    let resp = post_form(&app, "/requests", &form).await;
+    assert_eq!(location(&resp), "/requests/new?app=banking&env=production");
+    let page = app.get_html(&location(&resp)).await;
+    assert!(page.contains("Please correct the fields marked below."));
+    assert!(
+        page.contains("<p id=\"version-error\" class=\"field-error\">Required.</p>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<p id=\"fields.change_ticket-error\" class=\"field-error\">Required.</p>")
+    );
+    assert!(
+        page.contains("Keep me") || page.contains("Fixes interest rounding"),
+        "typed text is kept"
+    );
+    // The flash is shown once.
+    let again = app
+        .get_html("/requests/new?app=banking&env=production")
+        .await;
+    assert!(!again.contains("Please correct the fields"));
+}
+
+async fn a_team_outside_the_policy_gets_a_clear_403(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    app.login_as("wes").await;
+    let resp = app.get("/requests/new?app=banking&env=production").await;
+    let body = resp.text().await.expect("body");
+    assert!(
+        body.contains("team Web may not request releases of Banking to production; Fintech may."),
+        "{body}"
+    );
+    let refused = post_form(&app, "/requests", &valid_form("2.4.0")).await;
+    let page = app
+        .get(&location(&refused))
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("team Web may not request releases of Banking to production; Fintech may."),
+        "{page}"
+    );
+}
+
+async fn approvers_decide_through_the_pages_until_approved(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    app.login_as("ada").await;
+    let page = submit_banking(&app).await;
+    let html = app.get_html(&page).await;
+    assert!(html.contains("Request #1 submitted."));
+    assert!(html.contains("pending approval"));
+    assert!(
+        html.contains("1 more needed from Ben Owner"),
+        "eligible approvers are named: {html}"
+    );
+    assert!(
+        !html.contains("value=\"approve\""),
+        "no approve button on one's own request"
+    );
+
+    app.login_as("ben").await;
+    let home = app.get_html("/").await;
+    assert!(
+        home.contains("data-testid=\"queue-count\""),
+        "the navigation counts the queue"
+    );
+    let queue = app.get_html("/approvals").await;
+    assert!(queue.contains(&page), "the queue links to the request");
+    let after = decide(&app, &page, "approve", "Owner review done").await;
+    assert!(
+        after.contains("You approved request #1; it is now pending approval."),
+        "{after}"
+    );
+    assert!(
+        !app.get_html("/approvals").await.contains(&page),
+        "decided requests leave the queue"
+    );
+
+    app.login_as("cleo").await;
+    decide(&app, &page, "approve", "").await;
+    app.login_as("dev").await;
+    let done = decide(&app, &page, "approve", "Go").await;
+    assert!(done.contains("it is now approved"), "{done}");
+    assert!(
+        done.contains("Approved: every stage is satisfied"),
+        "the timeline records it"
+    );
+}
+
+async fn a_rejection_without_a_comment_is_refused_then_recorded(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    app.login_as("ada").await;
+    let page = submit_banking(&app).await;
+    app.login_as("ben").await;
+    let refused = decide(&app, &page, "reject", "").await;
+    assert!(refused.contains("Say why you reject this request."));
+    let rejected = decide(&app, &page, "reject", "No rollback test").await;
+    assert!(rejected.contains("You rejected request #1."));
+    assert!(rejected.contains("rejected at stage Owner review: “No rollback test”"));
+}
+
+async fn a_decision_on_a_changed_request_is_a_conflict(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    app.login_as("ada").await;
+    let page = submit_banking(&app).await;
+    app.login_as("ben").await;
+    let stale = revision_in(&app.get_html(&page).await);
+    app.login_as("ada").await;
+    let cancel = [
+        ("revision", stale.clone()),
+        ("reason", "wrong build".to_owned()),
+    ];
+    post_form(&app, &format!("{page}/cancel"), &cancel).await;
+    app.login_as("ben").await;
+    let form = [
+        ("revision", stale),
+        ("verdict", "approve".to_owned()),
+        ("comment", String::new()),
+    ];
+    post_form(&app, &format!("{page}/decision"), &form).await;
+    let html = app.get_html(&page).await;
+    assert!(
+        html.contains("This request changed while you were looking at it"),
+        "{html}"
+    );
+    assert!(html.contains("cancelled"));
+}
+
+crate::on_both_databases!(
+    the_form_is_generated_from_the_catalog,
+    a_bad_form_comes_back_with_messages_and_what_was_typed,
+    a_team_outside_the_policy_gets_a_clear_403,
+    approvers_decide_through_the_pages_until_approved,
+    a_rejection_without_a_comment_is_refused_then_recorded,
+    a_decision_on_a_changed_request_is_a_conflict,
+);
