@@ -165,16 +165,7 @@ pub async fn decide(
         ),
         Err(e) => failure(e),
     };
-    flash::put(
-        &session,
-        Flash {
-            page: flash::request_page(id),
-            notice,
-            ..Flash::default()
-        },
-    )
-    .await;
-    Redirect::to(&format!("/requests/{id}")).into_response()
+    back_to_request(&session, id, notice).await
 }
 
 pub async fn cancel(
@@ -203,10 +194,16 @@ pub async fn cancel(
         Ok(()) => notice(true, format!("Request #{id} cancelled.")),
         Err(e) => failure(e),
     };
+    back_to_request(&session, id, notice).await
+}
+
+/// Back to the request's page, with the outcome shown once there.
+async fn back_to_request(session: &Session, id: i64, notice: Option<Notice>) -> Response {
+    let page = flash::request_page(id);
     flash::put(
-        &session,
+        session,
         Flash {
-            page: flash::request_page(id),
+            page,
             notice,
             ..Flash::default()
         },
