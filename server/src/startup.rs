@@ -50,6 +50,8 @@ impl Application {
             catalog: Arc::new(catalog),
             settings: Arc::new(settings),
             leptos,
+            changes: tokio::sync::broadcast::channel(1024).0,
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
         };
         Ok(Self {
             port: local.port(),
@@ -68,12 +70,17 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let background = spawn_background(self.state.clone());
+        let stopping = self.state.stopping.clone();
         let app = crate::http::router(self.state);
         let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Live streams never end by themselves: end them so shutdown can finish.
+            let _ = stopping.send(true);
+        })
         .await;
         background.abort();
         served.context("the server stopped with an error")

@@ -14,6 +14,10 @@ pub struct AppState {
     pub catalog: Arc<CatalogStore>,
     pub throttle: Arc<LoginThrottle>,
     pub leptos: LeptosOptions,
+    /// Ids of requests that just changed, for the live pages.
+    pub changes: tokio::sync::broadcast::Sender<i64>,
+    /// Flips to true when the server stops, ending the live streams.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

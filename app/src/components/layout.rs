@@ -7,10 +7,25 @@ use leptos_router::components::{Outlet, A};
 /// The signed-in user, shared by every page under the layout.
 pub type ViewerResource = Resource<Result<Option<Viewer>, ApiError>>;
 
+/// Counts the request changes the server announced; pages read it to refetch at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Changes(pub RwSignal<u64>);
+
+/// The change count, for resources that must follow every request change.
+pub fn changes() -> u64 {
+    use_context::<Changes>()
+        .map(|c| c.0.get())
+        .unwrap_or_default()
+}
+
 #[component]
 pub fn Layout() -> impl IntoView {
     let viewer: ViewerResource = Resource::new(|| (), |_| get_viewer());
     provide_context(viewer);
+    let changes = RwSignal::new(0u64);
+    provide_context(Changes(changes));
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| listen(changes));
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Runway"</a>
@@ -57,7 +72,7 @@ fn Nav(viewer: Viewer) -> impl IntoView {
 /// "Approvals" with the number of requests waiting for the viewer.
 #[component]
 fn ApprovalsLink() -> impl IntoView {
-    let count = Resource::new(|| (), |_| get_queue_count());
+    let count = Resource::new(changes, |_| get_queue_count());
     view! {
         <A href="/approvals">
             "Approvals"
@@ -70,4 +85,20 @@ fn ApprovalsLink() -> impl IntoView {
             </Suspense>
         </A>
     }
+}
+
+/// Subscribes to the server's change stream; the browser reconnects by itself after a drop.
+#[cfg(feature = "hydrate")]
+fn listen(changes: RwSignal<u64>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let Ok(source) = web_sys::EventSource::new("/events") else {
+        return;
+    };
+    let on_change =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| changes.update(|n| *n += 1));
+    let _ = source.add_event_listener_with_callback("request", on_change.as_ref().unchecked_ref());
+    // Both live as long as the page: the layout never unmounts.
+    on_change.forget();
+    std::mem::forget(source);
 }

@@ -1,5 +1,6 @@
 use crate::api::requests::get_queue;
 use crate::components::feedback::{ErrorNotice, Loading};
+use crate::components::layout::changes;
 use crate::model::QueueView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,7 +18,10 @@ pub fn ApprovalsPage() -> impl IntoView {
             )
         })
     };
-    let queue = Resource::new(filters, |(app, env, oldest)| get_queue(app, env, oldest));
+    let queue = Resource::new(
+        move || (filters(), changes()),
+        |((app, env, oldest), _)| get_queue(app, env, oldest),
+    );
     view! {
         <Title text="Approvals"/>
         <h1>"Waiting for your decision"</h1>

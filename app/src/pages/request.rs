@@ -1,5 +1,6 @@
 use crate::api::requests::get_request;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::components::layout::changes;
 use crate::model::{RequestView, StageView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,7 +16,7 @@ pub fn RequestPage() -> impl IntoView {
                 .unwrap_or(-1)
         })
     };
-    let request = Resource::new(id, get_request);
+    let request = Resource::new(move || (id(), changes()), |(id, _)| get_request(id));
     view! {
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {

@@ -1,5 +1,6 @@
 //! The axum router: pages, server functions, sign-in, health, and the layers around them.
 
+mod events;
 mod health;
 mod login;
 mod requests;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::ready))
         .route("/login", post(login::submit))
         .route("/logout", post(login::logout))
+        .route("/events", get(events::stream))
         .route("/requests", post(requests::submit))
         .route("/requests/{id}/decision", post(requests::decide))
         .route("/requests/{id}/cancel", post(requests::cancel))

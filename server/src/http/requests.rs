@@ -89,6 +89,7 @@ pub async fn submit(
     let active = state.catalog.current();
     match requests::submit(&state.db, &active, &user_of(&viewer), &app, &env, &raw).await {
         Ok(id) => {
+            let _ = state.changes.send(id);
             flash::put(
                 &session,
                 Flash {
@@ -153,16 +154,19 @@ pub async fn decide(
     )
     .await;
     let notice = match outcome {
-        Ok(done) => notice(
-            true,
-            match verdict {
-                Verdict::Approve => format!(
-                    "You approved request #{id}; it is now {}.",
-                    done.state.as_str().replace('_', " ")
-                ),
-                Verdict::Reject => format!("You rejected request #{id}."),
-            },
-        ),
+        Ok(done) => {
+            let _ = state.changes.send(id);
+            notice(
+                true,
+                match verdict {
+                    Verdict::Approve => format!(
+                        "You approved request #{id}; it is now {}.",
+                        done.state.as_str().replace('_', " ")
+                    ),
+                    Verdict::Reject => format!("You rejected request #{id}."),
+                },
+            )
+        }
         Err(e) => failure(e),
     };
     back_to_request(&session, id, notice).await
@@ -191,7 +195,10 @@ pub async fn cancel(
     )
     .await
     {
-        Ok(()) => notice(true, format!("Request #{id} cancelled.")),
+        Ok(()) => {
+            let _ = state.changes.send(id);
+            notice(true, format!("Request #{id} cancelled."))
+        }
         Err(e) => failure(e),
     };
     back_to_request(&session, id, notice).await

@@ -219,7 +219,33 @@ async fn a_decision_on_a_changed_request_is_a_conflict(kind: Kind) {
     assert!(html.contains("cancelled"));
 }
 
+async fn open_pages_hear_of_every_change_as_it_happens(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else { return };
+    let anonymous = client().get(app.url("/events")).send().await.expect("events");
+    assert_eq!(anonymous.status(), 303, "the stream needs a login");
+    let watcher = client();
+    let form = [("username", "olga"), ("password", DEMO_PASSWORD)];
+    watcher.post(app.url("/login")).form(&form).send().await.expect("login");
+    let mut stream = watcher.get(app.url("/events")).send().await.expect("events");
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    app.login_as("ada").await;
+    let page = submit_banking(&app).await;
+    let id = page.trim_start_matches("/requests/");
+    let mut seen = String::new();
+    while !seen.contains("event: request") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
+            .await
+            .expect("an event within 5 s")
+            .expect("chunk")
+            .expect("stream open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains(&format!("data: {id}")), "{seen}");
+}
+
 crate::on_both_databases!(
+    open_pages_hear_of_every_change_as_it_happens,
     the_form_is_generated_from_the_catalog,
     a_bad_form_comes_back_with_messages_and_what_was_typed,
     a_team_outside_the_policy_gets_a_clear_403,
