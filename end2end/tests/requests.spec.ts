@@ -1,0 +1,71 @@
+import { Browser, Page, test } from "@playwright/test";
+import { expect, signIn, waitForHydration } from "./helpers";
+
+async function as(browser: Browser, user: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, user);
+  return page;
+}
+
+async function fillBankingForm(page: Page, version: string) {
+  await page.goto("/requests/new?app=banking&env=production");
+  await page.getByLabel("Version").fill(version);
+  await page.getByLabel("Change summary").fill("Fixes interest rounding");
+  await page.getByLabel("Risk").selectOption("medium");
+  await page.getByLabel("Rollback plan").fill("Redeploy the previous version");
+  await page.getByLabel("Change ticket").fill("CHG-1042");
+  await page.getByLabel("Customer impact").selectOption("none");
+}
+
+async function decide(page: Page, url: string, verdict: "Approve" | "Reject", comment = "") {
+  await page.goto(url);
+  if (comment) await page.getByLabel("Comment (required to reject)").fill(comment);
+  await page.getByRole("button", { name: verdict, exact: true }).click();
+}
+
+test("a Banking production release goes through both stages and the requester sees it live", async ({ browser }) => {
+  const ada = await as(browser, "ada");
+  await fillBankingForm(ada, "2.4.0");
+  await ada.getByRole("button", { name: "Submit the request" }).click();
+  await expect(ada).toHaveURL(/\/requests\/\d+$/);
+  const url = ada.url();
+  await expect(ada.getByTestId("state")).toHaveText("pending approval");
+  await expect(ada.getByRole("button", { name: "Approve", exact: true })).toHaveCount(0);
+  await waitForHydration(ada);
+
+  const ben = await as(browser, "ben");
+  await expect(ben.getByTestId("queue-count")).toHaveText("1");
+  await decide(ben, url, "Approve", "Owner review done");
+  await expect(ben.getByRole("status")).toContainText("You approved request");
+
+  for (const member of ["cleo", "dev"]) {
+    const cab = await as(browser, member);
+    await decide(cab, url, "Approve");
+  }
+  // The requester's page was never reloaded: the change arrived by itself.
+  await expect(ada.getByTestId("state")).toHaveText("approved", { timeout: 10_000 });
+  await expect(ada.locator(".timeline")).toContainText("Approved: every stage is satisfied");
+});
+
+test("a rejection needs a comment and ends the request", async ({ browser }) => {
+  const ada = await as(browser, "ada");
+  await fillBankingForm(ada, "2.5.0");
+  await ada.getByRole("button", { name: "Submit the request" }).click();
+  const url = ada.url();
+  const ben = await as(browser, "ben");
+  await decide(ben, url, "Reject");
+  await expect(ben.getByRole("alert")).toHaveText("Say why you reject this request.");
+  await decide(ben, url, "Reject", "No rollback test");
+  await expect(ben.getByTestId("state")).toHaveText("rejected");
+  await expect(ben.locator(".timeline")).toContainText("No rollback test");
+});
+
+test("a bad form shows a message under each field and keeps what was typed", async ({ browser }) => {
+  const ada = await as(browser, "ada");
+  await fillBankingForm(ada, "");
+  await ada.getByLabel("Change ticket").fill("");
+  await ada.getByRole("button", { name: "Submit the request" }).click();
+  await expect(ada.locator("#version-error")).toHaveText("Required.");
+  await expect(ada.locator("[id='fields.change_ticket-error']")).toHaveText("Required.");
+  await expect(ada.getByLabel("Change summary")).toHaveValue("Fixes interest rounding");
+});
