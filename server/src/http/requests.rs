@@ -7,7 +7,7 @@ use crate::service::flash::{self, Flash};
 use crate::service::requests::{self, RequestError, Verdict};
 use crate::state::AppState;
 use app::backend::ViewerSlot;
-use app::model::{Notice, Viewer};
+use app::model::Notice;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
@@ -15,10 +15,6 @@ use std::collections::BTreeMap;
 use tower_sessions::Session;
 
 type Fields = Vec<(String, String)>;
-
-fn viewer(slot: ViewerSlot) -> Result<Viewer, Response> {
-    slot.0.ok_or_else(|| Redirect::to("/login").into_response())
-}
 
 fn notice(ok: bool, text: impl Into<String>) -> Option<Notice> {
     Some(Notice {
@@ -57,9 +53,8 @@ pub async fn submit(
     session: Session,
     Form(form): Form<Fields>,
 ) -> Response {
-    let viewer = match viewer(slot) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(viewer) = slot.0 else {
+        return Redirect::to("/login").into_response();
     };
     let (app, env) = (
         field(&form, "app").to_owned(),
@@ -134,9 +129,8 @@ pub async fn decide(
     Path(id): Path<i64>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let viewer = match viewer(slot) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(viewer) = slot.0 else {
+        return Redirect::to("/login").into_response();
     };
     let revision = field(&form, "revision").parse().unwrap_or(-1);
     let verdict = if field(&form, "verdict") == "reject" {
@@ -179,9 +173,8 @@ pub async fn cancel(
     Path(id): Path<i64>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let viewer = match viewer(slot) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(viewer) = slot.0 else {
+        return Redirect::to("/login").into_response();
     };
     let revision = field(&form, "revision").parse().unwrap_or(-1);
     let user = user_of(&viewer);

@@ -220,13 +220,28 @@ async fn a_decision_on_a_changed_request_is_a_conflict(kind: Kind) {
 }
 
 async fn open_pages_hear_of_every_change_as_it_happens(kind: Kind) {
-    let Some(app) = spawn_app(kind).await else { return };
-    let anonymous = client().get(app.url("/events")).send().await.expect("events");
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let anonymous = client()
+        .get(app.url("/events"))
+        .send()
+        .await
+        .expect("events");
     assert_eq!(anonymous.status(), 303, "the stream needs a login");
     let watcher = client();
     let form = [("username", "olga"), ("password", DEMO_PASSWORD)];
-    watcher.post(app.url("/login")).form(&form).send().await.expect("login");
-    let mut stream = watcher.get(app.url("/events")).send().await.expect("events");
+    watcher
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .expect("login");
+    let mut stream = watcher
+        .get(app.url("/events"))
+        .send()
+        .await
+        .expect("events");
     assert_eq!(stream.status(), 200);
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     app.login_as("ada").await;
