@@ -30,6 +30,7 @@ pub trait Backend: Send + Sync + 'static {
         oldest_first: bool,
     ) -> Result<QueueView, ApiError>;
     async fn queue_count(&self, viewer: &Viewer) -> Result<usize, ApiError>;
+    async fn board(&self, viewer: &Viewer, filter: BoardFilter) -> Result<BoardView, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/catalog") view=pages::catalog::CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/board") view=pages::board::BoardPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/new") view=pages::new_request::NewRequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id") view=pages::request::RequestPage ssr=SsrMode::Async/>
                 </ParentRoute>

@@ -1,4 +1,4 @@
-use crate::model::{ApiError, QueueView, RequestFormView, RequestView};
+use crate::model::{ApiError, BoardFilter, BoardView, QueueView, RequestFormView, RequestView};
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc", endpoint = "requests/form")]
@@ -38,6 +38,16 @@ pub async fn get_queue_count() -> Result<usize, ApiError> {
     let (backend, viewer) = crate::backend::context().await?;
     backend
         .queue_count(&viewer)
+        .await
+        .map_err(crate::backend::with_status)
+}
+
+/// Every request, filtered, newest first, a page at a time (ops and admins).
+#[server(prefix = "/rpc", endpoint = "requests/board")]
+pub async fn get_board(filter: BoardFilter) -> Result<BoardView, ApiError> {
+    let (backend, viewer) = crate::backend::context().await?;
+    backend
+        .board(&viewer, filter)
         .await
         .map_err(crate::backend::with_status)
 }

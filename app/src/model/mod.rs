@@ -226,3 +226,25 @@ pub struct QueueView {
     pub applications: Vec<(String, String)>,
     pub environments: Vec<(String, String)>,
 }
+
+/// The ops board's filters, as they travel in the page's address.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BoardFilter {
+    pub state: String,
+    pub app: String,
+    pub env: String,
+    /// Searched in titles and versions.
+    pub q: String,
+    /// Show requests older than this id (keyset pagination); 0 for the newest.
+    pub before: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardView {
+    pub requests: Vec<RequestLine>,
+    /// The cursor of the next page, if there is one.
+    pub next_before: Option<i64>,
+    pub states: Vec<String>,
+    pub applications: Vec<(String, String)>,
+    pub environments: Vec<(String, String)>,
+}

@@ -1,6 +1,7 @@
 use crate::api::requests::get_queue;
 use crate::components::feedback::{ErrorNotice, Loading};
 use crate::components::layout::changes;
+use crate::components::request_table::{choices, RequestTable};
 use crate::model::QueueView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -39,24 +40,15 @@ pub fn ApprovalsPage() -> impl IntoView {
 
 #[component]
 fn Queue(queue: QueueView, app: String, env: String, oldest: bool) -> impl IntoView {
-    let options = |items: Vec<(String, String)>, current: String| {
-        items
-            .into_iter()
-            .map(|(id, name)| {
-                let selected = id == current;
-                view! { <option value=id selected=selected>{name}</option> }
-            })
-            .collect_view()
-    };
     view! {
         <form method="get" action="/approvals" class="filters">
             <select name="app" aria-label="Application">
                 <option value="">"All applications"</option>
-                {options(queue.applications, app)}
+                {choices(queue.applications, &app)}
             </select>
             <select name="env" aria-label="Environment">
                 <option value="">"All environments"</option>
-                {options(queue.environments, env)}
+                {choices(queue.environments, &env)}
             </select>
             <select name="order" aria-label="Order">
                 <option value="newest" selected=!oldest>"Newest first"</option>
@@ -68,21 +60,7 @@ fn Queue(queue: QueueView, app: String, env: String, oldest: bool) -> impl IntoV
             view! { <p class="empty">"Nothing waits for you right now."</p> }.into_any()
         } else {
             view! {
-                <table class="table">
-                    <thead><tr><th>"Request"</th><th>"Target"</th><th>"Version"</th><th>"Requested by"</th><th>"Waiting for"</th><th>"Updated (UTC)"</th></tr></thead>
-                    <tbody>
-                        {queue.requests.into_iter().map(|r| view! {
-                            <tr>
-                                <td><a href=format!("/requests/{}", r.id)>{format!("#{} {}", r.id, r.title)}</a></td>
-                                <td>{format!("{} → {}", r.app_name, r.env_name)}</td>
-                                <td><code>{r.version}</code></td>
-                                <td>{r.requester}</td>
-                                <td>{r.waiting_for}</td>
-                                <td>{r.updated_at}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <RequestTable requests=queue.requests details="Waiting for"/>
             }.into_any()
         }}
     }

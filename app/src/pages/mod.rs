@@ -1,4 +1,5 @@
 pub mod approvals;
+pub mod board;
 pub mod catalog;
 pub mod home;
 pub mod login;

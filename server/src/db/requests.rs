@@ -297,24 +297,7 @@ pub async fn pending(
     app: &str,
     env: &str,
 ) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
-    let cols = COLUMNS
-        .split(", ")
-        .map(|c| format!("r.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    sqlx::query(&format!(
-        "select {cols}, u.display_name as requester_name from requests r \
-         join users u on u.user_id = r.requester_id \
-         where r.state = 'pending_approval' and ($1 = '' or r.application_id = $1) \
-         and ($2 = '' or r.environment_id = $2) order by r.request_id desc"
-    ))
-    .bind(app)
-    .bind(env)
-    .fetch_all(&db.pool)
-    .await?
-    .iter()
-    .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
-    .collect()
+    board(db, "pending_approval", app, env, "", 0, i64::MAX).await
 }
 
 /// The decisions on every request waiting for approval, by request.
@@ -336,4 +319,48 @@ pub async fn pending_decisions(
             .push(decision(r)?);
     }
     Ok(map)
+}
+
+/// A page of requests, newest first, with their requester's name. Empty filters match all.
+pub async fn board(
+    db: &super::Db,
+    state: &str,
+    app: &str,
+    env: &str,
+    search: &str,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
+    let cols = COLUMNS
+        .split(", ")
+        .map(|c| format!("r.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let pattern = format!(
+        "%{}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    sqlx::query(&format!(
+        "select {cols}, u.display_name as requester_name from requests r \
+         join users u on u.user_id = r.requester_id \
+         where ($1 = '' or r.state = $1) and ($2 = '' or r.application_id = $2) \
+         and ($3 = '' or r.environment_id = $3) \
+         and ($4 = '' or lower(r.title) like lower($5) escape '\\' or r.version like $5 escape '\\') \
+         and ($6 = 0 or r.request_id < $6) order by r.request_id desc limit $7"
+    ))
+    .bind(state)
+    .bind(app)
+    .bind(env)
+    .bind(search)
+    .bind(pattern)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
+    .collect()
 }

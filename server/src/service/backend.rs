@@ -157,6 +157,18 @@ impl Backend for PortalBackend {
             .map(|q| q.requests.len())
     }
 
+    async fn board(&self, viewer: &Viewer, filter: BoardFilter) -> Result<BoardView, ApiError> {
+        if !(viewer.roles.ops || viewer.roles.admin) {
+            return Err(ApiError::Forbidden(
+                "The board of every request is for operations and administrators.".into(),
+            ));
+        }
+        let active = self.state.catalog.current();
+        request_views::board(&self.state.db, &active.catalog, &filter)
+            .await
+            .map_err(api_error)
+    }
+
     async fn login_info(&self) -> Result<LoginInfo, ApiError> {
         if !self.state.settings.demo {
             return Ok(LoginInfo {

@@ -274,13 +274,9 @@ pub async fn queue(
         ) {
             continue;
         }
-        let a = catalog.application(&row.application_id);
-        let app_name = a.map_or_else(|| row.application_id.clone(), |a| a.name.clone());
-        let env_name = a
-            .and_then(|a| a.environment(&row.environment_id))
-            .map_or_else(|| row.environment_id.clone(), |e| e.name.clone());
-        applications.insert(row.application_id.clone(), app_name.clone());
-        environments.insert(row.environment_id.clone(), env_name.clone());
+        let (app_name, env_name) = target_names(catalog, &row);
+        applications.insert(row.application_id.clone(), app_name);
+        environments.insert(row.environment_id.clone(), env_name);
         let waiting_for = eval
             .current
             .and_then(|c| eval.stages.get(c))
@@ -300,17 +296,7 @@ pub async fn queue(
                 format!("{}: {}", s.name, missing.join(", "))
             })
             .unwrap_or_default();
-        requests.push(RequestLine {
-            id: row.id,
-            title: row.title,
-            app_name,
-            env_name,
-            version: row.version,
-            state: state_words(&row.state),
-            requester,
-            updated_at: format_ms(row.updated_at),
-            waiting_for,
-        });
+        requests.push(line(catalog, row, requester, waiting_for));
     }
     if oldest_first {
         requests.reverse();
@@ -319,5 +305,95 @@ pub async fn queue(
         requests,
         applications: applications.into_iter().collect(),
         environments: environments.into_iter().collect(),
+    })
+}
+
+/// (application name, environment name) of a request, or their ids if the catalog dropped them.
+fn target_names(catalog: &Catalog, row: &RequestRow) -> (String, String) {
+    let app = catalog.application(&row.application_id);
+    (
+        app.map_or_else(|| row.application_id.clone(), |a| a.name.clone()),
+        app.and_then(|a| a.environment(&row.environment_id))
+            .map_or_else(|| row.environment_id.clone(), |e| e.name.clone()),
+    )
+}
+
+fn line(catalog: &Catalog, row: RequestRow, requester: String, waiting_for: String) -> RequestLine {
+    let (app_name, env_name) = target_names(catalog, &row);
+    RequestLine {
+        id: row.id,
+        title: row.title,
+        app_name,
+        env_name,
+        version: row.version,
+        state: state_words(&row.state),
+        requester,
+        updated_at: format_ms(row.updated_at),
+        waiting_for,
+    }
+}
+
+const BOARD_PAGE: i64 = 50;
+
+/// Every request for ops: filtered, newest first, a page at a time.
+pub async fn board(
+    db: &Db,
+    catalog: &Catalog,
+    filter: &BoardFilter,
+) -> Result<BoardView, RequestError> {
+    let state = match filter.state.trim() {
+        "" => "",
+        s => State::parse(s)
+            .map(State::as_str)
+            .ok_or_else(|| RequestError::NotFound(format!("There is no request state {s}.")))?,
+    };
+    let search = filter.q.trim();
+    let mut rows = q::board(
+        db,
+        state,
+        &filter.app,
+        &filter.env,
+        search,
+        filter.before.max(0),
+        BOARD_PAGE + 1,
+    )
+    .await?;
+    let next_before = (rows.len() as i64 > BOARD_PAGE).then(|| {
+        rows.truncate(BOARD_PAGE as usize);
+        rows.last().map(|(r, _)| r.id).unwrap_or_default()
+    });
+    let requests = rows
+        .into_iter()
+        .map(|(row, requester)| {
+            let waiting_for = match row.scheduled_at {
+                Some(at) if row.state == "scheduled" => format!("scheduled for {}", format_ms(at)),
+                _ => String::new(),
+            };
+            line(catalog, row, requester, waiting_for)
+        })
+        .collect();
+    Ok(BoardView {
+        requests,
+        next_before,
+        states: State::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
+        applications: catalog
+            .applications
+            .iter()
+            .map(|a| (a.id.clone(), a.name.clone()))
+            .collect(),
+        environments: {
+            let mut envs: Vec<(String, String)> = catalog
+                .applications
+                .iter()
+                .flat_map(|a| {
+                    a.environments
+                        .iter()
+                        .map(|e| (e.id.clone(), e.name.clone()))
+                })
+                .collect();
+            envs.sort();
+            envs.dedup_by(|a, b| a.0 == b.0);
+            envs
+        },
     })
 }

@@ -259,7 +259,68 @@ async fn open_pages_hear_of_every_change_as_it_happens(kind: Kind) {
     assert!(seen.contains(&format!("data: {id}")), "{seen}");
 }
 
+async fn ops_see_every_request_filtered_and_paged(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let wes = app.user("wes").await;
+    let catalog = app.state.catalog.current();
+    for n in 0..55 {
+        let raw = server::domain::request::RawDraft {
+            version: format!("5.0.{n}"),
+            summary: "Copy change".into(),
+            risk: "low".into(),
+            rollback_plan: "Redeploy".into(),
+            ..Default::default()
+        };
+        server::service::requests::submit(
+            &app.state.db,
+            &catalog,
+            &wes,
+            "storefront",
+            "staging",
+            &raw,
+        )
+        .await
+        .expect("submitted");
+    }
+    app.login_as("ada").await;
+    submit_banking(&app).await;
+    let refused = app.get("/board").await;
+    assert_eq!(refused.status(), 403, "the board is for ops");
+
+    app.login_as("olga").await;
+    let first = app.get_html("/board").await;
+    assert!(first.contains("#56 Banking 2.4.0"), "newest first");
+    assert_eq!(
+        first.matches("<tr><td><a href=\"/requests/").count(),
+        50,
+        "a page holds 50"
+    );
+    assert!(
+        first.contains("/board?before=7"),
+        "a link to older requests"
+    );
+    let second = app.get_html("/board?before=7").await;
+    assert_eq!(second.matches("<tr><td><a href=\"/requests/").count(), 6);
+    assert!(!second.contains("Older requests"));
+
+    let pending = app.get_html("/board?state=pending_approval").await;
+    assert_eq!(pending.matches("<tr><td><a href=\"/requests/").count(), 1);
+    let searched = app.get_html("/board?q=5.0.42").await;
+    assert!(searched.contains("Storefront 5.0.42"));
+    assert_eq!(searched.matches("<tr><td><a href=\"/requests/").count(), 1);
+    let banking = app.get_html("/board?app=banking&env=production").await;
+    assert_eq!(banking.matches("<tr><td><a href=\"/requests/").count(), 1);
+    let nothing = app.get_html("/board?q=100%25_off").await;
+    assert!(
+        nothing.contains("No request matches."),
+        "wildcards are searched literally"
+    );
+}
+
 crate::on_both_databases!(
+    ops_see_every_request_filtered_and_paged,
     open_pages_hear_of_every_change_as_it_happens,
     the_form_is_generated_from_the_catalog,
     a_bad_form_comes_back_with_messages_and_what_was_typed,

@@ -1,0 +1,49 @@
+use crate::model::RequestLine;
+use leptos::prelude::*;
+
+/// `<option>`s for a filter, with the current value selected.
+pub fn choices(items: Vec<(String, String)>, current: &str) -> impl IntoView {
+    items
+        .into_iter()
+        .map(|(id, name)| {
+            let selected = id == current;
+            view! { <option value=id selected=selected>{name}</option> }
+        })
+        .collect_view()
+}
+
+/// A list of requests, each linking to its page.
+#[component]
+pub fn RequestTable(
+    requests: Vec<RequestLine>,
+    details: &'static str,
+    #[prop(optional)] show_state: bool,
+) -> impl IntoView {
+    view! {
+        <table class="table">
+            <thead>
+                <tr>
+                    <th>"Request"</th><th>"Target"</th><th>"Version"</th>
+                    {show_state.then(|| view! { <th>"State"</th> })}
+                    <th>"Requested by"</th><th>{details}</th><th>"Updated (UTC)"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {requests.into_iter().map(|r| {
+                    let state_class = format!("state state-{}", r.state.replace(' ', "-"));
+                    view! {
+                        <tr>
+                            <td><a href=format!("/requests/{}", r.id)>{format!("#{} {}", r.id, r.title)}</a></td>
+                            <td>{format!("{} → {}", r.app_name, r.env_name)}</td>
+                            <td><code>{r.version}</code></td>
+                            {show_state.then(|| view! { <td><span class=state_class>{r.state}</span></td> })}
+                            <td>{r.requester}</td>
+                            <td>{r.waiting_for}</td>
+                            <td>{r.updated_at}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
