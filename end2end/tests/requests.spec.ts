@@ -45,6 +45,13 @@ test("a Banking production release goes through both stages and the requester se
   // The requester's page was never reloaded: the change arrived by itself.
   await expect(ada.getByTestId("state")).toHaveText("approved", { timeout: 10_000 });
   await expect(ada.locator(".timeline")).toContainText("Approved: every stage is satisfied");
+
+  // Operations find it on the board of every request.
+  const olga = await as(browser, "olga");
+  await olga.getByRole("link", { name: "Requests" }).click();
+  await olga.getByLabel("State").selectOption("approved");
+  await olga.getByRole("button", { name: "Filter" }).click();
+  await expect(olga.locator("table")).toContainText("Banking 2.4.0");
 });
 
 test("a rejection needs a comment and ends the request", async ({ browser }) => {
