@@ -15,6 +15,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("Something went wrong on the server; it has been logged.")]
     Internal,
+    /// The call's arguments were missing or malformed.
+    #[error("The request was not understood: {0}")]
+    BadRequest(String),
     #[error("The server could not be reached: {0}")]
     Transport(String),
 }
@@ -23,6 +26,11 @@ impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        ApiError::Transport(value.to_string())
+        match value {
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::MissingArg(m)
+            | ServerFnErrorErr::Deserialization(m) => ApiError::BadRequest(m),
+            other => ApiError::Transport(other.to_string()),
+        }
     }
 }

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), viewer::attach))
+        .layer(axum::middleware::from_fn(malformed_calls_are_bad_requests))
         .layer(axum::Extension(backend))
         .layer(sessions)
         .layer(SetResponseHeaderLayer::overriding(
@@ -93,4 +94,28 @@ async fn server_fn(
     req: Request<Body>,
 ) -> impl IntoResponse {
     handle_server_fns_with_context(move || provide_context(backend.clone()), req).await
+}
+
+/// Server-function arguments are decoded before any of our code runs, so a malformed call
+/// comes back as a 500; answer it as the client's mistake it is.
+async fn malformed_calls_are_bad_requests(
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let rpc = req.uri().path().starts_with("/rpc/");
+    let response = next.run(req).await;
+    if !rpc || response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    if matches!(
+        serde_json::from_slice(&bytes),
+        Ok(app::model::ApiError::BadRequest(_))
+    ) {
+        parts.status = axum::http::StatusCode::BAD_REQUEST;
+    }
+    axum::response::Response::from_parts(parts, Body::from(bytes))
 }

@@ -1,3 +1,4 @@
+mod authorization;
 mod catalog;
 mod cli;
 mod health;
