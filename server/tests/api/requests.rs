@@ -77,6 +77,22 @@ async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
         .expect("count")
 }
 
+async fn requests_by(app: &TestApp, user: &User) -> i64 {
+    count(
+        app,
+        "select count(*) from requests where requester_id = $1",
+        user.id,
+    )
+    .await
+}
+
+/// Submits the seed example: Banking 2.4.0 to production.
+async fn banking_request(app: &TestApp, user: &User) -> i64 {
+    submit(app, user, "banking", "production", &draft("2.4.0"))
+        .await
+        .expect("submitted")
+}
+
 async fn decisions(app: &TestApp, id: i64) -> i64 {
     count(
         app,
@@ -100,9 +116,7 @@ async fn banking_production_needs_an_owner_then_two_cab_members(kind: Kind) {
         return;
     };
     let ada = app.user("ada").await;
-    let id = submit(&app, &ada, "banking", "production", &draft("2.4.0"))
-        .await
-        .expect("submitted");
+    let id = banking_request(&app, &ada).await;
     assert_eq!(state(&app, id).await, "pending_approval");
     assert_eq!(
         approve(&app, "cleo", id)
@@ -162,15 +176,7 @@ async fn a_team_outside_the_policy_cannot_submit(kind: Kind) {
         err.to_string(),
         "team Web may not request releases of Banking to production; Fintech may."
     );
-    assert_eq!(
-        count(
-            &app,
-            "select count(*) from requests where requester_id = $1",
-            wes.id
-        )
-        .await,
-        0
-    );
+    assert_eq!(requests_by(&app, &wes).await, 0);
 }
 
 async fn a_bad_form_names_each_field_and_writes_nothing(kind: Kind) {
@@ -189,15 +195,7 @@ async fn a_bad_form_names_each_field_and_writes_nothing(kind: Kind) {
         errors.contains_key("version") && errors.contains_key("fields.change_ticket"),
         "{errors:?}"
     );
-    assert_eq!(
-        count(
-            &app,
-            "select count(*) from requests where requester_id = $1",
-            ada.id
-        )
-        .await,
-        0
-    );
+    assert_eq!(requests_by(&app, &ada).await, 0);
 }
 
 async fn the_requester_never_approves_their_own_request(kind: Kind) {
@@ -229,9 +227,7 @@ async fn a_decision_on_a_stale_revision_is_a_conflict_and_not_counted(kind: Kind
         return;
     };
     let ada = app.user("ada").await;
-    let id = submit(&app, &ada, "banking", "production", &draft("2.4.0"))
-        .await
-        .expect("submitted");
+    let id = banking_request(&app, &ada).await;
     let seen = revision(&app, id).await;
     approve(&app, "ben", id).await.expect("ben");
     let cleo = app.user("cleo").await;
@@ -247,9 +243,7 @@ async fn two_final_approvals_at_once_approve_exactly_once(kind: Kind) {
         return;
     };
     let ada = app.user("ada").await;
-    let id = submit(&app, &ada, "banking", "production", &draft("2.4.0"))
-        .await
-        .expect("submitted");
+    let id = banking_request(&app, &ada).await;
     approve(&app, "ben", id).await.expect("ben");
     approve(&app, "cleo", id).await.expect("cleo");
     // A third CAB member, so two people can give the final approval at the same moment.
@@ -294,9 +288,7 @@ async fn a_rejection_needs_a_comment_and_ends_the_request(kind: Kind) {
     };
     let ada = app.user("ada").await;
     let ben = app.user("ben").await;
-    let id = submit(&app, &ada, "banking", "production", &draft("2.4.0"))
-        .await
-        .expect("submitted");
+    let id = banking_request(&app, &ada).await;
     let rev = revision(&app, id).await;
     let err = requests::decide(&app.state.db, &ben, id, rev, Verdict::Reject, "  ")
         .await
@@ -326,9 +318,7 @@ async fn the_requester_or_ops_may_cancel_others_may_not(kind: Kind) {
     let ada = app.user("ada").await;
     let ben = app.user("ben").await;
     let olga = app.user("olga").await;
-    let first = submit(&app, &ada, "banking", "production", &draft("2.4.0"))
-        .await
-        .expect("submitted");
+    let first = banking_request(&app, &ada).await;
     let rev = revision(&app, first).await;
     let err = requests::cancel(&app.state.db, &ben, false, first, rev, "")
         .await
@@ -373,9 +363,7 @@ async fn the_policy_is_frozen_into_the_request(kind: Kind) {
         return;
     };
     let ada = app.user("ada").await;
-    let id = submit(&app, &ada, "banking", "production", &draft("2.4.0"))
-        .await
-        .expect("submitted");
+    let id = banking_request(&app, &ada).await;
     let text = std::fs::read_to_string(&app.catalog).expect("read");
     std::fs::write(
         &app.catalog,
