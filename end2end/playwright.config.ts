@@ -39,6 +39,8 @@ export default defineConfig({
       RUNWAY_CATALOG: "../catalog/demo.toml",
       RUNWAY_SITE_DIR: "../target/site",
       RUNWAY_LOG: "warn",
+      // These specs follow requests and approvals; the deployment flow has specs of its own.
+      RUNWAY_DISPATCH: "false",
     },
   },
 });

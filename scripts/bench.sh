@@ -50,3 +50,7 @@ curl -fs "http://127.0.0.1:$port/login" >/dev/null
 sleep 3
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 bench idle_rss $((rss_kb / 1024)) MiB
+
+# --- Approver queue and ops board with 100,000 requests stored, server-side render under load,
+#     on SQLite and PostgreSQL (p50 / p99 over 8 concurrent clients).
+cargo run --quiet --release -p server --example board_load

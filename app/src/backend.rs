@@ -21,6 +21,7 @@ pub trait Backend: Send + Sync + 'static {
         app: String,
         env: String,
     ) -> Result<RequestFormView, ApiError>;
+    async fn edit_form(&self, viewer: &Viewer, id: i64) -> Result<RequestFormView, ApiError>;
     async fn request(&self, viewer: &Viewer, id: i64) -> Result<RequestView, ApiError>;
     async fn queue(
         &self,

@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/board") view=pages::board::BoardPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/new") view=pages::new_request::NewRequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id") view=pages::request::RequestPage ssr=SsrMode::Async/>
+                    <Route path=path!("/requests/:id/edit") view=pages::new_request::EditRequestPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

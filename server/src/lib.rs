@@ -2,9 +2,11 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod dispatch;
 pub mod domain;
 pub mod http;
 pub mod service;

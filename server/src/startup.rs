@@ -70,6 +70,11 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let background = spawn_background(self.state.clone());
+        let worker = self
+            .state
+            .settings
+            .dispatch
+            .then(|| crate::dispatch::spawn(self.state.clone()));
         let stopping = self.state.stopping.clone();
         let app = crate::http::router(self.state);
         let served = axum::serve(
@@ -83,6 +88,9 @@ impl Application {
         })
         .await;
         background.abort();
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         served.context("the server stopped with an error")
     }
 }
@@ -98,12 +106,14 @@ pub fn read_catalog(
         .transpose()
 }
 
-/// Housekeeping: expired sessions, catalog versions applied by other replicas, SIGHUP reloads.
+/// Housekeeping: expired sessions, catalog versions applied by other replicas, SIGHUP reloads,
+/// approvals that lapsed before their request was dispatched.
 fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let store = SqlSessionStore::new(state.db.clone());
         let mut sweep = tokio::time::interval(Duration::from_secs(600));
         let mut refresh = tokio::time::interval(Duration::from_secs(15));
+        let mut lapse = tokio::time::interval(Duration::from_secs(30));
         let mut hangup = hangup_stream();
         loop {
             tokio::select! {
@@ -115,6 +125,16 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                 _ = refresh.tick() => {
                     if let Err(e) = state.catalog.refresh(&state.db).await {
                         tracing::warn!(error = %e, "cannot refresh the catalog");
+                    }
+                }
+                _ = lapse.tick() => {
+                    match crate::service::requests::lapse_approvals(&state.db, crate::db::now_ms()).await {
+                        Ok(ids) => {
+                            for id in ids {
+                                let _ = state.changes.send(id);
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot check for lapsed approvals"),
                     }
                 }
                 Some(()) = hangup.recv() => {

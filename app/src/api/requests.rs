@@ -10,6 +10,16 @@ pub async fn get_request_form(app: String, env: String) -> Result<RequestFormVie
         .map_err(crate::backend::with_status)
 }
 
+/// The form to edit one of the viewer's own requests, filled with what it says now.
+#[server(prefix = "/rpc", endpoint = "requests/edit-form")]
+pub async fn get_edit_form(id: i64) -> Result<RequestFormView, ApiError> {
+    let (backend, viewer) = crate::backend::context().await?;
+    backend
+        .edit_form(&viewer, id)
+        .await
+        .map_err(crate::backend::with_status)
+}
+
 #[server(prefix = "/rpc", endpoint = "requests/get")]
 pub async fn get_request(id: i64) -> Result<RequestView, ApiError> {
     let (backend, viewer) = crate::backend::context().await?;

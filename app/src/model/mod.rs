@@ -152,6 +152,32 @@ pub struct RequestFormView {
     /// Field name → message.
     pub errors: std::collections::BTreeMap<String, String>,
     pub notice: Option<Notice>,
+    /// Set when the form edits an existing request rather than opening a new one.
+    pub editing: Option<EditingView>,
+}
+
+/// One CI run of a request: provision or deploy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepView {
+    /// "Provision" or "Deploy", with the attempt when retried.
+    pub name: String,
+    /// triggering, queued, running, succeeded, failed, cancelled.
+    pub state: String,
+    /// "shell: scripts/demo/deploy.sh".
+    pub job: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub url: Option<String>,
+    pub log_tail: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditingView {
+    pub id: i64,
+    pub revision: i64,
+    /// Approvals given so far: a new version or artifact voids them.
+    pub approvals: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,8 +224,13 @@ pub struct RequestView {
     pub revision: i64,
     pub catalog_version: Option<i64>,
     pub stages: Vec<StageView>,
+    /// The CI runs started for it, oldest first.
+    pub steps: Vec<StepView>,
+    /// What its deployment waits for ("waiting for window until …", "waiting on CI — attempt 2 …").
+    pub waiting: Option<String>,
     pub timeline: Vec<EventView>,
     pub can_decide: bool,
+    pub can_edit: bool,
     pub can_cancel: bool,
     pub notice: Option<Notice>,
 }

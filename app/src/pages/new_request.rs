@@ -1,9 +1,9 @@
-use crate::api::requests::get_request_form;
+use crate::api::requests::{get_edit_form, get_request_form};
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
 use crate::model::{FieldView, RequestFormView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use std::collections::BTreeMap;
 
 #[component]
@@ -27,6 +27,29 @@ pub fn NewRequestPage() -> impl IntoView {
                         <h1>"New release request"</h1>
                         <ErrorNotice error=e/>
                         <p><a href="/">"Choose an application and environment"</a></p>
+                    }.into_any(),
+                    Ok(f) => view! { <RequestForm form=f/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Edits one of the viewer's own requests, while it has not started deploying.
+#[component]
+pub fn EditRequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let form = Resource::new(id, get_edit_form);
+    view! {
+        <Title text="Edit release request"/>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match form.await {
+                    Err(e) => view! {
+                        <h1>"Edit release request"</h1>
+                        <ErrorNotice error=e/>
+                        <p><a href=format!("/requests/{}", id())>"Back to the request"</a></p>
                     }.into_any(),
                     Ok(f) => view! { <RequestForm form=f/> }.into_any(),
                 }
@@ -69,6 +92,7 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
         values,
         errors,
         notice,
+        editing,
     } = form;
     let value = |k: &str| values.get(k).cloned().unwrap_or_default();
     let (version, artifact, title) = (value("version"), value("artifact"), value("title"));
@@ -96,11 +120,42 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
             }
         })
         .collect_view();
+    let heading = match &editing {
+        Some(e) => format!("Edit request #{}: {app_name} to {env_name}", e.id),
+        None => format!("Release {app_name} to {env_name}"),
+    };
+    let action = editing.as_ref().map_or_else(
+        || "/requests".to_owned(),
+        |e| format!("/requests/{}/edit", e.id),
+    );
+    let warning = editing.as_ref().filter(|e| e.approvals > 0).map(|e| {
+        let n = e.approvals;
+        let approvals = if n == 1 { "the approval".to_owned() } else { format!("the {n} approvals") };
+        view! {
+            <p class="notice notice-warn" role="note">
+                {format!("A new version or artifact voids {approvals} given so far: the request will need approval again. Other changes keep them.")}
+            </p>
+        }
+    });
+    let revision = editing
+        .as_ref()
+        .map(|e| view! { <input type="hidden" name="revision" value=e.revision/> });
+    let (button, back) = match &editing {
+        Some(e) => (
+            "Save changes",
+            Some(
+                view! { <a class="button" href=format!("/requests/{}", e.id)>"Back to the request"</a> },
+            ),
+        ),
+        None => ("Submit the request", None),
+    };
     view! {
-        <h1>{format!("Release {app_name} to {env_name}")}</h1>
+        <h1>{heading}</h1>
         <p class="muted">{policy}</p>
         <NoticeBox notice/>
-        <form method="post" action="/requests" class="card form request-form">
+        {warning}
+        <form method="post" action=action class="card form request-form">
+            {revision}
             <input type="hidden" name="app" value=app_id/>
             <input type="hidden" name="env" value=env_id/>
             <Field name="version".into() label="Version".into() errors=errors.clone() required=true>
@@ -141,7 +196,10 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
                 {errors.get("timezone").cloned().map(|e| view! { <p class="field-error" id="timezone-error">{e}</p> })}
             </fieldset>
             {extra}
-            <button type="submit" class="primary">"Submit the request"</button>
+            <div class="actions">
+                <button type="submit" class="primary">{button}</button>
+                {back}
+            </div>
         </form>
         <LocalTimeZone/>
     }

@@ -1,7 +1,7 @@
 use crate::api::requests::get_request;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
 use crate::components::layout::changes;
-use crate::model::{RequestView, StageView};
+use crate::model::{RequestView, StageView, StepView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -39,6 +39,7 @@ fn RequestBody(request: RequestView) -> impl IntoView {
         <header class="request-head">
             <h1>{format!("#{} {}", r.id, r.title)}</h1>
             <span class=state_class data-testid="state">{r.state.clone()}</span>
+            {r.can_edit.then(|| view! { <a class="button" href=format!("/requests/{id}/edit")>"Edit"</a> })}
         </header>
         <p class="muted">
             {format!("{} → {} · requested by {} on {}", r.app_name, r.env_name, r.requester, r.created_at)}
@@ -78,6 +79,15 @@ fn RequestBody(request: RequestView) -> impl IntoView {
                 })}
             </section>
         </div>
+        {(!r.steps.is_empty() || r.waiting.is_some()).then(|| view! {
+            <section class="card deployment">
+                <h2>"Deployment"</h2>
+                {r.waiting.clone().map(|w| view! { <p class="notice notice-warn" data-testid="waiting">{w}</p> })}
+                <ol class="steps">
+                    {r.steps.clone().into_iter().map(|s| view! { <Step step=s/> }).collect_view()}
+                </ol>
+            </section>
+        })}
         <section>
             <h2>"Timeline"</h2>
             <ol class="timeline">
@@ -90,6 +100,27 @@ fn RequestBody(request: RequestView) -> impl IntoView {
                 }).collect_view()}
             </ol>
         </section>
+    }
+}
+
+#[component]
+fn Step(step: StepView) -> impl IntoView {
+    let class = format!("state state-{}", step.state);
+    let times = match &step.finished_at {
+        Some(end) => format!("{} → {end}", step.started_at),
+        None => format!("since {}", step.started_at),
+    };
+    view! {
+        <li class="step" data-testid="step">
+            <header>
+                <strong>{step.name}</strong>" "
+                <span class=class>{step.state.clone()}</span>" "
+                <span class="muted">{format!("{} · {times}", step.job)}</span>
+                {step.url.map(|u| view! { " " <a href=u target="_blank" rel="noopener">"Open the CI run"</a> })}
+            </header>
+            {(!step.message.is_empty()).then(|| view! { <p class="field-error">{step.message}</p> })}
+            {(!step.log_tail.is_empty()).then(|| view! { <pre class="log">{step.log_tail}</pre> })}
+        </li>
     }
 }
 

@@ -15,6 +15,7 @@
 //! | `RUNWAY_SITE_DIR` | `target/site` | the built browser assets (`pkg/`, CSS, icons) |
 //! | `RUNWAY_LOG` | `info` | log filter, e.g. `runway=debug,info` |
 //! | `RUNWAY_LOG_FORMAT` | `pretty` | `pretty` or `json` |
+//! | `RUNWAY_DISPATCH` | `true` | run the dispatch worker here (`false`: a replica that only serves pages) |
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -42,6 +43,8 @@ pub struct Settings {
     pub site_dir: PathBuf,
     pub log: String,
     pub log_format: LogFormat,
+    /// Whether this process runs the dispatch worker.
+    pub dispatch: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -56,7 +59,7 @@ pub enum ConfigError {
     Unknown { name: String, known: String },
 }
 
-pub const KNOWN: [&str; 13] = [
+pub const KNOWN: [&str; 14] = [
     "RUNWAY_LISTEN",
     "RUNWAY_DATA_DIR",
     "RUNWAY_DATABASE_URL",
@@ -70,6 +73,7 @@ pub const KNOWN: [&str; 13] = [
     "RUNWAY_SITE_DIR",
     "RUNWAY_LOG",
     "RUNWAY_LOG_FORMAT",
+    "RUNWAY_DISPATCH",
 ];
 
 struct Vars(BTreeMap<String, String>);
@@ -112,8 +116,13 @@ impl Vars {
     }
 
     fn flag(&self, name: &str) -> Result<bool, ConfigError> {
+        self.flag_or(name, false)
+    }
+
+    fn flag_or(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
         match self.text(name).map(|v| v.to_ascii_lowercase()).as_deref() {
-            None | Some("0" | "false" | "no" | "off") => Ok(false),
+            None => Ok(default),
+            Some("0" | "false" | "no" | "off") => Ok(false),
             Some("1" | "true" | "yes" | "on") => Ok(true),
             Some(other) => Err(ConfigError::Invalid {
                 name: name.to_owned(),
@@ -210,6 +219,7 @@ impl Settings {
             ),
             log: vars.text("RUNWAY_LOG").unwrap_or_else(|| "info".into()),
             log_format,
+            dispatch: vars.flag_or("RUNWAY_DISPATCH", true)?,
         })
     }
 

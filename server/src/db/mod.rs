@@ -1,6 +1,7 @@
 //! The database: one pool for SQLite or PostgreSQL, migrations, and one query module per resource.
 
 pub mod catalog_versions;
+pub mod dispatch;
 pub mod requests;
 pub mod sessions;
 pub mod users;

@@ -18,6 +18,7 @@ pub struct RequestRow {
     pub risk: String,
     pub rollback_plan: String,
     pub scheduled_at: Option<i64>,
+    pub timezone: String,
     pub fields: String,
     pub state: String,
     pub policy: String,
@@ -28,8 +29,8 @@ pub struct RequestRow {
 }
 
 const COLUMNS: &str = "request_id, application_id, environment_id, requester_id, title, version, artifact, \
-     summary, risk, rollback_plan, scheduled_at, fields, state, policy, catalog_version_id, revision, \
-     created_at, updated_at";
+     summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
+     revision, created_at, updated_at";
 
 fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
     Ok(RequestRow {
@@ -44,6 +45,7 @@ fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
         risk: row.try_get("risk")?,
         rollback_plan: row.try_get("rollback_plan")?,
         scheduled_at: row.try_get("scheduled_at")?,
+        timezone: row.try_get("timezone")?,
         fields: row.try_get("fields")?,
         state: row.try_get("state")?,
         policy: row.try_get("policy")?,
@@ -58,14 +60,7 @@ pub struct NewRequest<'a> {
     pub application_id: &'a str,
     pub environment_id: &'a str,
     pub requester_id: i64,
-    pub title: &'a str,
-    pub version: &'a str,
-    pub artifact: &'a str,
-    pub summary: &'a str,
-    pub risk: &'a str,
-    pub rollback_plan: &'a str,
-    pub scheduled_at: Option<i64>,
-    pub fields: &'a str,
+    pub body: Body<'a>,
     pub state: &'a str,
     pub policy: &'a str,
     pub catalog_version_id: Option<i64>,
@@ -75,20 +70,22 @@ pub struct NewRequest<'a> {
 pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "insert into requests (application_id, environment_id, requester_id, title, version, artifact, \
-         summary, risk, rollback_plan, scheduled_at, fields, state, policy, catalog_version_id, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) returning request_id",
+         summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
+         created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) returning request_id",
     )
     .bind(r.application_id)
     .bind(r.environment_id)
     .bind(r.requester_id)
-    .bind(r.title)
-    .bind(r.version)
-    .bind(r.artifact)
-    .bind(r.summary)
-    .bind(r.risk)
-    .bind(r.rollback_plan)
-    .bind(r.scheduled_at)
-    .bind(r.fields)
+    .bind(r.body.title)
+    .bind(r.body.version)
+    .bind(r.body.artifact)
+    .bind(r.body.summary)
+    .bind(r.body.risk)
+    .bind(r.body.rollback_plan)
+    .bind(r.body.scheduled_at)
+    .bind(r.body.timezone)
+    .bind(r.body.fields)
     .bind(r.state)
     .bind(r.policy)
     .bind(r.catalog_version_id)
@@ -129,6 +126,39 @@ pub async fn get(
     .as_ref()
     .map(request)
     .transpose()
+}
+
+/// The editable part of a request.
+pub struct Body<'a> {
+    pub title: &'a str,
+    pub version: &'a str,
+    pub artifact: &'a str,
+    pub summary: &'a str,
+    pub risk: &'a str,
+    pub rollback_plan: &'a str,
+    pub scheduled_at: Option<i64>,
+    pub timezone: &'a str,
+    pub fields: &'a str,
+}
+
+pub async fn update_body(tx: &mut Tx<'_>, id: i64, b: &Body<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update requests set title = $2, version = $3, artifact = $4, summary = $5, risk = $6, \
+         rollback_plan = $7, scheduled_at = $8, timezone = $9, fields = $10 where request_id = $1",
+    )
+    .bind(id)
+    .bind(b.title)
+    .bind(b.version)
+    .bind(b.artifact)
+    .bind(b.summary)
+    .bind(b.risk)
+    .bind(b.rollback_plan)
+    .bind(b.scheduled_at)
+    .bind(b.timezone)
+    .bind(b.fields)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 pub async fn set_state(tx: &mut Tx<'_>, id: i64, state: &str) -> Result<(), sqlx::Error> {
@@ -223,6 +253,24 @@ pub async fn void_decisions(tx: &mut Tx<'_>, request_id: i64) -> Result<u64, sql
     )
 }
 
+/// Voids one person's earlier decisions at a stage (lapsed ones, before they decide again).
+pub async fn void_own_decisions(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+    user_id: i64,
+    stage: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update decisions set voided = 1 where request_id = $1 and user_id = $2 and stage = $3 and voided = 0",
+    )
+    .bind(request_id)
+    .bind(user_id)
+    .bind(stage)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Appends to the audit trail.
 pub async fn event(
     tx: &mut Tx<'_>,
@@ -281,13 +329,70 @@ pub async fn enqueue_dispatch(
     due_at: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into dispatch_jobs (request_id, due_at, created_at) values ($1, $2, $3)")
+    sqlx::query(
+        "insert into dispatch_jobs (request_id, due_at, created_at) values ($1, $2, $3) \
+         on conflict (request_id) do update set state = 'queued', due_at = excluded.due_at, \
+         lease_until = null, attempts = 0, note = ''",
+    )
+    .bind(request_id)
+    .bind(due_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Withdraws a dispatch job whose deployment has not started (a worker may hold it while it
+/// checks the windows: its next change to the request then finds the revision moved on).
+pub async fn withdraw_dispatch(tx: &mut Tx<'_>, request_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "delete from dispatch_jobs where request_id = $1 and state in ('queued', 'running')",
+    )
+    .bind(request_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves a queued dispatch job to a new due time.
+pub async fn reschedule_dispatch(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+    due_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update dispatch_jobs set due_at = $2 where request_id = $1 and state in ('queued', 'running')",
+    )
         .bind(request_id)
         .bind(due_at)
-        .bind(now)
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Approved requests whose dispatch has not started, with their queued job.
+pub async fn awaiting_dispatch(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+) -> Result<Vec<RequestRow>, sqlx::Error> {
+    let cols = prefixed("r");
+    sqlx::query(&format!(
+        "select {cols} from requests r join dispatch_jobs j on j.request_id = r.request_id \
+         where r.state in ('approved', 'scheduled') and j.state in ('queued', 'running') \
+         order by r.request_id"
+    ))
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(request)
+    .collect()
+}
+
+fn prefixed(alias: &str) -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Requests waiting for approval (optionally of one application / environment; empty means
@@ -322,6 +427,7 @@ pub async fn pending_decisions(
 }
 
 /// A page of requests, newest first, with their requester's name. Empty filters match all.
+/// Only the filters given become conditions, so each query can use the index that fits it.
 pub async fn board(
     db: &super::Db,
     state: &str,
@@ -331,36 +437,63 @@ pub async fn board(
     before: i64,
     limit: i64,
 ) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
-    let cols = COLUMNS
-        .split(", ")
-        .map(|c| format!("r.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let pattern = format!(
-        "%{}%",
-        search
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut param = |value: &str| {
+        binds.push(value.to_owned());
+        format!("${}", binds.len())
+    };
+    for (column, value) in [
+        ("r.state", state),
+        ("r.application_id", app),
+        ("r.environment_id", env),
+    ] {
+        if !value.is_empty() {
+            conditions.push(format!("{column} = {}", param(value)));
+        }
+    }
+    if !search.is_empty() {
+        let pattern = format!(
+            "%{}%",
+            search
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let p = param(&pattern);
+        conditions.push(format!(
+            "(lower(r.title) like {p} escape '\\' or lower(r.version) like {p} escape '\\')"
+        ));
+    }
+    let n = binds.len();
+    if before > 0 {
+        conditions.push(format!("r.request_id < ${}", n + 1));
+    }
+    let limit_param = n + 1 + usize::from(before > 0);
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("where {}", conditions.join(" and "))
+    };
+    let sql = format!(
+        "select {}, u.display_name as requester_name from requests r \
+         join users u on u.user_id = r.requester_id {filter} \
+         order by r.request_id desc limit ${limit_param}",
+        prefixed("r")
     );
-    sqlx::query(&format!(
-        "select {cols}, u.display_name as requester_name from requests r \
-         join users u on u.user_id = r.requester_id \
-         where ($1 = '' or r.state = $1) and ($2 = '' or r.application_id = $2) \
-         and ($3 = '' or r.environment_id = $3) \
-         and ($4 = '' or lower(r.title) like lower($5) escape '\\' or r.version like $5 escape '\\') \
-         and ($6 = 0 or r.request_id < $6) order by r.request_id desc limit $7"
-    ))
-    .bind(state)
-    .bind(app)
-    .bind(env)
-    .bind(search)
-    .bind(pattern)
-    .bind(before)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?
-    .iter()
-    .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
-    .collect()
+    let mut query = sqlx::query(&sql);
+    for b in &binds {
+        query = query.bind(b.as_str());
+    }
+    if before > 0 {
+        query = query.bind(before);
+    }
+    query
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
+        .collect()
 }

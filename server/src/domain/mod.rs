@@ -5,5 +5,6 @@ pub mod approval;
 pub mod catalog;
 pub mod policy;
 pub mod request;
+pub mod schedule;
 
 pub use catalog::*;

@@ -110,6 +110,8 @@ pub struct Draft {
     pub risk: Risk,
     pub rollback_plan: String,
     pub scheduled_at: Option<i64>,
+    /// The IANA zone the schedule was given in ("UTC" when none was).
+    pub timezone: String,
     pub fields: BTreeMap<String, serde_json::Value>,
 }
 
@@ -151,7 +153,7 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
     }
     let mut title = text(&mut errors, "title", &raw.title, false, MAX_SHORT);
     if title.is_empty() {
-        title = format!("{} {version}", app.name);
+        title = default_title(app, &version);
     }
     let summary = text(&mut errors, "summary", &raw.summary, true, MAX_LONG);
     let rollback_plan = text(
@@ -166,6 +168,12 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
         Risk::Low
     });
     let scheduled_at = schedule(&mut errors, raw, now_ms);
+    let timezone = zone_name(raw);
+    let timezone = if jiff::tz::TimeZone::get(timezone).is_ok() {
+        timezone.to_owned()
+    } else {
+        "UTC".to_owned()
+    };
     let mut fields = BTreeMap::new();
     for f in &app.fields {
         let value = raw.fields.get(&f.id).map(|v| v.trim()).unwrap_or_default();
@@ -226,10 +234,20 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
             risk,
             rollback_plan,
             scheduled_at,
+            timezone,
             fields,
         })
     } else {
         Err(errors)
+    }
+}
+
+fn zone_name(raw: &RawDraft) -> &str {
+    let zone = raw.timezone.trim();
+    if zone.is_empty() {
+        "UTC"
+    } else {
+        zone
     }
 }
 
@@ -238,11 +256,7 @@ fn schedule(errors: &mut FieldErrors, raw: &RawDraft, now_ms: i64) -> Option<i64
     if local.is_empty() {
         return None;
     }
-    let zone_name = if raw.timezone.trim().is_empty() {
-        "UTC"
-    } else {
-        raw.timezone.trim()
-    };
+    let zone_name = zone_name(raw);
     let Ok(zone) = jiff::tz::TimeZone::get(zone_name) else {
         errors.insert("timezone".into(), format!("Unknown time zone {zone_name}."));
         return None;
@@ -293,9 +307,31 @@ pub fn approved_state(scheduled_at: Option<i64>, now_ms: i64) -> State {
     }
 }
 
+/// The title a request gets when none is given: "Banking 2.4.0".
+pub fn default_title(app: &Application, version: &str) -> String {
+    format!("{} {version}", app.name)
+}
+
 /// Whether an edit changes what was approved, so the approvals so far no longer hold.
 pub fn edit_voids_approvals(before: &Draft, after: &Draft) -> bool {
     before.version != after.version || before.artifact != after.artifact
+}
+
+/// The names of the fields an edit changes, in form order.
+pub fn changed_fields(before: &Draft, after: &Draft) -> Vec<&'static str> {
+    [
+        ("version", before.version != after.version),
+        ("artifact", before.artifact != after.artifact),
+        ("title", before.title != after.title),
+        ("summary", before.summary != after.summary),
+        ("risk", before.risk != after.risk),
+        ("rollback plan", before.rollback_plan != after.rollback_plan),
+        ("schedule", before.scheduled_at != after.scheduled_at),
+        ("extra fields", before.fields != after.fields),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
 }
 
 #[cfg(test)]

@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests", post(requests::submit))
         .route("/requests/{id}/decision", post(requests::decide))
         .route("/requests/{id}/cancel", post(requests::cancel))
+        .route("/requests/{id}/edit", post(requests::edit))
         .route("/rpc/{*name}", any(server_fn))
         .leptos_routes_with_context(&state, generate_route_list(app::App), context, move || {
             app::shell(leptos.clone())

@@ -1,16 +1,16 @@
 //! Request forms as plain posts (they work without JavaScript): submit, decide, cancel.
 //! Each answers with a redirect; messages and refused input travel in the session's flash.
 
+use super::viewer::SignedIn;
 use crate::domain::request::RawDraft;
 use crate::service::backend::user_of;
 use crate::service::flash::{self, Flash};
 use crate::service::requests::{self, RequestError, Verdict};
 use crate::state::AppState;
-use app::backend::ViewerSlot;
 use app::model::Notice;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Form;
 use std::collections::BTreeMap;
 use tower_sessions::Session;
 
@@ -49,30 +49,56 @@ fn failure(e: RequestError) -> Option<Notice> {
 
 pub async fn submit(
     State(state): State<AppState>,
-    Extension(slot): Extension<ViewerSlot>,
+    SignedIn(viewer): SignedIn,
     session: Session,
     Form(form): Form<Fields>,
 ) -> Response {
-    let Some(viewer) = slot.0 else {
-        return Redirect::to("/login").into_response();
-    };
     let (app, env) = (
         field(&form, "app").to_owned(),
         field(&form, "env").to_owned(),
     );
-    let raw = RawDraft {
-        version: field(&form, "version").into(),
-        artifact: field(&form, "artifact").into(),
-        title: field(&form, "title").into(),
-        summary: field(&form, "summary").into(),
-        risk: field(&form, "risk").into(),
-        rollback_plan: field(&form, "rollback_plan").into(),
-        scheduled_local: if field(&form, "when") == "scheduled" {
-            field(&form, "scheduled_local").into()
+    let raw = raw_draft(&form);
+    let active = state.catalog.current();
+    match requests::submit(&state.db, &active, &user_of(&viewer), &app, &env, &raw).await {
+        Ok(id) => {
+            let _ = state.changes.send(id);
+            back_to_request(
+                &session,
+                id,
+                notice(true, format!("Request #{id} submitted.")),
+            )
+            .await
+        }
+        Err(e) => {
+            let query = serde_urlencoded::to_string([("app", app.as_str()), ("env", env.as_str())])
+                .unwrap_or_default();
+            back_to_form(
+                &session,
+                flash::form_page(&app, &env),
+                &format!("/requests/new?{query}"),
+                form,
+                e,
+            )
+            .await
+        }
+    }
+}
+
+/// The form's values as a draft, as the browser sent them.
+fn raw_draft(form: &Fields) -> RawDraft {
+    RawDraft {
+        version: field(form, "version").into(),
+        artifact: field(form, "artifact").into(),
+        title: field(form, "title").into(),
+        summary: field(form, "summary").into(),
+        risk: field(form, "risk").into(),
+        rollback_plan: field(form, "rollback_plan").into(),
+        scheduled_local: if field(form, "when") == "scheduled" {
+            field(form, "scheduled_local").into()
         } else {
             String::new()
         },
-        timezone: field(&form, "timezone").into(),
+        timezone: field(form, "timezone").into(),
         fields: form
             .iter()
             .filter_map(|(k, v)| {
@@ -80,59 +106,101 @@ pub async fn submit(
                     .map(|id| (id.to_owned(), v.clone()))
             })
             .collect(),
-    };
-    let active = state.catalog.current();
-    match requests::submit(&state.db, &active, &user_of(&viewer), &app, &env, &raw).await {
-        Ok(id) => {
-            let _ = state.changes.send(id);
-            flash::put(
-                &session,
-                Flash {
-                    page: flash::request_page(id),
-                    notice: notice(true, format!("Request #{id} submitted.")),
-                    ..Flash::default()
-                },
-            )
-            .await;
-            Redirect::to(&format!("/requests/{id}")).into_response()
-        }
-        Err(e) => {
-            let (errors, notice) = match e {
-                RequestError::Invalid(errors) => (
-                    errors,
-                    notice(false, "Please correct the fields marked below."),
-                ),
-                other => (BTreeMap::new(), failure(other)),
-            };
-            let values = form.into_iter().collect();
-            flash::put(
-                &session,
-                Flash {
-                    page: flash::form_page(&app, &env),
-                    notice,
-                    values,
-                    errors,
-                },
-            )
-            .await;
-            let query = serde_urlencoded::to_string([("app", app.as_str()), ("env", env.as_str())])
-                .unwrap_or_default();
-            Redirect::to(&format!("/requests/new?{query}")).into_response()
-        }
     }
 }
 
-pub async fn decide(
+/// Back to a refused form, with what was typed and a message under each bad field.
+async fn back_to_form(
+    session: &Session,
+    page: String,
+    url: &str,
+    form: Fields,
+    error: RequestError,
+) -> Response {
+    let (errors, notice) = match error {
+        RequestError::Invalid(errors) => (
+            errors,
+            notice(false, "Please correct the fields marked below."),
+        ),
+        other => (BTreeMap::new(), failure(other)),
+    };
+    flash::put(
+        session,
+        Flash {
+            page,
+            notice,
+            values: form.into_iter().collect(),
+            errors,
+        },
+    )
+    .await;
+    Redirect::to(url).into_response()
+}
+
+pub async fn edit(
     State(state): State<AppState>,
-    Extension(slot): Extension<ViewerSlot>,
+    SignedIn(viewer): SignedIn,
     session: Session,
     Path(id): Path<i64>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let Some(viewer) = slot.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    let revision = field(&form, "revision").parse().unwrap_or(-1);
+    let raw = raw_draft(&form);
+    let active = state.catalog.current();
+    let outcome = requests::edit(
+        &state.db,
+        &active,
+        &user_of(&viewer),
+        id,
+        revision(&form),
+        &raw,
+    )
+    .await;
+    match outcome {
+        Ok(done) => {
+            let text = if done.changed.is_empty() {
+                "Nothing changed.".to_owned()
+            } else if done.voided > 0 {
+                format!(
+                    "Request #{id} saved. The version changed, so its {} approval(s) were voided: it needs approval again.",
+                    done.voided
+                )
+            } else {
+                format!("Request #{id} saved ({} changed).", done.changed.join(", "))
+            };
+            if !done.changed.is_empty() {
+                let _ = state.changes.send(id);
+            }
+            back_to_request(&session, id, notice(true, text)).await
+        }
+        // A conflict or a refusal is read on the request's page, where the reason shows.
+        Err(
+            e
+            @ (RequestError::Conflict(_) | RequestError::Forbidden(_) | RequestError::NotFound(_)),
+        ) => back_to_request(&session, id, failure(e)).await,
+        Err(e) => {
+            back_to_form(
+                &session,
+                flash::edit_page(id),
+                &format!("/requests/{id}/edit"),
+                form,
+                e,
+            )
+            .await
+        }
+    }
+}
+
+fn revision(form: &Fields) -> i64 {
+    field(form, "revision").parse().unwrap_or(-1)
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<Fields>,
+) -> Response {
     let verdict = if field(&form, "verdict") == "reject" {
         Verdict::Reject
     } else {
@@ -142,7 +210,7 @@ pub async fn decide(
         &state.db,
         &user_of(&viewer),
         id,
-        revision,
+        revision(&form),
         verdict,
         field(&form, "comment"),
     )
@@ -168,22 +236,18 @@ pub async fn decide(
 
 pub async fn cancel(
     State(state): State<AppState>,
-    Extension(slot): Extension<ViewerSlot>,
+    SignedIn(viewer): SignedIn,
     session: Session,
     Path(id): Path<i64>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let Some(viewer) = slot.0 else {
-        return Redirect::to("/login").into_response();
-    };
-    let revision = field(&form, "revision").parse().unwrap_or(-1);
     let user = user_of(&viewer);
     let notice = match requests::cancel(
         &state.db,
         &user,
         viewer.roles.ops,
         id,
-        revision,
+        revision(&form),
         field(&form, "reason"),
     )
     .await

@@ -57,6 +57,25 @@ pub async fn attach(
     next.run(req).await
 }
 
+/// The signed-in user of a form post; anybody else is sent to the sign-in page.
+pub struct SignedIn(pub app::model::Viewer);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SignedIn {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<ViewerSlot>()
+            .and_then(|slot| slot.0.clone())
+            .map(SignedIn)
+            .ok_or_else(|| Redirect::to("/login"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_public;

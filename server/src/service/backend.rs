@@ -114,6 +114,14 @@ impl Backend for PortalBackend {
         .map_err(api_error)
     }
 
+    async fn edit_form(&self, viewer: &Viewer, id: i64) -> Result<RequestFormView, ApiError> {
+        let flash = flash::take_current(&flash::edit_page(id)).await;
+        let active = self.state.catalog.current();
+        request_views::edit_form(&self.state.db, &active.catalog, &user_of(viewer), id, flash)
+            .await
+            .map_err(api_error)
+    }
+
     async fn request(&self, viewer: &Viewer, id: i64) -> Result<RequestView, ApiError> {
         let notice = flash::take_current(&flash::request_page(id))
             .await

@@ -45,3 +45,7 @@ pub fn form_page(app: &str, env: &str) -> String {
 pub fn request_page(id: i64) -> String {
     format!("request:{id}")
 }
+
+pub fn edit_page(id: i64) -> String {
+    format!("edit:{id}")
+}

@@ -8,9 +8,124 @@ use crate::db::{now_ms, users, Db};
 use crate::domain::approval::{self, Evaluation};
 use crate::domain::policy::describe_environment;
 use crate::domain::request::State;
-use crate::domain::{Catalog, Policy};
+use crate::domain::{Application, Catalog, Environment, Policy};
 use app::model::*;
 use std::collections::BTreeMap;
+
+/// "2026-12-01 14:30 Europe/Paris (13:30 UTC)", or the UTC time alone for a UTC schedule.
+pub fn format_in_zone(ms: i64, zone: &str) -> String {
+    let (Ok(at), Ok(tz)) = (
+        jiff::Timestamp::from_millisecond(ms),
+        jiff::tz::TimeZone::get(zone),
+    ) else {
+        return format_ms(ms);
+    };
+    if zone == "UTC" {
+        return format_ms(ms);
+    }
+    format!(
+        "{} {zone} ({})",
+        at.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M"),
+        at.strftime("%H:%M UTC")
+    )
+}
+
+/// The stored request as the form's values, to edit it.
+fn form_values(row: &RequestRow) -> Result<BTreeMap<String, String>, RequestError> {
+    let mut values: BTreeMap<String, String> = [
+        ("version", row.version.clone()),
+        ("artifact", row.artifact.clone()),
+        ("title", row.title.clone()),
+        ("summary", row.summary.clone()),
+        ("risk", row.risk.clone()),
+        ("rollback_plan", row.rollback_plan.clone()),
+        ("timezone", row.timezone.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    if let Some(ms) = row.scheduled_at {
+        let local = jiff::Timestamp::from_millisecond(ms)
+            .ok()
+            .zip(jiff::tz::TimeZone::get(&row.timezone).ok())
+            .map(|(at, tz)| {
+                at.to_zoned_datetime(tz)
+                    .strftime("%Y-%m-%dT%H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        values.insert("when".into(), "scheduled".into());
+        values.insert("scheduled_local".into(), local);
+    }
+    let fields: BTreeMap<String, serde_json::Value> = serde_json::from_str(&row.fields)?;
+    for (k, v) in fields {
+        let text = match v {
+            serde_json::Value::Bool(true) => "on".to_owned(),
+            serde_json::Value::Bool(false) => String::new(),
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        values.insert(format!("fields.{k}"), text);
+    }
+    Ok(values)
+}
+
+/// The form to edit request `id`, filled with what it says now (or with refused input).
+pub async fn edit_form(
+    db: &Db,
+    catalog: &Catalog,
+    user: &User,
+    id: i64,
+    flash: Option<super::flash::Flash>,
+) -> Result<RequestFormView, RequestError> {
+    let row = q::get(&db.pool, id)
+        .await?
+        .ok_or_else(|| RequestError::NotFound(format!("There is no request {id}.")))?;
+    if row.requester_id != user.id {
+        return Err(RequestError::Forbidden(
+            "Only the requester may edit a request.".into(),
+        ));
+    }
+    if !State::parse(&row.state).is_some_and(State::is_open) {
+        return Err(RequestError::Conflict(format!(
+            "Request #{id} is {} and can no longer be edited.",
+            state_words(&row.state)
+        )));
+    }
+    let app = catalog.application(&row.application_id).ok_or_else(|| {
+        RequestError::Conflict(format!(
+            "The application {} is no longer in the catalog.",
+            row.application_id
+        ))
+    })?;
+    let env = app.environment(&row.environment_id).ok_or_else(|| {
+        RequestError::Conflict(format!(
+            "{} no longer has the environment {}.",
+            app.name, row.environment_id
+        ))
+    })?;
+    let decisions = q::decisions(&db.pool, id).await?;
+    let approvals = u32::try_from(
+        decisions
+            .iter()
+            .filter(|d| d.verdict == "approve" && !d.voided)
+            .count(),
+    )
+    .unwrap_or(u32::MAX);
+    let flash = flash.unwrap_or_default();
+    let values = if flash.values.is_empty() {
+        form_values(&row)?
+    } else {
+        flash.values
+    };
+    let mut view = form_view(catalog, app, env, values, flash.errors, flash.notice);
+    view.editing = Some(EditingView {
+        id,
+        revision: row.revision,
+        approvals,
+    });
+    Ok(view)
+}
 
 pub fn form(
     catalog: &Catalog,
@@ -30,7 +145,18 @@ pub fn form(
     if !env.policy.may_request(&user.teams) {
         return Err(super::requests::not_allowed(catalog, user, app, env));
     }
-    Ok(RequestFormView {
+    Ok(form_view(catalog, app, env, values, errors, notice))
+}
+
+fn form_view(
+    catalog: &Catalog,
+    app: &Application,
+    env: &Environment,
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+    notice: Option<Notice>,
+) -> RequestFormView {
+    RequestFormView {
         app_id: app.id.clone(),
         app_name: app.name.clone(),
         env_id: env.id.clone(),
@@ -51,7 +177,8 @@ pub fn form(
         values,
         errors,
         notice,
-    })
+        editing: None,
+    }
 }
 
 fn state_words(state: &str) -> String {
@@ -80,7 +207,76 @@ fn event_text(e: &EventRow) -> String {
         "rejected" => format!("rejected at stage {}{}", s("stage"), quoted("comment")),
         "approved" => format!("Approved: {}", s("reason")),
         "cancelled" => format!("cancelled the request{}", quoted("reason")),
+        "edited" => {
+            let fields: Vec<&str> = p
+                .get("fields")
+                .and_then(|f| f.as_array())
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            let version = if s("from_version") == s("to_version") {
+                String::new()
+            } else {
+                format!(" (version {} → {})", s("from_version"), s("to_version"))
+            };
+            format!("edited the {}{version}", fields.join(", "))
+        }
+        "approvals_voided" => format!(
+            "{} approval(s) voided: {}; the request needs approval again",
+            p.get("count")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0),
+            s("reason")
+        ),
+        "waiting_for_window" => format!("Deployment {}", s("note")),
+        "step_started" => format!(
+            "{} started ({}: {})",
+            step_name(&s("step")),
+            s("connector"),
+            s("target")
+        ),
+        "ci_retry" => format!(
+            "The CI could not be reached for {} ({}); attempt {}, next at {}",
+            s("step"),
+            s("error"),
+            p.get("attempt")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0),
+            s("next_at")
+        ),
+        "step_succeeded" => format!("{} succeeded", step_name(&s("step"))),
+        "step_failed" => format!("{} failed: {}", step_name(&s("step")), s("message")),
+        "deployed" => "Deployed: every CI step succeeded".to_owned(),
+        "approvals_lapsed" => format!(
+            "Approvals lapsed: {}; the request needs approval again",
+            s("reason")
+        ),
         other => other.replace('_', " "),
+    }
+}
+
+fn step_name(step: &str) -> String {
+    match step {
+        "provision" => "Provision".to_owned(),
+        "deploy" => "Deploy".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+fn step_view(r: &crate::db::dispatch::RunRow) -> StepView {
+    let name = if r.attempt > 1 {
+        format!("{} (attempt {})", step_name(&r.step), r.attempt)
+    } else {
+        step_name(&r.step)
+    };
+    StepView {
+        name,
+        state: r.state.clone(),
+        job: format!("{}: {}", r.connector, r.target),
+        started_at: format_ms(r.started_at),
+        finished_at: r.finished_at.map(format_ms),
+        url: r.url.clone(),
+        log_tail: r.log_tail.clone(),
+        message: r.message.clone(),
     }
 }
 
@@ -153,6 +349,8 @@ pub async fn request(
     let decisions = q::decisions(&db.pool, id).await?;
     let events = q::events(&db.pool, id).await?;
     let members = users::members(db).await?;
+    let runs = crate::db::dispatch::runs(&db.pool, id).await?;
+    let job = crate::db::dispatch::job_of(&db.pool, id).await?;
     let now = now_ms();
     let (policy, eval) = evaluate(&row, &decisions, now)?;
     let names = names(db, &row, &decisions).await?;
@@ -176,9 +374,10 @@ pub async fn request(
         summary: row.summary.clone(),
         risk: row.risk.clone(),
         rollback_plan: row.rollback_plan.clone(),
-        schedule: row
-            .scheduled_at
-            .map_or_else(|| "As soon as approved".to_owned(), format_ms),
+        schedule: row.scheduled_at.map_or_else(
+            || "As soon as approved".to_owned(),
+            |ms| format_in_zone(ms, &row.timezone),
+        ),
         fields: fields
             .iter()
             .map(|(k, v)| {
@@ -204,6 +403,12 @@ pub async fn request(
             &names,
             pending,
         ),
+        steps: runs.iter().map(step_view).collect(),
+        waiting: job
+            .filter(|(state, note, _)| {
+                !note.is_empty() && (state == "queued" || state == "running")
+            })
+            .map(|(_, note, _)| note),
         timeline: events
             .iter()
             .map(|e| EventView {
@@ -221,6 +426,7 @@ pub async fn request(
                 user.id,
                 &user.teams,
             ),
+        can_edit: state.is_some_and(State::is_open) && row.requester_id == user.id,
         can_cancel: state.is_some_and(State::is_open)
             && (row.requester_id == user.id || is_ops || user.is_admin),
         notice,

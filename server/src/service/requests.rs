@@ -6,7 +6,7 @@ use crate::db::users::User;
 use crate::db::{now_ms, Db};
 use crate::domain::approval::{self, Approval, Evaluation};
 use crate::domain::policy::describe_teams;
-use crate::domain::request::{self, FieldErrors, RawDraft, State};
+use crate::domain::request::{self, Draft, FieldErrors, RawDraft, Risk, State};
 use crate::domain::{Application, Catalog, Environment, Policy};
 use crate::service::catalog::ActiveCatalog;
 use serde_json::json;
@@ -101,6 +101,7 @@ pub async fn submit(
     } else {
         State::PendingApproval
     };
+    let fields = serde_json::to_string(&draft.fields)?;
     let mut tx = db.pool.begin().await?;
     let id = q::insert(
         &mut tx,
@@ -108,14 +109,7 @@ pub async fn submit(
             application_id,
             environment_id,
             requester_id: user.id,
-            title: &draft.title,
-            version: &draft.version,
-            artifact: &draft.artifact,
-            summary: &draft.summary,
-            risk: draft.risk.as_str(),
-            rollback_plan: &draft.rollback_plan,
-            scheduled_at: draft.scheduled_at,
-            fields: &serde_json::to_string(&draft.fields)?,
+            body: body(&draft, &fields),
             state: state.as_str(),
             policy: &serde_json::to_string(&env.policy)?,
             catalog_version_id: active.version.as_ref().map(|v| v.id),
@@ -247,13 +241,16 @@ pub async fn decide(
         Verdict::Approve => "approve",
         Verdict::Reject => "reject",
     };
+    let stage_number = i64::try_from(stage).unwrap_or_default();
+    // Only a lapsed decision of theirs can be here (a live one would have refused them above).
+    q::void_own_decisions(&mut tx, request_id, user.id, stage_number).await?;
     q::insert_decision(
         &mut tx,
         &NewDecision {
             request_id,
             user_id: user.id,
             teams: &user.teams,
-            stage: i64::try_from(stage).unwrap_or_default(),
+            stage: stage_number,
             verdict: verdict_text,
             comment,
             now,
@@ -357,4 +354,206 @@ pub async fn cancel(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A validated draft as the columns it is stored in; `fields` is its extra fields as JSON.
+fn body<'a>(d: &'a Draft, fields: &'a str) -> q::Body<'a> {
+    q::Body {
+        title: &d.title,
+        version: &d.version,
+        artifact: &d.artifact,
+        summary: &d.summary,
+        risk: d.risk.as_str(),
+        rollback_plan: &d.rollback_plan,
+        scheduled_at: d.scheduled_at,
+        timezone: &d.timezone,
+        fields,
+    }
+}
+
+/// What an edit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edited {
+    /// The names of the fields that changed; empty when the form was saved unchanged.
+    pub changed: Vec<&'static str>,
+    /// How many approvals the edit voided.
+    pub voided: u64,
+    pub state: State,
+}
+
+/// The stored request as the draft it was validated into.
+fn stored_draft(row: &RequestRow) -> Result<Draft> {
+    Ok(Draft {
+        version: row.version.clone(),
+        artifact: row.artifact.clone(),
+        title: row.title.clone(),
+        summary: row.summary.clone(),
+        risk: Risk::parse(&row.risk).unwrap_or(Risk::Low),
+        rollback_plan: row.rollback_plan.clone(),
+        scheduled_at: row.scheduled_at,
+        timezone: row.timezone.clone(),
+        fields: serde_json::from_str(&row.fields)?,
+    })
+}
+
+/// Edits a request that has not started deploying, as its requester, who saw it at `revision`.
+/// A new version or artifact voids the approvals given so far: the request needs them again.
+#[tracing::instrument(skip(db, active, user, raw), fields(user = %user.username))]
+pub async fn edit(
+    db: &Db,
+    active: &ActiveCatalog,
+    user: &User,
+    request_id: i64,
+    revision: i64,
+    raw: &RawDraft,
+) -> Result<Edited> {
+    let now = now_ms();
+    let mut tx = db.pool.begin().await?;
+    let row = claim(&mut tx, request_id, revision, now).await?;
+    if row.requester_id != user.id {
+        return Err(RequestError::Forbidden(
+            "Only the requester may edit a request.".into(),
+        ));
+    }
+    let state = State::parse(&row.state).unwrap_or(State::Failed);
+    if !state.is_open() {
+        return Err(RequestError::Conflict(format!(
+            "This request is {} and can no longer be edited.",
+            row.state.replace('_', " ")
+        )));
+    }
+    let app = active
+        .catalog
+        .application(&row.application_id)
+        .ok_or_else(|| {
+            RequestError::Conflict(format!(
+                "The application {} is no longer in the catalog; this request cannot be edited.",
+                row.application_id
+            ))
+        })?;
+    let before = stored_draft(&row)?;
+    let mut raw = raw.clone();
+    if raw.title.trim() == request::default_title(app, &before.version) {
+        // The title was the default one: it follows the new version.
+        raw.title.clear();
+    }
+    let mut after = request::validate(app, &raw, now).map_err(RequestError::Invalid)?;
+    if after.scheduled_at.is_some() && after.scheduled_at == before.scheduled_at {
+        // An unchanged schedule stays as it was, even when the zone field now reads differently.
+        after.timezone.clone_from(&before.timezone);
+    }
+    let changed = request::changed_fields(&before, &after);
+    if changed.is_empty() {
+        return Ok(Edited {
+            changed,
+            voided: 0,
+            state,
+        });
+    }
+    let fields = serde_json::to_string(&after.fields)?;
+    q::update_body(&mut tx, request_id, &body(&after, &fields)).await?;
+    let policy: Policy = serde_json::from_str(&row.policy)?;
+    let voided = if request::edit_voids_approvals(&before, &after) {
+        q::void_decisions(&mut tx, request_id).await?
+    } else {
+        0
+    };
+    q::event(
+        &mut tx,
+        request_id,
+        Some(user.id),
+        "edited",
+        &json!({
+            "fields": changed,
+            "from_version": before.version,
+            "to_version": after.version,
+        }),
+        now,
+    )
+    .await?;
+    let mut new_state = state;
+    if voided > 0 {
+        q::event(
+            &mut tx,
+            request_id,
+            None,
+            "approvals_voided",
+            &json!({ "count": voided, "reason": "the version or artifact changed" }),
+            now,
+        )
+        .await?;
+    }
+    if state != State::PendingApproval {
+        if policy.stages.is_empty() {
+            new_state = request::approved_state(after.scheduled_at, now);
+            q::reschedule_dispatch(&mut tx, request_id, after.scheduled_at.unwrap_or(now)).await?;
+        } else if voided > 0 {
+            new_state = State::PendingApproval;
+            q::withdraw_dispatch(&mut tx, request_id).await?;
+        } else {
+            new_state = request::approved_state(after.scheduled_at, now);
+            q::reschedule_dispatch(&mut tx, request_id, after.scheduled_at.unwrap_or(now)).await?;
+        }
+        q::set_state(&mut tx, request_id, new_state.as_str()).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        request = request_id,
+        voided,
+        state = new_state.as_str(),
+        "request edited"
+    );
+    Ok(Edited {
+        changed,
+        voided,
+        state: new_state,
+    })
+}
+
+/// Sends back to approval every approved request whose approvals lapsed (the policy's approval
+/// lifetime) before its dispatch started. Returns the requests it changed.
+pub async fn lapse_approvals(db: &Db, now: i64) -> Result<Vec<i64>> {
+    let mut lapsed = Vec::new();
+    for row in q::awaiting_dispatch(&db.pool).await? {
+        if lapse_one(db, &row, now).await? {
+            lapsed.push(row.id);
+        }
+    }
+    Ok(lapsed)
+}
+
+/// Sends `row` back to approval when its approvals lapsed before dispatch; true when it did.
+pub async fn lapse_one(db: &Db, row: &RequestRow, now: i64) -> Result<bool> {
+    let policy: Policy = serde_json::from_str(&row.policy)?;
+    if policy.stages.is_empty() || policy.approval_lifetime_secs.is_none() {
+        return Ok(false);
+    }
+    let decisions = q::decisions(&db.pool, row.id).await?;
+    let (_, eval) = evaluate(row, &decisions, now)?;
+    if eval.complete() {
+        return Ok(false);
+    }
+    let mut tx = db.pool.begin().await?;
+    // Another replica, an edit or a cancellation got there first: leave it to them.
+    if !q::bump_revision(&mut tx, row.id, row.revision, now).await?
+        || !q::withdraw_dispatch(&mut tx, row.id).await?
+    {
+        return Ok(false);
+    }
+    q::set_state(&mut tx, row.id, State::PendingApproval.as_str()).await?;
+    q::event(
+        &mut tx,
+        row.id,
+        None,
+        "approvals_lapsed",
+        &json!({ "reason": "the approvals expired before the deployment started" }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        request = row.id,
+        "approvals lapsed; the request needs them again"
+    );
+    Ok(true)
 }

@@ -148,6 +148,17 @@ async fn every_route_and_function_answers_each_kind_of_user_as_intended(kind: Ki
         ],
     )
     .await;
+    let requester_only = [
+        SignIn, Forbidden, Allowed, Forbidden, Forbidden, Forbidden, Forbidden,
+    ];
+    check_get(&app, &format!("/requests/{id}/edit"), requester_only).await;
+    check_rpc(
+        &app,
+        "requests/edit-form",
+        &format!("id={id}"),
+        requester_only,
+    )
+    .await;
 
     for name in ["home", "catalog", "requests/queue-count"] {
         check_rpc(&app, name, "", everyone).await;
@@ -189,6 +200,28 @@ async fn every_route_and_function_answers_each_kind_of_user_as_intended(kind: Ki
     assert!(
         page.contains("You approved request"),
         "ben approves stage 1"
+    );
+
+    // Editing: the requester alone.
+    let edit = [
+        ("version", "2.4.0"),
+        ("summary", "s, reworded"),
+        ("risk", "low"),
+        ("rollback_plan", "r"),
+        ("fields.change_ticket", "CHG-1"),
+        ("fields.customer_impact", "none"),
+    ];
+    for actor in ["wes", "ben", "cleo", "olga", "root"] {
+        let page = post_outcome(&app, actor, id, "edit", &edit).await;
+        assert!(
+            page.contains("Only the requester may edit a request."),
+            "{actor} must not edit"
+        );
+    }
+    let page = post_outcome(&app, "ada", id, "edit", &edit).await;
+    assert!(
+        page.contains(&format!("Request #{id} saved (summary changed).")),
+        "the requester edits"
     );
 
     // Cancelling: the requester, operations or an administrator.

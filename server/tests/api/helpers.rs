@@ -125,6 +125,8 @@ pub fn settings(db: &TestDb, catalog: &std::path::Path, extra: &[(&str, &str)]) 
         ("RUNWAY_CATALOG".to_owned(), catalog.display().to_string()),
         ("RUNWAY_DEMO".to_owned(), "true".to_owned()),
         ("RUNWAY_LOG".to_owned(), "warn".to_owned()),
+        // Tests that follow a deployment turn the worker on; the others look at approvals alone.
+        ("RUNWAY_DISPATCH".to_owned(), "false".to_owned()),
     ];
     vars.extend(
         extra
@@ -149,9 +151,18 @@ pub async fn spawn_app(kind: Kind) -> Option<TestApp> {
 
 pub async fn spawn_app_with(kind: Kind, extra: &[(&str, &str)]) -> Option<TestApp> {
     let db = TestDb::new(kind).await?;
-    // A copy the test may edit, so re-applying can be tried.
+    // A copy the test may edit, so re-applying can be tried; its demo CI scripts are found
+    // from any folder and run without their pauses.
     let catalog = db.dir.path().join("catalog.toml");
-    std::fs::copy(demo_catalog(), &catalog).expect("copy catalog");
+    let scripts = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/");
+    let text = std::fs::read_to_string(demo_catalog())
+        .expect("read catalog")
+        .replace("\"scripts/demo/", &format!("\"{scripts}"))
+        .replace(
+            "RUNWAY_SITE = \"{application}-{environment}\"",
+            "RUNWAY_SITE = \"{application}-{environment}\", DEMO_PAUSE = \"0\"",
+        );
+    std::fs::write(&catalog, text).expect("write catalog");
     Some(start(db, catalog, extra).await)
 }
 
@@ -274,15 +285,29 @@ pub fn session_cookie(resp: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Runs a test body, failing it (rather than hanging the suite) after two minutes.
+pub async fn within_limit(name: &str, body: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(std::time::Duration::from_secs(120), body)
+        .await
+        .is_err()
+    {
+        panic!("{name} did not finish within 120 s");
+    }
+}
+
 /// Runs each listed test once on SQLite and once on PostgreSQL.
 #[macro_export]
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::Kind::Sqlite).await })*
+            $(#[tokio::test] async fn $name() {
+                $crate::helpers::within_limit(stringify!($name), super::$name($crate::helpers::Kind::Sqlite)).await
+            })*
         }
         mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::Kind::Postgres).await })*
+            $(#[tokio::test] async fn $name() {
+                $crate::helpers::within_limit(stringify!($name), super::$name($crate::helpers::Kind::Postgres)).await
+            })*
         }
     };
 }

@@ -1,6 +1,8 @@
 mod authorization;
 mod catalog;
 mod cli;
+mod dispatch;
+mod edits;
 mod health;
 mod helpers;
 mod login;

@@ -5,7 +5,7 @@ use server::db::users::User;
 use server::domain::request::{RawDraft, State};
 use server::service::requests::{self, RequestError, Verdict};
 
-fn draft(version: &str) -> RawDraft {
+pub(crate) fn draft(version: &str) -> RawDraft {
     RawDraft {
         version: version.into(),
         summary: "Fixes interest rounding".into(),
@@ -46,7 +46,7 @@ async fn revision(app: &TestApp, id: i64) -> i64 {
         .revision
 }
 
-async fn state(app: &TestApp, id: i64) -> String {
+pub(crate) async fn state(app: &TestApp, id: i64) -> String {
     server::db::requests::get(&app.state.db.pool, id)
         .await
         .expect("get")
@@ -54,7 +54,7 @@ async fn state(app: &TestApp, id: i64) -> String {
         .state
 }
 
-async fn approve(app: &TestApp, who: &str, id: i64) -> Result<State, RequestError> {
+pub(crate) async fn approve(app: &TestApp, who: &str, id: i64) -> Result<State, RequestError> {
     let user = app.user(who).await;
     let rev = revision(app, id).await;
     requests::decide(
@@ -69,7 +69,7 @@ async fn approve(app: &TestApp, who: &str, id: i64) -> Result<State, RequestErro
     .map(|d| d.state)
 }
 
-async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
     sqlx::query_scalar(sql)
         .bind(id)
         .fetch_one(&app.state.db.pool)
@@ -102,7 +102,7 @@ async fn decisions(app: &TestApp, id: i64) -> i64 {
     .await
 }
 
-async fn dispatch_jobs(app: &TestApp, id: i64) -> i64 {
+pub(crate) async fn dispatch_jobs(app: &TestApp, id: i64) -> i64 {
     count(
         app,
         "select count(*) from dispatch_jobs where request_id = $1",

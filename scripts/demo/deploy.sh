@@ -1,0 +1,25 @@
+#!/bin/sh
+# Demo CI job: "deploys" a small static site of the requested version into the environment
+# folder that provision.sh made, keeping each release and switching a `current` link.
+set -eu
+site="${RUNWAY_SITE:?RUNWAY_SITE is required}"
+version="${RUNWAY_VERSION:?RUNWAY_VERSION is required}"
+root="${RUNWAY_DATA_DIR:-./data}/sites/$site"
+pause="${DEMO_PAUSE:-1}"
+case "$version" in
+  *fail*) echo "Deploying $site $version"; sleep "$pause"; echo "smoke test failed: version $version answers 500" >&2; exit 1 ;;
+esac
+echo "Deploying $site $version"
+mkdir -p "$root/releases/$version"
+sleep "$pause"
+cat > "$root/releases/$version/index.html" <<HTML
+<!doctype html>
+<title>$site $version</title>
+<h1>$site</h1>
+<p>Version $version, deployed $(date -u +%Y-%m-%dT%H:%M:%SZ).</p>
+HTML
+echo "  files copied"
+sleep "$pause"
+ln -sfn "releases/$version" "$root/current"
+echo "  switched $root/current to $version"
+echo "Smoke test: $(grep -c "Version $version" "$root/current/index.html") page answers"

@@ -1,0 +1,155 @@
+//! CI connectors: how the portal starts a job on a CI server, follows its run, cancels it, and
+//! finds it again by its idempotency key after a crash. One file per connector.
+
+pub mod shell;
+
+use crate::domain::{CiBinding, ConnectorKind};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Where a run stands, in the portal's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl RunState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Queued => "queued",
+            RunState::Running => "running",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+            RunState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            RunState::Succeeded | RunState::Failed | RunState::Cancelled
+        )
+    }
+}
+
+/// A run the CI server accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRef {
+    /// The connector's own reference (a build number, a pipeline id, a run folder …).
+    pub id: String,
+    /// Where a person can look at it.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStatus {
+    pub state: RunState,
+    pub url: Option<String>,
+    /// The last lines of the run's log.
+    pub log_tail: String,
+    /// Why it failed, when the CI says.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CiError {
+    /// Worth trying again later: refused connection, timeout, a 5xx answer.
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying will not help: a 4xx answer, an unknown job, a missing secret.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// One job to start.
+#[derive(Debug, Clone)]
+pub struct StartJob<'a> {
+    /// Unique per request, step and attempt: the CI run carries it, so it can be found again.
+    pub key: &'a str,
+    /// The connector's name for the job (a command, a builder, a job path, a workflow).
+    pub target: &'a str,
+    pub params: &'a BTreeMap<String, String>,
+}
+
+#[async_trait::async_trait]
+pub trait CiConnector: Send + Sync {
+    async fn start(&self, job: &StartJob<'_>) -> Result<RunRef, CiError>;
+    async fn status(&self, run: &str) -> Result<RunStatus, CiError>;
+    async fn cancel(&self, run: &str) -> Result<(), CiError>;
+    /// The run started with `key`, if the CI server has one.
+    async fn find(&self, key: &str, target: &str) -> Result<Option<RunRef>, CiError>;
+}
+
+/// The connector a catalog binding names.
+pub fn connector(binding: &CiBinding, data_dir: &Path) -> Result<Box<dyn CiConnector>, CiError> {
+    match binding.connector {
+        ConnectorKind::Shell => Ok(Box::new(shell::Shell::new(data_dir))),
+        other => Err(CiError::Config(format!(
+            "the {} connector is not available in this version of Runway",
+            other.as_str()
+        ))),
+    }
+}
+
+/// Fills `{name}` placeholders from `values`; unknown names are left as they are.
+pub fn fill(template: &str, values: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if values.contains_key(&after[..close]) => {
+                out.push_str(&values[&after[..close]]);
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The last `max` bytes of `log`, starting on a line boundary, as text.
+pub fn tail(log: &[u8], max: usize) -> String {
+    let start = log.len().saturating_sub(max);
+    let slice = &log[start..];
+    let slice = if start > 0 {
+        slice
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(slice, |i| &slice[i + 1..])
+    } else {
+        slice
+    };
+    String::from_utf8_lossy(slice).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_known_placeholders_only() {
+        let values: BTreeMap<String, String> = [
+            ("application".to_owned(), "banking".to_owned()),
+            ("version".to_owned(), "2.4.0".to_owned()),
+        ]
+        .into();
+        assert_eq!(fill("{application}-{version}", &values), "banking-2.4.0");
+        assert_eq!(fill("{nope} {", &values), "{nope} {");
+    }
+
+    #[test]
+    fn tail_starts_on_a_line() {
+        assert_eq!(tail(b"one\ntwo\nthree\n", 9), "three\n");
+        assert_eq!(tail(b"one\n", 100), "one\n");
+    }
+}

@@ -1,0 +1,232 @@
+//! The dispatch outbox (jobs claimed with a lease) and the CI runs started for each request.
+
+use super::{Db, DbKind};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row};
+
+pub type Tx<'a> = sqlx::Transaction<'a, Any>;
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub request_id: i64,
+    pub attempts: i64,
+    pub note: String,
+}
+
+/// Claims the most overdue job: a queued one whose time has come, or one whose worker stopped
+/// renewing its lease (a crash). The lease keeps other workers and replicas off it.
+pub async fn claim(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Job>, sqlx::Error> {
+    let lock = match db.kind {
+        DbKind::Postgres => "for update skip locked",
+        DbKind::Sqlite => "",
+    };
+    let sql = format!(
+        "update dispatch_jobs set state = 'running', lease_until = $2 \
+         where dispatch_job_id = (select dispatch_job_id from dispatch_jobs \
+           where (state = 'queued' and due_at <= $1) or (state = 'running' and lease_until < $1) \
+           order by due_at, dispatch_job_id limit 1 {lock}) \
+         returning dispatch_job_id, request_id, attempts, note"
+    );
+    sqlx::query(&sql)
+        .bind(now)
+        .bind(now + lease_ms)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| {
+            Ok(Job {
+                id: r.try_get("dispatch_job_id")?,
+                request_id: r.try_get("request_id")?,
+                attempts: r.try_get("attempts")?,
+                note: r.try_get("note")?,
+            })
+        })
+        .transpose()
+}
+
+/// Hands the job back, due again at `due_at`, with what it waits for.
+pub async fn release(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    job: i64,
+    due_at: i64,
+    attempts: i64,
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update dispatch_jobs set state = 'queued', lease_until = null, due_at = $2, attempts = $3, note = $4 \
+         where dispatch_job_id = $1 and state = 'running'",
+    )
+    .bind(job)
+    .bind(due_at)
+    .bind(attempts)
+    .bind(note)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Ends the job: `done`, `failed` or `cancelled`.
+pub async fn finish(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    job: i64,
+    state: &str,
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update dispatch_jobs set state = $2, lease_until = null, note = $3 \
+         where dispatch_job_id = $1 and state = 'running'",
+    )
+    .bind(job)
+    .bind(state)
+    .bind(note)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// When the worker next has something to do: the earliest due job or expiring lease.
+pub async fn next_due(db: &Db) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select min(t) from (select min(due_at) as t from dispatch_jobs where state = 'queued' \
+         union all select min(lease_until) as t from dispatch_jobs where state = 'running') as due",
+    )
+    .fetch_one(&db.pool)
+    .await
+}
+
+/// The dispatch job of a request: its state and what it waits for.
+pub async fn job_of(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    request_id: i64,
+) -> Result<Option<(String, String, i64)>, sqlx::Error> {
+    sqlx::query("select state, note, due_at from dispatch_jobs where request_id = $1")
+        .bind(request_id)
+        .fetch_optional(exec)
+        .await?
+        .map(|r| {
+            Ok((
+                r.try_get("state")?,
+                r.try_get("note")?,
+                r.try_get("due_at")?,
+            ))
+        })
+        .transpose()
+}
+
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub id: i64,
+    pub request_id: i64,
+    pub step: String,
+    pub attempt: i64,
+    pub connector: String,
+    pub target: String,
+    pub run_key: String,
+    pub state: String,
+    pub run_ref: Option<String>,
+    pub url: Option<String>,
+    pub log_tail: String,
+    pub message: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+const RUN_COLUMNS: &str =
+    "ci_run_id, request_id, step, attempt, connector, target, run_key, state, \
+     run_ref, url, log_tail, message, started_at, finished_at";
+
+fn run(r: &AnyRow) -> Result<RunRow, sqlx::Error> {
+    Ok(RunRow {
+        id: r.try_get("ci_run_id")?,
+        request_id: r.try_get("request_id")?,
+        step: r.try_get("step")?,
+        attempt: r.try_get("attempt")?,
+        connector: r.try_get("connector")?,
+        target: r.try_get("target")?,
+        run_key: r.try_get("run_key")?,
+        state: r.try_get("state")?,
+        run_ref: r.try_get("run_ref")?,
+        url: r.try_get("url")?,
+        log_tail: r.try_get("log_tail")?,
+        message: r.try_get("message")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+/// Every CI run of a request, oldest first.
+pub async fn runs(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    request_id: i64,
+) -> Result<Vec<RunRow>, sqlx::Error> {
+    sqlx::query(&format!(
+        "select {RUN_COLUMNS} from ci_runs where request_id = $1 order by ci_run_id"
+    ))
+    .bind(request_id)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(run)
+    .collect()
+}
+
+pub struct NewRun<'a> {
+    pub request_id: i64,
+    pub step: &'a str,
+    pub attempt: i64,
+    pub connector: &'a str,
+    pub target: &'a str,
+    pub run_key: &'a str,
+    pub now: i64,
+}
+
+/// Records that the CI is about to be called for a step: after a crash, a run in this state is
+/// looked up by its key before the CI is called again.
+pub async fn insert_triggering(tx: &mut Tx<'_>, r: &NewRun<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into ci_runs (request_id, step, attempt, connector, target, run_key, state, started_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, 'triggering', $7, $7) returning ci_run_id",
+    )
+    .bind(r.request_id)
+    .bind(r.step)
+    .bind(r.attempt)
+    .bind(r.connector)
+    .bind(r.target)
+    .bind(r.run_key)
+    .bind(r.now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// What the CI said about a run.
+pub struct RunUpdate<'a> {
+    pub state: &'a str,
+    pub run_ref: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub log_tail: &'a str,
+    pub message: &'a str,
+    pub finished_at: Option<i64>,
+    pub now: i64,
+}
+
+pub async fn update_run(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    id: i64,
+    u: &RunUpdate<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update ci_runs set state = $2, run_ref = coalesce($3, run_ref), url = coalesce($4, url), \
+         log_tail = $5, message = $6, finished_at = $7, updated_at = $8 where ci_run_id = $1",
+    )
+    .bind(id)
+    .bind(u.state)
+    .bind(u.run_ref)
+    .bind(u.url)
+    .bind(u.log_tail)
+    .bind(u.message)
+    .bind(u.finished_at)
+    .bind(u.now)
+    .execute(exec)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! When a release may be deployed: change windows and freezes, checked at dispatch time. Pure.
+
+use super::{Catalog, Freeze, Window};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+/// Whether a deployment may start now, or when it next may and why it waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    Open,
+    /// Not before `at_ms`; `reason` says what holds it ("Year-end closing …", "outside Business hours").
+    WaitUntil {
+        at_ms: i64,
+        reason: String,
+    },
+    /// No allowed time in the next year (a window with no days, a freeze without end …).
+    Never {
+        reason: String,
+    },
+}
+
+fn freeze_applies(f: &Freeze, app: &str, env: &str) -> bool {
+    (f.applications.is_empty() || f.applications.iter().any(|a| a == app))
+        && (f.environments.is_empty() || f.environments.iter().any(|e| e == env))
+}
+
+/// The start of the next opening of `w` at or after `now_ms`, or `now_ms` itself when inside.
+fn window_opening(w: &Window, now_ms: i64) -> Option<i64> {
+    let tz = TimeZone::get(&w.timezone).ok()?;
+    let now = Timestamp::from_millisecond(now_ms).ok()?;
+    let mut date = now.to_zoned_datetime(tz.clone()).date();
+    for _ in 0..8 {
+        let weekday = u8::try_from(date.weekday().to_monday_one_offset()).unwrap_or(0);
+        if w.days.contains(&weekday) {
+            let at = |minute: u16| {
+                let dt = date.at(
+                    i8::try_from(minute / 60).unwrap_or(0),
+                    i8::try_from(minute % 60).unwrap_or(0),
+                    0,
+                    0,
+                );
+                tz.to_timestamp(dt).ok().map(Timestamp::as_millisecond)
+            };
+            let (start, end) = (at(w.start_minute)?, at(w.end_minute)?);
+            if now_ms < end {
+                return Some(start.max(now_ms));
+            }
+        }
+        date = date.tomorrow().ok()?;
+    }
+    None
+}
+
+/// Whether a release of `app` to `env`, whose policy names `windows`, may start at `now_ms`.
+/// Freezes come from the catalog as it is now; windows are looked up by id in it.
+pub fn dispatch_gate(
+    catalog: &Catalog,
+    windows: &[String],
+    app: &str,
+    env: &str,
+    now_ms: i64,
+) -> Gate {
+    let windows: Vec<&Window> = catalog
+        .windows
+        .iter()
+        .filter(|w| windows.contains(&w.id))
+        .collect();
+    let mut at = now_ms;
+    let mut reason = String::new();
+    // Alternate between "next window opening" and "end of the freeze covering it" until both hold.
+    for _ in 0..64 {
+        if !windows.is_empty() {
+            let Some(opening) = windows.iter().filter_map(|w| window_opening(w, at)).min() else {
+                return Gate::Never {
+                    reason: "no change window ever opens".into(),
+                };
+            };
+            if opening > at {
+                if reason.is_empty() {
+                    let names: Vec<&str> = windows.iter().map(|w| w.name.as_str()).collect();
+                    reason = format!("outside {}", names.join(" or "));
+                }
+                at = opening;
+            }
+        }
+        match catalog
+            .freezes
+            .iter()
+            .filter(|f| freeze_applies(f, app, env) && f.start_ms <= at && at < f.end_ms)
+            .max_by_key(|f| f.end_ms)
+        {
+            Some(f) => {
+                if reason.is_empty() {
+                    reason = format!("freeze: {}", f.reason);
+                }
+                at = f.end_ms;
+            }
+            None if at == now_ms => return Gate::Open,
+            None => return Gate::WaitUntil { at_ms: at, reason },
+        }
+    }
+    Gate::Never {
+        reason: "freezes and windows leave no time to deploy".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(s: &str) -> i64 {
+        s.parse::<Timestamp>().expect("timestamp").as_millisecond()
+    }
+
+    fn catalog() -> Catalog {
+        Catalog {
+            windows: vec![Window {
+                id: "business-hours".into(),
+                name: "Business hours".into(),
+                timezone: "Europe/Paris".into(),
+                days: vec![1, 2, 3, 4],
+                start_minute: 9 * 60,
+                end_minute: 17 * 60,
+            }],
+            freezes: vec![Freeze {
+                id: "year-end".into(),
+                reason: "Year-end closing".into(),
+                start_ms: ms("2026-12-21T00:00:00Z"),
+                end_ms: ms("2027-01-04T00:00:00Z"),
+                applications: vec!["banking".into()],
+                environments: vec!["production".into()],
+            }],
+            ..Catalog::default()
+        }
+    }
+
+    fn gate(app: &str, env: &str, windows: &[&str], now: &str) -> Gate {
+        let windows: Vec<String> = windows.iter().map(|w| (*w).to_owned()).collect();
+        dispatch_gate(&catalog(), &windows, app, env, ms(now))
+    }
+
+    #[test]
+    fn inside_a_window_and_outside_freezes_is_open() {
+        // Tuesday 10:00 in Paris (UTC+1 in winter).
+        assert_eq!(
+            gate(
+                "banking",
+                "production",
+                &["business-hours"],
+                "2026-12-01T09:00:00Z"
+            ),
+            Gate::Open
+        );
+        assert_eq!(
+            gate("storefront", "production", &[], "2026-12-24T12:00:00Z"),
+            Gate::Open
+        );
+    }
+
+    #[test]
+    fn a_friday_waits_for_monday_morning_in_the_window_zone() {
+        assert_eq!(
+            gate(
+                "banking",
+                "production",
+                &["business-hours"],
+                "2026-11-27T10:00:00Z"
+            ),
+            Gate::WaitUntil {
+                at_ms: ms("2026-11-30T08:00:00Z"),
+                reason: "outside Business hours".into()
+            }
+        );
+        // Wednesday evening waits for Thursday 09:00.
+        assert_eq!(
+            gate(
+                "banking",
+                "production",
+                &["business-hours"],
+                "2026-12-02T17:30:00Z"
+            ),
+            Gate::WaitUntil {
+                at_ms: ms("2026-12-03T08:00:00Z"),
+                reason: "outside Business hours".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_freeze_holds_until_its_end_then_the_next_window() {
+        assert_eq!(
+            gate("banking", "production", &[], "2026-12-24T12:00:00Z"),
+            Gate::WaitUntil {
+                at_ms: ms("2027-01-04T00:00:00Z"),
+                reason: "freeze: Year-end closing".into()
+            }
+        );
+        // The freeze ends on Monday 4 January at 01:00 Paris: the window opens at 09:00.
+        assert_eq!(
+            gate(
+                "banking",
+                "production",
+                &["business-hours"],
+                "2026-12-22T10:00:00Z"
+            ),
+            Gate::WaitUntil {
+                at_ms: ms("2027-01-04T08:00:00Z"),
+                reason: "freeze: Year-end closing".into()
+            }
+        );
+        // Staging is not frozen.
+        assert_eq!(
+            gate("banking", "staging", &[], "2026-12-24T12:00:00Z"),
+            Gate::Open
+        );
+    }
+
+    #[test]
+    fn a_window_without_days_never_opens() {
+        let mut c = catalog();
+        c.windows[0].days.clear();
+        assert!(matches!(
+            dispatch_gate(
+                &c,
+                &["business-hours".into()],
+                "banking",
+                "staging",
+                ms("2026-12-01T09:00:00Z")
+            ),
+            Gate::Never { .. }
+        ));
+    }
+}

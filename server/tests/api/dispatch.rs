@@ -1,0 +1,224 @@
+//! Dispatch through the `shell` connector and the demo CI scripts, on both databases.
+
+use crate::helpers::*;
+use crate::requests::{approve, count, draft, state};
+use server::ci::{shell::Shell, CiConnector, StartJob};
+use server::db::dispatch::runs;
+use server::service::requests;
+use std::time::Duration;
+
+const WORKER: &[(&str, &str)] = &[("RUNWAY_DISPATCH", "true")];
+
+/// Waits for the request to reach `wanted` (30 s at most), and says where it stuck otherwise.
+async fn until_state(app: &TestApp, id: i64, wanted: &str) {
+    for _ in 0..300 {
+        if state(app, id).await == wanted {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let runs = runs(&app.state.db.pool, id).await.expect("runs");
+    panic!(
+        "request {id} is {} rather than {wanted}; runs: {runs:?}",
+        state(app, id).await
+    );
+}
+
+async fn submit(app: &TestApp, who: &str, application: &str, env: &str, version: &str) -> i64 {
+    let user = app.user(who).await;
+    let raw = if application == "banking" {
+        draft(version)
+    } else {
+        server::domain::request::RawDraft {
+            fields: Default::default(),
+            ..draft(version)
+        }
+    };
+    requests::submit(
+        &app.state.db,
+        &app.state.catalog.current(),
+        &user,
+        application,
+        env,
+        &raw,
+    )
+    .await
+    .expect("submitted")
+}
+
+async fn events_of(app: &TestApp, id: i64, kind: &str) -> i64 {
+    count(
+        app,
+        &format!("select count(*) from request_events where request_id = $1 and kind = '{kind}'"),
+        id,
+    )
+    .await
+}
+
+async fn an_approved_request_is_provisioned_then_deployed(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, WORKER).await else {
+        return;
+    };
+    let id = submit(&app, "ada", "banking", "staging", "2.4.0").await;
+    approve(&app, "ben", id).await.expect("ben");
+    until_state(&app, id, "succeeded").await;
+    let runs = runs(&app.state.db.pool, id).await.expect("runs");
+    let steps: Vec<(&str, &str)> = runs
+        .iter()
+        .map(|r| (r.step.as_str(), r.state.as_str()))
+        .collect();
+    assert_eq!(steps, [("provision", "succeeded"), ("deploy", "succeeded")]);
+    assert!(
+        runs[1].log_tail.contains("Deploying banking-staging 2.4.0"),
+        "{}",
+        runs[1].log_tail
+    );
+    let page = app
+        .state
+        .settings
+        .data_dir
+        .join("sites/banking-staging/current/index.html");
+    let html = std::fs::read_to_string(&page).expect("the deployed page");
+    assert!(html.contains("Version 2.4.0"), "{html}");
+    assert_eq!(events_of(&app, id, "step_started").await, 2);
+    assert_eq!(events_of(&app, id, "deployed").await, 1);
+    app.login_as("ada").await;
+    let html = app.get_html(&format!("/requests/{id}")).await;
+    for expected in ["Deployment", "Provision", "Deploy", "shell: ", "switched "] {
+        assert!(html.contains(expected), "{expected} on the request page");
+    }
+}
+
+async fn a_failing_deploy_fails_the_request_with_the_ci_message(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, WORKER).await else {
+        return;
+    };
+    let id = submit(&app, "wes", "storefront", "staging", "5.0.0-fail").await;
+    until_state(&app, id, "failed").await;
+    let runs = runs(&app.state.db.pool, id).await.expect("runs");
+    assert_eq!(runs.len(), 1, "storefront staging only deploys");
+    assert_eq!(runs[0].state, "failed");
+    assert_eq!(runs[0].message, "the command exited with status 1");
+    assert!(
+        runs[0].log_tail.contains("smoke test failed"),
+        "{}",
+        runs[0].log_tail
+    );
+    assert_eq!(events_of(&app, id, "step_failed").await, 1);
+    let job: String = sqlx::query_scalar("select state from dispatch_jobs where request_id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("job");
+    assert_eq!(job, "failed");
+}
+
+async fn a_freeze_holds_the_deployment_and_says_until_when(kind: Kind) {
+    let Some(db) = TestDb::new(kind).await else {
+        return;
+    };
+    let catalog = db.dir.path().join("catalog.toml");
+    let text = std::fs::read_to_string(demo_catalog()).expect("catalog");
+    std::fs::write(
+        &catalog,
+        format!(
+            "{text}\n[[freezes]]\nid = \"migration\"\nreason = \"Data centre move\"\n\
+             from = \"2000-01-01T00:00:00Z\"\nto = \"2100-01-01T00:00:00Z\"\n\
+             applications = [\"storefront\"]\nenvironments = [\"staging\"]\n"
+        ),
+    )
+    .expect("write");
+    let app = start(db, catalog, WORKER).await;
+    let id = submit(&app, "wes", "storefront", "staging", "5.0.0").await;
+    let mut waiting = 0;
+    for _ in 0..100 {
+        waiting = events_of(&app, id, "waiting_for_window").await;
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(waiting, 1, "the wait is on the timeline once");
+    assert_eq!(state(&app, id).await, "approved");
+    assert!(runs(&app.state.db.pool, id).await.expect("runs").is_empty());
+    app.login_as("wes").await;
+    let html = app.get_html(&format!("/requests/{id}")).await;
+    assert!(
+        html.contains("waiting for window until 2100-01-01 00:00 UTC (freeze: Data centre move)"),
+        "the page says what it waits for"
+    );
+}
+
+async fn a_run_started_before_a_crash_is_found_not_started_again(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let id = submit(&app, "ada", "banking", "staging", "2.4.0").await;
+    approve(&app, "ben", id).await.expect("ben");
+    // The worker recorded "triggering" and called the CI, then the process died before it
+    // recorded the run: the state a crash at that moment leaves.
+    let key = format!("runway-{id}-provision-1");
+    let target = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/provision.sh");
+    let mut tx = app.state.db.pool.begin().await.expect("tx");
+    server::db::dispatch::insert_triggering(
+        &mut tx,
+        &server::db::dispatch::NewRun {
+            request_id: id,
+            step: "provision",
+            attempt: 1,
+            connector: "shell",
+            target,
+            run_key: &key,
+            now: server::db::now_ms(),
+        },
+    )
+    .await
+    .expect("triggering");
+    server::db::requests::set_state(&mut tx, id, "provisioning")
+        .await
+        .expect("state");
+    sqlx::query(
+        "update dispatch_jobs set state = 'running', lease_until = 1 where request_id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .expect("lease");
+    tx.commit().await.expect("commit");
+    let params = [
+        ("RUNWAY_SITE".to_owned(), "banking-staging".to_owned()),
+        ("DEMO_PAUSE".to_owned(), "0".to_owned()),
+    ]
+    .into();
+    Shell::new(&app.state.settings.data_dir)
+        .start(&StartJob {
+            key: &key,
+            target,
+            params: &params,
+        })
+        .await
+        .expect("started");
+
+    let catalog = app.catalog.clone();
+    let (db, _) = app.stop().await;
+    let app = start(db, catalog, WORKER).await;
+    until_state(&app, id, "succeeded").await;
+    let runs = runs(&app.state.db.pool, id).await.expect("runs");
+    let provisions: Vec<_> = runs.iter().filter(|r| r.step == "provision").collect();
+    assert_eq!(provisions.len(), 1, "one provision run: {runs:?}");
+    assert_eq!(provisions[0].run_ref.as_deref(), Some(key.as_str()));
+    let log = std::fs::read_to_string(app.state.settings.data_dir.join(format!("runs/{key}/log")))
+        .expect("log");
+    assert_eq!(
+        log.matches("Provisioning banking-staging").count(),
+        1,
+        "{log}"
+    );
+}
+
+crate::on_both_databases!(
+    an_approved_request_is_provisioned_then_deployed,
+    a_failing_deploy_fails_the_request_with_the_ci_message,
+    a_freeze_holds_the_deployment_and_says_until_when,
+    a_run_started_before_a_crash_is_found_not_started_again,
+);
