@@ -54,3 +54,6 @@ bench idle_rss $((rss_kb / 1024)) MiB
 # --- Approver queue and ops board with 100,000 requests stored, server-side render under load,
 #     on SQLite and PostgreSQL (p50 / p99 over 8 concurrent clients).
 cargo run --quiet --release -p server --example board_load
+
+# --- Final approval → CI call latency over 200 requests, shell connector, SQLite.
+cargo run --quiet --release -p server --example dispatch_latency

@@ -14,7 +14,8 @@ create table ci_runs (
     target      text   not null,
     -- The idempotency key the CI run carries, so it is found again after a crash.
     run_key     text   not null,
-    -- triggering (about to call the CI), queued, running, succeeded, failed, cancelled.
+    -- retry (asked for by operations, not started yet), triggering (about to call the CI),
+    -- queued, running, succeeded, failed, cancelled.
     state       text   not null,
     run_ref     text,
     url         text,

@@ -232,6 +232,10 @@ pub struct RequestView {
     pub can_decide: bool,
     pub can_edit: bool,
     pub can_cancel: bool,
+    /// Operations: retry the failed CI step.
+    pub can_retry: bool,
+    /// Operations: cancel the deployment in progress (and its CI run).
+    pub can_stop: bool,
     pub notice: Option<Notice>,
 }
 
@@ -272,6 +276,9 @@ pub struct BoardFilter {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoardView {
+    /// Requests on their way to production now, by state: approved, scheduled, provisioning,
+    /// deploying, with how many.
+    pub in_flight: Vec<(String, i64)>,
     pub requests: Vec<RequestLine>,
     /// The cursor of the next page, if there is one.
     pub next_before: Option<i64>,

@@ -60,7 +60,18 @@ fn Board(board: BoardView, filter: BoardFilter) -> impl IntoView {
         .join("&");
         format!("/board?{query}")
     });
+    let in_flight = (!board.in_flight.is_empty()).then(|| {
+        let parts = board
+            .in_flight
+            .iter()
+            .map(|(state, n)| {
+                view! { <a href=format!("/board?state={state}")>{format!("{n} {}", state.replace('_', " "))}</a> }
+            })
+            .collect::<Vec<_>>();
+        view! { <p class="in-flight" data-testid="in-flight"><strong>"In flight now: "</strong>{parts}</p> }
+    });
     view! {
+        {in_flight}
         <form method="get" action="/board" class="filters">
             <select name="state" aria-label="State">
                 <option value="">"Any state"</option>

@@ -86,6 +86,20 @@ fn RequestBody(request: RequestView) -> impl IntoView {
                 <ol class="steps">
                     {r.steps.clone().into_iter().map(|s| view! { <Step step=s/> }).collect_view()}
                 </ol>
+                {r.can_retry.then(|| view! {
+                    <form method="post" action=format!("/requests/{id}/retry") class="form inline">
+                        <input type="hidden" name="revision" value=r.revision/>
+                        <button type="submit" class="primary">"Retry the failed step"</button>
+                    </form>
+                })}
+                {r.can_stop.then(|| view! {
+                    <form method="post" action=format!("/requests/{id}/stop") class="form inline">
+                        <input type="hidden" name="revision" value=r.revision/>
+                        <label for="stop-reason">"Reason"</label>
+                        <input id="stop-reason" name="reason" maxlength="2000"/>
+                        <button type="submit" class="danger">"Cancel the deployment"</button>
+                    </form>
+                })}
             </section>
         })}
         <section>

@@ -60,6 +60,34 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// The process group of `pid`, from `/proc/<pid>/stat` (the third field after the name).
+fn group_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+/// Sends SIGTERM to the process group `pid` leads, and only when it does lead one of its own
+/// (never the portal's group, never anything else).
+fn stop_group(pid: u32) {
+    let own_group = group_of(std::process::id());
+    let Some(group) = i32::try_from(pid)
+        .ok()
+        .filter(|p| *p > 1)
+        .filter(|_| group_of(pid) == Some(pid) && own_group != Some(pid))
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    if let Err(e) = rustix::process::kill_process_group(group, rustix::process::Signal::TERM) {
+        tracing::warn!(pid, error = %e, "cannot stop the run's processes");
+    }
+}
+
 #[async_trait::async_trait]
 impl CiConnector for Shell {
     async fn start(&self, job: &StartJob<'_>) -> Result<RunRef, CiError> {
@@ -98,7 +126,9 @@ impl CiConnector for Shell {
         let mut child = command
             .spawn()
             .map_err(|e| CiError::Config(format!("cannot run {}: {e}", job.target)))?;
-        std::fs::write(dir.join("pid"), child.id().to_string())
+        // Written whole or not at all, so a reader never sees half of it.
+        std::fs::write(dir.join("pid.tmp"), child.id().to_string())
+            .and_then(|()| std::fs::rename(dir.join("pid.tmp"), dir.join("pid")))
             .map_err(|e| io("cannot record the process id", &e))?;
         // Reap it when it ends, so it never lingers as a zombie.
         std::thread::spawn(move || {
@@ -153,11 +183,7 @@ impl CiConnector for Shell {
             .filter(|p| alive(*p))
         {
             // The whole process group: the wrapper and everything the command started.
-            let _ = tokio::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(format!("-{pid}"))
-                .status()
-                .await;
+            stop_group(pid);
         }
         Ok(())
     }

@@ -230,3 +230,54 @@ pub async fn update_run(
     .await?;
     Ok(())
 }
+
+pub async fn delete_run(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from ci_runs where ci_run_id = $1")
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// What each of these requests' dispatch waits for, when it waits ("waiting for window …").
+pub async fn notes(
+    db: &Db,
+    request_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    if request_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let list = request_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!(
+        "select request_id, note from dispatch_jobs where note <> '' \
+         and state in ('queued', 'running') and request_id in ({list})"
+    ))
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("request_id")?, r.try_get("note")?)))
+    .collect()
+}
+
+/// How many requests are on their way now, by state, in lifecycle order.
+pub async fn in_flight(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    const STATES: [&str; 4] = ["approved", "scheduled", "provisioning", "deploying"];
+    let mut counts = Vec::new();
+    for state in STATES {
+        let n: i64 = sqlx::query_scalar("select count(*) from requests where state = $1")
+            .bind(state)
+            .fetch_one(&db.pool)
+            .await?;
+        if n > 0 {
+            counts.push((state.to_owned(), n));
+        }
+    }
+    Ok(counts)
+}

@@ -233,13 +233,14 @@ async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
             Some(run) if run.state == "triggering" => {
                 return trigger(state, job, row, connector.as_ref(), run, ci_job, true).await;
             }
-            Some(run) => {
+            Some(run) if run.state != "retry" => {
                 if !poll(state, job, row, connector.as_ref(), run).await? {
                     return Ok(());
                 }
             }
-            None => {
-                let attempt = 1;
+            next => {
+                // The first run of the step, or the retry operations asked for.
+                let attempt = next.map_or(1, |r| r.attempt);
                 let key = format!("runway-{}-{step}-{attempt}", row.id);
                 let mut tx = state.db.pool.begin().await?;
                 if !q::bump_revision(&mut tx, row.id, row.revision, now).await? {
@@ -247,6 +248,9 @@ async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
                     drop(tx);
                     d::release(&state.db.pool, job.id, now, job.attempts, &job.note).await?;
                     return Ok(());
+                }
+                if let Some(retry) = next {
+                    d::delete_run(&mut *tx, retry.id).await?;
                 }
                 let run_id = d::insert_triggering(
                     &mut tx,
@@ -531,6 +535,188 @@ async fn fail_in(
     d::finish(&mut **tx, job.id, "failed", message).await?;
     tracing::warn!(request = row.id, step, message, "deployment failed");
     Ok(())
+}
+
+/// Why operations may not retry or cancel.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Storage(#[from] sqlx::Error),
+}
+
+fn ops_only(is_ops: bool) -> std::result::Result<(), ControlError> {
+    if is_ops {
+        Ok(())
+    } else {
+        Err(ControlError::Forbidden(
+            "Only operations may retry or cancel a deployment.".into(),
+        ))
+    }
+}
+
+fn changed_meanwhile() -> ControlError {
+    ControlError::Conflict(
+        "This request changed while you were looking at it; reload to see where it stands.".into(),
+    )
+}
+
+/// Operations retry the step that failed: a new run of it (attempt n + 1), after the same
+/// checks of schedule, windows and freezes as the first time.
+pub async fn retry(
+    state: &AppState,
+    user: &crate::db::users::User,
+    is_ops: bool,
+    request_id: i64,
+    revision: i64,
+) -> std::result::Result<String, ControlError> {
+    ops_only(is_ops)?;
+    let now = now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    if !q::bump_revision(&mut tx, request_id, revision, now).await? {
+        return Err(changed_meanwhile());
+    }
+    let row = q::get(&mut *tx, request_id)
+        .await?
+        .ok_or_else(|| ControlError::Conflict(format!("There is no request {request_id}.")))?;
+    let failed = d::runs(&mut *tx, request_id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|r| r.state == "failed" || r.state == "cancelled");
+    let (Some(State::Failed), Some(failed)) = (State::parse(&row.state), failed) else {
+        return Err(ControlError::Conflict(
+            "Only a request whose CI step failed can be retried.".into(),
+        ));
+    };
+    let attempt = failed.attempt + 1;
+    sqlx::query(
+        "insert into ci_runs (request_id, step, attempt, connector, target, run_key, state, started_at, updated_at) \
+         values ($1, $2, $3, $4, $5, '', 'retry', $6, $6)",
+    )
+    .bind(request_id)
+    .bind(&failed.step)
+    .bind(attempt)
+    .bind(&failed.connector)
+    .bind(&failed.target)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    q::set_state(&mut tx, request_id, State::Approved.as_str()).await?;
+    q::event(
+        &mut tx,
+        request_id,
+        Some(user.id),
+        "retry_requested",
+        &json!({ "step": failed.step, "attempt": attempt }),
+        now,
+    )
+    .await?;
+    q::enqueue_dispatch(&mut tx, request_id, now, now).await?;
+    tx.commit().await?;
+    Ok(format!(
+        "{} will run again (attempt {attempt}).",
+        step_name_of(&failed.step)
+    ))
+}
+
+fn step_name_of(step: &str) -> &str {
+    if step == "provision" {
+        "Provisioning"
+    } else {
+        "The deployment"
+    }
+}
+
+/// Operations cancel a running deployment: the request ends `cancelled` and its CI run is
+/// stopped on the CI server.
+pub async fn cancel_run(
+    state: &AppState,
+    user: &crate::db::users::User,
+    is_ops: bool,
+    request_id: i64,
+    revision: i64,
+    reason: &str,
+) -> std::result::Result<String, ControlError> {
+    ops_only(is_ops)?;
+    let now = now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    if !q::bump_revision(&mut tx, request_id, revision, now).await? {
+        return Err(changed_meanwhile());
+    }
+    let row = q::get(&mut *tx, request_id)
+        .await?
+        .ok_or_else(|| ControlError::Conflict(format!("There is no request {request_id}.")))?;
+    if !matches!(
+        State::parse(&row.state),
+        Some(State::Provisioning | State::Deploying)
+    ) {
+        return Err(ControlError::Conflict(
+            "Only a deployment in progress can be cancelled.".into(),
+        ));
+    }
+    let running = d::runs(&mut *tx, request_id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|r| !matches!(r.state.as_str(), "succeeded" | "failed" | "cancelled"));
+    q::set_state(&mut tx, request_id, State::Cancelled.as_str()).await?;
+    q::event(
+        &mut tx,
+        request_id,
+        Some(user.id),
+        "cancelled",
+        &json!({ "reason": reason.trim(), "step": running.as_ref().map(|r| r.step.clone()) }),
+        now,
+    )
+    .await?;
+    sqlx::query(
+        "update dispatch_jobs set state = 'cancelled', lease_until = null where request_id = $1",
+    )
+    .bind(request_id)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(run) = &running {
+        d::update_run(
+            &mut *tx,
+            run.id,
+            &RunUpdate {
+                state: RunState::Cancelled.as_str(),
+                run_ref: None,
+                url: None,
+                log_tail: &run.log_tail,
+                message: &format!("cancelled from the portal by {}", user.display_name),
+                finished_at: Some(now),
+                now,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    // The request is cancelled whatever the CI says; stopping the run is the CI's part.
+    let stopped = match (
+        running.as_ref().and_then(|r| r.run_ref.clone()),
+        binding_of(state, &row),
+    ) {
+        (Some(reference), Some(binding)) => match ci::connector(&binding, &state.settings.data_dir)
+        {
+            Ok(connector) => connector
+                .cancel(&reference)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+        _ => Ok(()),
+    };
+    Ok(match stopped {
+        Ok(()) => format!("Request #{request_id} cancelled; its CI run was stopped."),
+        Err(e) => {
+            format!("Request #{request_id} cancelled, but the CI run could not be stopped: {e}")
+        }
+    })
 }
 
 #[cfg(test)]

@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/decision", post(requests::decide))
         .route("/requests/{id}/cancel", post(requests::cancel))
         .route("/requests/{id}/edit", post(requests::edit))
+        .route("/requests/{id}/retry", post(requests::retry))
+        .route("/requests/{id}/stop", post(requests::stop))
         .route("/rpc/{*name}", any(server_fn))
         .leptos_routes_with_context(&state, generate_route_list(app::App), context, move || {
             app::shell(leptos.clone())

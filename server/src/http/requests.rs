@@ -275,3 +275,56 @@ async fn back_to_request(session: &Session, id: i64, notice: Option<Notice>) -> 
     .await;
     Redirect::to(&format!("/requests/{id}")).into_response()
 }
+
+/// Operations retry the failed CI step of a request.
+pub async fn retry(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let user = user_of(&viewer);
+    let is_ops = viewer.roles.ops || viewer.roles.admin;
+    let outcome = crate::dispatch::retry(&state, &user, is_ops, id, revision(&form)).await;
+    control_outcome(&state, &session, id, outcome).await
+}
+
+/// Operations cancel a deployment in progress, and its CI run.
+pub async fn stop(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let user = user_of(&viewer);
+    let is_ops = viewer.roles.ops || viewer.roles.admin;
+    let outcome = crate::dispatch::cancel_run(
+        &state,
+        &user,
+        is_ops,
+        id,
+        revision(&form),
+        field(&form, "reason"),
+    )
+    .await;
+    control_outcome(&state, &session, id, outcome).await
+}
+
+async fn control_outcome(
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    outcome: Result<String, crate::dispatch::ControlError>,
+) -> Response {
+    let notice = match outcome {
+        Ok(text) => {
+            let _ = state.changes.send(id);
+            notice(true, text)
+        }
+        Err(crate::dispatch::ControlError::Storage(e)) => failure(RequestError::Storage(e)),
+        Err(e) => notice(false, e.to_string()),
+    };
+    back_to_request(session, id, notice).await
+}

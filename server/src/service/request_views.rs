@@ -246,6 +246,13 @@ fn event_text(e: &EventRow) -> String {
         "step_succeeded" => format!("{} succeeded", step_name(&s("step"))),
         "step_failed" => format!("{} failed: {}", step_name(&s("step")), s("message")),
         "deployed" => "Deployed: every CI step succeeded".to_owned(),
+        "retry_requested" => format!(
+            "asked for {} to run again (attempt {})",
+            step_name(&s("step")).to_lowercase(),
+            p.get("attempt")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0)
+        ),
         "approvals_lapsed" => format!(
             "Approvals lapsed: {}; the request needs approval again",
             s("reason")
@@ -427,6 +434,13 @@ pub async fn request(
                 &user.teams,
             ),
         can_edit: state.is_some_and(State::is_open) && row.requester_id == user.id,
+        can_retry: (is_ops || user.is_admin)
+            && state == Some(State::Failed)
+            && runs
+                .iter()
+                .any(|r| r.state == "failed" || r.state == "cancelled"),
+        can_stop: (is_ops || user.is_admin)
+            && matches!(state, Some(State::Provisioning | State::Deploying)),
         can_cancel: state.is_some_and(State::is_open)
             && (row.requester_id == user.id || is_ops || user.is_admin),
         notice,
@@ -568,17 +582,25 @@ pub async fn board(
         rows.truncate(BOARD_PAGE as usize);
         rows.last().map(|(r, _)| r.id).unwrap_or_default()
     });
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let notes = crate::db::dispatch::notes(db, &ids).await?;
     let requests = rows
         .into_iter()
         .map(|(row, requester)| {
-            let waiting_for = match row.scheduled_at {
-                Some(at) if row.state == "scheduled" => format!("scheduled for {}", format_ms(at)),
+            let waiting_for = match (notes.get(&row.id), row.scheduled_at) {
+                (Some(note), _) if State::parse(&row.state).is_some_and(State::is_open) => {
+                    note.clone()
+                }
+                (_, Some(at)) if row.state == "scheduled" => {
+                    format!("scheduled for {}", format_ms(at))
+                }
                 _ => String::new(),
             };
             line(catalog, row, requester, waiting_for)
         })
         .collect();
     Ok(BoardView {
+        in_flight: crate::db::dispatch::in_flight(db).await?,
         requests,
         next_before,
         states: State::ALL.iter().map(|s| s.as_str().to_owned()).collect(),

@@ -1,7 +1,7 @@
 //! Dispatch through the `shell` connector and the demo CI scripts, on both databases.
 
 use crate::helpers::*;
-use crate::requests::{approve, count, draft, state};
+use crate::requests::{approve, count, draft, revision, state};
 use server::ci::{shell::Shell, CiConnector, StartJob};
 use server::db::dispatch::runs;
 use server::service::requests;
@@ -216,7 +216,121 @@ async fn a_run_started_before_a_crash_is_found_not_started_again(kind: Kind) {
     );
 }
 
+async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, WORKER).await else {
+        return;
+    };
+    let (olga, wes) = (app.user("olga").await, app.user("wes").await);
+    let failing = submit(&app, "wes", "storefront", "staging", "5.0.0-fail").await;
+    until_state(&app, failing, "failed").await;
+    let refused = server::dispatch::retry(
+        &app.state,
+        &wes,
+        false,
+        failing,
+        revision(&app, failing).await,
+    )
+    .await
+    .expect_err("not ops");
+    assert_eq!(
+        refused.to_string(),
+        "Only operations may retry or cancel a deployment."
+    );
+    let done = server::dispatch::retry(
+        &app.state,
+        &olga,
+        true,
+        failing,
+        revision(&app, failing).await,
+    )
+    .await
+    .expect("retried");
+    assert_eq!(done, "The deployment will run again (attempt 2).");
+    let _ = app.state.changes.send(failing);
+    for _ in 0..300 {
+        let runs = runs(&app.state.db.pool, failing).await.expect("runs");
+        if runs.len() == 2 && runs[1].state == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let attempts: Vec<(i64, String, String)> = runs(&app.state.db.pool, failing)
+        .await
+        .expect("runs")
+        .into_iter()
+        .map(|r| (r.attempt, r.run_key, r.state))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (1, format!("runway-{failing}-deploy-1"), "failed".to_owned()),
+            (2, format!("runway-{failing}-deploy-2"), "failed".to_owned()),
+        ]
+    );
+    until_state(&app, failing, "failed").await;
+
+    // A slow deployment, stopped while it runs.
+    let text = std::fs::read_to_string(&app.catalog).expect("catalog");
+    std::fs::write(
+        &app.catalog,
+        text.replace("DEMO_PAUSE = \"0\"", "DEMO_PAUSE = \"30\""),
+    )
+    .expect("write");
+    app.state
+        .catalog
+        .apply_file(&app.state.db)
+        .await
+        .expect("applied");
+    let slow = submit(&app, "wes", "storefront", "staging", "5.0.1").await;
+    until_state(&app, slow, "deploying").await;
+    let key = format!("runway-{slow}-deploy-1");
+    let pid_file = app.state.settings.data_dir.join(format!("runs/{key}/pid"));
+    let mut pid = String::new();
+    for _ in 0..100 {
+        pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        if pid.trim().parse::<u32>().is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        pid.trim().parse::<u32>().is_ok(),
+        "the run has a process: {pid:?}"
+    );
+    let said = server::dispatch::cancel_run(
+        &app.state,
+        &olga,
+        true,
+        slow,
+        revision(&app, slow).await,
+        "wrong day",
+    )
+    .await
+    .expect("stopped");
+    assert_eq!(
+        said,
+        format!("Request #{slow} cancelled; its CI run was stopped.")
+    );
+    assert_eq!(state(&app, slow).await, "cancelled");
+    let run = runs(&app.state.db.pool, slow)
+        .await
+        .expect("runs")
+        .remove(0);
+    assert_eq!(run.state, "cancelled");
+    for _ in 0..50 {
+        if !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists(),
+        "the deploy script was stopped"
+    );
+}
+
 crate::on_both_databases!(
+    operations_retry_a_failed_step_and_stop_a_running_one,
     an_approved_request_is_provisioned_then_deployed,
     a_failing_deploy_fails_the_request_with_the_ci_message,
     a_freeze_holds_the_deployment_and_says_until_when,

@@ -38,7 +38,7 @@ async fn submit(
     .await
 }
 
-async fn revision(app: &TestApp, id: i64) -> i64 {
+pub(crate) async fn revision(app: &TestApp, id: i64) -> i64 {
     server::db::requests::get(&app.state.db.pool, id)
         .await
         .expect("get")
