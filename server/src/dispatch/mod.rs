@@ -558,6 +558,26 @@ fn ops_only(is_ops: bool) -> std::result::Result<(), ControlError> {
     }
 }
 
+/// Takes the request for an operations action made on `revision`: checks the role, claims the
+/// revision and reads the request, in the transaction the action then completes.
+async fn take(
+    state: &AppState,
+    is_ops: bool,
+    request_id: i64,
+    revision: i64,
+) -> std::result::Result<(d::Tx<'static>, RequestRow, i64), ControlError> {
+    ops_only(is_ops)?;
+    let now = now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    if !q::bump_revision(&mut tx, request_id, revision, now).await? {
+        return Err(changed_meanwhile());
+    }
+    let row = q::get(&mut *tx, request_id)
+        .await?
+        .ok_or_else(|| ControlError::Conflict(format!("There is no request {request_id}.")))?;
+    Ok((tx, row, now))
+}
+
 fn changed_meanwhile() -> ControlError {
     ControlError::Conflict(
         "This request changed while you were looking at it; reload to see where it stands.".into(),
@@ -573,15 +593,7 @@ pub async fn retry(
     request_id: i64,
     revision: i64,
 ) -> std::result::Result<String, ControlError> {
-    ops_only(is_ops)?;
-    let now = now_ms();
-    let mut tx = state.db.pool.begin().await?;
-    if !q::bump_revision(&mut tx, request_id, revision, now).await? {
-        return Err(changed_meanwhile());
-    }
-    let row = q::get(&mut *tx, request_id)
-        .await?
-        .ok_or_else(|| ControlError::Conflict(format!("There is no request {request_id}.")))?;
+    let (mut tx, row, now) = take(state, is_ops, request_id, revision).await?;
     let failed = d::runs(&mut *tx, request_id)
         .await?
         .into_iter()
@@ -641,15 +653,7 @@ pub async fn cancel_run(
     revision: i64,
     reason: &str,
 ) -> std::result::Result<String, ControlError> {
-    ops_only(is_ops)?;
-    let now = now_ms();
-    let mut tx = state.db.pool.begin().await?;
-    if !q::bump_revision(&mut tx, request_id, revision, now).await? {
-        return Err(changed_meanwhile());
-    }
-    let row = q::get(&mut *tx, request_id)
-        .await?
-        .ok_or_else(|| ControlError::Conflict(format!("There is no request {request_id}.")))?;
+    let (mut tx, row, now) = take(state, is_ops, request_id, revision).await?;
     if !matches!(
         State::parse(&row.state),
         Some(State::Provisioning | State::Deploying)
