@@ -7,7 +7,7 @@
 
 use server::config::Settings;
 use server::startup::Application;
-use sqlx::{Any, AnyPool, Connection, QueryBuilder};
+use sqlx::{AnyPool, Connection};
 use std::time::{Duration, Instant};
 
 struct Options {
@@ -225,11 +225,20 @@ async fn seed(pool: &AnyPool, n: usize) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     for start in (0..n).step_by(chunk) {
         let rows: Vec<usize> = (start..(start + chunk).min(n)).collect();
-        let mut b: QueryBuilder<'_, Any> = QueryBuilder::new(
+        // Numbered placeholders, which both SQLite and PostgreSQL read.
+        let tuples: Vec<String> = (0..rows.len())
+            .map(|r| {
+                let cols: Vec<String> = (1..=13).map(|c| format!("${}", r * 13 + c)).collect();
+                format!("({})", cols.join(", "))
+            })
+            .collect();
+        let sql = format!(
             "insert into requests (application_id, environment_id, requester_id, title, version, \
-             summary, risk, rollback_plan, fields, state, policy, created_at, updated_at) ",
+             summary, risk, rollback_plan, fields, state, policy, created_at, updated_at) values {}",
+            tuples.join(", ")
         );
-        b.push_values(&rows, |mut r, &i| {
+        let mut query = sqlx::query(&sql);
+        for &i in &rows {
             let (app, env, policy) = &policies[i % 4];
             let version = format!("{}.{}.{}", 1 + i / 10_000, (i / 100) % 100, i % 100);
             let state = if i % 97 == 0 {
@@ -244,21 +253,22 @@ async fn seed(pool: &AnyPool, n: usize) -> anyhow::Result<()> {
             } else {
                 "Storefront"
             };
-            r.push_bind(app.to_string())
-                .push_bind(env.to_string())
-                .push_bind(requester)
-                .push_bind(format!("{name} {version}"))
-                .push_bind(version)
-                .push_bind("Routine release")
-                .push_bind("low")
-                .push_bind("Redeploy the previous version")
-                .push_bind("{}")
-                .push_bind(state)
-                .push_bind(policy.clone())
-                .push_bind(at)
-                .push_bind(at);
-        });
-        b.build().execute(&mut *tx).await?;
+            query = query
+                .bind(app.to_string())
+                .bind(env.to_string())
+                .bind(requester)
+                .bind(format!("{name} {version}"))
+                .bind(version)
+                .bind("Routine release")
+                .bind("low")
+                .bind("Redeploy the previous version")
+                .bind("{}")
+                .bind(state)
+                .bind(policy.clone())
+                .bind(at)
+                .bind(at);
+        }
+        query.execute(&mut *tx).await?;
     }
     sqlx::query(
         "insert into request_events (request_id, actor_id, kind, payload, at) \

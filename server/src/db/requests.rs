@@ -395,14 +395,19 @@ fn prefixed(alias: &str) -> String {
         .join(", ")
 }
 
-/// Requests waiting for approval (optionally of one application / environment; empty means
-/// any), with their requester's name.
+/// Requests waiting for approval whose policy has a rule for one of `teams` (optionally of one
+/// application / environment; empty means any), with their requester's name. The rest could
+/// never be approved by someone of those teams, so they are not even read.
 pub async fn pending(
     db: &super::Db,
     app: &str,
     env: &str,
+    teams: &[String],
 ) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
-    board(db, "pending_approval", app, env, "", 0, i64::MAX).await
+    if teams.is_empty() {
+        return Ok(Vec::new());
+    }
+    select_requests(db, "pending_approval", app, env, "", teams, 0, i64::MAX).await
 }
 
 /// The decisions on every request waiting for approval, by request.
@@ -427,13 +432,28 @@ pub async fn pending_decisions(
 }
 
 /// A page of requests, newest first, with their requester's name. Empty filters match all.
-/// Only the filters given become conditions, so each query can use the index that fits it.
 pub async fn board(
     db: &super::Db,
     state: &str,
     app: &str,
     env: &str,
     search: &str,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
+    select_requests(db, state, app, env, search, &[], before, limit).await
+}
+
+/// Requests newest first. Only the filters given become conditions, so each query can use the
+/// index that fits it; `rule_teams` keeps those whose frozen policy has a rule for one of them.
+#[allow(clippy::too_many_arguments)]
+async fn select_requests(
+    db: &super::Db,
+    state: &str,
+    app: &str,
+    env: &str,
+    search: &str,
+    rule_teams: &[String],
     before: i64,
     limit: i64,
 ) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
@@ -451,6 +471,13 @@ pub async fn board(
         if !value.is_empty() {
             conditions.push(format!("{column} = {}", param(value)));
         }
+    }
+    if !rule_teams.is_empty() {
+        let any: Vec<String> = rule_teams
+            .iter()
+            .map(|t| format!("r.policy like {}", param(&format!("%\"team\":\"{t}\"%"))))
+            .collect();
+        conditions.push(format!("({})", any.join(" or ")));
     }
     if !search.is_empty() {
         let pattern = format!(

@@ -204,10 +204,23 @@ pub fn can_approve(
     user: i64,
     teams: &[String],
 ) -> bool {
+    let eval = evaluate(policy, requester, approvals, now_ms);
+    can_approve_in(policy, requester, approvals, now_ms, user, teams, &eval)
+}
+
+/// [`can_approve`] with the evaluation already made.
+pub fn can_approve_in(
+    policy: &Policy,
+    requester: i64,
+    approvals: &[Approval],
+    now_ms: i64,
+    user: i64,
+    teams: &[String],
+    eval: &Evaluation,
+) -> bool {
     if user == requester && !policy.requester_can_approve {
         return false;
     }
-    let eval = evaluate(policy, requester, approvals, now_ms);
     let Some(current) = eval.current else {
         return false;
     };

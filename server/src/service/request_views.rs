@@ -473,24 +473,32 @@ pub async fn queue(
     oldest_first: bool,
 ) -> Result<QueueView, RequestError> {
     let now = now_ms();
-    let pending = q::pending(db, app, env).await?;
+    let pending = q::pending(db, app, env, &user.teams).await?;
     let decisions = q::pending_decisions(db).await?;
     let mut applications = BTreeMap::new();
     let mut environments = BTreeMap::new();
     let mut requests = Vec::new();
+    // Requests of one environment share their policy: read each distinct one once.
+    let mut policies: std::collections::HashMap<String, Policy> = std::collections::HashMap::new();
     for (row, requester) in pending {
         let theirs = decisions
             .get(&row.id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let (policy, eval) = evaluate(&row, theirs, now)?;
-        if !approval::can_approve(
-            &policy,
+        if !policies.contains_key(&row.policy) {
+            policies.insert(row.policy.clone(), serde_json::from_str(&row.policy)?);
+        }
+        let policy = &policies[&row.policy];
+        let given = approvals(theirs);
+        let eval = approval::evaluate(policy, row.requester_id, &given, now);
+        if !approval::can_approve_in(
+            policy,
             row.requester_id,
-            &approvals(theirs),
+            &given,
             now,
             user.id,
             &user.teams,
+            &eval,
         ) {
             continue;
         }
