@@ -269,15 +269,50 @@ pub async fn notes(
 /// How many requests are on their way now, by state, in lifecycle order.
 pub async fn in_flight(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
     const STATES: [&str; 4] = ["approved", "scheduled", "provisioning", "deploying"];
-    let mut counts = Vec::new();
-    for state in STATES {
-        let n: i64 = sqlx::query_scalar("select count(*) from requests where state = $1")
-            .bind(state)
-            .fetch_one(&db.pool)
-            .await?;
-        if n > 0 {
-            counts.push((state.to_owned(), n));
-        }
-    }
-    Ok(counts)
+    let counts: std::collections::HashMap<String, i64> = sqlx::query(
+        "select state, count(*) as n from requests \
+         where state in ('approved', 'scheduled', 'provisioning', 'deploying') group by state",
+    )
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    Ok(STATES
+        .iter()
+        .filter_map(|s| counts.get(*s).map(|n| ((*s).to_owned(), *n)))
+        .collect())
+}
+
+/// Records that operations asked for another run of a step: attempt `attempt`, not started.
+pub async fn insert_retry(
+    tx: &mut Tx<'_>,
+    failed: &RunRow,
+    attempt: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into ci_runs (request_id, step, attempt, connector, target, run_key, state, started_at, updated_at) \
+         values ($1, $2, $3, $4, $5, '', 'retry', $6, $6)",
+    )
+    .bind(failed.request_id)
+    .bind(&failed.step)
+    .bind(attempt)
+    .bind(&failed.connector)
+    .bind(&failed.target)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Ends a request's dispatch job, whoever holds it.
+pub async fn cancel_job(tx: &mut Tx<'_>, request_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update dispatch_jobs set state = 'cancelled', lease_until = null where request_id = $1",
+    )
+    .bind(request_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -605,18 +605,7 @@ pub async fn retry(
         ));
     };
     let attempt = failed.attempt + 1;
-    sqlx::query(
-        "insert into ci_runs (request_id, step, attempt, connector, target, run_key, state, started_at, updated_at) \
-         values ($1, $2, $3, $4, $5, '', 'retry', $6, $6)",
-    )
-    .bind(request_id)
-    .bind(&failed.step)
-    .bind(attempt)
-    .bind(&failed.connector)
-    .bind(&failed.target)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    d::insert_retry(&mut tx, &failed, attempt, now).await?;
     q::set_state(&mut tx, request_id, State::Approved.as_str()).await?;
     q::event(
         &mut tx,
@@ -677,12 +666,7 @@ pub async fn cancel_run(
         now,
     )
     .await?;
-    sqlx::query(
-        "update dispatch_jobs set state = 'cancelled', lease_until = null where request_id = $1",
-    )
-    .bind(request_id)
-    .execute(&mut *tx)
-    .await?;
+    d::cancel_job(&mut tx, request_id).await?;
     if let Some(run) = &running {
         d::update_run(
             &mut *tx,
