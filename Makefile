@@ -9,7 +9,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 RELEASE_BIN := target/release/runway
 
-.PHONY: run test bench tools build-release e2e-deps chromium postgres-check lint fmt help
+.PHONY: run test bench tools build-release e2e-deps chromium buildbot postgres-check lint fmt help
 
 help:
 	@echo "make run    start the demo portal on embedded SQLite (http://127.0.0.1:3000 by default)"
@@ -36,6 +36,18 @@ e2e-deps:
 chromium:
 	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+## A Buildbot master and worker for the connector's live tests, in a venv of their own.
+BUILDBOT_VERSION := 4.3.0
+BUILDBOT_VENV := $(CURDIR)/.tools/buildbot
+buildbot:
+	@if [ ! -x "$(BUILDBOT_VENV)/bin/buildbot-worker" ] || ! "$(BUILDBOT_VENV)/bin/buildbot" --version 2>/dev/null | grep -q "$(BUILDBOT_VERSION)"; then \
+		python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv); \
+		rm -rf "$(BUILDBOT_VENV)" && python3 -m venv "$(BUILDBOT_VENV)" && \
+		"$(BUILDBOT_VENV)/bin/pip" install --quiet --disable-pip-version-check \
+			buildbot==$(BUILDBOT_VERSION) buildbot-worker==$(BUILDBOT_VERSION) buildbot-www==$(BUILDBOT_VERSION); \
+	fi
+
 build-release: tools
 	cargo leptos build --release
 
@@ -47,7 +59,7 @@ run: build-release
 postgres-check:
 	@scripts/postgres-check.sh
 
-test: tools chromium postgres-check
+test: tools chromium buildbot postgres-check
 	@mkdir -p target
 	cargo test -p server 2>&1 | tee target/test-cargo.log
 	cargo leptos build --release

@@ -2,6 +2,8 @@ import { defineConfig } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3311);
 const dataDir = "../target/e2e-data";
+// The deployment specs' portal, with Buildbot on the two ports after it.
+export const deployPort = port + 10;
 
 export default defineConfig({
   testDir: "./tests",
@@ -26,7 +28,7 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: [{
     // A fresh database for every run, the demo catalog and the demo users.
     command: `rm -rf ${dataDir} && exec ../target/release/runway serve`,
     url: `http://127.0.0.1:${port}/readyz`,
@@ -42,5 +44,10 @@ export default defineConfig({
       // These specs follow requests and approvals; the deployment flow has specs of its own.
       RUNWAY_DISPATCH: "false",
     },
-  },
+  }, {
+    command: `./deploy-stack.sh ${deployPort}`,
+    url: `http://127.0.0.1:${deployPort}/readyz`,
+    reuseExistingServer: false,
+    timeout: 90_000,
+  }],
 });

@@ -97,6 +97,8 @@ async fn run(
     let pool = app.state().db.pool.clone();
     let started = Instant::now();
     seed(&pool, o.requests).await?;
+    // Requests written straight into the tables: index whom they ask, as start-up does.
+    server::service::requests::settle_all(&app.state().db).await?;
     println!(
         "# {label}: seeded {} requests in {:.1} s",
         o.requests,

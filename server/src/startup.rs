@@ -25,6 +25,10 @@ impl Application {
         let catalog_file = read_catalog(&settings)?;
         let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
         db.migrate().await?;
+        let pending = crate::service::requests::settle_all(&db)
+            .await
+            .context("cannot read the requests waiting for approval")?;
+        tracing::debug!(pending, "approver queue indexed");
         let catalog = CatalogStore::open(&db, catalog_file).await?;
         if settings.demo {
             demo::seed(&db)
@@ -69,12 +73,15 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let background = spawn_background(self.state.clone());
-        let worker = self
-            .state
-            .settings
-            .dispatch
-            .then(|| crate::dispatch::spawn(self.state.clone()));
+        // Held for as long as this future lives: stopping the server (or dropping it, as a test
+        // does) stops the background tasks and the dispatch worker with it.
+        let _background = AbortOnDrop(Some(spawn_background(self.state.clone())));
+        let _worker = AbortOnDrop(
+            self.state
+                .settings
+                .dispatch
+                .then(|| crate::dispatch::spawn(self.state.clone())),
+        );
         let stopping = self.state.stopping.clone();
         let app = crate::http::router(self.state);
         let served = axum::serve(
@@ -87,11 +94,18 @@ impl Application {
             let _ = stopping.send(true);
         })
         .await;
-        background.abort();
-        if let Some(worker) = worker {
-            worker.abort();
-        }
         served.context("the server stopped with an error")
+    }
+}
+
+/// Aborts its task when dropped.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
     }
 }
 

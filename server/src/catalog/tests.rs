@@ -86,6 +86,21 @@ fn a_secret_written_in_the_file_is_refused() {
 }
 
 #[test]
+fn a_secret_variable_may_not_take_a_runway_name() {
+    let src = demo().replacen(
+        "connector = \"shell\"",
+        "connector = \"buildbot\"\nsettings = { url = \"http://ci:8010\", user = \"r\", password_env = \"RUNWAY_BB\" }",
+        1,
+    );
+    let err = errors(&src);
+    assert!(
+        err.issues[0].field.ends_with("ci.settings.password_env"),
+        "{err}"
+    );
+    assert!(err.issues[0].message.contains("RUNWAY_"), "{err}");
+}
+
+#[test]
 fn a_connector_missing_settings_names_them() {
     let src = demo().replacen("connector = \"shell\"", "connector = \"jenkins\"", 1);
     let err = errors(&src);

@@ -533,6 +533,12 @@ fn secret_rule(c: &mut Checker<'_>, key: &S<String>, value: &S<String>, field: &
                     "must name an environment variable holding the {stem} (e.g. BUILDBOT_PASSWORD)"
                 ),
             );
+        } else if value.get_ref().starts_with("RUNWAY_") {
+            c.issue(
+                value,
+                field,
+                "RUNWAY_ names are the portal's own settings (an unknown one stops start-up): choose another name, e.g. BUILDBOT_PASSWORD",
+            );
         }
     } else if ["password", "token", "secret", "key"]
         .iter()

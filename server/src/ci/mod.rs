@@ -1,6 +1,7 @@
 //! CI connectors: how the portal starts a job on a CI server, follows its run, cancels it, and
 //! finds it again by its idempotency key after a crash. One file per connector.
 
+pub mod buildbot;
 pub mod shell;
 
 use crate::domain::{CiBinding, ConnectorKind};
@@ -88,10 +89,62 @@ pub trait CiConnector: Send + Sync {
 pub fn connector(binding: &CiBinding, data_dir: &Path) -> Result<Box<dyn CiConnector>, CiError> {
     match binding.connector {
         ConnectorKind::Shell => Ok(Box::new(shell::Shell::new(data_dir))),
+        ConnectorKind::Buildbot => Ok(Box::new(buildbot::Buildbot::new(&binding.settings)?)),
         other => Err(CiError::Config(format!(
             "the {} connector is not available in this version of Runway",
             other.as_str()
         ))),
+    }
+}
+
+/// The value of the environment variable a catalog setting names (`password_env`, `token_env`):
+/// secrets live there, never in the catalog, and are never logged.
+pub fn secret(var: &str) -> Result<String, CiError> {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            CiError::Config(format!(
+                "the environment variable {var}, which the catalog names for a CI secret, is not set"
+            ))
+        })
+}
+
+/// The HTTP client connectors share: bounded waits, cookies kept (for session logins).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(30))
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Runway/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// A CI server that could not be reached or did not answer in time: worth trying again.
+pub fn unreachable(server: &str, e: &reqwest::Error) -> CiError {
+    let what = if e.is_timeout() {
+        "did not answer in time"
+    } else if e.is_connect() {
+        "refused the connection or cannot be reached"
+    } else {
+        "broke off the exchange"
+    };
+    CiError::Transient(format!("{server} {what}: {e}"))
+}
+
+/// A CI server's error answer: 5xx (and 429) are worth retrying, other statuses are not.
+pub fn answer_error(server: &str, status: reqwest::StatusCode, message: &str) -> CiError {
+    let text = if message.trim().is_empty() {
+        format!("{server} answered {status}")
+    } else {
+        format!("{server} answered {status}: {}", message.trim())
+    };
+    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        CiError::Transient(text)
+    } else {
+        CiError::Config(text)
     }
 }
 

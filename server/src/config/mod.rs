@@ -16,6 +16,7 @@
 //! | `RUNWAY_LOG` | `info` | log filter, e.g. `runway=debug,info` |
 //! | `RUNWAY_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUNWAY_DISPATCH` | `true` | run the dispatch worker here (`false`: a replica that only serves pages) |
+//! | `RUNWAY_CRASH_AT` | none | crash tests only: `after_trigger` kills the process (SIGKILL) once a CI accepted a run, before it is recorded |
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -59,7 +60,7 @@ pub enum ConfigError {
     Unknown { name: String, known: String },
 }
 
-pub const KNOWN: [&str; 14] = [
+pub const KNOWN: [&str; 15] = [
     "RUNWAY_LISTEN",
     "RUNWAY_DATA_DIR",
     "RUNWAY_DATABASE_URL",
@@ -74,6 +75,7 @@ pub const KNOWN: [&str; 14] = [
     "RUNWAY_LOG",
     "RUNWAY_LOG_FORMAT",
     "RUNWAY_DISPATCH",
+    "RUNWAY_CRASH_AT",
 ];
 
 struct Vars(BTreeMap<String, String>);

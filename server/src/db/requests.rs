@@ -186,10 +186,9 @@ pub async fn decisions(
     exec: impl sqlx::Executor<'_, Database = Any>,
     request_id: i64,
 ) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    sqlx::query(
-        "select decision_id, user_id, teams, stage, verdict, comment, decided_at, voided \
-         from decisions where request_id = $1 order by decision_id",
-    )
+    sqlx::query(&format!(
+        "select {DECISION_COLUMNS} from decisions d where d.request_id = $1 order by d.decision_id"
+    ))
     .bind(request_id)
     .fetch_all(exec)
     .await?
@@ -197,6 +196,9 @@ pub async fn decisions(
     .map(decision)
     .collect()
 }
+
+const DECISION_COLUMNS: &str =
+    "d.decision_id, d.user_id, d.teams, d.stage, d.verdict, d.comment, d.decided_at, d.voided";
 
 fn decision(r: &AnyRow) -> Result<DecisionRow, sqlx::Error> {
     Ok(DecisionRow {
@@ -395,40 +397,139 @@ fn prefixed(alias: &str) -> String {
         .join(", ")
 }
 
-/// Requests waiting for approval whose policy has a rule for one of `teams` (optionally of one
-/// application / environment; empty means any), with their requester's name. The rest could
-/// never be approved by someone of those teams, so they are not even read.
+/// Replaces the teams `request_id` asks now (none once it no longer waits for approval).
+pub async fn set_waits(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+    teams: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from request_waits where request_id = $1")
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    for team in teams {
+        sqlx::query(
+            "insert into request_waits (team_id, request_id) values ($1, $2) on conflict do nothing",
+        )
+        .bind(team.as_str())
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// `$1, $2, …` for `n` values after `skip` others.
+fn placeholders(skip: usize, n: usize) -> String {
+    (skip + 1..=skip + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Requests waiting for approval that ask one of `teams` now (optionally of one application /
+/// environment; empty means any), newest first, with their requester's name, and the decisions
+/// on them by request. Read through `request_waits`, so only those requests are read at all.
 pub async fn pending(
     db: &super::Db,
     app: &str,
     env: &str,
     teams: &[String],
-) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
-    if teams.is_empty() {
-        return Ok(Vec::new());
-    }
-    select_requests(db, "pending_approval", app, env, "", teams, 0, i64::MAX).await
-}
-
-/// The decisions on every request waiting for approval, by request.
-pub async fn pending_decisions(
-    db: &super::Db,
-) -> Result<std::collections::HashMap<i64, Vec<DecisionRow>>, sqlx::Error> {
-    let rows = sqlx::query(
-        "select d.request_id, d.decision_id, d.user_id, d.teams, d.stage, d.verdict, d.comment, d.decided_at, d.voided \
-         from decisions d join requests r on r.request_id = d.request_id \
-         where r.state = 'pending_approval' order by d.decision_id",
-    )
-    .fetch_all(&db.pool)
-    .await?;
+) -> Result<
+    (
+        Vec<(RequestRow, String)>,
+        std::collections::HashMap<i64, Vec<DecisionRow>>,
+    ),
+    sqlx::Error,
+> {
     let mut map: std::collections::HashMap<i64, Vec<DecisionRow>> =
         std::collections::HashMap::new();
-    for r in &rows {
+    if teams.is_empty() {
+        return Ok((Vec::new(), map));
+    }
+    let asked = format!(
+        "select w.request_id from request_waits w where w.team_id in ({})",
+        placeholders(0, teams.len())
+    );
+    let mut conditions = vec![
+        "r.state = 'pending_approval'".to_owned(),
+        format!("r.request_id in ({asked})"),
+    ];
+    let mut extra: Vec<&str> = Vec::new();
+    for (column, value) in [("r.application_id", app), ("r.environment_id", env)] {
+        if !value.is_empty() {
+            extra.push(value);
+            conditions.push(format!("{column} = ${}", teams.len() + extra.len()));
+        }
+    }
+    let sql = format!(
+        "select {}, u.display_name as requester_name from requests r \
+         join users u on u.user_id = r.requester_id where {} order by r.request_id desc",
+        prefixed("r"),
+        conditions.join(" and ")
+    );
+    let mut query = sqlx::query(&sql);
+    for t in teams {
+        query = query.bind(t.as_str());
+    }
+    for v in extra {
+        query = query.bind(v);
+    }
+    let rows = query
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let sql = format!(
+        "select d.request_id, {DECISION_COLUMNS} from decisions d \
+         where d.request_id in ({asked}) order by d.decision_id"
+    );
+    let mut query = sqlx::query(&sql);
+    for t in teams {
+        query = query.bind(t.as_str());
+    }
+    for r in &query.fetch_all(&db.pool).await? {
         map.entry(r.try_get("request_id")?)
             .or_default()
             .push(decision(r)?);
     }
-    Ok(map)
+    Ok((rows, map))
+}
+
+/// Every request waiting for approval, with the decisions on it: to recompute whom they ask.
+pub async fn all_pending(
+    tx: &mut Tx<'_>,
+) -> Result<Vec<(RequestRow, Vec<DecisionRow>)>, sqlx::Error> {
+    let rows: Vec<RequestRow> = sqlx::query(&format!(
+        "select {COLUMNS} from requests where state = 'pending_approval' order by request_id"
+    ))
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(request)
+    .collect::<Result<_, _>>()?;
+    let mut map: std::collections::HashMap<i64, Vec<DecisionRow>> =
+        std::collections::HashMap::new();
+    for r in &sqlx::query(&format!(
+        "select d.request_id, {DECISION_COLUMNS} from decisions d \
+         join requests r on r.request_id = d.request_id \
+         where r.state = 'pending_approval' order by d.decision_id"
+    ))
+    .fetch_all(&mut **tx)
+    .await?
+    {
+        map.entry(r.try_get("request_id")?)
+            .or_default()
+            .push(decision(r)?);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let d = map.remove(&row.id).unwrap_or_default();
+            (row, d)
+        })
+        .collect())
 }
 
 /// A page of requests, newest first, with their requester's name. Empty filters match all.
@@ -441,19 +542,17 @@ pub async fn board(
     before: i64,
     limit: i64,
 ) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
-    select_requests(db, state, app, env, search, &[], before, limit).await
+    select_requests(db, state, app, env, search, before, limit).await
 }
 
 /// Requests newest first. Only the filters given become conditions, so each query can use the
-/// index that fits it; `rule_teams` keeps those whose frozen policy has a rule for one of them.
-#[allow(clippy::too_many_arguments)]
+/// index that fits it.
 async fn select_requests(
     db: &super::Db,
     state: &str,
     app: &str,
     env: &str,
     search: &str,
-    rule_teams: &[String],
     before: i64,
     limit: i64,
 ) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
@@ -472,14 +571,15 @@ async fn select_requests(
             conditions.push(format!("{column} = {}", param(value)));
         }
     }
-    if !rule_teams.is_empty() {
-        let any: Vec<String> = rule_teams
-            .iter()
-            .map(|t| format!("r.policy like {}", param(&format!("%\"team\":\"{t}\"%"))))
-            .collect();
-        conditions.push(format!("({})", any.join(" or ")));
-    }
-    if !search.is_empty() {
+    let plain = !search.contains(['%', '_', '\\']);
+    if db.kind == super::DbKind::Sqlite && plain && search.chars().count() >= 3 {
+        // The trigram index answers a substring of three characters or more, case-insensitively.
+        let p = param(&format!("%{search}%"));
+        conditions.push(format!(
+            "r.request_id in (select rowid from request_search where title like {p} \
+             union select rowid from request_search where version like {p})"
+        ));
+    } else if !search.is_empty() {
         let pattern = format!(
             "%{}%",
             search

@@ -320,6 +320,16 @@ async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
     Ok(())
 }
 
+/// For crash tests: when `RUNWAY_CRASH_AT` names this point, the process kills itself with
+/// SIGKILL there (no clean-up, no flush), as a power cut or an OOM kill would.
+fn crash_point(point: &str) {
+    if std::env::var("RUNWAY_CRASH_AT").is_ok_and(|p| p == point) {
+        tracing::error!(point, "RUNWAY_CRASH_AT: killing the process");
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+    }
+}
+
 /// Calls the CI for a run recorded as `triggering`; after a crash (`recovering`), first looks
 /// for a run with its key.
 async fn trigger(
@@ -361,6 +371,7 @@ async fn trigger(
     let now = now_ms();
     match started {
         Ok(r) => {
+            crash_point("after_trigger");
             let mut tx = state.db.pool.begin().await?;
             d::update_run(
                 &mut *tx,

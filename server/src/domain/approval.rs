@@ -239,6 +239,33 @@ pub fn can_approve_in(
             .any(|r| !r.satisfied() && teams.contains(&r.team))
 }
 
+/// The teams whose members may be asked to decide on a request now, or whose approvals may be
+/// needed again before anything else changes it: the unsatisfied rules of the current stage and,
+/// when approvals expire with time, every rule of the stages up to it (an expiry can reopen them
+/// with no write at all). A superset of the teams `can_approve_in` accepts, so the approver queue
+/// can look a request up by team and leave the exact answer to the evaluation.
+pub fn teams_to_ask(policy: &Policy, eval: &Evaluation) -> Vec<String> {
+    let Some(current) = eval.current else {
+        return Vec::new();
+    };
+    let mut teams: Vec<String> = if policy.approval_lifetime_secs.is_some() {
+        eval.stages[..=current]
+            .iter()
+            .flat_map(|s| s.rules.iter().map(|r| r.team.clone()))
+            .collect()
+    } else {
+        eval.stages[current]
+            .rules
+            .iter()
+            .filter(|r| !r.satisfied())
+            .map(|r| r.team.clone())
+            .collect()
+    };
+    teams.sort();
+    teams.dedup();
+    teams
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,6 +464,39 @@ mod tests {
                     let current = eval.current.expect("current");
                     prop_assert!(eval.stages[..current].iter().all(StageProgress::satisfied));
                     prop_assert!(!eval.stages[current].satisfied());
+                }
+            }
+        }
+
+        /// Whoever may decide at any time after the last change belongs to a team it asked,
+        /// however many approvals expired since.
+        #[test]
+        fn the_teams_asked_cover_every_possible_approver(p in arb_policy(), attempts in arb_attempts()) {
+            let requester = 0;
+            let mut approvals: Vec<Approval> = Vec::new();
+            let mut now = 0;
+            for (user, teams, step, _) in attempts {
+                now += step;
+                let teams: Vec<String> = teams.iter().map(|t| TEAMS[*t].to_owned()).collect();
+                if can_approve(&p, requester, &approvals, now, user, &teams) {
+                    let stage = evaluate(&p, requester, &approvals, now).current.expect("open stage");
+                    approvals.push(Approval { user_id: user, teams, stage, at_ms: now, voided: false });
+                }
+                let eval = evaluate(&p, requester, &approvals, now);
+                if eval.complete() {
+                    // The request leaves approval here; if its approvals lapse before dispatch,
+                    // sending it back is a change of its own, which asks again.
+                    continue;
+                }
+                let asked = teams_to_ask(&p, &eval);
+                for later in [now, now + 1_000, now + 50_000, now + 500_000] {
+                    for who in 0..6 {
+                        for team in TEAMS {
+                            if can_approve(&p, requester, &approvals, later, who, &[team.to_owned()]) {
+                                prop_assert!(asked.iter().any(|t| t == team), "{team} may decide but was not asked");
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -473,8 +473,7 @@ pub async fn queue(
     oldest_first: bool,
 ) -> Result<QueueView, RequestError> {
     let now = now_ms();
-    let pending = q::pending(db, app, env, &user.teams).await?;
-    let decisions = q::pending_decisions(db).await?;
+    let (pending, decisions) = q::pending(db, app, env, &user.teams).await?;
     let mut applications = BTreeMap::new();
     let mut environments = BTreeMap::new();
     let mut requests = Vec::new();

@@ -138,6 +138,7 @@ pub async fn submit(
         .await?;
         q::enqueue_dispatch(&mut tx, id, draft.scheduled_at.unwrap_or(now), now).await?;
     }
+    settle(&mut tx, id, now).await?;
     tx.commit().await?;
     tracing::info!(request = id, state = state.as_str(), "request submitted");
     Ok(id)
@@ -176,6 +177,35 @@ pub fn evaluate(
     let policy: Policy = serde_json::from_str(&row.policy)?;
     let eval = approval::evaluate(&policy, row.requester_id, &approvals(decisions), now);
     Ok((policy, eval))
+}
+
+/// Records whom `request_id` asks now (see `approval::teams_to_ask`), in the transaction of the
+/// change: every change to a request ends here, so the approver queue can find it by team.
+async fn settle(tx: &mut q::Tx<'_>, request_id: i64, now: i64) -> Result<()> {
+    let teams = match q::get(&mut **tx, request_id).await? {
+        Some(row) if row.state == State::PendingApproval.as_str() => {
+            let decisions = q::decisions(&mut **tx, request_id).await?;
+            let (policy, eval) = evaluate(&row, &decisions, now)?;
+            approval::teams_to_ask(&policy, &eval)
+        }
+        _ => Vec::new(),
+    };
+    q::set_waits(tx, request_id, &teams).await?;
+    Ok(())
+}
+
+/// Recomputes whom every request waiting for approval asks, in one transaction: at start-up, so
+/// requests stored by an earlier version (or seeded directly) are in the queue.
+pub async fn settle_all(db: &Db) -> Result<usize> {
+    let now = now_ms();
+    let mut tx = db.pool.begin().await?;
+    let pending = q::all_pending(&mut tx).await?;
+    for (row, decisions) in &pending {
+        let (policy, eval) = evaluate(row, decisions, now)?;
+        q::set_waits(&mut tx, row.id, &approval::teams_to_ask(&policy, &eval)).await?;
+    }
+    tx.commit().await?;
+    Ok(pending.len())
 }
 
 /// Approves or rejects `request_id` as `user`, who saw it at `revision`.
@@ -303,6 +333,7 @@ pub async fn decide(
         }
     };
     q::set_state(&mut tx, request_id, state.as_str()).await?;
+    settle(&mut tx, request_id, now).await?;
     tx.commit().await?;
     tracing::info!(
         request = request_id,
@@ -352,6 +383,7 @@ pub async fn cancel(
     .bind(request_id)
     .execute(&mut *tx)
     .await?;
+    settle(&mut tx, request_id, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -496,6 +528,7 @@ pub async fn edit(
         }
         q::set_state(&mut tx, request_id, new_state.as_str()).await?;
     }
+    settle(&mut tx, request_id, now).await?;
     tx.commit().await?;
     tracing::info!(
         request = request_id,
@@ -550,6 +583,7 @@ pub async fn lapse_one(db: &Db, row: &RequestRow, now: i64) -> Result<bool> {
         now,
     )
     .await?;
+    settle(&mut tx, row.id, now).await?;
     tx.commit().await?;
     tracing::info!(
         request = row.id,

@@ -7,10 +7,10 @@ use server::db::dispatch::runs;
 use server::service::requests;
 use std::time::Duration;
 
-const WORKER: &[(&str, &str)] = &[("RUNWAY_DISPATCH", "true")];
+pub(crate) const WORKER: &[(&str, &str)] = &[("RUNWAY_DISPATCH", "true")];
 
 /// Waits for the request to reach `wanted` (30 s at most), and says where it stuck otherwise.
-async fn until_state(app: &TestApp, id: i64, wanted: &str) {
+pub(crate) async fn until_state(app: &TestApp, id: i64, wanted: &str) {
     for _ in 0..300 {
         if state(app, id).await == wanted {
             return;
@@ -24,7 +24,33 @@ async fn until_state(app: &TestApp, id: i64, wanted: &str) {
     );
 }
 
-async fn submit(app: &TestApp, who: &str, application: &str, env: &str, version: &str) -> i64 {
+/// Ada asks for `version` of Banking staging, Ben approves, and the request reaches `wanted`:
+/// its id and CI runs.
+pub(crate) async fn deployed(
+    app: &TestApp,
+    version: &str,
+    wanted: &str,
+) -> (i64, Vec<server::db::dispatch::RunRow>) {
+    let id = submit(app, "ada", "banking", "staging", version).await;
+    approve(app, "ben", id).await.expect("ben");
+    until_state(app, id, wanted).await;
+    (id, runs(&app.state.db.pool, id).await.expect("runs"))
+}
+
+/// (step, state) of each run.
+pub(crate) fn step_states(runs: &[server::db::dispatch::RunRow]) -> Vec<(&str, &str)> {
+    runs.iter()
+        .map(|r| (r.step.as_str(), r.state.as_str()))
+        .collect()
+}
+
+pub(crate) async fn submit(
+    app: &TestApp,
+    who: &str,
+    application: &str,
+    env: &str,
+    version: &str,
+) -> i64 {
     let user = app.user(who).await;
     let raw = if application == "banking" {
         draft(version)
@@ -59,15 +85,11 @@ async fn an_approved_request_is_provisioned_then_deployed(kind: Kind) {
     let Some(app) = spawn_app_with(kind, WORKER).await else {
         return;
     };
-    let id = submit(&app, "ada", "banking", "staging", "2.4.0").await;
-    approve(&app, "ben", id).await.expect("ben");
-    until_state(&app, id, "succeeded").await;
-    let runs = runs(&app.state.db.pool, id).await.expect("runs");
-    let steps: Vec<(&str, &str)> = runs
-        .iter()
-        .map(|r| (r.step.as_str(), r.state.as_str()))
-        .collect();
-    assert_eq!(steps, [("provision", "succeeded"), ("deploy", "succeeded")]);
+    let (id, runs) = deployed(&app, "2.4.0", "succeeded").await;
+    assert_eq!(
+        step_states(&runs),
+        [("provision", "succeeded"), ("deploy", "succeeded")]
+    );
     assert!(
         runs[1].log_tail.contains("Deploying banking-staging 2.4.0"),
         "{}",
@@ -317,16 +339,23 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
         .expect("runs")
         .remove(0);
     assert_eq!(run.state, "cancelled");
-    for _ in 0..50 {
-        if !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists() {
+    // Gone, or dead and waiting to be reaped.
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).is_ok_and(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or_default()
+                .trim_start()
+                .starts_with('Z')
+        })
+    };
+    for _ in 0..150 {
+        if !running() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(
-        !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists(),
-        "the deploy script was stopped"
-    );
+    assert!(!running(), "the deploy script was stopped");
 }
 
 crate::on_both_databases!(

@@ -1,4 +1,5 @@
 mod authorization;
+mod buildbot;
 mod catalog;
 mod cli;
 mod dispatch;

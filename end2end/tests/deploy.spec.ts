@@ -1,0 +1,43 @@
+import { Browser, Page, test } from "@playwright/test";
+import { deployPort } from "../playwright.config";
+import { expect, signIn, waitForHydration } from "./helpers";
+
+// This portal deploys Banking staging through a real Buildbot master (see deploy-stack.sh).
+const base = `http://127.0.0.1:${deployPort}`;
+test.use({ baseURL: base });
+
+async function as(browser: Browser, user: string): Promise<Page> {
+  const page = await (await browser.newContext({ baseURL: base })).newPage();
+  await signIn(page, user);
+  return page;
+}
+
+test("an approved release is provisioned and deployed by Buildbot, live on the requester's page", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const ada = await as(browser, "ada");
+  await ada.goto("/requests/new?app=banking&env=staging");
+  await ada.getByLabel("Version").fill("3.0.1");
+  await ada.getByLabel("Change summary").fill("New statements page");
+  await ada.getByLabel("Rollback plan").fill("Redeploy the previous version");
+  await ada.getByLabel("Change ticket").fill("CHG-2001");
+  await ada.getByLabel("Customer impact").selectOption("none");
+  await ada.getByRole("button", { name: "Submit the request" }).click();
+  await expect(ada).toHaveURL(/\/requests\/\d+$/);
+  const url = ada.url();
+  await waitForHydration(ada);
+
+  const ben = await as(browser, "ben");
+  await ben.goto(url);
+  await ben.getByRole("button", { name: "Approve", exact: true }).click();
+  await expect(ben.getByRole("status")).toContainText("You approved request");
+
+  // Never reloaded: the steps, their states and the final state arrive by themselves.
+  await expect(ada.getByTestId("state")).toHaveText("succeeded", { timeout: 90_000 });
+  const steps = ada.getByTestId("step");
+  await expect(steps).toHaveCount(2);
+  await expect(steps.nth(0)).toContainText("succeeded");
+  await expect(steps.nth(1)).toContainText("succeeded");
+  const link = steps.nth(1).getByRole("link", { name: "Open the CI run" });
+  await expect(link).toHaveAttribute("href", new RegExp(`^http://127\\.0\\.0\\.1:${deployPort + 1}/#/builders/\\d+/builds/\\d+$`));
+  await expect(steps.nth(1).locator("pre.log")).toContainText("deploying banking 3.0.1 to staging");
+});
