@@ -32,13 +32,7 @@ static CLIENTS: LazyLock<Mutex<HashMap<String, reqwest::Client>>> =
 
 impl Buildbot {
     pub fn new(settings: &BTreeMap<String, String>) -> Result<Self, CiError> {
-        let base = settings
-            .get("url")
-            .map(|u| u.trim_end_matches('/').to_owned())
-            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-            .ok_or_else(|| {
-                CiError::Config("buildbot: settings.url must be an http(s) address".into())
-            })?;
+        let base = super::setting_url(settings, "buildbot", "url")?;
         let login = match (settings.get("user"), settings.get("password_env")) {
             (Some(user), Some(var)) => Some((user.clone(), super::secret(var)?)),
             (None, None) => None,

@@ -2,6 +2,10 @@
 //! finds it again by its idempotency key after a crash. One file per connector.
 
 pub mod buildbot;
+pub mod github;
+pub mod gitlab;
+mod http;
+pub mod jenkins;
 pub mod shell;
 
 use crate::domain::{CiBinding, ConnectorKind};
@@ -87,14 +91,51 @@ pub trait CiConnector: Send + Sync {
 
 /// The connector a catalog binding names.
 pub fn connector(binding: &CiBinding, data_dir: &Path) -> Result<Box<dyn CiConnector>, CiError> {
-    match binding.connector {
-        ConnectorKind::Shell => Ok(Box::new(shell::Shell::new(data_dir))),
-        ConnectorKind::Buildbot => Ok(Box::new(buildbot::Buildbot::new(&binding.settings)?)),
-        other => Err(CiError::Config(format!(
-            "the {} connector is not available in this version of Runway",
-            other.as_str()
-        ))),
+    let connector: Box<dyn CiConnector> = match binding.connector {
+        ConnectorKind::Shell => Box::new(shell::Shell::new(data_dir)),
+        ConnectorKind::Buildbot => Box::new(buildbot::Buildbot::new(&binding.settings)?),
+        ConnectorKind::Jenkins => Box::new(jenkins::Jenkins::new(&binding.settings)?),
+        ConnectorKind::Gitlab => Box::new(gitlab::Gitlab::new(&binding.settings)?),
+        ConnectorKind::Github => Box::new(github::Github::new(&binding.settings)?),
+    };
+    Ok(connector)
+}
+
+/// A required, non-empty setting.
+pub fn setting(
+    settings: &BTreeMap<String, String>,
+    connector: &str,
+    name: &str,
+) -> Result<String, CiError> {
+    settings
+        .get(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| CiError::Config(format!("{connector}: settings.{name} is required")))
+}
+
+/// The secret held by the environment variable a required `*_env` setting names.
+pub fn secret_setting(
+    settings: &BTreeMap<String, String>,
+    connector: &str,
+    name: &str,
+) -> Result<String, CiError> {
+    secret(&setting(settings, connector, name)?)
+}
+
+/// An http(s) address from the settings, without its trailing slash.
+pub fn setting_url(
+    settings: &BTreeMap<String, String>,
+    connector: &str,
+    name: &str,
+) -> Result<String, CiError> {
+    let url = setting(settings, connector, name)?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(CiError::Config(format!(
+            "{connector}: settings.{name} must be an http(s) address"
+        )));
     }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 /// The value of the environment variable a catalog setting names (`password_env`, `token_env`):

@@ -75,6 +75,7 @@ pub async fn drain(state: &AppState) {
                 return;
             }
         };
+        crash_point("after_claim");
         let request = job.request_id;
         if let Err(e) = handle(state, &job).await {
             tracing::error!(request, error = %e, "dispatch step failed; trying again shortly");
@@ -281,6 +282,7 @@ async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
                 )
                 .await?;
                 tx.commit().await?;
+                crash_point("after_triggering");
                 let _ = state.changes.send(row.id);
                 let run = RunRow {
                     id: run_id,
@@ -320,10 +322,20 @@ async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
     Ok(())
 }
 
-/// For crash tests: when `RUNWAY_CRASH_AT` names this point, the process kills itself with
-/// SIGKILL there (no clean-up, no flush), as a power cut or an OOM kill would.
+/// For crash tests: when `RUNWAY_CRASH_AT` names this point (`point`, or `point:n` for its n-th
+/// passage in this process), the process kills itself with SIGKILL there (no clean-up, no flush),
+/// as a power cut or an OOM kill would. Points: `after_claim`, `after_triggering` (the run is
+/// recorded as triggering), `after_trigger` (the CI accepted it), `after_recorded` (its reference
+/// is stored), `after_poll` (a status is stored).
 fn crash_point(point: &str) {
-    if std::env::var("RUNWAY_CRASH_AT").is_ok_and(|p| p == point) {
+    static PASSED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let Ok(wanted) = std::env::var("RUNWAY_CRASH_AT") else {
+        return;
+    };
+    let (name, nth) = wanted
+        .split_once(':')
+        .map_or((wanted.as_str(), 1), |(n, c)| (n, c.parse().unwrap_or(1)));
+    if name == point && PASSED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == nth {
         tracing::error!(point, "RUNWAY_CRASH_AT: killing the process");
         let _ =
             rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
@@ -389,6 +401,7 @@ async fn trigger(
             .await?;
             d::release(&mut *tx, job.id, now + POLL_MS, 0, "").await?;
             tx.commit().await?;
+            crash_point("after_recorded");
             Ok(())
         }
         Err(CiError::Transient(error)) => {
@@ -475,6 +488,7 @@ async fn poll(
             )
             .await?;
             tx.commit().await?;
+            crash_point("after_poll");
             Ok(true)
         }
         RunState::Failed | RunState::Cancelled => {
@@ -488,6 +502,7 @@ async fn poll(
         RunState::Queued | RunState::Running => {
             d::release(&mut *tx, job.id, now + POLL_MS, 0, "").await?;
             tx.commit().await?;
+            crash_point("after_poll");
             Ok(false)
         }
     }

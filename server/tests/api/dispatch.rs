@@ -358,7 +358,144 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
     assert!(!running(), "the deploy script was stopped");
 }
 
+/// Where `RUNWAY_CRASH_AT` can stop the dispatch worker, in the order a step passes them.
+const KILL_POINTS: [&str; 5] = [
+    "after_claim",
+    "after_triggering",
+    "after_trigger",
+    "after_recorded",
+    "after_poll",
+];
+
+/// The portal, as its own process, is killed (SIGKILL) at a random point of its dispatch work,
+/// restarted, killed again elsewhere … then left to finish. Whatever the points, the request
+/// succeeds with exactly one run per step, and each CI command ran exactly once.
+async fn dispatch_survives_random_kill_points(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    // Each step's command appends a line to one file: the number of lines is the number of runs.
+    let calls = app.db.dir.path().join("calls");
+    let text = std::fs::read_to_string(&app.catalog).expect("catalog");
+    let from = text
+        .find("[applications.environments.ci]")
+        .expect("binding");
+    let end = from + text[from..].find("\n\n").expect("end");
+    let binding = format!(
+        "[applications.environments.ci]\nconnector = \"shell\"\n\
+         provision = {{ job = \"echo provision >> {calls}\" }}\n\
+         deploy = {{ job = \"echo deploy >> {calls}\" }}",
+        calls = calls.display()
+    );
+    let catalog = app.db.dir.path().join("counting.toml");
+    std::fs::write(
+        &catalog,
+        format!("{}{binding}{}", &text[..from], &text[end..]),
+    )
+    .expect("catalog");
+    let (db, _) = app.stop().await;
+    let app = start(db, catalog.clone(), &[]).await;
+    let id = submit(&app, "ada", "banking", "staging", "2.4.0").await;
+    approve(&app, "ben", id).await.expect("ben");
+
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(7);
+    let mut rng = seed;
+    let mut next = move || {
+        // xorshift: enough to pick kill points, and the seed is printed to replay a failure.
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut kills = Vec::new();
+    for _ in 0..6 {
+        if state(&app, id).await == "succeeded" {
+            break;
+        }
+        let point = format!("{}:{}", KILL_POINTS[(next() % 5) as usize], 1 + next() % 2);
+        let mut child = portal_process(&app, &catalog, Some(&point));
+        let mut died = false;
+        for _ in 0..200 {
+            if child.try_wait().expect("wait").is_some() {
+                died = true;
+                break;
+            }
+            if state(&app, id).await == "succeeded" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        kills.push(format!(
+            "{point}{}",
+            if died { "" } else { " (not reached)" }
+        ));
+        // A killed worker's lease would run out within a minute; end it now.
+        sqlx::query(
+            "update dispatch_jobs set lease_until = 0 where request_id = $1 and state = 'running'",
+        )
+        .bind(id)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("lease");
+    }
+    // Then a portal that is left alone finishes the work.
+    let mut child = portal_process(&app, &catalog, None);
+    for _ in 0..300 {
+        if state(&app, id).await == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let context = format!("seed {seed}, kills {kills:?}");
+    assert_eq!(state(&app, id).await, "succeeded", "{context}");
+    let runs = runs(&app.state.db.pool, id).await.expect("runs");
+    assert_eq!(
+        step_states(&runs),
+        [("provision", "succeeded"), ("deploy", "succeeded")],
+        "{context}"
+    );
+    assert!(runs.iter().all(|r| r.attempt == 1), "{context}");
+    let lines = std::fs::read_to_string(&calls).unwrap_or_default();
+    assert_eq!(
+        lines, "provision\ndeploy\n",
+        "each command ran once: {context}"
+    );
+    assert_eq!(events_of(&app, id, "step_started").await, 2, "{context}");
+}
+
+/// The portal binary on the test's database, its worker on, optionally crashing at `point`.
+fn portal_process(
+    app: &TestApp,
+    catalog: &std::path::Path,
+    point: Option<&str>,
+) -> std::process::Child {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_runway"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUNWAY_LISTEN", "127.0.0.1:0")
+        .env("RUNWAY_DATA_DIR", app.db.dir.path())
+        .env("RUNWAY_DATABASE_URL", &app.db.url)
+        .env("RUNWAY_CATALOG", catalog)
+        .env("RUNWAY_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(point) = point {
+        command.env("RUNWAY_CRASH_AT", point);
+    }
+    command.spawn().expect("start the portal")
+}
+
 crate::on_both_databases!(
+    dispatch_survives_random_kill_points,
     operations_retry_a_failed_step_and_stop_a_running_one,
     an_approved_request_is_provisioned_then_deployed,
     a_failing_deploy_fails_the_request_with_the_ci_message,

@@ -2,6 +2,7 @@ mod authorization;
 mod buildbot;
 mod catalog;
 mod cli;
+mod connectors;
 mod dispatch;
 mod edits;
 mod health;
