@@ -18,6 +18,7 @@ test("an approved release is provisioned and deployed by Buildbot, live on the r
   await ada.goto("/requests/new?app=banking&env=staging");
   await ada.getByLabel("Version").fill("3.0.1");
   await ada.getByLabel("Change summary").fill("New statements page");
+  await ada.getByLabel("Risk").selectOption("low");
   await ada.getByLabel("Rollback plan").fill("Redeploy the previous version");
   await ada.getByLabel("Change ticket").fill("CHG-2001");
   await ada.getByLabel("Customer impact").selectOption("none");

@@ -9,6 +9,7 @@ pub mod db;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
+pub mod replicas;
 pub mod service;
 pub mod startup;
 pub mod state;

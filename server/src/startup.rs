@@ -82,6 +82,7 @@ impl Application {
                 .dispatch
                 .then(|| crate::dispatch::spawn(self.state.clone())),
         );
+        let _replicas = AbortOnDrop(crate::replicas::spawn(self.state.clone()));
         let stopping = self.state.stopping.clone();
         let app = crate::http::router(self.state);
         let served = axum::serve(

@@ -259,6 +259,51 @@ async fn open_pages_hear_of_every_change_as_it_happens(kind: Kind) {
     assert!(seen.contains(&format!("data: {id}")), "{seen}");
 }
 
+/// Two replicas on one PostgreSQL database: a request submitted through one reaches the live
+/// pages open on the other (NOTIFY / LISTEN).
+#[tokio::test]
+async fn a_change_on_one_replica_reaches_pages_on_the_other() {
+    let Some(app) = spawn_app(Kind::Postgres).await else {
+        return;
+    };
+    let other = server::startup::Application::build(settings(&app.db, &app.catalog, &[]))
+        .await
+        .expect("second replica");
+    let other_address = format!("http://127.0.0.1:{}", other.port());
+    let replica = tokio::spawn(async move {
+        let _ = other.run_until_stopped().await;
+    });
+    let watcher = client();
+    let form = [("username", "olga"), ("password", DEMO_PASSWORD)];
+    watcher
+        .post(format!("{other_address}/login"))
+        .form(&form)
+        .send()
+        .await
+        .expect("login");
+    let mut stream = watcher
+        .get(format!("{other_address}/events"))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), 200);
+    // Let the second replica's listener start before the change.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.login_as("ada").await;
+    let page = submit_banking(&app).await;
+    let id = page.trim_start_matches("/requests/");
+    let mut seen = String::new();
+    while !seen.contains(&format!("data: {id}")) {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("the other replica heard of the change")
+            .expect("chunk")
+            .expect("stream open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    replica.abort();
+}
+
 async fn ops_see_every_request_filtered_and_paged(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
