@@ -9,12 +9,36 @@ use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 #[derive(Debug, Clone)]
 pub struct SqlSessionStore {
     db: Db,
+    /// What this process last wrote for each session: a digest of its data and its expiry.
+    written: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Id, (u64, i64)>>>,
 }
+
+/// A session whose data did not change is written again only when its expiry moved by more than
+/// this: an idle timeout counted to the minute spares a database write on every page view.
+const EXPIRY_SLACK_MS: i64 = 60_000;
 
 impl SqlSessionStore {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            written: std::sync::Arc::default(),
+        }
     }
+
+    fn written(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Id, (u64, i64)>> {
+        self.written.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A digest of a session's data, independent of its map's iteration order.
+fn digest(record: &Record) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let sorted: std::collections::BTreeMap<_, _> = record.data.iter().collect();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(&sorted)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
 }
 
 fn backend(e: sqlx::Error) -> session_store::Error {
@@ -51,6 +75,14 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let (hash, expires) = (digest(record), expires_ms(record));
+        if self
+            .written()
+            .get(&record.id)
+            .is_some_and(|(h, e)| *h == hash && (expires - e).abs() < EXPIRY_SLACK_MS)
+        {
+            return Ok(());
+        }
         let data = serde_json::to_string(&record)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
@@ -59,10 +91,16 @@ impl SessionStore for SqlSessionStore {
         )
         .bind(record.id.to_string())
         .bind(data)
-        .bind(expires_ms(record))
+        .bind(expires)
         .execute(&self.db.pool)
         .await
         .map_err(backend)?;
+        let mut written = self.written();
+        if written.len() > 10_000 {
+            let now = now_ms();
+            written.retain(|_, (_, e)| *e > now);
+        }
+        written.insert(record.id, (hash, expires));
         Ok(())
     }
 
@@ -82,6 +120,7 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.written().remove(id);
         sqlx::query("delete from sessions where session_id = $1")
             .bind(id.to_string())
             .execute(&self.db.pool)
@@ -94,6 +133,8 @@ impl SessionStore for SqlSessionStore {
 #[async_trait]
 impl ExpiredDeletion for SqlSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
+        let now = now_ms();
+        self.written().retain(|_, (_, expires)| *expires > now);
         sqlx::query("delete from sessions where expires_at <= $1")
             .bind(now_ms())
             .execute(&self.db.pool)
