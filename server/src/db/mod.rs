@@ -68,6 +68,11 @@ impl Db {
                         // second writer wait instead of failing at once.
                         conn.execute("pragma journal_mode = wal; pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = normal")
                             .await?;
+                    } else {
+                        // Plan each statement for its own values: a generic plan cannot see that
+                        // a search pattern is rare, and walks the whole table backwards to fill a
+                        // page of newest-first results instead of using the trigram index.
+                        conn.execute("set plan_cache_mode = force_custom_plan").await?;
                     }
                     Ok(())
                 })

@@ -219,8 +219,18 @@ async fn a_request_whose_approvals_lapse_before_dispatch_needs_them_again(kind: 
     let lapsed = requests::lapse_approvals(&app.state.db, now_ms())
         .await
         .expect("check");
-    assert_eq!(lapsed, [id]);
+    // The portal's own sweep (every 30 s) may have got there first on a loaded machine.
+    assert!(lapsed == [id] || lapsed.is_empty(), "{lapsed:?}");
     assert_eq!(row(&app, id).await.state, "pending_approval");
+    assert_eq!(
+        kinds(&app, id)
+            .await
+            .iter()
+            .filter(|k| *k == "approvals_lapsed")
+            .count(),
+        1,
+        "lapsed once"
+    );
     assert_eq!(dispatch_jobs(&app, id).await, 0);
     assert_eq!(
         kinds(&app, id).await.last().map(String::as_str),
