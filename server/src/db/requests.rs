@@ -442,10 +442,8 @@ pub async fn pending(
     ),
     sqlx::Error,
 > {
-    let mut map: std::collections::HashMap<i64, Vec<DecisionRow>> =
-        std::collections::HashMap::new();
     if teams.is_empty() {
-        return Ok((Vec::new(), map));
+        return Ok((Vec::new(), std::collections::HashMap::new()));
     }
     let asked = format!(
         "select w.request_id from request_waits w where w.team_id in ({})",
@@ -489,12 +487,21 @@ pub async fn pending(
     for t in teams {
         query = query.bind(t.as_str());
     }
-    for r in &query.fetch_all(&db.pool).await? {
+    Ok((rows, by_request(&query.fetch_all(&db.pool).await?)?))
+}
+
+/// Decision rows (with their `request_id`) grouped by request, in their order.
+fn by_request(
+    rows: &[AnyRow],
+) -> Result<std::collections::HashMap<i64, Vec<DecisionRow>>, sqlx::Error> {
+    let mut map: std::collections::HashMap<i64, Vec<DecisionRow>> =
+        std::collections::HashMap::new();
+    for r in rows {
         map.entry(r.try_get("request_id")?)
             .or_default()
             .push(decision(r)?);
     }
-    Ok((rows, map))
+    Ok(map)
 }
 
 /// Every request waiting for approval, with the decisions on it: to recompute whom they ask.
@@ -509,20 +516,15 @@ pub async fn all_pending(
     .iter()
     .map(request)
     .collect::<Result<_, _>>()?;
-    let mut map: std::collections::HashMap<i64, Vec<DecisionRow>> =
-        std::collections::HashMap::new();
-    for r in &sqlx::query(&format!(
-        "select d.request_id, {DECISION_COLUMNS} from decisions d \
-         join requests r on r.request_id = d.request_id \
-         where r.state = 'pending_approval' order by d.decision_id"
-    ))
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        map.entry(r.try_get("request_id")?)
-            .or_default()
-            .push(decision(r)?);
-    }
+    let mut map = by_request(
+        &sqlx::query(&format!(
+            "select d.request_id, {DECISION_COLUMNS} from decisions d \
+             join requests r on r.request_id = d.request_id \
+             where r.state = 'pending_approval' order by d.decision_id"
+        ))
+        .fetch_all(&mut **tx)
+        .await?,
+    )?;
     Ok(rows
         .into_iter()
         .map(|row| {

@@ -369,24 +369,7 @@ async fn a_portal_killed_after_triggering_finds_the_build_again(kind: Kind) {
     };
     let id = submit(&app, "ada", "banking", "staging", "2.4.0").await;
     let (db, catalog) = app.stop().await;
-    let log_path = db.dir.path().join("crashed-portal.log");
-    let log = std::fs::File::create(&log_path).expect("log file");
-    let log_too = log.try_clone().expect("log file");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_runway"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env(PASSWORD_VAR, PASSWORD)
-        .env("RUNWAY_LISTEN", "127.0.0.1:0")
-        .env("RUNWAY_DATA_DIR", db.dir.path())
-        .env("RUNWAY_DATABASE_URL", &db.url)
-        .env("RUNWAY_CATALOG", &catalog)
-        .env("RUNWAY_LOG", "info")
-        .env("RUNWAY_CRASH_AT", "after_trigger")
-        .stdout(log)
-        .stderr(log_too)
-        .spawn()
-        .expect("start the portal");
+    let mut child = portal_process(&db, &catalog, Some("after_trigger"));
     // The approval is given by a second portal (its worker off) while the first one waits for it.
     let app = start(db, catalog.clone(), &[]).await;
     approve(&app, "ben", id).await.expect("ben");
@@ -398,7 +381,7 @@ async fn a_portal_killed_after_triggering_finds_the_build_again(kind: Kind) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let log = || std::fs::read_to_string(portal_log(&app.db)).unwrap_or_default();
     let Some(status) = status else {
         let _ = child.kill();
         let _ = child.wait();

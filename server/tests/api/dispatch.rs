@@ -416,7 +416,7 @@ async fn dispatch_survives_random_kill_points(kind: Kind) {
             break;
         }
         let point = format!("{}:{}", KILL_POINTS[(next() % 5) as usize], 1 + next() % 2);
-        let mut child = portal_process(&app, &catalog, Some(&point));
+        let mut child = portal_process(&app.db, &catalog, Some(&point));
         let mut died = false;
         for _ in 0..200 {
             if child.try_wait().expect("wait").is_some() {
@@ -444,7 +444,7 @@ async fn dispatch_survives_random_kill_points(kind: Kind) {
         .expect("lease");
     }
     // Then a portal that is left alone finishes the work.
-    let mut child = portal_process(&app, &catalog, None);
+    let mut child = portal_process(&app.db, &catalog, None);
     for _ in 0..300 {
         if state(&app, id).await == "succeeded" {
             break;
@@ -468,30 +468,6 @@ async fn dispatch_survives_random_kill_points(kind: Kind) {
         "each command ran once: {context}"
     );
     assert_eq!(events_of(&app, id, "step_started").await, 2, "{context}");
-}
-
-/// The portal binary on the test's database, its worker on, optionally crashing at `point`.
-fn portal_process(
-    app: &TestApp,
-    catalog: &std::path::Path,
-    point: Option<&str>,
-) -> std::process::Child {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_runway"));
-    command
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUNWAY_LISTEN", "127.0.0.1:0")
-        .env("RUNWAY_DATA_DIR", app.db.dir.path())
-        .env("RUNWAY_DATABASE_URL", &app.db.url)
-        .env("RUNWAY_CATALOG", catalog)
-        .env("RUNWAY_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    if let Some(point) = point {
-        command.env("RUNWAY_CRASH_AT", point);
-    }
-    command.spawn().expect("start the portal")
 }
 
 crate::on_both_databases!(

@@ -319,3 +319,40 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// The portal binary on the test's database (its worker on, its output in `<data dir>/portal.log`),
+/// optionally killing itself at the dispatch point `point` (`RUNWAY_CRASH_AT`). It inherits the
+/// test's environment (CI secrets included), never its `RUNWAY_*` settings.
+pub fn portal_process(
+    db: &TestDb,
+    catalog: &std::path::Path,
+    point: Option<&str>,
+) -> std::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(portal_log(db))
+        .expect("log file");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_runway"));
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("RUNWAY_")) {
+        command.env_remove(name);
+    }
+    command
+        .arg("serve")
+        .env("RUNWAY_LISTEN", "127.0.0.1:0")
+        .env("RUNWAY_DATA_DIR", db.dir.path())
+        .env("RUNWAY_DATABASE_URL", &db.url)
+        .env("RUNWAY_CATALOG", catalog)
+        .env("RUNWAY_LOG", "info")
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log);
+    if let Some(point) = point {
+        command.env("RUNWAY_CRASH_AT", point);
+    }
+    command.spawn().expect("start the portal")
+}
+
+/// Where `portal_process` writes the portal's output.
+pub fn portal_log(db: &TestDb) -> PathBuf {
+    db.dir.path().join("portal.log")
+}
