@@ -84,6 +84,40 @@ pub async fn finish(
     Ok(())
 }
 
+/// Whether the worker still holds `job` (operations may have cancelled it meanwhile); in a
+/// transaction, also locks the job row until the end of it, so a cancel waits for the worker's
+/// write or the worker sees the cancel, never half of each.
+pub async fn hold(tx: &mut Tx<'_>, job: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update dispatch_jobs set note = note where dispatch_job_id = $1 and state = 'running'",
+    )
+    .bind(job)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records where a run lives without touching its state (a run cancelled while the CI was
+/// starting it).
+pub async fn set_run_ref(
+    tx: &mut Tx<'_>,
+    id: i64,
+    run_ref: &str,
+    url: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update ci_runs set run_ref = $2, url = coalesce($3, url), updated_at = $4 where ci_run_id = $1",
+    )
+    .bind(id)
+    .bind(run_ref)
+    .bind(url)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// When the worker next has something to do: the earliest due job or expiring lease.
 pub async fn next_due(db: &Db) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(

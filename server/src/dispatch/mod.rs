@@ -385,6 +385,16 @@ async fn trigger(
         Ok(r) => {
             crash_point("after_trigger");
             let mut tx = state.db.pool.begin().await?;
+            if !d::hold(&mut tx, job.id).await? {
+                // Cancelled while the CI was starting it: keep where it lives, and stop it.
+                d::set_run_ref(&mut tx, run.id, &r.id, r.url.as_deref(), now).await?;
+                tx.commit().await?;
+                tracing::info!(request = row.id, key = %run.run_key, "stopping a run cancelled while it started");
+                if let Err(e) = connector.cancel(&r.id).await {
+                    tracing::warn!(request = row.id, key = %run.run_key, error = %e, "cannot stop the cancelled run");
+                }
+                return Ok(());
+            }
             d::update_run(
                 &mut *tx,
                 run.id,
@@ -462,6 +472,10 @@ async fn poll(
     };
     let finished = status.state.is_final().then_some(now);
     let mut tx = state.db.pool.begin().await?;
+    if !d::hold(&mut tx, job.id).await? {
+        // Cancelled while the CI answered: the cancel has the last word.
+        return Ok(false);
+    }
     d::update_run(
         &mut *tx,
         run.id,
@@ -519,6 +533,9 @@ async fn fail(
 ) -> Result<()> {
     let now = now_ms();
     let mut tx = state.db.pool.begin().await?;
+    if !d::hold(&mut tx, job.id).await? {
+        return Ok(());
+    }
     if let Some(run) = run {
         d::update_run(
             &mut *tx,
@@ -677,6 +694,9 @@ pub async fn cancel_run(
             "Only a deployment in progress can be cancelled.".into(),
         ));
     }
+    // The job first: it waits for a worker writing what the CI answered, so the run read next
+    // is the latest, reference included.
+    d::cancel_job(&mut tx, request_id).await?;
     let running = d::runs(&mut *tx, request_id)
         .await?
         .into_iter()
@@ -692,7 +712,6 @@ pub async fn cancel_run(
         now,
     )
     .await?;
-    d::cancel_job(&mut tx, request_id).await?;
     if let Some(run) = &running {
         d::update_run(
             &mut *tx,
@@ -711,16 +730,9 @@ pub async fn cancel_run(
     }
     tx.commit().await?;
     // The request is cancelled whatever the CI says; stopping the run is the CI's part.
-    let stopped = match (
-        running.as_ref().and_then(|r| r.run_ref.clone()),
-        binding_of(state, &row),
-    ) {
-        (Some(reference), Some(binding)) => match ci::connector(&binding, &state.settings.data_dir)
-        {
-            Ok(connector) => connector
-                .cancel(&reference)
-                .await
-                .map_err(|e| e.to_string()),
+    let stopped = match (running, binding_of(state, &row)) {
+        (Some(run), Some(binding)) => match ci::connector(&binding, &state.settings.data_dir) {
+            Ok(connector) => stop(connector.as_ref(), &run).await,
             Err(e) => Err(e.to_string()),
         },
         _ => Ok(()),
@@ -731,6 +743,26 @@ pub async fn cancel_run(
             format!("Request #{request_id} cancelled, but the CI run could not be stopped: {e}")
         }
     })
+}
+
+/// Stops a cancelled run. One the CI was still starting has no reference yet: it is looked up
+/// by its key, and if the CI has not created it yet, the worker stops it when the CI answers.
+async fn stop(connector: &dyn CiConnector, run: &RunRow) -> std::result::Result<(), String> {
+    let reference = match &run.run_ref {
+        Some(reference) => Some(reference.clone()),
+        None => connector
+            .find(&run.run_key, &run.target)
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|r| r.id),
+    };
+    match reference {
+        Some(reference) => connector
+            .cancel(&reference)
+            .await
+            .map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

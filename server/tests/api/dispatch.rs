@@ -24,6 +24,43 @@ pub(crate) async fn until_state(app: &TestApp, id: i64, wanted: &str) {
     );
 }
 
+/// The process id a shell run recorded (5 s at most).
+async fn run_pid(app: &TestApp, key: &str) -> u32 {
+    let pid_file = app.state.settings.data_dir.join(format!("runs/{key}/pid"));
+    for _ in 0..100 {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+        {
+            return pid;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the run {key} has no process");
+}
+
+/// Whether `pid` still runs (not gone, not a zombie waiting to be reaped).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// Waits for `pid` to end (15 s at most), and says so otherwise.
+async fn until_stopped(pid: u32) {
+    for _ in 0..150 {
+        if !running(pid) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the run's process {pid} was not stopped");
+}
+
 /// Ada asks for `version` of Banking staging, Ben approves, and the request reaches `wanted`:
 /// its id and CI runs.
 pub(crate) async fn deployed(
@@ -305,20 +342,7 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
         .expect("applied");
     let slow = submit(&app, "wes", "storefront", "staging", "5.0.1").await;
     until_state(&app, slow, "deploying").await;
-    let key = format!("runway-{slow}-deploy-1");
-    let pid_file = app.state.settings.data_dir.join(format!("runs/{key}/pid"));
-    let mut pid = String::new();
-    for _ in 0..100 {
-        pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
-        if pid.trim().parse::<u32>().is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        pid.trim().parse::<u32>().is_ok(),
-        "the run has a process: {pid:?}"
-    );
+    let pid = run_pid(&app, &format!("runway-{slow}-deploy-1")).await;
     let said = server::dispatch::cancel_run(
         &app.state,
         &olga,
@@ -339,23 +363,82 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
         .expect("runs")
         .remove(0);
     assert_eq!(run.state, "cancelled");
-    // Gone, or dead and waiting to be reaped.
-    let running = || {
-        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).is_ok_and(|s| {
-            !s.rsplit(')')
-                .next()
-                .unwrap_or_default()
-                .trim_start()
-                .starts_with('Z')
-        })
+    until_stopped(pid).await;
+}
+
+/// Operations cancel while the CI is starting the run: the worker called it but has not
+/// recorded where the run lives (here, it died at that moment). The run is found by its key and
+/// stopped all the same.
+async fn a_run_cancelled_while_the_ci_starts_it_is_stopped(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
     };
-    for _ in 0..150 {
-        if !running() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(!running(), "the deploy script was stopped");
+    let id = submit(&app, "ada", "banking", "staging", "2.4.0").await;
+    approve(&app, "ben", id).await.expect("ben");
+    let key = format!("runway-{id}-provision-1");
+    let target = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/provision.sh");
+    let mut tx = app.state.db.pool.begin().await.expect("tx");
+    server::db::dispatch::insert_triggering(
+        &mut tx,
+        &server::db::dispatch::NewRun {
+            request_id: id,
+            step: "provision",
+            attempt: 1,
+            connector: "shell",
+            target,
+            run_key: &key,
+            now: server::db::now_ms(),
+        },
+    )
+    .await
+    .expect("triggering");
+    server::db::requests::set_state(&mut tx, id, "provisioning")
+        .await
+        .expect("state");
+    sqlx::query(
+        "update dispatch_jobs set state = 'running', lease_until = $2 where request_id = $1",
+    )
+    .bind(id)
+    .bind(server::db::now_ms() + 600_000)
+    .execute(&mut *tx)
+    .await
+    .expect("lease");
+    tx.commit().await.expect("commit");
+    let params = [
+        ("RUNWAY_SITE".to_owned(), "banking-staging".to_owned()),
+        ("DEMO_PAUSE".to_owned(), "30".to_owned()),
+    ]
+    .into();
+    Shell::new(&app.state.settings.data_dir)
+        .start(&StartJob {
+            key: &key,
+            target,
+            params: &params,
+        })
+        .await
+        .expect("started");
+    let pid = run_pid(&app, &key).await;
+    assert!(running(pid), "the provision script runs");
+
+    let olga = app.user("olga").await;
+    let said = server::dispatch::cancel_run(
+        &app.state,
+        &olga,
+        true,
+        id,
+        revision(&app, id).await,
+        "wrong day",
+    )
+    .await
+    .expect("cancelled");
+    assert_eq!(
+        said,
+        format!("Request #{id} cancelled; its CI run was stopped.")
+    );
+    until_stopped(pid).await;
+    let runs = runs(&app.state.db.pool, id).await.expect("runs");
+    assert_eq!(step_states(&runs), [("provision", "cancelled")]);
+    assert_eq!(state(&app, id).await, "cancelled");
 }
 
 /// Where `RUNWAY_CRASH_AT` can stop the dispatch worker, in the order a step passes them.
@@ -477,4 +560,5 @@ crate::on_both_databases!(
     a_failing_deploy_fails_the_request_with_the_ci_message,
     a_freeze_holds_the_deployment_and_says_until_when,
     a_run_started_before_a_crash_is_found_not_started_again,
+    a_run_cancelled_while_the_ci_starts_it_is_stopped,
 );
