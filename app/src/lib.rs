@@ -47,6 +47,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog") view=pages::catalog::CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage ssr=SsrMode::Async/>
                     <Route path=path!("/board") view=pages::board::BoardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/gate") view=pages::gate::GatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets") view=pages::tickets::TicketsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets/:id") view=pages::tickets::TicketPage ssr=SsrMode::Async/>
+                    <Route path=path!("/applications/:id/history") view=pages::history::HistoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/tokens") view=pages::tokens::TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/new") view=pages::new_request::NewRequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id") view=pages::request::RequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id/edit") view=pages::new_request::EditRequestPage ssr=SsrMode::Async/>

@@ -129,6 +129,8 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut sweep = tokio::time::interval(Duration::from_secs(600));
         let mut refresh = tokio::time::interval(Duration::from_secs(15));
         let mut lapse = tokio::time::interval(Duration::from_secs(30));
+        let mut webhooks = tokio::time::interval(Duration::from_secs(5));
+        let client = crate::ci::http_client();
         let mut hangup = hangup_stream();
         loop {
             tokio::select! {
@@ -150,6 +152,11 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                             }
                         }
                         Err(e) => tracing::warn!(error = %e, "cannot check for lapsed approvals"),
+                    }
+                }
+                _ = webhooks.tick() => {
+                    if let Err(e) = crate::service::tickets::deliver_webhooks(&state.db, &client).await {
+                        tracing::warn!(error = %e, "cannot deliver ticket webhooks");
                     }
                 }
                 Some(()) = hangup.recv() => {

@@ -1,5 +1,7 @@
 //! Server functions, one file per resource. They only authenticate and call the backend.
 
 pub mod catalog;
+pub mod gate;
 pub mod requests;
 pub mod session;
+pub mod tickets;

@@ -13,6 +13,16 @@ pub fn ErrorNotice(error: ApiError) -> impl IntoView {
     }
 }
 
+/// The fields a form must mend, each with what is wrong.
+#[component]
+pub fn FieldProblems(fields: Vec<(String, String)>) -> impl IntoView {
+    view! {
+        <div class="notice notice-error" role="alert">
+            <ul>{fields.into_iter().map(|(f, m)| view! { <li><strong>{f}</strong>": "{m}</li> }).collect_view()}</ul>
+        </div>
+    }
+}
+
 #[component]
 pub fn Loading() -> impl IntoView {
     view! { <p class="loading" aria-busy="true">"Loading…"</p> }

@@ -58,7 +58,10 @@ fn Nav(viewer: Viewer) -> impl IntoView {
             <A href="/" exact=true>"Home"</A>
             {viewer.roles.approver.then(|| view! { <ApprovalsLink/> })}
             {(viewer.roles.ops || viewer.roles.admin).then(|| view! { <A href="/board">"Requests"</A> })}
+            <A href="/tickets">"Tickets"</A>
+            <A href="/gate">"Gate"</A>
             <A href="/catalog">"Catalog"</A>
+            {viewer.roles.admin.then(|| view! { <A href="/admin/tokens">"API tokens"</A> })}
         </nav>
         <div class="user">
             <span class="user-name" title=teams>{viewer.display_name.clone()}</span>

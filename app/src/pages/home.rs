@@ -41,7 +41,9 @@ pub fn AppCard(app: AppSummary, #[prop(optional)] requestable: bool) -> impl Int
         <article class="card app" id=format!("app-{}", app.id)>
             <header>
                 <h2>{app.name}</h2>
-                <span class="muted">"owned by "{app.owner}</span>
+                <span class="muted">"owned by "{app.owner}" · "
+                    <a href=format!("/applications/{}/history", app.id)>"pipeline history"</a>
+                </span>
             </header>
             <p>{app.description}</p>
             <ul class="envs">

@@ -1,8 +1,12 @@
 pub mod approvals;
 pub mod board;
 pub mod catalog;
+pub mod gate;
+pub mod history;
 pub mod home;
 pub mod login;
 pub mod new_request;
 pub mod not_found;
 pub mod request;
+pub mod tickets;
+pub mod tokens;

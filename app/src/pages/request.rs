@@ -43,6 +43,7 @@ fn RequestBody(request: RequestView) -> impl IntoView {
         </header>
         <p class="muted">
             {format!("{} → {} · requested by {} on {}", r.app_name, r.env_name, r.requester, r.created_at)}
+            " · " <a href=format!("/applications/{}/history", r.app_id)>"pipeline history"</a>
             {r.catalog_version.map(|v| format!(" · policy from catalog version {v}"))}
         </p>
         <NoticeBox notice=r.notice.clone()/>
@@ -54,6 +55,19 @@ fn RequestBody(request: RequestView) -> impl IntoView {
                     <dt>"Artifact"</dt><dd>{if r.artifact.is_empty() { "—".to_owned() } else { r.artifact.clone() }}</dd>
                     <dt>"Risk"</dt><dd>{r.risk.clone()}</dd>
                     <dt>"When"</dt><dd>{r.schedule.clone()}</dd>
+                    {r.pipeline.clone().map(|url| view! {
+                        <dt>"Opened by"</dt>
+                        <dd data-testid="pipeline">
+                            {if url.is_empty() {
+                                view! { "a pipeline" }.into_any()
+                            } else {
+                                view! { "the pipeline " <a href=url.clone() rel="noopener noreferrer">{url.clone()}</a> }.into_any()
+                            }}
+                        </dd>
+                    })}
+                    {r.self_deploy.then(|| view! {
+                        <dt>"Deployment"</dt><dd>"by the pipeline itself, once approved (it asks the gate)"</dd>
+                    })}
                     {r.fields.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> }).collect_view()}
                 </dl>
                 <h3>"Change summary"</h3>
@@ -100,6 +114,12 @@ fn RequestBody(request: RequestView) -> impl IntoView {
                         <button type="submit" class="danger">"Cancel the deployment"</button>
                     </form>
                 })}
+            </section>
+        })}
+        {(!r.tickets.is_empty()).then(|| view! {
+            <section>
+                <h2>"Tickets"</h2>
+                <crate::pages::tickets::TicketTable tickets=r.tickets.clone()/>
             </section>
         })}
         <section>

@@ -17,6 +17,22 @@ pub struct RawCatalog {
     pub freezes: Vec<RawFreeze>,
     #[serde(default)]
     pub applications: Vec<RawApplication>,
+    #[serde(default)]
+    pub tickets: Vec<RawTicketRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTicketRule {
+    pub id: S<String>,
+    pub on: S<String>,
+    pub kind: S<String>,
+    pub team: S<String>,
+    #[serde(default)]
+    pub applications: Vec<S<String>>,
+    #[serde(default)]
+    pub environments: Vec<S<String>>,
+    pub webhook: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -161,12 +161,21 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
         .map(|(i, f)| freeze(&mut c, i, f, &mut freeze_ids, &app_ids, &env_ids))
         .collect();
 
+    let mut rule_ids = HashSet::new();
+    let ticket_rules: Vec<TicketRule> = raw
+        .tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ticket_rule(&mut c, i, t, &mut rule_ids, &team_ids, &app_ids, &env_ids))
+        .collect();
+
     if c.issues.is_empty() {
         Ok(Catalog {
             teams,
             applications,
             windows,
             freezes,
+            ticket_rules,
         })
     } else {
         c.issues.sort_by_key(|i| i.line);
@@ -469,6 +478,84 @@ fn freeze(
         end_ms,
         applications: f.applications.iter().map(|a| a.get_ref().clone()).collect(),
         environments: f.environments.iter().map(|e| e.get_ref().clone()).collect(),
+    }
+}
+
+fn ticket_rule(
+    c: &mut Checker<'_>,
+    i: usize,
+    t: &RawTicketRule,
+    seen: &mut HashSet<String>,
+    teams: &HashSet<String>,
+    apps: &HashSet<String>,
+    envs: &HashSet<String>,
+) -> TicketRule {
+    let field = format!("tickets[{i}]");
+    let id = c.id(&t.id, &format!("{field}.id"), seen, "ticket rule");
+    let on = TicketTrigger::ALL
+        .into_iter()
+        .find(|k| k.as_str() == t.on.get_ref())
+        .unwrap_or_else(|| {
+            c.issue(
+                &t.on,
+                format!("{field}.on"),
+                format!(
+                    "\"{}\" is not a trigger (deploy_failed or stage_failed)",
+                    t.on.get_ref()
+                ),
+            );
+            TicketTrigger::DeployFailed
+        });
+    let kind = match t.kind.get_ref().as_str() {
+        "incident" => TicketKind::Incident,
+        "task" => TicketKind::Task,
+        other => {
+            c.issue(
+                &t.kind,
+                format!("{field}.kind"),
+                format!("\"{other}\" is not a ticket kind (incident or task)"),
+            );
+            TicketKind::Task
+        }
+    };
+    let team = c.team_ref(&t.team, &format!("{field}.team"), teams);
+    for a in &t.applications {
+        if !apps.contains(a.get_ref()) {
+            c.issue(
+                a,
+                format!("{field}.applications"),
+                format!("unknown application \"{}\"", a.get_ref()),
+            );
+        }
+    }
+    for e in &t.environments {
+        if !envs.contains(e.get_ref()) {
+            c.issue(
+                e,
+                format!("{field}.environments"),
+                format!("no application has an environment \"{}\"", e.get_ref()),
+            );
+        }
+    }
+    let webhook = t.webhook.as_ref().map(|w| {
+        let url = w.get_ref().trim();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            c.issue(
+                w,
+                format!("{field}.webhook"),
+                format!("\"{url}\" is not an http(s) address"),
+            );
+        }
+        url.to_owned()
+    });
+    TicketRule {
+        id,
+        on,
+        applications: t.applications.iter().map(|a| a.get_ref().clone()).collect(),
+        environments: t.environments.iter().map(|e| e.get_ref().clone()).collect(),
+        kind,
+        team,
+        webhook,
     }
 }
 

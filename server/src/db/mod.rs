@@ -1,9 +1,11 @@
 //! The database: one pool for SQLite or PostgreSQL, migrations, and one query module per resource.
 
+pub mod api;
 pub mod catalog_versions;
 pub mod dispatch;
 pub mod requests;
 pub mod sessions;
+pub mod tickets;
 pub mod users;
 
 use anyhow::Context;

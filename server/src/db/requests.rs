@@ -26,11 +26,16 @@ pub struct RequestRow {
     pub revision: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// `portal` (the form) or `pipeline` (the API).
+    pub origin: String,
+    pub pipeline_url: String,
+    /// The pipeline deploys itself once approved: approval does not dispatch.
+    pub self_deploy: bool,
 }
 
 const COLUMNS: &str = "request_id, application_id, environment_id, requester_id, title, version, artifact, \
      summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
-     revision, created_at, updated_at";
+     revision, created_at, updated_at, origin, pipeline_url, self_deploy";
 
 fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
     Ok(RequestRow {
@@ -53,6 +58,9 @@ fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
         revision: row.try_get("revision")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        origin: row.try_get("origin")?,
+        pipeline_url: row.try_get("pipeline_url")?,
+        self_deploy: row.try_get::<i64, _>("self_deploy")? != 0,
     })
 }
 
@@ -64,6 +72,9 @@ pub struct NewRequest<'a> {
     pub state: &'a str,
     pub policy: &'a str,
     pub catalog_version_id: Option<i64>,
+    pub origin: &'a str,
+    pub pipeline_url: &'a str,
+    pub self_deploy: bool,
     pub now: i64,
 }
 
@@ -71,8 +82,9 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     sqlx::query_scalar(
         "insert into requests (application_id, environment_id, requester_id, title, version, artifact, \
          summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
-         created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) returning request_id",
+         created_at, updated_at, origin, pipeline_url, self_deploy) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19) \
+         returning request_id",
     )
     .bind(r.application_id)
     .bind(r.environment_id)
@@ -90,6 +102,9 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     .bind(r.policy)
     .bind(r.catalog_version_id)
     .bind(r.now)
+    .bind(r.origin)
+    .bind(r.pipeline_url)
+    .bind(i64::from(r.self_deploy))
     .fetch_one(&mut **tx)
     .await
 }
@@ -111,6 +126,20 @@ pub async fn bump_revision(
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The requests matching `condition` (`$1`… bound to `values` in order).
+pub async fn select_where(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    condition: &str,
+    values: &[&str],
+) -> Result<Vec<RequestRow>, sqlx::Error> {
+    let sql = format!("select {COLUMNS} from requests where {condition}");
+    let mut query = sqlx::query(&sql);
+    for v in values {
+        query = query.bind(*v);
+    }
+    query.fetch_all(exec).await?.iter().map(request).collect()
 }
 
 pub async fn get(

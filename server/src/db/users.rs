@@ -39,6 +39,18 @@ pub async fn password_hash(db: &Db, username: &str) -> Result<Option<(i64, Strin
         .transpose()
 }
 
+/// The account named `username`, with its teams.
+pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>, sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar("select user_id from users where username = $1")
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await?;
+    match id {
+        Some(id) => by_id(db, id).await,
+        None => Ok(None),
+    }
+}
+
 pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<User>, sqlx::Error> {
     let Some(row) = sqlx::query(
         "select user_id, username, display_name, is_admin from users where user_id = $1",

@@ -12,7 +12,7 @@ use crate::db::now_ms;
 use crate::db::requests::{self as q, RequestRow};
 use crate::domain::request::State;
 use crate::domain::schedule::{dispatch_gate, Gate};
-use crate::domain::{CiBinding, CiJob, Policy};
+use crate::domain::{CiBinding, CiJob, Policy, TicketTrigger};
 use crate::service::views::format_ms;
 use crate::state::AppState;
 use serde_json::json;
@@ -509,7 +509,7 @@ async fn poll(
             let message = status
                 .message
                 .unwrap_or_else(|| format!("the run ended {}", status.state.as_str()));
-            fail_in(&mut tx, job, row, &run.step, &message, now).await?;
+            fail_in(&mut tx, state, job, row, &run.step, &message, now).await?;
             tx.commit().await?;
             Ok(false)
         }
@@ -552,13 +552,14 @@ async fn fail(
         )
         .await?;
     }
-    fail_in(&mut tx, job, row, step, message, now).await?;
+    fail_in(&mut tx, state, job, row, step, message, now).await?;
     tx.commit().await?;
     Ok(())
 }
 
 async fn fail_in(
     tx: &mut d::Tx<'_>,
+    state: &AppState,
     job: &Job,
     row: &RequestRow,
     step: &str,
@@ -576,6 +577,23 @@ async fn fail_in(
     )
     .await?;
     d::finish(&mut **tx, job.id, "failed", message).await?;
+    crate::service::tickets::raise(
+        tx,
+        &state.catalog.current().catalog,
+        row,
+        &[TicketTrigger::DeployFailed, TicketTrigger::StageFailed],
+        &format!(
+            "{} failed",
+            if step == "provision" {
+                "Provisioning"
+            } else {
+                "Deployment"
+            }
+        ),
+        message,
+        now,
+    )
+    .await?;
     tracing::warn!(request = row.id, step, message, "deployment failed");
     Ok(())
 }

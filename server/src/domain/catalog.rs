@@ -10,6 +10,70 @@ pub struct Catalog {
     pub applications: Vec<Application>,
     pub windows: Vec<Window>,
     pub freezes: Vec<Freeze>,
+    /// Which failures raise tickets, and for whom.
+    #[serde(default)]
+    pub ticket_rules: Vec<TicketRule>,
+}
+
+/// "A failed production deployment opens an incident for Operations."
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRule {
+    pub id: String,
+    pub on: TicketTrigger,
+    /// Empty: every application.
+    pub applications: Vec<String>,
+    /// Empty: every environment.
+    pub environments: Vec<String>,
+    pub kind: TicketKind,
+    /// The team that owns the tickets it opens.
+    pub team: String,
+    /// Where each ticket is also posted as JSON (an external ITSM tool).
+    pub webhook: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketTrigger {
+    /// The request's deployment failed (a CI step, or the pipeline's own deploy stage).
+    DeployFailed,
+    /// Any stage failed: a CI step the portal ran, or a stage a pipeline reported.
+    StageFailed,
+}
+
+impl TicketTrigger {
+    pub const ALL: [TicketTrigger; 2] = [TicketTrigger::DeployFailed, TicketTrigger::StageFailed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketTrigger::DeployFailed => "deploy_failed",
+            TicketTrigger::StageFailed => "stage_failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketKind {
+    Incident,
+    Task,
+}
+
+impl TicketKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketKind::Incident => "incident",
+            TicketKind::Task => "task",
+        }
+    }
+}
+
+impl TicketRule {
+    /// Whether a failure of this kind, for this application and environment, raises a ticket.
+    pub fn matches(&self, on: TicketTrigger, app: &str, env: &str) -> bool {
+        self.on == on
+            && (self.applications.is_empty() || self.applications.iter().any(|a| a == app))
+            && (self.environments.is_empty() || self.environments.iter().any(|e| e == env))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -130,6 +130,8 @@ fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool, max:
             field.to_owned(),
             format!("Too long: {max} characters at most."),
         );
+    } else if value.contains('\0') {
+        errors.insert(field.to_owned(), "Contains a NUL character.".to_owned());
     }
     value.to_owned()
 }
@@ -191,6 +193,10 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
             }
             FieldKind::Text if value.chars().count() > MAX_LONG => {
                 errors.insert(key, format!("Too long: {MAX_LONG} characters at most."));
+                None
+            }
+            FieldKind::Text if value.contains('\0') => {
+                errors.insert(key, "Contains a NUL character.".into());
                 None
             }
             FieldKind::Text => Some(serde_json::Value::String(value.to_owned())),

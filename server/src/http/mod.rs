@@ -1,5 +1,6 @@
 //! The axum router: pages, server functions, sign-in, health, and the layers around them.
 
+pub mod api;
 mod events;
 mod health;
 mod login;
@@ -45,7 +46,7 @@ pub fn router(state: AppState) -> Router {
                 state.settings.session_idle_minutes,
             )));
 
-    Router::new()
+    let pages = Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/login", post(login::submit))
@@ -61,11 +62,21 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, generate_route_list(app::App), context, move || {
             app::shell(leptos.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), viewer::attach))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            viewer::attach,
+        ))
         .layer(axum::middleware::from_fn(malformed_calls_are_bad_requests))
         .layer(axum::Extension(backend))
-        .layer(sessions)
+        .layer(sessions);
+
+    // The API carries its own credentials: no session, no viewer lookup.
+    Router::new()
+        .nest("/api/v1", api::router())
+        .merge(pages)
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),

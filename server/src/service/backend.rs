@@ -1,7 +1,7 @@
 //! The UI's server functions land here.
 
 use super::requests::RequestError;
-use super::{demo, flash, request_views, views};
+use super::{api, demo, flash, gate_views, request_views, tickets, views};
 use crate::db::{catalog_versions, users};
 use crate::service::catalog::{Applied, ApplyError};
 use crate::state::AppState;
@@ -49,8 +49,190 @@ pub fn api_error(e: RequestError) -> ApiError {
     }
 }
 
+fn ticket_error(e: tickets::TicketError) -> ApiError {
+    match e {
+        tickets::TicketError::NotFound(m) => ApiError::NotFound(m),
+        tickets::TicketError::Forbidden(m) => ApiError::Forbidden(m),
+        tickets::TicketError::Conflict(m) | tickets::TicketError::Invalid(m) => {
+            ApiError::Conflict(m)
+        }
+        tickets::TicketError::Storage(e) => internal(e),
+    }
+}
+
+/// A refused API-side use case, as the UI shows it.
+fn failure(e: api::ApiFailure) -> ApiError {
+    match e {
+        api::ApiFailure::Unauthorized(_) => ApiError::Unauthorized,
+        api::ApiFailure::Forbidden(m) => ApiError::Forbidden(m),
+        api::ApiFailure::NotFound(m) => ApiError::NotFound(m),
+        api::ApiFailure::Conflict(m) => ApiError::Conflict(m),
+        api::ApiFailure::Invalid(fields) => ApiError::Conflict(
+            fields
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => internal(other),
+    }
+}
+
 #[async_trait::async_trait]
 impl Backend for PortalBackend {
+    async fn tokens(&self, viewer: &Viewer) -> Result<TokensView, ApiError> {
+        let active = self.state.catalog.current();
+        let rows = api::tokens(&self.state.db, &user_of(viewer))
+            .await
+            .map_err(failure)?;
+        Ok(gate_views::tokens(&active.catalog, rows))
+    }
+
+    async fn create_token(
+        &self,
+        viewer: &Viewer,
+        form: TokenForm,
+    ) -> Result<TokenOutcome, ApiError> {
+        let active = self.state.catalog.current();
+        let scopes = [
+            (form.gate_read, "gate:read"),
+            (form.requests_write, "requests:write"),
+            (form.events_write, "events:write"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, s)| s.to_owned())
+        .collect();
+        let applications = form
+            .applications
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let made = api::create_token(
+            &self.state.db,
+            &active.catalog,
+            &user_of(viewer),
+            &api::TokenForm {
+                name: form.name.clone(),
+                scopes,
+                applications,
+                acts_as: form.acts_as,
+            },
+        )
+        .await;
+        match made {
+            Ok(created) => Ok(TokenOutcome::Created {
+                name: form.name.trim().to_owned(),
+                secret: created.secret,
+            }),
+            Err(api::ApiFailure::Invalid(fields)) => {
+                Ok(TokenOutcome::Invalid(fields.into_iter().collect()))
+            }
+            Err(e) => Err(failure(e)),
+        }
+    }
+
+    async fn revoke_token(&self, viewer: &Viewer, id: i64) -> Result<(), ApiError> {
+        api::revoke_token(&self.state.db, &user_of(viewer), id)
+            .await
+            .map_err(failure)
+    }
+
+    async fn gate_page(&self, _viewer: &Viewer) -> Result<GatePageView, ApiError> {
+        let active = self.state.catalog.current();
+        let recent = crate::db::api::gate_checks(&self.state.db, 50)
+            .await
+            .map_err(internal)?;
+        Ok(gate_views::gate_page(&active.catalog, recent))
+    }
+
+    async fn history(&self, _viewer: &Viewer, app: String) -> Result<HistoryView, ApiError> {
+        let active = self.state.catalog.current();
+        let application = active
+            .catalog
+            .application(&app)
+            .ok_or_else(|| ApiError::NotFound(format!("There is no application {app}.")))?;
+        let now = crate::db::now_ms();
+        let since = now - gate_views::HISTORY_DAYS * 86_400_000;
+        let results = crate::db::api::stage_history(&self.state.db, &app, since, 5000)
+            .await
+            .map_err(internal)?;
+        Ok(gate_views::history(application, results, since, now))
+    }
+
+    async fn tickets(&self, _viewer: &Viewer, state: String) -> Result<TicketsView, ApiError> {
+        let active = self.state.catalog.current();
+        tickets::list(&self.state.db, &active.catalog, &state)
+            .await
+            .map_err(ticket_error)
+    }
+
+    async fn ticket(&self, viewer: &Viewer, id: i64) -> Result<TicketView, ApiError> {
+        let active = self.state.catalog.current();
+        tickets::view(&self.state.db, &active.catalog, &user_of(viewer), id)
+            .await
+            .map_err(ticket_error)
+    }
+
+    async fn work_ticket(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        action: String,
+        comment: String,
+    ) -> Result<TicketView, ApiError> {
+        let active = self.state.catalog.current();
+        let user = user_of(viewer);
+        let action = tickets::Move::parse(&action).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "action: {action} is not acknowledge, resolve, reopen or comment"
+            ))
+        })?;
+        tickets::work(&self.state.db, &active.catalog, &user, id, action, &comment)
+            .await
+            .map_err(ticket_error)?;
+        let ticket = tickets::view(&self.state.db, &active.catalog, &user, id)
+            .await
+            .map_err(ticket_error)?;
+        let _ = self.state.changes.send(ticket.ticket.request_id);
+        Ok(ticket)
+    }
+
+    async fn dry_run(&self, viewer: &Viewer, form: DryRunForm) -> Result<GateOutcome, ApiError> {
+        let active = self.state.catalog.current();
+        let user = user_of(viewer);
+        let at = form.at.trim();
+        let input = api::GateInput {
+            application: form.application,
+            environment: form.environment,
+            version: form.version,
+            artifact: Some(form.artifact),
+            actor: Some(form.actor),
+            pipeline_url: None,
+            // The form gives a UTC minute; the API takes RFC 3339.
+            at: Some(if at.is_empty() {
+                jiff::Timestamp::now().to_string()
+            } else if at.len() == 16 {
+                format!("{at}:00Z")
+            } else {
+                at.to_owned()
+            }),
+        };
+        match api::gate(&self.state.db, &active, api::Asker::User(&user), &input).await {
+            Ok(answer) => Ok(GateOutcome::Answered(Box::new(gate_views::answered(
+                &active.catalog,
+                &input,
+                &user.display_name,
+                &answer,
+            )))),
+            Err(api::ApiFailure::Invalid(fields)) => {
+                Ok(GateOutcome::Invalid(fields.into_iter().collect()))
+            }
+            Err(e) => Err(failure(e)),
+        }
+    }
+
     async fn home(&self, viewer: &Viewer) -> Result<HomeView, ApiError> {
         let active = self.state.catalog.current();
         Ok(views::home(&active.catalog, &team_ids(viewer)))

@@ -1,9 +1,12 @@
 //! Use cases, each one transaction; the UI's backend and the REST API both call these.
 
+pub mod api;
 pub mod backend;
 pub mod catalog;
 pub mod demo;
 pub mod flash;
+pub mod gate_views;
 pub mod request_views;
 pub mod requests;
+pub mod tickets;
 pub mod views;

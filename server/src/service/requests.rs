@@ -1,7 +1,7 @@
 //! Release request use cases: submit, approve, reject, cancel. Each is one transaction that
 //! writes the change, its audit event and, for the final approval, the dispatch job.
 
-use crate::db::requests::{self as q, NewDecision, NewRequest, RequestRow};
+use crate::db::requests::{self as q, NewDecision, NewRequest, RequestRow, Tx};
 use crate::db::users::User;
 use crate::db::{now_ms, Db};
 use crate::domain::approval::{self, Approval, Evaluation};
@@ -74,6 +74,24 @@ pub fn not_allowed(
     ))
 }
 
+/// Where a request comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// `portal` (the form) or `pipeline` (the API).
+    pub kind: &'a str,
+    pub pipeline_url: &'a str,
+    /// The pipeline deploys itself once approved: approval does not dispatch.
+    pub self_deploy: bool,
+}
+
+impl Origin<'_> {
+    pub const PORTAL: Origin<'static> = Origin {
+        kind: "portal",
+        pipeline_url: "",
+        self_deploy: false,
+    };
+}
+
 /// Submits a release request on behalf of `user`.
 #[tracing::instrument(skip(db, active, user, raw), fields(user = %user.username))]
 pub async fn submit(
@@ -84,6 +102,31 @@ pub async fn submit(
     environment_id: &str,
     raw: &RawDraft,
 ) -> Result<i64> {
+    let mut tx = db.pool.begin().await?;
+    let (id, _) = submit_in(
+        &mut tx,
+        active,
+        user,
+        application_id,
+        environment_id,
+        raw,
+        &Origin::PORTAL,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Submits in the caller's transaction (which commits it): the request's id and the time.
+pub async fn submit_in(
+    tx: &mut Tx<'_>,
+    active: &ActiveCatalog,
+    user: &User,
+    application_id: &str,
+    environment_id: &str,
+    raw: &RawDraft,
+    origin: &Origin<'_>,
+) -> Result<(i64, i64)> {
     let catalog = &active.catalog;
     let app = catalog.application(application_id).ok_or_else(|| {
         RequestError::NotFound(format!("There is no application {application_id}."))
@@ -102,9 +145,8 @@ pub async fn submit(
         State::PendingApproval
     };
     let fields = serde_json::to_string(&draft.fields)?;
-    let mut tx = db.pool.begin().await?;
     let id = q::insert(
-        &mut tx,
+        tx,
         &NewRequest {
             application_id,
             environment_id,
@@ -113,22 +155,25 @@ pub async fn submit(
             state: state.as_str(),
             policy: &serde_json::to_string(&env.policy)?,
             catalog_version_id: active.version.as_ref().map(|v| v.id),
+            origin: origin.kind,
+            pipeline_url: origin.pipeline_url,
+            self_deploy: origin.self_deploy,
             now,
         },
     )
     .await?;
     q::event(
-        &mut tx,
+        tx,
         id,
         Some(user.id),
         "submitted",
-        &json!({ "version": draft.version }),
+        &json!({ "version": draft.version, "origin": origin.kind }),
         now,
     )
     .await?;
     if state != State::PendingApproval {
         q::event(
-            &mut tx,
+            tx,
             id,
             None,
             "approved",
@@ -136,12 +181,18 @@ pub async fn submit(
             now,
         )
         .await?;
-        q::enqueue_dispatch(&mut tx, id, draft.scheduled_at.unwrap_or(now), now).await?;
+        if !origin.self_deploy {
+            q::enqueue_dispatch(tx, id, draft.scheduled_at.unwrap_or(now), now).await?;
+        }
     }
-    settle(&mut tx, id, now).await?;
-    tx.commit().await?;
-    tracing::info!(request = id, state = state.as_str(), "request submitted");
-    Ok(id)
+    settle(tx, id, now).await?;
+    tracing::info!(
+        request = id,
+        state = state.as_str(),
+        origin = origin.kind,
+        "request submitted"
+    );
+    Ok((id, now))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,8 +375,11 @@ pub async fn decide(
                     now,
                 )
                 .await?;
-                q::enqueue_dispatch(&mut tx, request_id, row.scheduled_at.unwrap_or(now), now)
-                    .await?;
+                // A pipeline that deploys itself passes the gate instead.
+                if !row.self_deploy {
+                    q::enqueue_dispatch(&mut tx, request_id, row.scheduled_at.unwrap_or(now), now)
+                        .await?;
+                }
                 state
             } else {
                 State::PendingApproval

@@ -43,12 +43,7 @@ pub fn version(v: &CatalogVersion) -> CatalogVersionView {
     }
 }
 
-/// "2026-11-27 18:52 UTC".
-pub fn format_ms(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
-}
+pub use crate::domain::format_ms;
 
 fn environment(catalog: &Catalog, app: &Application, env: &Environment) -> EnvSummary {
     let p = &env.policy;

@@ -19,6 +19,7 @@ enum Want {
     /// Sent to the login page (pages) or answered 401 (server functions).
     SignIn,
     Forbidden,
+    NotFound,
 }
 use Want::*;
 
@@ -58,6 +59,7 @@ async fn check_rpc(app: &TestApp, name: &str, body: &str, wants: [Want; 7]) {
             200 => Allowed,
             401 => SignIn,
             403 => Forbidden,
+            404 => NotFound,
             other => panic!("rpc {name} as {actor:?}: unexpected {other}"),
         };
         assert_eq!(got, want, "rpc {name} as {actor:?}");
@@ -185,6 +187,36 @@ async fn every_route_and_function_answers_each_kind_of_user_as_intended(kind: Ki
         [
             SignIn, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Allowed,
         ],
+    )
+    .await;
+    let admin_only = [
+        SignIn, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Allowed,
+    ];
+    check_get(&app, "/admin/tokens", admin_only).await;
+    check_rpc(&app, "tokens", "", admin_only).await;
+    check_rpc(
+        &app,
+        "tokens/create",
+        "name=&applications=&acts_as=",
+        admin_only,
+    )
+    .await;
+    check_rpc(
+        &app,
+        "tokens/revoke",
+        "id=999",
+        [
+            SignIn, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, NotFound,
+        ],
+    )
+    .await;
+    check_get(&app, "/gate", everyone).await;
+    check_rpc(&app, "gate", "", everyone).await;
+    check_rpc(
+        &app,
+        "gate/dry-run",
+        "application=banking&environment=production&version=2.4.0&artifact=&actor=wes&at=2026-12-24T10:00",
+        everyone,
     )
     .await;
     check_rpc(&app, "viewer", "", [Allowed; 7]).await;

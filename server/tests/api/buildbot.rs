@@ -420,7 +420,111 @@ async fn a_portal_killed_after_triggering_finds_the_build_again(kind: Kind) {
     assert_eq!(after.len(), 2, "{after:?}");
 }
 
+/// A pipeline in Buildbot that deploys itself: its first step asks the portal's gate, which
+/// denies without an approved request (the build stops there) and allows with one; the build
+/// then posts its deploy result, which moves the request and shows on its page.
+async fn a_buildbot_pipeline_asks_the_gate_and_reports_its_deploy(kind: Kind) {
+    let Some((bb, app)) = running(kind).await else {
+        return;
+    };
+    let secret = crate::pipeline_api::token(
+        &app,
+        &["gate:read", "requests:write", "events:write"],
+        &["banking"],
+    )
+    .await;
+    let binding = server::domain::CiBinding {
+        connector: server::domain::ConnectorKind::Buildbot,
+        settings: [
+            ("url".to_owned(), bb.url()),
+            ("scheduler".to_owned(), "runway".to_owned()),
+            ("user".to_owned(), "runway".to_owned()),
+            ("password_env".to_owned(), PASSWORD_VAR.to_owned()),
+        ]
+        .into(),
+        provision: None,
+        deploy: server::domain::CiJob {
+            target: "pipeline".into(),
+            params: Default::default(),
+        },
+    };
+    std::env::set_var(PASSWORD_VAR, PASSWORD);
+    let connector =
+        server::ci::connector(&binding, &app.state.settings.data_dir).expect("connector");
+    let build = |key: &'static str| {
+        let connector = &connector;
+        let params: std::collections::BTreeMap<String, String> = [
+            ("application", "banking"),
+            ("environment", "staging"),
+            ("version", "7.0.0"),
+            ("runway_url", app.address.as_str()),
+            ("runway_token", secret.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        async move {
+            let run = connector
+                .start(&server::ci::StartJob {
+                    key,
+                    target: "pipeline",
+                    params: &params,
+                })
+                .await
+                .expect("started");
+            for _ in 0..600 {
+                let status = connector.status(&run.id).await.expect("status");
+                if status.state.is_final() {
+                    return status;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("the pipeline build did not finish within a minute");
+        }
+    };
+    // No request yet: the gate denies and the build fails at its gate step.
+    let denied = build("runway-pipeline-denied").await;
+    assert_eq!(denied.state, server::ci::RunState::Failed, "{denied:?}");
+    assert_eq!(
+        crate::requests::count(
+            &app,
+            "select count(*) from gate_checks where decision = 'deny' and 1 = $1",
+            1
+        )
+        .await,
+        1
+    );
+    // Approved (a request that deploys itself, opened for the pipeline): allowed, deployed, reported.
+    let mut body = crate::pipeline_api::pipeline_request("7.0.0");
+    body["deploys_itself"] = serde_json::json!(true);
+    let (status, created, _) = crate::pipeline_api::call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/requests",
+        Some(&secret),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().expect("id");
+    approve(&app, "ben", id).await.expect("approved");
+    let allowed = build("runway-pipeline-allowed").await;
+    assert_eq!(
+        allowed.state,
+        server::ci::RunState::Succeeded,
+        "{allowed:?}"
+    );
+    until_state(&app, id, "succeeded").await;
+    app.login_as("ada").await;
+    let page = app.get_html(&format!("/requests/{id}")).await;
+    assert!(
+        page.contains("deploy succeeded — duration_ms 1200"),
+        "the reported stage is on the timeline"
+    );
+}
+
 crate::on_both_databases!(
+    a_buildbot_pipeline_asks_the_gate_and_reports_its_deploy,
     a_release_is_provisioned_and_deployed_by_buildbot,
     a_failed_build_fails_the_request_with_buildbots_words,
     operations_cancel_a_running_build,

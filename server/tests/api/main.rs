@@ -9,5 +9,7 @@ mod health;
 mod helpers;
 mod login;
 mod pages;
+mod pipeline_api;
 mod request_pages;
 mod requests;
+mod tickets;

@@ -1,0 +1,121 @@
+use crate::api::gate::{get_gate_page, DryRun};
+use crate::components::feedback::{ErrorNotice, FieldProblems, Loading};
+use crate::model::{GateLine, GateOutcome, GatePageView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// The gate pipelines ask before they deploy: a dry-run form and the latest answers.
+#[component]
+pub fn GatePage() -> impl IntoView {
+    let ask = ServerAction::<DryRun>::new();
+    let page = Resource::new(move || ask.version().get(), |_| get_gate_page());
+    view! {
+        <Title text="Deployment gate"/>
+        <h1>"Deployment gate"</h1>
+        <p class="muted">
+            "Pipelines ask " <code>"POST /api/v1/gate"</code>
+            " before they deploy. Ask it here what it would answer — for any actor, version and moment."
+        </p>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(p) => view! { <GateBody page=p ask/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn GateBody(page: GatePageView, ask: ServerAction<DryRun>) -> impl IntoView {
+    let GatePageView {
+        applications,
+        recent,
+    } = page;
+    let outcome = move || {
+        ask.value().get().map(|result| match result {
+            Ok(GateOutcome::Answered(line)) => view! { <Answer line=*line/> }.into_any(),
+            Ok(GateOutcome::Invalid(fields)) => view! { <FieldProblems fields/> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        })
+    };
+    view! {
+        <section class="card">
+            <h2>"Dry run"</h2>
+            <ActionForm action=ask attr:class="stacked" attr:data-testid="dry-run">
+                <label>"Application"
+                    <select name="application">
+                        {applications.iter().map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Environment"
+                    <select name="environment">
+                        {applications.iter().map(|a| view! {
+                            <optgroup label=a.name.clone()>
+                                {a.environments.iter().map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> }).collect_view()}
+                            </optgroup>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Version" <input name="version" required placeholder="2.4.0"/></label>
+                <label>"Artifact digest (optional)" <input name="artifact" placeholder="sha256:…"/></label>
+                <label>"Actor: user or team (optional)" <input name="actor" placeholder="fintech"/></label>
+                <label>"At (UTC; now when empty)" <input type="datetime-local" name="at"/></label>
+                <button type="submit" disabled=move || ask.pending().get()>"Ask the gate"</button>
+            </ActionForm>
+            {outcome}
+        </section>
+        <section>
+            <h2>"Latest answers"</h2>
+            {if recent.is_empty() {
+                view! { <p class="muted">"The gate has not been asked yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="gate-checks">
+                        <thead><tr>
+                            <th>"Asked"</th><th>"By"</th><th>"Release"</th><th>"Actor"</th>
+                            <th>"Answer"</th><th>"Why"</th>
+                        </tr></thead>
+                        <tbody>{recent.into_iter().map(|g| view! { <Line line=g/> }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+fn decision_class(decision: &str) -> String {
+    format!("state state-{decision}")
+}
+
+#[component]
+fn Answer(line: GateLine) -> impl IntoView {
+    view! {
+        <div class="notice" role="status" data-testid="gate-answer">
+            <p>
+                <span class=decision_class(&line.decision)>{line.decision.clone()}</span>
+                {format!(" — {} {} at {} (rule: {})", line.target, line.version, line.about, line.rule)}
+                {line.request_id.map(|id| view! { " · " <a href=format!("/requests/{id}")>{format!("request #{id}")}</a> })}
+            </p>
+            <ul>{line.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+        </div>
+    }
+}
+
+#[component]
+fn Line(line: GateLine) -> impl IntoView {
+    view! {
+        <tr>
+            <td>{line.asked_at}{line.dry_run.then(|| view! { <br/><small class="muted">{format!("dry run for {}", line.about)}</small> })}</td>
+            <td>{line.asked_by}</td>
+            <td>
+                {format!("{} {}", line.target, line.version)}
+                {line.request_id.map(|id| view! { " · " <a href=format!("/requests/{id}")>{format!("#{id}")}</a> })}
+            </td>
+            <td>{if line.actor.is_empty() { "—".to_owned() } else { line.actor }}</td>
+            <td><span class=decision_class(&line.decision)>{line.decision.clone()}</span></td>
+            <td><small>{line.reasons.join("; ")}</small></td>
+        </tr>
+    }
+}

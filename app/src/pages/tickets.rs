@@ -1,0 +1,157 @@
+use crate::api::tickets::{get_ticket, get_tickets, WorkTicket};
+use crate::components::feedback::{ErrorNotice, Loading};
+use crate::model::{TicketLine, TicketView, TicketsView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// Every ticket failures raised, newest first, by state.
+#[component]
+pub fn TicketsPage() -> impl IntoView {
+    let query = use_query_map();
+    let state = move || query.read().get("state").unwrap_or_default();
+    let tickets = Resource::new(state, get_tickets);
+    view! {
+        <Title text="Tickets"/>
+        <h1>"Tickets"</h1>
+        <p class="muted">"Raised when a deployment or a stage fails, as the catalog's ticket rules say."</p>
+        <nav class="filters">
+            <a href="/tickets">"All"</a>" · "
+            <a href="/tickets?state=open">"Open"</a>" · "
+            <a href="/tickets?state=acknowledged">"Acknowledged"</a>" · "
+            <a href="/tickets?state=resolved">"Resolved"</a>
+        </nav>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match tickets.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(TicketsView { tickets, state }) if tickets.is_empty() => view! {
+                        <p class="muted">{if state.is_empty() { "No tickets.".to_owned() } else { format!("No {state} tickets.") }}</p>
+                    }.into_any(),
+                    Ok(v) => view! { <TicketTable tickets=v.tickets/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A list of tickets (also on a request's page).
+#[component]
+pub fn TicketTable(tickets: Vec<TicketLine>) -> impl IntoView {
+    view! {
+        <table class="table" data-testid="tickets">
+            <thead><tr><th>"Ticket"</th><th>"Kind"</th><th>"State"</th><th>"Owner"</th><th>"Opened"</th><th>"Request"</th></tr></thead>
+            <tbody>
+                {tickets.into_iter().map(|t| view! {
+                    <tr>
+                        <td><a href=format!("/tickets/{}", t.id)>{format!("#{} {}", t.id, t.title)}</a></td>
+                        <td>{t.kind}</td>
+                        <td><span class=format!("state ticket-{}", t.state)>{t.state.clone()}</span></td>
+                        <td>{t.owner_team}</td>
+                        <td>{t.opened_at}</td>
+                        <td><a href=format!("/requests/{}", t.request_id)>{format!("#{}", t.request_id)}</a></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn TicketPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or_default()
+    };
+    let work = ServerAction::<WorkTicket>::new();
+    let ticket = Resource::new(
+        move || (id(), work.version().get()),
+        |(id, _)| get_ticket(id),
+    );
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match ticket.await {
+                    Err(e) => view! { <Title text="Ticket"/><ErrorNotice error=e/> }.into_any(),
+                    Ok(t) => view! { <TicketBody ticket=t work/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TicketBody(ticket: TicketView, work: ServerAction<WorkTicket>) -> impl IntoView {
+    let TicketView {
+        ticket: line,
+        detail,
+        rule,
+        acknowledged_at,
+        resolved_at,
+        webhook,
+        comments,
+        can_work,
+    } = ticket;
+    let id = line.id;
+    let state = line.state.clone();
+    let failed = move || {
+        work.value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| view! { <ErrorNotice error=e/> })
+    };
+    let buttons: Vec<(&str, &str)> = match state.as_str() {
+        "open" => vec![("acknowledge", "Acknowledge"), ("resolve", "Resolve")],
+        "acknowledged" => vec![("resolve", "Resolve")],
+        _ => vec![("reopen", "Reopen")],
+    };
+    view! {
+        <Title text=format!("Ticket #{id}")/>
+        <header class="request-head">
+            <h1>{format!("#{id} {}", line.title)}</h1>
+            <span class=format!("state ticket-{}", line.state) data-testid="ticket-state">{line.state.clone()}</span>
+        </header>
+        <p class="muted">
+            {format!("{} for {} · opened {} by rule {rule}", line.kind, line.owner_team, line.opened_at)}
+            {acknowledged_at.map(|a| format!(" · acknowledged {a}"))}
+            {resolved_at.map(|r| format!(" · resolved {r}"))}
+            " · " <a href=format!("/requests/{}", line.request_id)>{format!("request #{}", line.request_id)}</a>
+        </p>
+        <section class="card">
+            <h2>"What happened"</h2>
+            <p class="prose">{detail}</p>
+            {webhook.map(|w| view! { <p class="muted" data-testid="webhook">"Webhook: "{w}</p> })}
+        </section>
+        <section class="card">
+            <h2>"Comments"</h2>
+            {if comments.is_empty() {
+                view! { <p class="muted">"No comments yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="timeline">
+                        {comments.into_iter().map(|(who, text, at)| view! {
+                            <li><strong>{who}</strong>" · "<span class="muted">{at}</span><p class="prose">{text}</p></li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+            {can_work.then(|| view! {
+                <ActionForm action=work attr:class="stacked" attr:data-testid="work-ticket">
+                    <input type="hidden" name="id" value=id/>
+                    <label>"Comment" <textarea name="comment" rows="3"></textarea></label>
+                    <div class="actions">
+                        {buttons.into_iter().map(|(action, label)| view! {
+                            <button type="submit" name="action" value=action>{label}</button>
+                        }).collect_view()}
+                        <button type="submit" name="action" value="comment" class="secondary">"Comment"</button>
+                    </div>
+                </ActionForm>
+            })}
+            {failed}
+        </section>
+    }
+}

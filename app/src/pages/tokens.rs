@@ -1,0 +1,145 @@
+use crate::api::gate::{get_tokens, CreateToken, RevokeToken};
+use crate::components::feedback::{ErrorNotice, FieldProblems, Loading};
+use crate::model::{TokenLine, TokenOutcome, TokensView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Administrators: the tokens CI servers use for `/api/v1`.
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| get_tokens(),
+    );
+    view! {
+        <Title text="API tokens"/>
+        <h1>"API tokens"</h1>
+        <p class="muted">
+            "CI servers call the portal's API with one of these: "
+            <code>"Authorization: Bearer rwy_…"</code>
+            ". The secret is shown once, when the token is made; only its hash is kept. See "
+            <a href="/api/v1/openapi.json">"the API description"</a> "."
+        </p>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(t) => view! { <TokensBody view=t create revoke/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TokensBody(
+    view: TokensView,
+    create: ServerAction<CreateToken>,
+    revoke: ServerAction<RevokeToken>,
+) -> impl IntoView {
+    let TokensView {
+        tokens,
+        applications,
+        scopes: _,
+    } = view;
+    let known = applications
+        .iter()
+        .map(|(id, name)| format!("{id} ({name})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let outcome = move || {
+        create.value().get().map(|result| match result {
+            Ok(TokenOutcome::Created { name, secret }) => view! {
+                <div class="notice notice-ok" role="status">
+                    <p>{format!("Token \"{name}\" made. Copy its secret now: it is not shown again.")}</p>
+                    <pre data-testid="secret">{secret}</pre>
+                </div>
+            }
+            .into_any(),
+            Ok(TokenOutcome::Invalid(fields)) => view! { <FieldProblems fields/> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        })
+    };
+    view! {
+        <section class="card">
+            <h2>"New token"</h2>
+            <ActionForm action=create attr:class="stacked">
+                <label>"Name" <input name="name" required placeholder="Jenkins banking pipeline"/></label>
+                <fieldset>
+                    <legend>"Scopes"</legend>
+                    <label><input type="checkbox" name="gate_read" value="on" checked/>" gate:read — ask the gate, read requests"</label>
+                    <label><input type="checkbox" name="requests_write" value="on"/>" requests:write — open requests"</label>
+                    <label><input type="checkbox" name="events_write" value="on"/>" events:write — post stage results"</label>
+                </fieldset>
+                <label>
+                    "Applications (ids, or * for every application)"
+                    <input name="applications" required placeholder="banking storefront"/>
+                    <small class="muted">{format!("Known: {known}")}</small>
+                </label>
+                <label>
+                    "Acts as (the user a pipeline's requests come from; you when empty)"
+                    <input name="acts_as" placeholder="ada"/>
+                </label>
+                <button type="submit" disabled=move || create.pending().get()>"Make the token"</button>
+            </ActionForm>
+            {outcome}
+        </section>
+        <section>
+            <h2>"Tokens"</h2>
+            {if tokens.is_empty() {
+                view! { <p class="muted">"No tokens yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="tokens">
+                        <thead><tr>
+                            <th>"Name"</th><th>"Token"</th><th>"Scopes"</th><th>"Applications"</th>
+                            <th>"Acts as"</th><th>"Made"</th><th>"Last used"</th><th></th>
+                        </tr></thead>
+                        <tbody>{tokens.into_iter().map(|t| view! { <TokenRow token=t revoke/> }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn TokenRow(token: TokenLine, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    let TokenLine {
+        id,
+        name,
+        prefix,
+        scopes,
+        applications,
+        acts_as,
+        created_by,
+        created_at,
+        last_used,
+        revoked,
+    } = token;
+    let row_class = revoked.is_some().then_some("revoked");
+    view! {
+        <tr class=row_class>
+            <td>{name}</td>
+            <td><code>{prefix}</code></td>
+            <td>{scopes.join(", ")}</td>
+            <td>{applications}</td>
+            <td>{acts_as}</td>
+            <td>{format!("{created_at} by {created_by}")}</td>
+            <td>{last_used.unwrap_or_else(|| "never".to_owned())}</td>
+            <td>
+                {match revoked {
+                    Some(at) => view! { <span class="muted">{format!("revoked {at}")}</span> }.into_any(),
+                    None => view! {
+                        <ActionForm action=revoke attr:class="inline">
+                            <input type="hidden" name="id" value=id/>
+                            <button type="submit" class="danger">"Revoke"</button>
+                        </ActionForm>
+                    }.into_any(),
+                }}
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,432 @@
+//! `/api/v1`: what CI servers call, with `Authorization: Bearer <token>`. Errors are JSON
+//! problem answers (RFC 9457) that name the field at fault.
+
+use crate::service::api::{self, ApiFailure, GateInput, NewRequestInput, StageInput};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The largest body the API reads.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/gate", post(gate))
+        .route("/requests", post(open_request))
+        .route("/requests/{id}", get(request_status))
+        .route("/requests/{id}/events", post(stage_result))
+        .fallback(no_such_endpoint)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// The API's description, generated from the handlers and types below.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Runway API",
+        description = "What CI servers call: the deployment gate, pipeline-opened requests and stage results. \
+            Authenticate with `Authorization: Bearer <token>`; administrators make tokens on the portal's API tokens page.",
+    ),
+    paths(gate, open_request, request_status, stage_result),
+    components(schemas(ProblemDoc, FieldError)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token, rwy_…"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// An error answer (RFC 9457), `application/problem+json`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ProblemDoc {
+    #[schema(example = "about:blank")]
+    r#type: String,
+    title: String,
+    status: u16,
+    detail: String,
+    /// The fields at fault, when the input was.
+    errors: Option<Vec<FieldError>>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct FieldError {
+    field: String,
+    message: String,
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(<ApiDoc as utoipa::OpenApi>::openapi())
+}
+
+/// A problem answer: status, a short title, the detail, and the fields at fault.
+pub struct Problem {
+    status: StatusCode,
+    detail: String,
+    errors: BTreeMap<String, String>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Problem {
+            status,
+            detail: detail.into(),
+            errors: BTreeMap::new(),
+        }
+    }
+
+    fn field(status: StatusCode, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Problem {
+            status,
+            detail: format!("{field}: {message}"),
+            errors: BTreeMap::from([(field.to_owned(), message)]),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let errors: Vec<_> = self
+            .errors
+            .iter()
+            .map(|(field, message)| json!({ "field": field, "message": message }))
+            .collect();
+        let mut body = json!({
+            "type": "about:blank",
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if !errors.is_empty() {
+            body["errors"] = errors.into();
+        }
+        let mut response = (self.status, Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"runway\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<ApiFailure> for Problem {
+    fn from(e: ApiFailure) -> Self {
+        match e {
+            ApiFailure::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, m),
+            ApiFailure::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, m),
+            ApiFailure::NotFound(m) => Problem::new(StatusCode::NOT_FOUND, m),
+            ApiFailure::Conflict(m) => Problem::new(StatusCode::CONFLICT, m),
+            ApiFailure::Invalid(errors) => Problem {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                detail: errors
+                    .iter()
+                    .map(|(f, m)| format!("{f}: {m}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                errors,
+            },
+            other => {
+                tracing::error!(error = %other, "API call failed");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on the server; it has been logged.",
+                )
+            }
+        }
+    }
+}
+
+/// The JSON body as `T`, or a problem naming where it is wrong.
+fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>) -> Result<T, Problem> {
+    let bytes = bytes.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The body is larger than {} KiB.", BODY_LIMIT / 1024),
+            )
+        } else {
+            Problem::new(StatusCode::BAD_REQUEST, e.body_text())
+        }
+    })?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("The body is not JSON: {e}"),
+        )
+    })?;
+    // Text with a NUL character cannot be stored (and never means anything here).
+    if let Some(field) = nul_in(&value, "") {
+        return Err(Problem::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &field,
+            "contains a NUL character",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() || path == "." {
+            // Not JSON at all, or a problem with the whole object (an unknown or missing field).
+            let message = inner.to_string();
+            match field_in(&message) {
+                Some(field) => Problem::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &field,
+                    strip_position(&message),
+                ),
+                None => Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("The body is not the JSON object expected: {message}"),
+                ),
+            }
+        } else {
+            Problem::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &path,
+                strip_position(&inner.to_string()),
+            )
+        }
+    })
+}
+
+/// The path of the first string (or key) holding a NUL character.
+fn nul_in(value: &serde_json::Value, path: &str) -> Option<String> {
+    let here = |p: &str| {
+        if p.is_empty() {
+            ".".to_owned()
+        } else {
+            p.to_owned()
+        }
+    };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(here(path)),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_in(v, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let inner = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(here(path))
+            } else {
+                nul_in(v, &inner)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// The field serde names in "unknown field `x`" or "missing field `x`".
+fn field_in(message: &str) -> Option<String> {
+    if !(message.starts_with("unknown field") || message.starts_with("missing field")) {
+        return None;
+    }
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_owned())
+}
+
+/// "invalid type: integer `5`, expected a string at line 1 column 20" without the position.
+fn strip_position(message: &str) -> String {
+    message
+        .rsplit_once(" at line ")
+        .map_or(message, |(m, _)| m)
+        .to_owned()
+}
+
+async fn token(state: &AppState, headers: &HeaderMap) -> Result<crate::db::api::TokenRow, Problem> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("?"));
+    Ok(api::authenticate(&state.db, header).await?)
+}
+
+fn request_id(raw: &str) -> Result<i64, Problem> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        Problem::field(
+            StatusCode::NOT_FOUND,
+            "id",
+            format!("{raw} is not a request number."),
+        )
+    })
+}
+
+/// May this release deploy now (or at `at`)? Recorded with every answer.
+#[utoipa::path(post, path = "/api/v1/gate", tag = "gate",
+    request_body = GateInput,
+    responses(
+        (status = 200, description = "The answer: allow, deny or pending, and why", body = api::GateAnswer),
+        (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks gate:read or the application", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+async fn gate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let token = token(&state, &headers).await?;
+    let input: GateInput = body(bytes)?;
+    let active = state.catalog.current();
+    let answer = api::gate(&state.db, &active, api::Asker::Token(&token), &input).await?;
+    Ok(Json(answer).into_response())
+}
+
+/// Opens a request for the pipeline. Send an `Idempotency-Key` to make retries safe.
+#[utoipa::path(post, path = "/api/v1/requests", tag = "requests",
+    request_body = NewRequestInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key with the same body answers with the same request")),
+    responses(
+        (status = 201, description = "Opened", body = api::RequestStatus),
+        (status = 200, description = "Opened before with this key (Idempotent-Replayed: true)", body = api::RequestStatus),
+        (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks requests:write or the application; or the user may not request it", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+async fn open_request(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let token = token(&state, &headers).await?;
+    let input: NewRequestInput = body(bytes)?;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| {
+            Problem::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Idempotency-Key",
+                "At most 200 visible characters, without spaces.",
+            )
+        })?),
+    };
+    let active = state.catalog.current();
+    let (id, created) = api::open_request(&state.db, &active, &token, &input, key).await?;
+    if created {
+        let _ = state.changes.send(id);
+    }
+    let status = api::request_status(&state.db, &active, &token, id).await?;
+    let mut response = (
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(&status),
+    )
+        .into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/requests/{id}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if !created {
+        response.headers_mut().insert(
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
+        );
+    }
+    Ok(response)
+}
+
+use axum::http::HeaderName;
+
+/// Where a request stands, for a pipeline that waits on it.
+#[utoipa::path(get, path = "/api/v1/requests/{id}", tag = "requests",
+    params(("id" = i64, Path, description = "The request's number")),
+    responses(
+        (status = 200, description = "Its state", body = api::RequestStatus),
+        (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The token may not read it", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such request", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+async fn request_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let token = token(&state, &headers).await?;
+    let id = request_id(&id)?;
+    let active = state.catalog.current();
+    Ok(Json(api::request_status(&state.db, &active, &token, id).await?).into_response())
+}
+
+/// A stage result of the pipeline, shown on the request's timeline.
+#[utoipa::path(post, path = "/api/v1/requests/{id}/events", tag = "requests",
+    params(("id" = i64, Path, description = "The request's number")),
+    request_body = StageInput,
+    responses(
+        (status = 201, description = "Recorded"),
+        (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks events:write or the application", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such request", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+async fn stage_result(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let token = token(&state, &headers).await?;
+    let id = request_id(&id)?;
+    let input: StageInput = body(bytes)?;
+    let active = state.catalog.current();
+    let result = api::record_stage(&state.db, &active.catalog, &token, id, &input).await?;
+    let _ = state.changes.send(id);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": result, "request_id": id })),
+    )
+        .into_response())
+}
+
+async fn no_such_endpoint() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "There is no such API endpoint; see /api/v1/openapi.json.",
+    )
+}
+
+async fn wrong_method() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This endpoint does not take this method; see /api/v1/openapi.json.",
+    )
+}
