@@ -67,6 +67,7 @@ test: tools chromium buildbot postgres-check
 	@scripts/test-summary.sh target/test-cargo.log target/test-e2e.log
 
 bench: build-release
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	scripts/bench.sh
 
 fmt:

@@ -55,5 +55,8 @@ bench idle_rss $((rss_kb / 1024)) MiB
 #     on SQLite and PostgreSQL (p50 / p99 over 8 concurrent clients).
 cargo run --quiet --release -p server --example board_load
 
+# --- The gate under load, 1,000,000 requests stored, 64 connections, beside a bare axum handler.
+cargo run --quiet --release -p server --example gate_load
+
 # --- Final approval → CI call latency over 200 requests, shell connector, SQLite.
 cargo run --quiet --release -p server --example dispatch_latency

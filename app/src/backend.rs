@@ -30,7 +30,6 @@ pub trait Backend: Send + Sync + 'static {
         env: String,
         oldest_first: bool,
     ) -> Result<QueueView, ApiError>;
-    async fn queue_count(&self, viewer: &Viewer) -> Result<usize, ApiError>;
     async fn board(&self, viewer: &Viewer, filter: BoardFilter) -> Result<BoardView, ApiError>;
     async fn tokens(&self, viewer: &Viewer) -> Result<TokensView, ApiError>;
     async fn create_token(
@@ -54,6 +53,22 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 pub type SharedBackend = Arc<dyn Backend>;
+
+/// The viewer's whole approver queue, computed at most once per page view: the approvals page
+/// and the badge in the navigation both ask for it while the page renders. Provided per request.
+#[derive(Clone, Default)]
+pub struct QueueMemo(Arc<tokio::sync::OnceCell<Result<QueueView, ApiError>>>);
+
+impl QueueMemo {
+    /// The unfiltered queue, newest first, from the memo of this request when there is one.
+    pub async fn queue(backend: &SharedBackend, viewer: &Viewer) -> Result<QueueView, ApiError> {
+        let compute = || backend.queue(viewer, String::new(), String::new(), false);
+        match leptos::prelude::use_context::<QueueMemo>() {
+            Some(memo) => memo.0.get_or_init(compute).await.clone(),
+            None => compute().await,
+        }
+    }
+}
 
 /// The backend and the viewer of the current request, or `Unauthorized`.
 pub async fn context() -> Result<(SharedBackend, Viewer), ApiError> {

@@ -37,18 +37,27 @@ pub async fn get_queue(
     oldest_first: bool,
 ) -> Result<QueueView, ApiError> {
     let (backend, viewer) = crate::backend::context().await?;
-    backend
-        .queue(&viewer, app, env, oldest_first)
-        .await
-        .map_err(crate::backend::with_status)
+    let queue = if app.is_empty() && env.is_empty() {
+        crate::backend::QueueMemo::queue(&backend, &viewer)
+            .await
+            .map(|mut q| {
+                if oldest_first {
+                    q.requests.reverse();
+                }
+                q
+            })
+    } else {
+        backend.queue(&viewer, app, env, oldest_first).await
+    };
+    queue.map_err(crate::backend::with_status)
 }
 
 #[server(prefix = "/rpc", endpoint = "requests/queue-count")]
 pub async fn get_queue_count() -> Result<usize, ApiError> {
     let (backend, viewer) = crate::backend::context().await?;
-    backend
-        .queue_count(&viewer)
+    crate::backend::QueueMemo::queue(&backend, &viewer)
         .await
+        .map(|q| q.requests.len())
         .map_err(crate::backend::with_status)
 }
 

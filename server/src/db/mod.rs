@@ -3,6 +3,7 @@
 pub mod api;
 pub mod catalog_versions;
 pub mod dispatch;
+pub mod gate_cache;
 pub mod requests;
 pub mod sessions;
 pub mod tickets;
@@ -28,6 +29,8 @@ pub enum DbKind {
 pub struct Db {
     pub pool: AnyPool,
     pub kind: DbKind,
+    /// Live API tokens and the gate-check writer, shared by every clone.
+    pub api: std::sync::Arc<gate_cache::ApiCache>,
 }
 
 /// The URL without its password, for messages and logs.
@@ -82,7 +85,11 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
-        Ok(Db { pool, kind })
+        Ok(Db {
+            api: std::sync::Arc::new(gate_cache::ApiCache::new(pool.clone())),
+            pool,
+            kind,
+        })
     }
 
     fn migrator(&self) -> &'static Migrator {

@@ -33,7 +33,10 @@ pub fn router(state: AppState) -> Router {
     });
     let context = {
         let backend = backend.clone();
-        move || provide_context(backend.clone())
+        move || {
+            provide_context(backend.clone());
+            provide_context(app::backend::QueueMemo::default());
+        }
     };
     let leptos = state.leptos.clone();
     let sessions =

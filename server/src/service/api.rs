@@ -197,6 +197,7 @@ pub async fn revoke_token(db: &Db, admin: &User, id: i64) -> Result<(), ApiFailu
         return Err(not_admin());
     }
     if a::revoke_token(db, id, now_ms()).await? {
+        db.api.forget(id);
         tracing::info!(token = id, by = %admin.username, "API token revoked");
         Ok(())
     } else {
@@ -230,12 +231,20 @@ pub async fn authenticate(db: &Db, header: Option<&str>) -> Result<TokenRow, Api
                 "The Authorization header must be \"Bearer rwy_…\" with an API token.".into(),
             )
         })?;
-    let token = a::live_token(db, &sha256_hex(secret.as_bytes()))
-        .await?
-        .ok_or_else(|| {
-            ApiFailure::Unauthorized("This API token is unknown or was revoked.".into())
-        })?;
-    a::touch_token(db, token.id, now_ms()).await?;
+    let hash = sha256_hex(secret.as_bytes());
+    let token = match db.api.token(&hash) {
+        Some(token) => token,
+        None => {
+            let token = a::live_token(db, &hash).await?.ok_or_else(|| {
+                ApiFailure::Unauthorized("This API token is unknown or was revoked.".into())
+            })?;
+            db.api.keep(&hash, token.clone());
+            token
+        }
+    };
+    if db.api.touch_due(&hash) {
+        a::touch_token(db, token.id, now_ms()).await?;
+    }
     Ok(token)
 }
 
@@ -464,9 +473,8 @@ pub async fn gate(
         Asker::Token(t) => (Some(t.id), None),
         Asker::User(u) => (None, Some(u.id)),
     };
-    a::insert_gate_check(
-        &db.pool,
-        &GateCheck {
+    db.api
+        .record(GateCheck {
             id: 0,
             token_id,
             user_id,
@@ -484,9 +492,8 @@ pub async fn gate(
             rule: answer.rule.to_owned(),
             reasons: serde_json::to_string(&answer.reasons)?,
             created_at: now,
-        },
-    )
-    .await?;
+        })
+        .await?;
     tracing::info!(
         application = %app.id,
         environment = %env.id,

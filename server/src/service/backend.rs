@@ -341,12 +341,6 @@ impl Backend for PortalBackend {
         .map_err(api_error)
     }
 
-    async fn queue_count(&self, viewer: &Viewer) -> Result<usize, ApiError> {
-        self.queue(viewer, String::new(), String::new(), false)
-            .await
-            .map(|q| q.requests.len())
-    }
-
     async fn board(&self, viewer: &Viewer, filter: BoardFilter) -> Result<BoardView, ApiError> {
         if !(viewer.roles.ops || viewer.roles.admin) {
             return Err(ApiError::Forbidden(

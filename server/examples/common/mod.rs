@@ -1,0 +1,212 @@
+//! What the benchmarks share: options, the databases they run on, the portal, and the seed data.
+#![allow(dead_code)]
+
+use server::config::Settings;
+use server::startup::Application;
+use sqlx::{AnyPool, Connection};
+
+/// `--name number` pairs from the command line.
+pub fn numbers() -> Vec<(String, usize)> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.chunks(2)
+        .map(|pair| {
+            let value = pair
+                .get(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{} needs a number", pair[0]));
+            (pair[0].clone(), value)
+        })
+        .collect()
+}
+
+/// A database a benchmark runs on: a fresh SQLite file, or a fresh PostgreSQL database.
+pub struct Database {
+    pub label: &'static str,
+    pub url: String,
+    /// The PostgreSQL server and the database's name, to drop it afterwards.
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Database {
+    /// Drops the PostgreSQL database (the SQLite file goes with its folder).
+    pub async fn cleanup(self) -> anyhow::Result<()> {
+        if let Some((base, name)) = &self.postgres {
+            let mut admin = sqlx::AnyConnection::connect(&format!("{base}/postgres")).await?;
+            sqlx::query(&format!("drop database if exists {name} with (force)"))
+                .execute(&mut admin)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// SQLite, then PostgreSQL from `BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432`)
+/// when it answers.
+pub async fn databases() -> anyhow::Result<Vec<Database>> {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir()?;
+    let mut all = vec![Database {
+        label: "sqlite",
+        url: format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
+        postgres: None,
+        _dir: Some(dir),
+    }];
+    let base = std::env::var("BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    match sqlx::AnyConnection::connect(&format!("{base}/postgres")).await {
+        Err(e) => eprintln!("PostgreSQL unreachable at {base} ({e}): measured SQLite only"),
+        Ok(mut admin) => {
+            let name = format!("runway_bench_{}", std::process::id());
+            sqlx::query(&format!("create database {name}"))
+                .execute(&mut admin)
+                .await?;
+            all.push(Database {
+                label: "postgres",
+                url: format!("{base}/{name}"),
+                postgres: Some((base, name)),
+                _dir: None,
+            });
+        }
+    }
+    Ok(all)
+}
+
+/// The portal on `url` with the demo catalog and users, quiet, not yet serving.
+pub async fn portal(url: &str, dir: &std::path::Path) -> anyhow::Result<Application> {
+    let catalog = concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog/demo.toml");
+    let settings = Settings::from_vars([
+        ("RUNWAY_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ("RUNWAY_DATA_DIR".to_owned(), dir.display().to_string()),
+        ("RUNWAY_DATABASE_URL".to_owned(), url.to_owned()),
+        ("RUNWAY_CATALOG".to_owned(), catalog.to_owned()),
+        ("RUNWAY_DEMO".to_owned(), "true".to_owned()),
+        ("RUNWAY_LOG".to_owned(), "error".to_owned()),
+    ])?;
+    Application::build(settings).await
+}
+
+/// What 100,000 requests look like after two years: mostly finished, one in a hundred waiting
+/// for approval (half of those past their first stage), each with its `submitted` event.
+pub async fn seed(pool: &AnyPool, n: usize) -> anyhow::Result<()> {
+    let users: Vec<(i64, String)> =
+        sqlx::query_as("select user_id, username from users order by user_id")
+            .fetch_all(pool)
+            .await?;
+    let id_of = |name: &str| {
+        users
+            .iter()
+            .find(|(_, u)| u == name)
+            .map(|(id, _)| *id)
+            .expect("demo user")
+    };
+    let (ada, wes, ben) = (id_of("ada"), id_of("wes"), id_of("ben"));
+    let loaded = server::catalog::load_file(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../catalog/demo.toml"
+    )))?;
+    let policy = |app: &str, env: &str| -> String {
+        let policy = &loaded
+            .catalog
+            .application(app)
+            .and_then(|a| a.environment(env))
+            .expect("environment")
+            .policy;
+        serde_json::to_string(policy).expect("policy")
+    };
+    let policies = [
+        ("banking", "staging", policy("banking", "staging")),
+        ("banking", "production", policy("banking", "production")),
+        ("storefront", "staging", policy("storefront", "staging")),
+        (
+            "storefront",
+            "production",
+            policy("storefront", "production"),
+        ),
+    ];
+    let finished = [
+        "succeeded",
+        "succeeded",
+        "succeeded",
+        "succeeded",
+        "succeeded",
+        "succeeded",
+        "succeeded",
+        "failed",
+        "rejected",
+        "cancelled",
+        "expired",
+    ];
+    let now = server::db::now_ms();
+    let two_years = 2 * 365 * 24 * 3600 * 1000_i64;
+    let chunk = 500;
+    let mut tx = pool.begin().await?;
+    for start in (0..n).step_by(chunk) {
+        let rows: Vec<usize> = (start..(start + chunk).min(n)).collect();
+        // Numbered placeholders, which both SQLite and PostgreSQL read.
+        let tuples: Vec<String> = (0..rows.len())
+            .map(|r| {
+                let cols: Vec<String> = (1..=13).map(|c| format!("${}", r * 13 + c)).collect();
+                format!("({})", cols.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "insert into requests (application_id, environment_id, requester_id, title, version, \
+             summary, risk, rollback_plan, fields, state, policy, created_at, updated_at) values {}",
+            tuples.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for &i in &rows {
+            let (app, env, policy) = &policies[i % 4];
+            let version = format!("{}.{}.{}", 1 + i / 10_000, (i / 100) % 100, i % 100);
+            let state = if i % 97 == 0 {
+                "pending_approval"
+            } else {
+                finished[i % finished.len()]
+            };
+            let at = now - two_years + (two_years / n as i64) * i as i64;
+            let requester = if *app == "banking" { ada } else { wes };
+            let name = if *app == "banking" {
+                "Banking"
+            } else {
+                "Storefront"
+            };
+            query = query
+                .bind(app.to_string())
+                .bind(env.to_string())
+                .bind(requester)
+                .bind(format!("{name} {version}"))
+                .bind(version)
+                .bind("Routine release")
+                .bind("low")
+                .bind("Redeploy the previous version")
+                .bind("{}")
+                .bind(state)
+                .bind(policy.clone())
+                .bind(at)
+                .bind(at);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    sqlx::query(
+        "insert into request_events (request_id, actor_id, kind, payload, at) \
+         select request_id, requester_id, 'submitted', '{}', created_at from requests",
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Half the waiting Banking production requests are past their owner review.
+    sqlx::query(
+        "insert into decisions (request_id, user_id, teams, stage, verdict, comment, decided_at) \
+         select request_id, $1, 'banking-owners', 0, 'approve', '', created_at from requests \
+         where state = 'pending_approval' and application_id = 'banking' \
+         and environment_id = 'production' and request_id % 2 = 0",
+    )
+    .bind(ben)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! The gate under load: `POST /api/v1/gate` with a million requests stored, on SQLite and on
+//! PostgreSQL, beside a bare axum handler on the same machine, each driven by `wrk` with the same
+//! connections. Prints `BENCH` lines: requests/s, p50, p99 and the ratio to the bare handler.
+//!
+//! `cargo run --release -p server --example gate_load [-- --requests N --connections C --seconds S]`
+//! Needs `wrk` (Debian's package; `make bench` installs it). PostgreSQL as for `board_load`.
+
+mod common;
+
+use std::process::Command;
+
+struct Options {
+    requests: usize,
+    connections: usize,
+    seconds: usize,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        requests: 1_000_000,
+        connections: 64,
+        seconds: 10,
+    };
+    for (name, value) in common::numbers() {
+        match name.as_str() {
+            "--requests" => o.requests = value,
+            "--connections" => o.connections = value,
+            "--seconds" => o.seconds = value,
+            other => panic!("unknown option {other}"),
+        }
+    }
+    o
+}
+
+/// What one `wrk` run measured.
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+/// "1.23ms", "456.00us", "1.10s" in milliseconds.
+fn millis(s: &str) -> Option<f64> {
+    let (number, factor) = if let Some(n) = s.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return None;
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+fn wrk(
+    url: &str,
+    token: Option<&str>,
+    body: &str,
+    o: &Options,
+    dir: &std::path::Path,
+) -> anyhow::Result<Load> {
+    let script = dir.join("gate.lua");
+    let auth = token
+        .map(|t| format!("wrk.headers[\"Authorization\"] = \"Bearer {t}\"\n"))
+        .unwrap_or_default();
+    std::fs::write(
+        &script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n{auth}"
+        ),
+    )?;
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{}", o.connections),
+            &format!("-d{}s", o.seconds),
+            "--latency",
+            "-s",
+        ])
+        .arg(&script)
+        .arg(url)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "wrk failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(str::trim)
+            .map(str::to_owned)
+    };
+    let percentile = |p: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(p).and_then(|v| millis(v.trim())))
+    };
+    Ok(Load {
+        rps: field("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0),
+        p50_ms: percentile("50%").unwrap_or(f64::NAN),
+        p99_ms: percentile("99%").unwrap_or(f64::NAN),
+        errors: field("Non-2xx or 3xx responses:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    })
+}
+
+fn print(name: &str, load: &Load, bare: Option<&Load>) {
+    println!("BENCH {name}_rps {:.0} req/s", load.rps);
+    println!("BENCH {name}_p50 {:.2} ms", load.p50_ms);
+    println!("BENCH {name}_p99 {:.2} ms", load.p99_ms);
+    if load.errors > 0 {
+        println!("BENCH {name}_errors {} answers", load.errors);
+    }
+    if let Some(bare) = bare {
+        println!(
+            "BENCH {name}_vs_bare {:.0} %",
+            100.0 * load.rps / bare.rps.max(1.0)
+        );
+    }
+}
+
+/// The bare handler: reads the JSON body and answers a small JSON object, nothing else.
+async fn bare() -> anyhow::Result<String> {
+    let router = axum::Router::new().route(
+        "/gate",
+        axum::routing::post(
+            |axum::Json(body): axum::Json<serde_json::Value>| async move {
+                axum::Json(serde_json::json!({ "decision": "allow", "asked": body["version"] }))
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/gate", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(url)
+}
+
+const BODY: &str = r#"{"application":"banking","environment":"staging","version":"9.9.9","actor":"ada","pipeline_url":"https://ci.example.com/job/42"}"#;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let o = options();
+    if Command::new("wrk").arg("-v").output().is_err() {
+        anyhow::bail!("wrk is not installed (apt-get install wrk, or make bench)");
+    }
+    let dir = tempfile::tempdir()?;
+    let bare_url = bare().await?;
+    let bare_load = wrk(&bare_url, None, BODY, &o, dir.path())?;
+    print("gate_bare_handler", &bare_load, None);
+    for db in common::databases().await? {
+        let app = common::portal(&db.url, dir.path()).await?;
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        let started = std::time::Instant::now();
+        common::seed(&state.db.pool, o.requests).await?;
+        sqlx::query("analyze").execute(&state.db.pool).await?;
+        println!(
+            "# {}: seeded {} requests in {:.1} s",
+            db.label,
+            o.requests,
+            started.elapsed().as_secs_f64()
+        );
+        // The release the pipeline asks about: approved, with a token allowed to ask.
+        let users = |name: &'static str| {
+            let state = state.clone();
+            async move {
+                server::db::users::by_username(&state.db, name)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no demo user {name}"))
+            }
+        };
+        let (ada, ben, root) = (
+            users("ada").await?,
+            users("ben").await?,
+            users("root").await?,
+        );
+        let raw = server::domain::request::RawDraft {
+            version: "9.9.9".into(),
+            summary: "Benchmark".into(),
+            risk: "low".into(),
+            rollback_plan: "Previous version".into(),
+            fields: [
+                ("change_ticket".to_owned(), "CHG-1".to_owned()),
+                ("customer_impact".to_owned(), "none".to_owned()),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let active = state.catalog.current();
+        let id =
+            server::service::requests::submit(&state.db, &active, &ada, "banking", "staging", &raw)
+                .await?;
+        let revision = server::db::requests::get(&state.db.pool, id)
+            .await?
+            .map(|r| r.revision)
+            .unwrap_or_default();
+        server::service::requests::decide(
+            &state.db,
+            &ben,
+            id,
+            revision,
+            server::service::requests::Verdict::Approve,
+            "",
+        )
+        .await?;
+        let token = server::service::api::create_token(
+            &state.db,
+            &active.catalog,
+            &root,
+            &server::service::api::TokenForm {
+                name: "load".into(),
+                scopes: vec!["gate:read".into()],
+                applications: vec!["banking".into()],
+                acts_as: String::new(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .secret;
+        let server = tokio::spawn(async move {
+            let _ = app.run_until_stopped().await;
+        });
+        let load = wrk(
+            &format!("{address}/api/v1/gate"),
+            Some(&token),
+            BODY,
+            &o,
+            dir.path(),
+        )?;
+        let recorded: i64 = sqlx::query_scalar("select count(*) from gate_checks")
+            .fetch_one(&state.db.pool)
+            .await?;
+        println!("# {}: {recorded} gate answers recorded", db.label);
+        print(&format!("gate_{}", db.label), &load, Some(&bare_load));
+        server.abort();
+        db.cleanup().await?;
+    }
+    Ok(())
+}
