@@ -85,8 +85,15 @@ impl Application {
         let _replicas = AbortOnDrop(crate::replicas::spawn(self.state.clone()));
         let stopping = self.state.stopping.clone();
         let app = crate::http::router(self.state);
+        // Small answers go out at once: without TCP_NODELAY, a response written in two parts
+        // waits for the client's delayed acknowledgement of the first (up to 40 ms).
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(
-            self.listener,
+            listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {

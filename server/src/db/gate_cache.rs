@@ -9,8 +9,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
-/// How long a token read from the database is trusted before it is read again: a revocation on
-/// another replica takes effect within this time (on this one, at once).
+/// How long a token or a user's teams, read from the database, are trusted before they are read
+/// again: a revocation on another replica (on this one, at once) or a change of team membership
+/// takes effect within this time.
 pub const TOKEN_TTL: Duration = Duration::from_secs(5);
 /// A token's last use is written at most this often.
 pub const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -23,8 +24,13 @@ struct Cached {
 
 type Pending = (GateCheck, oneshot::Sender<Result<(), String>>);
 
+/// A user as the gate knows an actor: username and teams (`None`: no such user).
+pub type Member = Option<(String, Vec<String>)>;
+
 pub struct ApiCache {
     tokens: Mutex<HashMap<String, Cached>>,
+    /// Actors named in gate calls, by name, with when they were read (kept for `TOKEN_TTL`).
+    members: Mutex<HashMap<String, (Member, Instant)>>,
     writer: mpsc::Sender<Pending>,
 }
 
@@ -40,6 +46,7 @@ impl ApiCache {
         tokio::spawn(write_gate_checks(pool, inbox));
         ApiCache {
             tokens: Mutex::new(HashMap::new()),
+            members: Mutex::new(HashMap::new()),
             writer,
         }
     }
@@ -77,6 +84,23 @@ impl ApiCache {
             }
             None => true,
         }
+    }
+
+    /// The user named `name` and their teams, read within `TOKEN_TTL`; `None` when not cached.
+    pub fn member(&self, name: &str) -> Option<Member> {
+        let members = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        members
+            .get(name)
+            .filter(|(_, at)| at.elapsed() < TOKEN_TTL)
+            .map(|(m, _)| m.clone())
+    }
+
+    pub fn keep_member(&self, name: &str, member: Member) {
+        let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        if members.len() > 10_000 {
+            members.retain(|_, (_, at)| at.elapsed() < TOKEN_TTL);
+        }
+        members.insert(name.to_owned(), (member, Instant::now()));
     }
 
     /// Forgets a token at once (revoked here).

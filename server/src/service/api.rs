@@ -383,11 +383,18 @@ async fn actor(db: &Db, catalog: &Catalog, name: Option<&str>) -> Result<Actor, 
     let Some(name) = name else {
         return Ok(Actor::Unnamed);
     };
-    if let Some(user) = users::by_username(db, name).await? {
-        return Ok(Actor::User {
-            username: user.username,
-            teams: user.teams,
-        });
+    let member = match db.api.member(name) {
+        Some(member) => member,
+        None => {
+            let member = users::by_username(db, name)
+                .await?
+                .map(|u| (u.username, u.teams));
+            db.api.keep_member(name, member.clone());
+            member
+        }
+    };
+    if let Some((username, teams)) = member {
+        return Ok(Actor::User { username, teams });
     }
     Ok(match catalog.team(name) {
         Some(team) => Actor::Team(team.id.clone()),
