@@ -426,6 +426,17 @@ fn prefixed(alias: &str) -> String {
         .join(", ")
 }
 
+/// Forgets whom requests that no longer wait for approval asked.
+pub async fn clear_stale_waits(tx: &mut Tx<'_>) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "delete from request_waits where request_id not in \
+         (select request_id from requests where state = 'pending_approval')",
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
 /// Replaces the teams `request_id` asks now (none once it no longer waits for approval).
 pub async fn set_waits(
     tx: &mut Tx<'_>,

@@ -250,6 +250,10 @@ async fn settle(tx: &mut q::Tx<'_>, request_id: i64, now: i64) -> Result<()> {
 pub async fn settle_all(db: &Db) -> Result<usize> {
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
+    // Writes first, so the transaction holds SQLite's write lock from its start: a transaction that
+    // read first could not turn into a writer once another process (a replica starting beside
+    // this one) had written, and would fail with "database is locked" instead of waiting.
+    q::clear_stale_waits(&mut tx).await?;
     let pending = q::all_pending(&mut tx).await?;
     for (row, decisions) in &pending {
         let (policy, eval) = evaluate(row, decisions, now)?;
