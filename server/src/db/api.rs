@@ -152,32 +152,50 @@ pub struct GateCheck {
     pub created_at: i64,
 }
 
-pub async fn insert_gate_check(
+/// Records gate answers, all in one statement.
+pub async fn insert_gate_checks(
     exec: impl sqlx::Executor<'_, Database = Any>,
-    g: &GateCheck,
+    checks: &[&GateCheck],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    const COLUMNS: usize = 15;
+    if checks.is_empty() {
+        return Ok(());
+    }
+    // Numbered placeholders, which both SQLite and PostgreSQL read.
+    let rows: Vec<String> = (0..checks.len())
+        .map(|r| {
+            let cells: Vec<String> = (1..=COLUMNS)
+                .map(|c| format!("${}", r * COLUMNS + c))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    let sql = format!(
         "insert into gate_checks (api_token_id, user_id, application_id, environment_id, version, \
          artifact, actor, pipeline_url, at, dry_run, decision, request_id, rule, reasons, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(g.token_id)
-    .bind(g.user_id)
-    .bind(&g.application_id)
-    .bind(&g.environment_id)
-    .bind(&g.version)
-    .bind(&g.artifact)
-    .bind(&g.actor)
-    .bind(&g.pipeline_url)
-    .bind(g.at)
-    .bind(i64::from(g.dry_run))
-    .bind(&g.decision)
-    .bind(g.request_id)
-    .bind(&g.rule)
-    .bind(&g.reasons)
-    .bind(g.created_at)
-    .execute(exec)
-    .await?;
+         values {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for g in checks {
+        query = query
+            .bind(g.token_id)
+            .bind(g.user_id)
+            .bind(&g.application_id)
+            .bind(&g.environment_id)
+            .bind(&g.version)
+            .bind(&g.artifact)
+            .bind(&g.actor)
+            .bind(&g.pipeline_url)
+            .bind(g.at)
+            .bind(i64::from(g.dry_run))
+            .bind(&g.decision)
+            .bind(g.request_id)
+            .bind(&g.rule)
+            .bind(&g.reasons)
+            .bind(g.created_at);
+    }
+    query.execute(exec).await?;
     Ok(())
 }
 

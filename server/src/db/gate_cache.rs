@@ -1,11 +1,18 @@
 //! What the API keeps in memory beside the database: live tokens (so a busy pipeline's calls do
-//! not each read the tokens table) and the gate-check writer, which commits the records of
-//! concurrent gate calls together (each call still waits until its record is committed).
+//! not each read the tokens table), the requests that cover each release the gate was asked
+//! about, and the gate-check writer, which commits the records of concurrent gate calls together
+//! (each call still waits until its record is committed).
+//!
+//! Kept releases are dropped whenever a change is committed: at once for this process's own
+//! changes (see `Write::commit`), and within `WATCH_EVERY` for another process's, seen through the
+//! database's change counter.
 
 use super::api::{GateCheck, TokenRow};
+use crate::domain::gate::Candidate;
 use sqlx::AnyPool;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
@@ -15,6 +22,11 @@ use tokio::sync::{mpsc, oneshot};
 pub const TOKEN_TTL: Duration = Duration::from_secs(5);
 /// A token's last use is written at most this often.
 pub const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// How often the change counter is read: another replica's change reaches this one's gate within
+/// this time.
+pub const WATCH_EVERY: Duration = Duration::from_millis(100);
+/// The most releases kept; beyond it the oldest half of the map is not worth tracking, so all go.
+const RELEASES_KEPT: usize = 50_000;
 
 struct Cached {
     token: TokenRow,
@@ -31,6 +43,11 @@ pub struct ApiCache {
     tokens: Mutex<HashMap<String, Cached>>,
     /// Actors named in gate calls, by name, with when they were read (kept for `TOKEN_TTL`).
     members: Mutex<HashMap<String, (Member, Instant)>>,
+    /// Bumped by every committed change; a kept release read under an older value is stale.
+    generation: AtomicU64,
+    /// The requests covering a release ("application\0environment\0version"), newest first, with
+    /// the generation they were read under.
+    releases: RwLock<HashMap<String, (u64, Arc<Vec<Candidate>>)>>,
     writer: mpsc::Sender<Pending>,
 }
 
@@ -41,14 +58,62 @@ impl std::fmt::Debug for ApiCache {
 }
 
 impl ApiCache {
-    pub fn new(pool: AnyPool) -> ApiCache {
+    /// The cache, with its gate-check writer and its change watcher running.
+    pub fn start(pool: AnyPool) -> Arc<ApiCache> {
         let (writer, inbox) = mpsc::channel(4096);
-        tokio::spawn(write_gate_checks(pool, inbox));
-        ApiCache {
+        tokio::spawn(write_gate_checks(pool.clone(), inbox));
+        let cache = Arc::new(ApiCache {
             tokens: Mutex::new(HashMap::new()),
             members: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            releases: RwLock::new(HashMap::new()),
             writer,
+        });
+        tokio::spawn(watch_changes(pool, Arc::downgrade(&cache)));
+        cache
+    }
+
+    /// The generation to read a release under: take it before reading.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// A change was committed: every kept release may be stale.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn release_key(app: &str, env: &str, version: &str) -> String {
+        format!("{app}\0{env}\0{version}")
+    }
+
+    /// The requests covering a release, when kept and nothing changed since they were read.
+    pub fn release(&self, app: &str, env: &str, version: &str) -> Option<Arc<Vec<Candidate>>> {
+        let current = self.generation();
+        let releases = self.releases.read().unwrap_or_else(|e| e.into_inner());
+        releases
+            .get(&Self::release_key(app, env, version))
+            .filter(|(read_under, _)| *read_under == current)
+            .map(|(_, candidates)| candidates.clone())
+    }
+
+    /// Keeps the requests covering a release, read under `generation`.
+    pub fn keep_release(
+        &self,
+        generation: u64,
+        app: &str,
+        env: &str,
+        version: &str,
+        candidates: Arc<Vec<Candidate>>,
+    ) {
+        let mut releases = self.releases.write().unwrap_or_else(|e| e.into_inner());
+        if releases.len() >= RELEASES_KEPT {
+            releases.clear();
         }
+        releases.insert(
+            Self::release_key(app, env, version),
+            (generation, candidates),
+        );
     }
 
     /// The cached live token for `hash`, while fresh.
@@ -147,9 +212,34 @@ async fn write_gate_checks(pool: AnyPool, mut inbox: mpsc::Receiver<Pending>) {
 }
 
 async fn insert_all(pool: &AnyPool, batch: &[Pending]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    for (check, _) in batch {
-        super::api::insert_gate_check(&mut *tx, check).await?;
+    let checks: Vec<&GateCheck> = batch.iter().map(|(check, _)| check).collect();
+    super::api::insert_gate_checks(pool, &checks).await
+}
+
+/// Reads the change counter every `WATCH_EVERY` while the cache lives; a new value (another
+/// process committed a change) makes every kept release stale.
+async fn watch_changes(pool: AnyPool, cache: Weak<ApiCache>) {
+    let mut seen: Option<i64> = None;
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        let Some(cache) = cache.upgrade() else {
+            return;
+        };
+        let counted = sqlx::query_scalar::<_, i64>("select n from change_counter where id = 1")
+            .fetch_one(&pool)
+            .await;
+        match counted {
+            Ok(n) => {
+                if seen.is_some_and(|s| s != n) {
+                    cache.changed();
+                }
+                seen = Some(n);
+            }
+            // Unreadable (the database is down, or not migrated yet): trust nothing kept.
+            Err(_) => {
+                cache.changed();
+                seen = None;
+            }
+        }
     }
-    tx.commit().await
 }

@@ -33,6 +33,38 @@ pub struct Db {
     pub api: std::sync::Arc<gate_cache::ApiCache>,
 }
 
+/// A transaction that writes (see `Db::write`). It derefs to the transaction; committing it
+/// also counts a change, so what this process and the others keep in memory for the gate is read
+/// again.
+pub struct Write {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    api: std::sync::Arc<gate_cache::ApiCache>,
+}
+
+impl std::ops::Deref for Write {
+    type Target = sqlx::Transaction<'static, sqlx::Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Write {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl Write {
+    pub async fn commit(mut self) -> sqlx::Result<()> {
+        sqlx::query("update change_counter set n = n + 1 where id = 1")
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        self.api.changed();
+        Ok(())
+    }
+}
+
 /// The URL without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -86,9 +118,24 @@ impl Db {
             .await
             .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
         Ok(Db {
-            api: std::sync::Arc::new(gate_cache::ApiCache::new(pool.clone())),
+            api: gate_cache::ApiCache::start(pool.clone()),
             pool,
             kind,
+        })
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`begin immediate`), waiting out the busy timeout for another writer: a deferred
+    /// transaction that reads first cannot wait when it later writes, and fails with
+    /// "database is locked" whenever another connection wrote meanwhile.
+    pub async fn write(&self) -> sqlx::Result<Write> {
+        let tx = match self.kind {
+            DbKind::Sqlite => self.pool.begin_with("begin immediate").await?,
+            DbKind::Postgres => self.pool.begin().await?,
+        };
+        Ok(Write {
+            tx,
+            api: self.api.clone(),
         })
     }
 

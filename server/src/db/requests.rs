@@ -587,6 +587,13 @@ pub async fn board(
     select_requests(db, state, app, env, search, before, limit).await
 }
 
+/// `text` with LIKE's wildcards and its escape character taken literally (escape `\\`).
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// Requests newest first. Only the filters given become conditions, so each query can use the
 /// index that fits it.
 async fn select_requests(
@@ -604,13 +611,17 @@ async fn select_requests(
         binds.push(value.to_owned());
         format!("${}", binds.len())
     };
+    // On PostgreSQL a search reads the narrow `request_search` copy (alias `s`) and cuts the page
+    // there; everything else reads the requests themselves.
+    let narrow = db.kind == super::DbKind::Postgres && !search.is_empty();
+    let t = if narrow { "s" } else { "r" };
     for (column, value) in [
-        ("r.state", state),
-        ("r.application_id", app),
-        ("r.environment_id", env),
+        ("state", state),
+        ("application_id", app),
+        ("environment_id", env),
     ] {
         if !value.is_empty() {
-            conditions.push(format!("{column} = {}", param(value)));
+            conditions.push(format!("{t}.{column} = {}", param(value)));
         }
     }
     let plain = !search.contains(['%', '_', '\\']);
@@ -622,22 +633,18 @@ async fn select_requests(
              union select rowid from request_search where version like {p})"
         ));
     } else if !search.is_empty() {
-        let pattern = format!(
-            "%{}%",
-            search
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        let p = param(&pattern);
-        conditions.push(format!(
-            "(lower(r.title) like {p} escape '\\' or lower(r.version) like {p} escape '\\')"
-        ));
+        let p = param(&format!("%{}%", like_escaped(&search.to_lowercase())));
+        conditions.push(if narrow {
+            format!("s.text like {p} escape '\\'")
+        } else {
+            format!(
+                "(lower(r.title) like {p} escape '\\' or lower(r.version) like {p} escape '\\')"
+            )
+        });
     }
     let n = binds.len();
     if before > 0 {
-        conditions.push(format!("r.request_id < ${}", n + 1));
+        conditions.push(format!("{t}.request_id < ${}", n + 1));
     }
     let limit_param = n + 1 + usize::from(before > 0);
     let filter = if conditions.is_empty() {
@@ -645,10 +652,24 @@ async fn select_requests(
     } else {
         format!("where {}", conditions.join(" and "))
     };
+    let from = if narrow {
+        format!(
+            "(select s.request_id from request_search s {filter} \
+             order by s.request_id desc limit ${limit_param}) m \
+             join requests r on r.request_id = m.request_id"
+        )
+    } else {
+        format!("requests r {filter}")
+    };
+    let page = if narrow {
+        String::new()
+    } else {
+        format!(" limit ${limit_param}")
+    };
     let sql = format!(
-        "select {}, u.display_name as requester_name from requests r \
-         join users u on u.user_id = r.requester_id {filter} \
-         order by r.request_id desc limit ${limit_param}",
+        "select {}, u.display_name as requester_name from {from} \
+         join users u on u.user_id = r.requester_id \
+         order by r.request_id desc{page}",
         prefixed("r")
     );
     let mut query = sqlx::query(&sql);

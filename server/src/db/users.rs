@@ -84,7 +84,7 @@ pub async fn create(
     is_admin: bool,
     teams: &[String],
 ) -> Result<i64, CreateUserError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     let id: i64 = sqlx::query_scalar(
         "insert into users (username, display_name, password_hash, is_admin, created_at)
          values ($1, $2, $3, $4, $5) returning user_id",
@@ -94,7 +94,7 @@ pub async fn create(
     .bind(password_hash)
     .bind(i64::from(is_admin))
     .bind(now_ms())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "users_username_key") {
@@ -107,7 +107,7 @@ pub async fn create(
         sqlx::query("insert into memberships (user_id, team_id) values ($1, $2)")
             .bind(id)
             .bind(team)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     tx.commit().await?;

@@ -132,7 +132,7 @@ async fn handle(state: &AppState, job: &Job) -> Result<()> {
         ),
         Gate::Never { reason } => (now + 3_600_000, format!("cannot be deployed: {reason}")),
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.write().await?;
     if note != job.note {
         q::event(
             &mut tx,
@@ -144,7 +144,7 @@ async fn handle(state: &AppState, job: &Job) -> Result<()> {
         )
         .await?;
     }
-    d::release(&mut *tx, job.id, until, 0, &note).await?;
+    d::release(&mut **tx, job.id, until, 0, &note).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -243,7 +243,7 @@ async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
                 // The first run of the step, or the retry operations asked for.
                 let attempt = next.map_or(1, |r| r.attempt);
                 let key = format!("runway-{}-{step}-{attempt}", row.id);
-                let mut tx = state.db.pool.begin().await?;
+                let mut tx = state.db.write().await?;
                 if !q::bump_revision(&mut tx, row.id, row.revision, now).await? {
                     // Edited, cancelled or withdrawn meanwhile: look again from the start.
                     drop(tx);
@@ -251,7 +251,7 @@ async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
                     return Ok(());
                 }
                 if let Some(retry) = next {
-                    d::delete_run(&mut *tx, retry.id).await?;
+                    d::delete_run(&mut **tx, retry.id).await?;
                 }
                 let run_id = d::insert_triggering(
                     &mut tx,
@@ -305,7 +305,7 @@ async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
         }
     }
     // Every step succeeded.
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.write().await?;
     q::set_state(&mut tx, row.id, State::Succeeded.as_str()).await?;
     q::event(
         &mut tx,
@@ -316,7 +316,7 @@ async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
         now,
     )
     .await?;
-    d::finish(&mut *tx, job.id, "done", "").await?;
+    d::finish(&mut **tx, job.id, "done", "").await?;
     tx.commit().await?;
     tracing::info!(request = row.id, "deployed");
     Ok(())
@@ -384,7 +384,7 @@ async fn trigger(
     match started {
         Ok(r) => {
             crash_point("after_trigger");
-            let mut tx = state.db.pool.begin().await?;
+            let mut tx = state.db.write().await?;
             if !d::hold(&mut tx, job.id).await? {
                 // Cancelled while the CI was starting it: keep where it lives, and stop it.
                 d::set_run_ref(&mut tx, run.id, &r.id, r.url.as_deref(), now).await?;
@@ -396,7 +396,7 @@ async fn trigger(
                 return Ok(());
             }
             d::update_run(
-                &mut *tx,
+                &mut **tx,
                 run.id,
                 &RunUpdate {
                     state: RunState::Queued.as_str(),
@@ -409,7 +409,7 @@ async fn trigger(
                 },
             )
             .await?;
-            d::release(&mut *tx, job.id, now + POLL_MS, 0, "").await?;
+            d::release(&mut **tx, job.id, now + POLL_MS, 0, "").await?;
             tx.commit().await?;
             crash_point("after_recorded");
             Ok(())
@@ -421,7 +421,7 @@ async fn trigger(
                 "waiting on CI — attempt {attempts}, next at {}",
                 format_ms(next)
             );
-            let mut tx = state.db.pool.begin().await?;
+            let mut tx = state.db.write().await?;
             q::event(
                 &mut tx,
                 row.id,
@@ -431,7 +431,7 @@ async fn trigger(
                 now,
             )
             .await?;
-            d::release(&mut *tx, job.id, next, attempts, &note).await?;
+            d::release(&mut **tx, job.id, next, attempts, &note).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -471,13 +471,13 @@ async fn poll(
         }
     };
     let finished = status.state.is_final().then_some(now);
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.write().await?;
     if !d::hold(&mut tx, job.id).await? {
         // Cancelled while the CI answered: the cancel has the last word.
         return Ok(false);
     }
     d::update_run(
-        &mut *tx,
+        &mut **tx,
         run.id,
         &RunUpdate {
             state: status.state.as_str(),
@@ -514,7 +514,7 @@ async fn poll(
             Ok(false)
         }
         RunState::Queued | RunState::Running => {
-            d::release(&mut *tx, job.id, now + POLL_MS, 0, "").await?;
+            d::release(&mut **tx, job.id, now + POLL_MS, 0, "").await?;
             tx.commit().await?;
             crash_point("after_poll");
             Ok(false)
@@ -532,13 +532,13 @@ async fn fail(
     message: &str,
 ) -> Result<()> {
     let now = now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.write().await?;
     if !d::hold(&mut tx, job.id).await? {
         return Ok(());
     }
     if let Some(run) = run {
         d::update_run(
-            &mut *tx,
+            &mut **tx,
             run.id,
             &RunUpdate {
                 state: RunState::Failed.as_str(),
@@ -626,14 +626,14 @@ async fn take(
     is_ops: bool,
     request_id: i64,
     revision: i64,
-) -> std::result::Result<(d::Tx<'static>, RequestRow, i64), ControlError> {
+) -> std::result::Result<(crate::db::Write, RequestRow, i64), ControlError> {
     ops_only(is_ops)?;
     let now = now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.write().await?;
     if !q::bump_revision(&mut tx, request_id, revision, now).await? {
         return Err(changed_meanwhile());
     }
-    let row = q::get(&mut *tx, request_id)
+    let row = q::get(&mut **tx, request_id)
         .await?
         .ok_or_else(|| ControlError::Conflict(format!("There is no request {request_id}.")))?;
     Ok((tx, row, now))
@@ -655,7 +655,7 @@ pub async fn retry(
     revision: i64,
 ) -> std::result::Result<String, ControlError> {
     let (mut tx, row, now) = take(state, is_ops, request_id, revision).await?;
-    let failed = d::runs(&mut *tx, request_id)
+    let failed = d::runs(&mut **tx, request_id)
         .await?
         .into_iter()
         .rev()
@@ -715,7 +715,7 @@ pub async fn cancel_run(
     // The job first: it waits for a worker writing what the CI answered, so the run read next
     // is the latest, reference included.
     d::cancel_job(&mut tx, request_id).await?;
-    let running = d::runs(&mut *tx, request_id)
+    let running = d::runs(&mut **tx, request_id)
         .await?
         .into_iter()
         .rev()
@@ -732,7 +732,7 @@ pub async fn cancel_run(
     .await?;
     if let Some(run) = &running {
         d::update_run(
-            &mut *tx,
+            &mut **tx,
             run.id,
             &RunUpdate {
                 state: RunState::Cancelled.as_str(),

@@ -172,7 +172,7 @@ pub async fn create_token(
             .collect::<String>()
     );
     let now = now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     let id = a::insert_token(
         &mut tx,
         &NewToken {
@@ -459,11 +459,7 @@ pub async fn gate(
     let now = now_ms();
     let at_ms = at.unwrap_or(now);
     let actor = actor(db, catalog, actor_name).await?;
-    let rows = a::releases(db, &app.id, &env.id, version).await?;
-    let mut candidates = Vec::with_capacity(rows.len());
-    for row in &rows {
-        candidates.push(candidate(db, row).await?);
-    }
+    let candidates = releases(db, &app.id, &env.id, version).await?;
     let answer = gate::decide(
         &gate::Query {
             catalog,
@@ -629,7 +625,7 @@ pub async fn open_request(
         self_deploy: input.deploys_itself,
     };
     for attempt in 0..2 {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.write().await?;
         if let Some(key) = idempotency_key {
             if let Some((hash, id)) = a::idempotent(&mut tx, token.id, key).await? {
                 return if hash == body_hash {
@@ -667,6 +663,28 @@ pub async fn open_request(
 }
 
 /// A stored request as the gate weighs it: its state, artifact, frozen policy and approvals.
+/// The requests covering a release, newest first: kept in memory until a change is committed.
+async fn releases(
+    db: &Db,
+    app: &str,
+    env: &str,
+    version: &str,
+) -> Result<std::sync::Arc<Vec<Candidate>>, ApiFailure> {
+    if let Some(kept) = db.api.release(app, env, version) {
+        return Ok(kept);
+    }
+    let generation = db.api.generation();
+    let rows = a::releases(db, app, env, version).await?;
+    let mut candidates = Vec::with_capacity(rows.len());
+    for row in &rows {
+        candidates.push(candidate(db, row).await?);
+    }
+    let candidates = std::sync::Arc::new(candidates);
+    db.api
+        .keep_release(generation, app, env, version, candidates.clone());
+    Ok(candidates)
+}
+
 async fn candidate(db: &Db, row: &q::RequestRow) -> Result<Candidate, ApiFailure> {
     let decisions = q::decisions(&db.pool, row.id).await?;
     Ok(Candidate {
@@ -836,7 +854,7 @@ pub async fn record_stage(
     authorize(token, "events:write", &row.application_id)?;
     let now = now_ms();
     let metrics = serde_json::to_string(&input.metrics)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     let result = a::insert_stage_result(
         &mut tx,
         &NewStageResult {

@@ -102,7 +102,7 @@ pub async fn submit(
     environment_id: &str,
     raw: &RawDraft,
 ) -> Result<i64> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     let (id, _) = submit_in(
         &mut tx,
         active,
@@ -249,10 +249,7 @@ async fn settle(tx: &mut q::Tx<'_>, request_id: i64, now: i64) -> Result<()> {
 /// requests stored by an earlier version (or seeded directly) are in the queue.
 pub async fn settle_all(db: &Db) -> Result<usize> {
     let now = now_ms();
-    let mut tx = db.pool.begin().await?;
-    // Writes first, so the transaction holds SQLite's write lock from its start: a transaction that
-    // read first could not turn into a writer once another process (a replica starting beside
-    // this one) had written, and would fail with "database is locked" instead of waiting.
+    let mut tx = db.write().await?;
     q::clear_stale_waits(&mut tx).await?;
     let pending = q::all_pending(&mut tx).await?;
     for (row, decisions) in &pending {
@@ -293,12 +290,12 @@ pub async fn decide(
         ));
     }
     let now = now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     let row = claim(&mut tx, request_id, revision, now).await?;
     if State::parse(&row.state) != Some(State::PendingApproval) {
         return Err(changed_meanwhile());
     }
-    let decisions = q::decisions(&mut *tx, request_id).await?;
+    let decisions = q::decisions(&mut **tx, request_id).await?;
     let (policy, eval) = evaluate(&row, &decisions, now)?;
     let approvals = approvals(&decisions);
     if !approval::can_approve(
@@ -366,7 +363,7 @@ pub async fn decide(
                 now,
             )
             .await?;
-            let decisions = q::decisions(&mut *tx, request_id).await?;
+            let decisions = q::decisions(&mut **tx, request_id).await?;
             let (_, after) = evaluate(&row, &decisions, now)?;
             if after.complete() {
                 let state = request::approved_state(row.scheduled_at, now);
@@ -412,7 +409,7 @@ pub async fn cancel(
     reason: &str,
 ) -> Result<()> {
     let now = now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     let row = claim(&mut tx, request_id, revision, now).await?;
     if row.requester_id != user.id && !is_ops && !user.is_admin {
         return Err(RequestError::Forbidden(
@@ -439,7 +436,7 @@ pub async fn cancel(
         "update dispatch_jobs set state = 'cancelled' where request_id = $1 and state = 'queued'",
     )
     .bind(request_id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     settle(&mut tx, request_id, now).await?;
     tx.commit().await?;
@@ -498,7 +495,7 @@ pub async fn edit(
     raw: &RawDraft,
 ) -> Result<Edited> {
     let now = now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     let row = claim(&mut tx, request_id, revision, now).await?;
     if row.requester_id != user.id {
         return Err(RequestError::Forbidden(
@@ -624,7 +621,7 @@ pub async fn lapse_one(db: &Db, row: &RequestRow, now: i64) -> Result<bool> {
     if eval.complete() {
         return Ok(false);
     }
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     // Another replica, an edit or a cancellation got there first: leave it to them.
     if !q::bump_revision(&mut tx, row.id, row.revision, now).await?
         || !q::withdraw_dispatch(&mut tx, row.id).await?

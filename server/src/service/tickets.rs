@@ -155,7 +155,7 @@ pub async fn work(
         ));
     }
     let now = now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.write().await?;
     if from != to && !t::set_state(&mut tx, id, from, to, now).await? {
         return Err(TicketError::Conflict(
             "The ticket changed meanwhile; reload it.".into(),

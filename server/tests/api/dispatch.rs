@@ -218,7 +218,7 @@ async fn a_run_started_before_a_crash_is_found_not_started_again(kind: Kind) {
     // recorded the run: the state a crash at that moment leaves.
     let key = format!("runway-{id}-provision-1");
     let target = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/provision.sh");
-    let mut tx = app.state.db.pool.begin().await.expect("tx");
+    let mut tx = app.state.db.write().await.expect("tx");
     server::db::dispatch::insert_triggering(
         &mut tx,
         &server::db::dispatch::NewRun {
@@ -240,7 +240,7 @@ async fn a_run_started_before_a_crash_is_found_not_started_again(kind: Kind) {
         "update dispatch_jobs set state = 'running', lease_until = 1 where request_id = $1",
     )
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .expect("lease");
     tx.commit().await.expect("commit");
@@ -377,7 +377,7 @@ async fn a_run_cancelled_while_the_ci_starts_it_is_stopped(kind: Kind) {
     approve(&app, "ben", id).await.expect("ben");
     let key = format!("runway-{id}-provision-1");
     let target = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/provision.sh");
-    let mut tx = app.state.db.pool.begin().await.expect("tx");
+    let mut tx = app.state.db.write().await.expect("tx");
     server::db::dispatch::insert_triggering(
         &mut tx,
         &server::db::dispatch::NewRun {
@@ -400,7 +400,7 @@ async fn a_run_cancelled_while_the_ci_starts_it_is_stopped(kind: Kind) {
     )
     .bind(id)
     .bind(server::db::now_ms() + 600_000)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .expect("lease");
     tx.commit().await.expect("commit");
