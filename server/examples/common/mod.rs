@@ -96,6 +96,9 @@ pub async fn seed(pool: &AnyPool, n: usize) -> anyhow::Result<()> {
         sqlx::query_as("select user_id, username from users order by user_id")
             .fetch_all(pool)
             .await?;
+    // SQLite binds plain `?` in order (a numbered placeholder costs a search through every
+    // parameter name); PostgreSQL needs numbered ones.
+    let numbered = pool.acquire().await?.backend_name() != "SQLite";
     let id_of = |name: &str| {
         users
             .iter()
@@ -146,10 +149,17 @@ pub async fn seed(pool: &AnyPool, n: usize) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     for start in (0..n).step_by(chunk) {
         let rows: Vec<usize> = (start..(start + chunk).min(n)).collect();
-        // Numbered placeholders, which both SQLite and PostgreSQL read.
         let tuples: Vec<String> = (0..rows.len())
             .map(|r| {
-                let cols: Vec<String> = (1..=13).map(|c| format!("${}", r * 13 + c)).collect();
+                let cols: Vec<String> = (1..=13)
+                    .map(|c| {
+                        if numbered {
+                            format!("${}", r * 13 + c)
+                        } else {
+                            "?".to_owned()
+                        }
+                    })
+                    .collect();
                 format!("({})", cols.join(", "))
             })
             .collect();

@@ -155,17 +155,22 @@ pub struct GateCheck {
 /// Records gate answers, all in one statement.
 pub async fn insert_gate_checks(
     exec: impl sqlx::Executor<'_, Database = Any>,
+    kind: super::DbKind,
     checks: &[&GateCheck],
 ) -> Result<(), sqlx::Error> {
     const COLUMNS: usize = 15;
     if checks.is_empty() {
         return Ok(());
     }
-    // Numbered placeholders, which both SQLite and PostgreSQL read.
+    // PostgreSQL needs numbered placeholders; SQLite binds plain `?` in order, where a numbered
+    // one costs a search through every parameter name.
     let rows: Vec<String> = (0..checks.len())
         .map(|r| {
             let cells: Vec<String> = (1..=COLUMNS)
-                .map(|c| format!("${}", r * COLUMNS + c))
+                .map(|c| match kind {
+                    super::DbKind::Sqlite => "?".to_owned(),
+                    super::DbKind::Postgres => format!("${}", r * COLUMNS + c),
+                })
                 .collect();
             format!("({})", cells.join(", "))
         })

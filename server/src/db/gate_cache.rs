@@ -8,6 +8,7 @@
 //! database's change counter.
 
 use super::api::{GateCheck, TokenRow};
+use super::DbKind;
 use crate::domain::gate::Candidate;
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -59,9 +60,9 @@ impl std::fmt::Debug for ApiCache {
 
 impl ApiCache {
     /// The cache, with its gate-check writer and its change watcher running.
-    pub fn start(pool: AnyPool) -> Arc<ApiCache> {
+    pub fn start(pool: AnyPool, kind: DbKind) -> Arc<ApiCache> {
         let (writer, inbox) = mpsc::channel(4096);
-        tokio::spawn(write_gate_checks(pool.clone(), inbox));
+        tokio::spawn(write_gate_checks(pool.clone(), kind, inbox));
         let cache = Arc::new(ApiCache {
             tokens: Mutex::new(HashMap::new()),
             members: Mutex::new(HashMap::new()),
@@ -191,9 +192,18 @@ impl ApiCache {
 /// The most records one commit takes.
 const BATCH: usize = 256;
 
-/// Commits whatever gate records wait, together, then tells each caller.
-async fn write_gate_checks(pool: AnyPool, mut inbox: mpsc::Receiver<Pending>) {
+/// Commits whatever gate records wait, together, then tells each caller. SQLite has one writer,
+/// so one batch is written at a time; PostgreSQL commits several side by side, so the next batch
+/// need not wait for the last one's flush to disk.
+async fn write_gate_checks(pool: AnyPool, kind: DbKind, mut inbox: mpsc::Receiver<Pending>) {
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(match kind {
+        DbKind::Sqlite => 1,
+        DbKind::Postgres => 4,
+    }));
     while let Some(first) = inbox.recv().await {
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
         let mut batch = vec![first];
         while batch.len() < BATCH {
             match inbox.try_recv() {
@@ -201,19 +211,21 @@ async fn write_gate_checks(pool: AnyPool, mut inbox: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let outcome = insert_all(&pool, &batch).await.map_err(|e| e.to_string());
-        if let Err(e) = &outcome {
-            tracing::error!(error = %e, records = batch.len(), "cannot record gate answers");
-        }
-        for (_, done) in batch {
-            let _ = done.send(outcome.clone());
-        }
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let checks: Vec<&GateCheck> = batch.iter().map(|(check, _)| check).collect();
+            let outcome = super::api::insert_gate_checks(&pool, kind, &checks)
+                .await
+                .map_err(|e| e.to_string());
+            drop(permit);
+            if let Err(e) = &outcome {
+                tracing::error!(error = %e, records = batch.len(), "cannot record gate answers");
+            }
+            for (_, done) in batch {
+                let _ = done.send(outcome.clone());
+            }
+        });
     }
-}
-
-async fn insert_all(pool: &AnyPool, batch: &[Pending]) -> Result<(), sqlx::Error> {
-    let checks: Vec<&GateCheck> = batch.iter().map(|(check, _)| check).collect();
-    super::api::insert_gate_checks(pool, &checks).await
 }
 
 /// Reads the change counter every `WATCH_EVERY` while the cache lives; a new value (another

@@ -118,7 +118,7 @@ impl Db {
             .await
             .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
         Ok(Db {
-            api: gate_cache::ApiCache::start(pool.clone()),
+            api: gate_cache::ApiCache::start(pool.clone(), kind),
             pool,
             kind,
         })

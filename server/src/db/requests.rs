@@ -652,26 +652,24 @@ async fn select_requests(
     } else {
         format!("where {}", conditions.join(" and "))
     };
-    let from = if narrow {
+    let sql = if narrow {
         format!(
-            "(select s.request_id from request_search s {filter} \
-             order by s.request_id desc limit ${limit_param}) m \
-             join requests r on r.request_id = m.request_id"
+            "select {}, u.display_name as requester_name from \
+             (select s.request_id from request_search s {filter} \
+              order by s.request_id desc limit ${limit_param}) m \
+             join requests r on r.request_id = m.request_id \
+             join users u on u.user_id = r.requester_id \
+             order by r.request_id desc",
+            prefixed("r")
         )
     } else {
-        format!("requests r {filter}")
+        format!(
+            "select {}, u.display_name as requester_name from requests r \
+             join users u on u.user_id = r.requester_id {filter} \
+             order by r.request_id desc limit ${limit_param}",
+            prefixed("r")
+        )
     };
-    let page = if narrow {
-        String::new()
-    } else {
-        format!(" limit ${limit_param}")
-    };
-    let sql = format!(
-        "select {}, u.display_name as requester_name from {from} \
-         join users u on u.user_id = r.requester_id \
-         order by r.request_id desc{page}",
-        prefixed("r")
-    );
     let mut query = sqlx::query(&sql);
     for b in &binds {
         query = query.bind(b.as_str());

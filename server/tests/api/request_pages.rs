@@ -357,6 +357,32 @@ async fn ops_see_every_request_filtered_and_paged(kind: Kind) {
     assert_eq!(searched.matches("<tr><td><a href=\"/requests/").count(), 1);
     let banking = app.get_html("/board?app=banking&env=production").await;
     assert_eq!(banking.matches("<tr><td><a href=\"/requests/").count(), 1);
+    // Search with every filter and paging: the same answers on both databases.
+    let rows = |page: &str| page.matches("<tr><td><a href=\"/requests/").count();
+    let storefront = app.get_html("/board?q=STOREFRONT&app=storefront").await;
+    assert_eq!(rows(&storefront), 50, "a searched page holds 50");
+    assert!(
+        storefront.contains("/board?app=storefront&amp;q=STOREFRONT&amp;before=6"),
+        "{storefront}"
+    );
+    let older = app
+        .get_html("/board?q=STOREFRONT&app=storefront&before=6")
+        .await;
+    assert_eq!(rows(&older), 5);
+    let narrowed = app
+        .get_html("/board?q=5.0.4&app=storefront&env=staging")
+        .await;
+    assert_eq!(rows(&narrowed), 11, "5.0.4 and 5.0.40 to 5.0.49");
+    let elsewhere = app.get_html("/board?q=5.0.4&env=production").await;
+    assert_eq!(rows(&elsewhere), 0);
+    let waiting = app
+        .get_html("/board?q=banking&state=pending_approval&app=banking&env=production")
+        .await;
+    assert_eq!(rows(&waiting), 1, "the search follows the state");
+    let none_waiting = app
+        .get_html("/board?q=storefront&state=pending_approval")
+        .await;
+    assert_eq!(rows(&none_waiting), 0);
     let nothing = app.get_html("/board?q=100%25_off").await;
     assert!(
         nothing.contains("No request matches."),
