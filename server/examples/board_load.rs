@@ -53,7 +53,7 @@ async fn run(label: &str, url: &str, dir: &std::path::Path, o: &Options) -> anyh
     // Requests written straight into the tables: index whom they ask, as start-up does, and give
     // the query planner the statistics a database that grew over two years would have.
     server::service::requests::settle_all(&app.state().db).await?;
-    sqlx::query("analyze").execute(&pool).await?;
+    common::settle(&pool).await?;
     println!(
         "# {label}: seeded {} requests in {:.1} s",
         o.requests,

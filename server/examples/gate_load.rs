@@ -163,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
         let state = app.state().clone();
         let started = std::time::Instant::now();
         common::seed(&state.db.pool, o.requests).await?;
-        sqlx::query("analyze").execute(&state.db.pool).await?;
+        common::settle(&state.db.pool).await?;
         println!(
             "# {}: seeded {} requests in {:.1} s",
             db.label,

@@ -89,6 +89,23 @@ pub async fn portal(url: &str, dir: &std::path::Path) -> anyhow::Result<Applicat
     Application::build(settings).await
 }
 
+/// Brings the freshly seeded database to rest before measuring: statistics gathered, and the
+/// work the seeding left (PostgreSQL's vacuum of the new rows, SQLite's write-ahead log) done now
+/// rather than in the middle of the measurement.
+pub async fn settle(pool: &AnyPool) -> anyhow::Result<()> {
+    if pool.acquire().await?.backend_name() == "SQLite" {
+        sqlx::query("analyze").execute(pool).await?;
+        sqlx::query("pragma wal_checkpoint(truncate)")
+            .execute(pool)
+            .await?;
+    } else {
+        sqlx::query("vacuum (analyze)").execute(pool).await?;
+        // Only a superuser may; without it the measurement still runs.
+        let _ = sqlx::query("checkpoint").execute(pool).await;
+    }
+    Ok(())
+}
+
 /// What 100,000 requests look like after two years: mostly finished, one in a hundred waiting
 /// for approval (half of those past their first stage), each with its `submitted` event.
 pub async fn seed(pool: &AnyPool, n: usize) -> anyhow::Result<()> {
