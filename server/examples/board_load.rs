@@ -19,7 +19,7 @@ fn options() -> Options {
     let mut o = Options {
         requests: 100_000,
         clients: 8,
-        rounds: 60,
+        rounds: 250,
     };
     for (name, value) in common::numbers() {
         match name.as_str() {

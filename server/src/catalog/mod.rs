@@ -5,7 +5,6 @@ mod raw;
 mod validate;
 
 use crate::domain::Catalog;
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::Path;
 
@@ -92,9 +91,7 @@ pub fn parse(file: &str, source: String) -> Result<LoadedCatalog, CatalogError> 
 }
 
 pub fn checksum(source: &str) -> String {
-    let digest = Sha256::digest(source.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", crate::domain::sha256_hex(source.as_bytes()))
 }
 
 pub(crate) fn line_of(source: &str, offset: usize) -> usize {

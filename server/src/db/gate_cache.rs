@@ -37,6 +37,9 @@ struct Cached {
 
 type Pending = (GateCheck, oneshot::Sender<Result<(), String>>);
 
+/// The requests covering one release, newest first.
+pub type Release = Arc<Vec<Candidate>>;
+
 /// A user as the gate knows an actor: username and teams (`None`: no such user).
 pub type Member = Option<(String, Vec<String>)>;
 
@@ -48,7 +51,7 @@ pub struct ApiCache {
     generation: AtomicU64,
     /// The requests covering a release ("application\0environment\0version"), newest first, with
     /// the generation they were read under.
-    releases: RwLock<HashMap<String, (u64, Arc<Vec<Candidate>>)>>,
+    releases: RwLock<HashMap<String, (u64, Release)>>,
     writer: mpsc::Sender<Pending>,
 }
 
@@ -89,7 +92,7 @@ impl ApiCache {
     }
 
     /// The requests covering a release, when kept and nothing changed since they were read.
-    pub fn release(&self, app: &str, env: &str, version: &str) -> Option<Arc<Vec<Candidate>>> {
+    pub fn release(&self, app: &str, env: &str, version: &str) -> Option<Release> {
         let current = self.generation();
         let releases = self.releases.read().unwrap_or_else(|e| e.into_inner());
         releases
@@ -105,7 +108,7 @@ impl ApiCache {
         app: &str,
         env: &str,
         version: &str,
-        candidates: Arc<Vec<Candidate>>,
+        candidates: Release,
     ) {
         let mut releases = self.releases.write().unwrap_or_else(|e| e.into_inner());
         if releases.len() >= RELEASES_KEPT {

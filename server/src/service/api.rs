@@ -14,7 +14,6 @@ use crate::service::requests::{self as service, RequestError};
 use crate::service::tickets;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 pub const SCOPES: [&str; 3] = ["gate:read", "requests:write", "events:write"];
@@ -59,15 +58,7 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiFailure {
     ApiFailure::Invalid(BTreeMap::from([(field.to_owned(), message.into())]))
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub use crate::domain::sha256_hex;
 
 // ---------------------------------------------------------------------------------------------
 // Tokens
@@ -250,10 +241,20 @@ pub async fn authenticate(db: &Db, header: Option<&str>) -> Result<TokenRow, Api
 
 /// Refuses a token without `scope`, or not allowed to touch `application`.
 pub fn authorize(token: &TokenRow, scope: &str, application: &str) -> Result<(), ApiFailure> {
-    if !token.scopes.iter().any(|s| s == scope) {
+    authorize_any(token, &[scope], application)
+}
+
+/// Refuses a token with none of `scopes`, or not allowed to touch `application`.
+pub fn authorize_any(
+    token: &TokenRow,
+    scopes: &[&str],
+    application: &str,
+) -> Result<(), ApiFailure> {
+    if !token.scopes.iter().any(|s| scopes.contains(&s.as_str())) {
         return Err(ApiFailure::Forbidden(format!(
-            "The token \"{}\" lacks the scope {scope}.",
-            token.name
+            "The token \"{}\" lacks the scope {}.",
+            token.name,
+            scopes.join(" or ")
         )));
     }
     if !token
@@ -714,25 +715,7 @@ pub async fn request_status(
     let row = q::get(&db.pool, id)
         .await?
         .ok_or_else(|| ApiFailure::NotFound(format!("There is no request {id}.")))?;
-    if !token
-        .scopes
-        .iter()
-        .any(|s| s == "requests:write" || s == "gate:read")
-    {
-        return Err(ApiFailure::Forbidden(format!(
-            "The token \"{}\" lacks the scope requests:write or gate:read.",
-            token.name
-        )));
-    }
-    authorize(
-        token,
-        if token.scopes.iter().any(|s| s == "requests:write") {
-            "requests:write"
-        } else {
-            "gate:read"
-        },
-        &row.application_id,
-    )?;
+    authorize_any(token, &["requests:write", "gate:read"], &row.application_id)?;
     let candidate = candidate(db, &row).await?;
     let state = candidate.state;
     let waiting_for = if state == State::PendingApproval {
