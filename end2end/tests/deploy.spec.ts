@@ -34,6 +34,8 @@ test("an approved release is provisioned and deployed by Buildbot, live on the r
 
   // Never reloaded: the steps, their states and the final state arrive by themselves.
   await expect(ada.getByTestId("state")).toHaveText("succeeded", { timeout: 90_000 });
+  // Live changes re-read the approver's page too; it still says what their approval did.
+  await expect(ben.getByRole("status")).toContainText("You approved request");
   const steps = ada.getByTestId("step");
   await expect(steps).toHaveCount(2);
   await expect(steps.nth(0)).toContainText("succeeded");

@@ -1,7 +1,7 @@
 use crate::api::requests::get_request;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
 use crate::components::layout::changes;
-use crate::model::{RequestView, StageView, StepView};
+use crate::model::{Notice, RequestView, StageView, StepView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -17,12 +17,26 @@ pub fn RequestPage() -> impl IntoView {
         })
     };
     let request = Resource::new(move || (id(), changes()), |(id, _)| get_request(id));
+    // The outcome of the viewer's last action arrives once, with the first reading of the page;
+    // it stays while live changes read the page again.
+    let kept: RwSignal<Option<(i64, Notice)>> = RwSignal::new(None);
     view! {
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match request.await {
                     Err(e) => view! { <Title text="Request"/><ErrorNotice error=e/> }.into_any(),
-                    Ok(r) => view! { <RequestBody request=r/> }.into_any(),
+                    Ok(mut r) => {
+                        match &r.notice {
+                            Some(n) => kept.set(Some((r.id, n.clone()))),
+                            None => {
+                                r.notice = kept
+                                    .get_untracked()
+                                    .filter(|(of, _)| *of == r.id)
+                                    .map(|(_, n)| n);
+                            }
+                        }
+                        view! { <RequestBody request=r/> }.into_any()
+                    }
                 }
             })}
         </Suspense>
