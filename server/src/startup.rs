@@ -53,7 +53,7 @@ impl Application {
             )),
             catalog: Arc::new(catalog),
             settings: Arc::new(settings),
-            leptos,
+            leptos: Arc::new(leptos),
             changes: tokio::sync::broadcast::channel(1024).0,
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         };

@@ -13,7 +13,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub catalog: Arc<CatalogStore>,
     pub throttle: Arc<LoginThrottle>,
-    pub leptos: LeptosOptions,
+    /// Shared, so cloning the state for every call stays cheap.
+    pub leptos: Arc<LeptosOptions>,
     /// Ids of requests that just changed, for the live pages.
     pub changes: tokio::sync::broadcast::Sender<i64>,
     /// Flips to true when the server stops, ending the live streams.
@@ -22,6 +23,6 @@ pub struct AppState {
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos.clone()
+        (*state.leptos).clone()
     }
 }

@@ -113,9 +113,11 @@ pub async fn seed(pool: &AnyPool, n: usize) -> anyhow::Result<()> {
         sqlx::query_as("select user_id, username from users order by user_id")
             .fetch_all(pool)
             .await?;
-    // SQLite binds plain `?` in order (a numbered placeholder costs a search through every
-    // parameter name); PostgreSQL needs numbered ones.
-    let numbered = pool.acquire().await?.backend_name() != "SQLite";
+    let kind = if pool.acquire().await?.backend_name() == "SQLite" {
+        server::db::DbKind::Sqlite
+    } else {
+        server::db::DbKind::Postgres
+    };
     let id_of = |name: &str| {
         users
             .iter()
@@ -166,24 +168,10 @@ pub async fn seed(pool: &AnyPool, n: usize) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     for start in (0..n).step_by(chunk) {
         let rows: Vec<usize> = (start..(start + chunk).min(n)).collect();
-        let tuples: Vec<String> = (0..rows.len())
-            .map(|r| {
-                let cols: Vec<String> = (1..=13)
-                    .map(|c| {
-                        if numbered {
-                            format!("${}", r * 13 + c)
-                        } else {
-                            "?".to_owned()
-                        }
-                    })
-                    .collect();
-                format!("({})", cols.join(", "))
-            })
-            .collect();
         let sql = format!(
             "insert into requests (application_id, environment_id, requester_id, title, version, \
              summary, risk, rollback_plan, fields, state, policy, created_at, updated_at) values {}",
-            tuples.join(", ")
+            kind.values_placeholders(rows.len(), 13)
         );
         let mut query = sqlx::query(&sql);
         for &i in &rows {

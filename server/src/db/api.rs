@@ -162,24 +162,11 @@ pub async fn insert_gate_checks(
     if checks.is_empty() {
         return Ok(());
     }
-    // PostgreSQL needs numbered placeholders; SQLite binds plain `?` in order, where a numbered
-    // one costs a search through every parameter name.
-    let rows: Vec<String> = (0..checks.len())
-        .map(|r| {
-            let cells: Vec<String> = (1..=COLUMNS)
-                .map(|c| match kind {
-                    super::DbKind::Sqlite => "?".to_owned(),
-                    super::DbKind::Postgres => format!("${}", r * COLUMNS + c),
-                })
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect();
     let sql = format!(
         "insert into gate_checks (api_token_id, user_id, application_id, environment_id, version, \
          artifact, actor, pipeline_url, at, dry_run, decision, request_id, rule, reasons, created_at) \
          values {}",
-        rows.join(", ")
+        kind.values_placeholders(checks.len(), COLUMNS)
     );
     let mut query = sqlx::query(&sql);
     for g in checks {

@@ -26,7 +26,8 @@ pub const TOUCH_EVERY: Duration = Duration::from_secs(60);
 /// How often the change counter is read: another replica's change reaches this one's gate within
 /// this time.
 pub const WATCH_EVERY: Duration = Duration::from_millis(100);
-/// The most releases kept; beyond it the oldest half of the map is not worth tracking, so all go.
+/// The most releases kept: when the map is full it is emptied, and the calls that follow fill it
+/// again with the releases still asked about.
 const RELEASES_KEPT: usize = 50_000;
 
 struct Cached {

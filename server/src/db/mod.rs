@@ -25,6 +25,32 @@ pub enum DbKind {
     Postgres,
 }
 
+impl DbKind {
+    /// The placeholders of a multi-row insert: `(?, ?), (?, ?)` on SQLite, which binds plain `?`
+    /// in order (a numbered one costs a search through every parameter name), and
+    /// `($1, $2), ($3, $4)` on PostgreSQL, which needs numbered ones.
+    pub fn values_placeholders(self, rows: usize, columns: usize) -> String {
+        let mut out = String::with_capacity(rows * columns * 5);
+        for r in 0..rows {
+            out.push_str(if r == 0 { "(" } else { ", (" });
+            for c in 1..=columns {
+                if c > 1 {
+                    out.push_str(", ");
+                }
+                match self {
+                    DbKind::Sqlite => out.push('?'),
+                    DbKind::Postgres => {
+                        out.push('$');
+                        out.push_str(&(r * columns + c).to_string());
+                    }
+                }
+            }
+            out.push(')');
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Db {
     pub pool: AnyPool,
@@ -55,6 +81,12 @@ impl std::ops::DerefMut for Write {
 }
 
 impl Write {
+    /// Commits a change that cannot alter a gate answer (no request's state, no decision): what
+    /// is kept in memory for the gate stays valid. The dispatch worker's progress notes use it.
+    pub async fn commit_unseen(self) -> sqlx::Result<()> {
+        self.tx.commit().await
+    }
+
     pub async fn commit(mut self) -> sqlx::Result<()> {
         sqlx::query("update change_counter set n = n + 1 where id = 1")
             .execute(&mut *self.tx)
@@ -201,5 +233,19 @@ mod tests {
             super::redact("sqlite://data/runway.db"),
             "sqlite://data/runway.db"
         );
+    }
+
+    #[test]
+    fn values_placeholders_number_postgres_and_not_sqlite() {
+        use super::DbKind;
+        assert_eq!(
+            DbKind::Sqlite.values_placeholders(2, 3),
+            "(?, ?, ?), (?, ?, ?)"
+        );
+        assert_eq!(
+            DbKind::Postgres.values_placeholders(2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(DbKind::Postgres.values_placeholders(1, 1), "($1)");
     }
 }

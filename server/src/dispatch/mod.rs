@@ -515,7 +515,7 @@ async fn poll(
         }
         RunState::Queued | RunState::Running => {
             d::release(&mut **tx, job.id, now + POLL_MS, 0, "").await?;
-            tx.commit().await?;
+            tx.commit_unseen().await?;
             crash_point("after_poll");
             Ok(false)
         }

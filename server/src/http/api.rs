@@ -17,25 +17,6 @@ use std::collections::BTreeMap;
 /// The largest body the API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// What the API's handlers use of the application state: cloned for every call, so only what
-/// they need (no page-rendering options).
-#[derive(Clone)]
-struct ApiState {
-    db: crate::db::Db,
-    catalog: std::sync::Arc<crate::service::catalog::CatalogStore>,
-    changes: tokio::sync::broadcast::Sender<i64>,
-}
-
-impl axum::extract::FromRef<AppState> for ApiState {
-    fn from_ref(state: &AppState) -> Self {
-        ApiState {
-            db: state.db.clone(),
-            catalog: state.catalog.clone(),
-            changes: state.changes.clone(),
-        }
-    }
-}
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi))
@@ -291,7 +272,7 @@ fn strip_position(message: &str) -> String {
         .to_owned()
 }
 
-async fn token(state: &ApiState, headers: &HeaderMap) -> Result<crate::db::api::TokenRow, Problem> {
+async fn token(state: &AppState, headers: &HeaderMap) -> Result<crate::db::api::TokenRow, Problem> {
     let header = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("?"));
@@ -318,7 +299,7 @@ fn request_id(raw: &str) -> Result<i64, Problem> {
         (status = 422, description = "A field is wrong", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 async fn gate(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
@@ -341,7 +322,7 @@ async fn gate(
         (status = 422, description = "A field is wrong", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 async fn open_request(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
@@ -396,7 +377,7 @@ use axum::http::HeaderName;
         (status = 404, description = "No such request", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 async fn request_status(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
@@ -418,7 +399,7 @@ async fn request_status(
         (status = 422, description = "A field is wrong", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 async fn stage_result(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     bytes: Result<Bytes, BytesRejection>,

@@ -63,7 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/stop", post(requests::stop))
         .route("/rpc/{*name}", any(server_fn))
         .leptos_routes_with_context(&state, generate_route_list(app::App), context, move || {
-            app::shell(leptos.clone())
+            app::shell((*leptos).clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
