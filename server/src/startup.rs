@@ -4,7 +4,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
 use crate::db::{sessions::SqlSessionStore, Db};
 use crate::service::{catalog::CatalogStore, demo};
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use anyhow::Context;
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
@@ -45,7 +45,7 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(local)
             .build();
-        let state = AppState {
+        let state = AppState::new(Shared {
             db,
             throttle: Arc::new(LoginThrottle::new(
                 settings.login_max_failures,
@@ -53,10 +53,10 @@ impl Application {
             )),
             catalog: Arc::new(catalog),
             settings: Arc::new(settings),
-            leptos: Arc::new(leptos),
+            leptos,
             changes: tokio::sync::broadcast::channel(1024).0,
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
-        };
+        });
         Ok(Self {
             port: local.port(),
             listener,

@@ -7,14 +7,29 @@ use crate::service::catalog::CatalogStore;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
+/// Cloned for every call a handler takes, so it is one shared pointer to the parts.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub catalog: Arc<CatalogStore>,
     pub throttle: Arc<LoginThrottle>,
-    /// Shared, so cloning the state for every call stays cheap.
-    pub leptos: Arc<LeptosOptions>,
+    pub leptos: LeptosOptions,
     /// Ids of requests that just changed, for the live pages.
     pub changes: tokio::sync::broadcast::Sender<i64>,
     /// Flips to true when the server stops, ending the live streams.
@@ -23,6 +38,6 @@ pub struct AppState {
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        (*state.leptos).clone()
+        state.leptos.clone()
     }
 }

@@ -31,7 +31,7 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(100);
 const RELEASES_KEPT: usize = 50_000;
 
 struct Cached {
-    token: TokenRow,
+    token: Arc<TokenRow>,
     read_at: Instant,
     touched_at: Option<Instant>,
 }
@@ -122,7 +122,7 @@ impl ApiCache {
     }
 
     /// The cached live token for `hash`, while fresh.
-    pub fn token(&self, hash: &str) -> Option<TokenRow> {
+    pub fn token(&self, hash: &str) -> Option<Arc<TokenRow>> {
         let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         tokens
             .get(hash)
@@ -130,7 +130,7 @@ impl ApiCache {
             .map(|c| c.token.clone())
     }
 
-    pub fn keep(&self, hash: &str, token: TokenRow) {
+    pub fn keep(&self, hash: &str, token: Arc<TokenRow>) {
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         let touched_at = tokens.get(hash).and_then(|c| c.touched_at);
         tokens.insert(

@@ -110,6 +110,15 @@ pub fn redact(url: &str) -> String {
 }
 
 impl Db {
+    /// Whether a listing query may be kept prepared. On PostgreSQL a kept statement soon runs a
+    /// generic plan, which cannot see that a search pattern or a filter is rare and walks the
+    /// whole table backwards to fill a page of newest-first results; sent afresh, it is planned
+    /// for its own values. Only the listings need that: everything else (the gate's records
+    /// above all) keeps its plan.
+    pub fn keep_listing_prepared(&self) -> bool {
+        self.kind == DbKind::Sqlite
+    }
+
     /// Connects, creating the SQLite file and its folder when needed.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
@@ -137,11 +146,6 @@ impl Db {
                         // second writer wait instead of failing at once.
                         conn.execute("pragma journal_mode = wal; pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = normal")
                             .await?;
-                    } else {
-                        // Plan each statement for its own values: a generic plan cannot see that
-                        // a search pattern is rare, and walks the whole table backwards to fill a
-                        // page of newest-first results instead of using the trigram index.
-                        conn.execute("set plan_cache_mode = force_custom_plan").await?;
                     }
                     Ok(())
                 })

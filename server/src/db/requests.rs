@@ -514,6 +514,7 @@ pub async fn pending(
         query = query.bind(v);
     }
     let rows = query
+        .persistent(db.keep_listing_prepared())
         .fetch_all(&db.pool)
         .await?
         .iter()
@@ -679,6 +680,7 @@ async fn select_requests(
     }
     query
         .bind(limit)
+        .persistent(db.keep_listing_prepared())
         .fetch_all(&db.pool)
         .await?
         .iter()

@@ -206,7 +206,10 @@ pub async fn tokens(db: &Db, admin: &User) -> Result<Vec<TokenRow>, ApiFailure> 
 }
 
 /// The token an `Authorization` header carries, if it is live.
-pub async fn authenticate(db: &Db, header: Option<&str>) -> Result<TokenRow, ApiFailure> {
+pub async fn authenticate(
+    db: &Db,
+    header: Option<&str>,
+) -> Result<std::sync::Arc<TokenRow>, ApiFailure> {
     let Some(header) = header else {
         return Err(ApiFailure::Unauthorized(
             "Send an API token: Authorization: Bearer rwy_…".into(),
@@ -226,9 +229,9 @@ pub async fn authenticate(db: &Db, header: Option<&str>) -> Result<TokenRow, Api
     let token = match db.api.token(&hash) {
         Some(token) => token,
         None => {
-            let token = a::live_token(db, &hash).await?.ok_or_else(|| {
+            let token = std::sync::Arc::new(a::live_token(db, &hash).await?.ok_or_else(|| {
                 ApiFailure::Unauthorized("This API token is unknown or was revoked.".into())
-            })?;
+            })?);
             db.api.keep(&hash, token.clone());
             token
         }
