@@ -22,7 +22,13 @@ pub trait Backend: Send + Sync + 'static {
         env: String,
     ) -> Result<RequestFormView, ApiError>;
     async fn edit_form(&self, viewer: &Viewer, id: i64) -> Result<RequestFormView, ApiError>;
-    async fn request(&self, viewer: &Viewer, id: i64) -> Result<RequestView, ApiError>;
+    /// One request's page; `with_notice` takes the outcome of the viewer's last action with it.
+    async fn request(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        with_notice: bool,
+    ) -> Result<RequestView, ApiError>;
     async fn queue(
         &self,
         viewer: &Viewer,

@@ -47,13 +47,13 @@ async fn main() -> anyhow::Result<()> {
 async fn run(label: &str, url: &str, dir: &std::path::Path, o: &Options) -> anyhow::Result<()> {
     let app = common::portal(url, dir).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
-    let pool = app.state().db.pool.clone();
+    let db = app.state().db.clone();
     let started = Instant::now();
-    common::seed(&pool, o.requests).await?;
+    common::seed(&db, o.requests).await?;
     // Requests written straight into the tables: index whom they ask, as start-up does, and give
     // the query planner the statistics a database that grew over two years would have.
     server::service::requests::settle_all(&app.state().db).await?;
-    common::settle(&pool).await?;
+    common::settle(&db).await?;
     println!(
         "# {label}: seeded {} requests in {:.1} s",
         o.requests,

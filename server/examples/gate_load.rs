@@ -162,8 +162,8 @@ async fn main() -> anyhow::Result<()> {
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         let started = std::time::Instant::now();
-        common::seed(&state.db.pool, o.requests).await?;
-        common::settle(&state.db.pool).await?;
+        common::seed(&state.db, o.requests).await?;
+        common::settle(&state.db).await?;
         println!(
             "# {}: seeded {} requests in {:.1} s",
             db.label,

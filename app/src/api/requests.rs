@@ -20,11 +20,13 @@ pub async fn get_edit_form(id: i64) -> Result<RequestFormView, ApiError> {
         .map_err(crate::backend::with_status)
 }
 
+/// One request's page. Only its first reading asks `with_notice`: the outcome of the viewer's
+/// last action is shown once, and a live refetch must not take it on the way.
 #[server(prefix = "/rpc", endpoint = "requests/get")]
-pub async fn get_request(id: i64) -> Result<RequestView, ApiError> {
+pub async fn get_request(id: i64, with_notice: bool) -> Result<RequestView, ApiError> {
     let (backend, viewer) = crate::backend::context().await?;
     backend
-        .request(&viewer, id)
+        .request(&viewer, id, with_notice)
         .await
         .map_err(crate::backend::with_status)
 }

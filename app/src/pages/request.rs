@@ -1,6 +1,6 @@
 use crate::api::requests::get_request;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
-use crate::components::layout::changes;
+use crate::components::layout::{changes, untracked_changes};
 use crate::model::{Notice, RequestView, StageView, StepView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,9 +16,14 @@ pub fn RequestPage() -> impl IntoView {
                 .unwrap_or(-1)
         })
     };
-    let request = Resource::new(move || (id(), changes()), |(id, _)| get_request(id));
     // The outcome of the viewer's last action arrives once, with the first reading of the page;
-    // it stays while live changes read the page again.
+    // it stays while live changes read the page again. Those readings leave it alone: a change
+    // announced while the action's redirect is on its way must not take it from the new page.
+    let opened_at = untracked_changes();
+    let request = Resource::new(
+        move || (id(), changes()),
+        move |(id, seen)| get_request(id, seen == opened_at),
+    );
     let kept: RwSignal<Option<(i64, Notice)>> = RwSignal::new(None);
     view! {
         <Suspense fallback=|| view! { <Loading/> }>

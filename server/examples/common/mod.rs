@@ -2,8 +2,9 @@
 #![allow(dead_code)]
 
 use server::config::Settings;
+use server::db::{Db, DbKind};
 use server::startup::Application;
-use sqlx::{AnyPool, Connection};
+use sqlx::Connection;
 
 /// `--name number` pairs from the command line.
 pub fn numbers() -> Vec<(String, usize)> {
@@ -92,8 +93,9 @@ pub async fn portal(url: &str, dir: &std::path::Path) -> anyhow::Result<Applicat
 /// Brings the freshly seeded database to rest before measuring: statistics gathered, and the
 /// work the seeding left (PostgreSQL's vacuum of the new rows, SQLite's write-ahead log) done now
 /// rather than in the middle of the measurement.
-pub async fn settle(pool: &AnyPool) -> anyhow::Result<()> {
-    if pool.acquire().await?.backend_name() == "SQLite" {
+pub async fn settle(db: &Db) -> anyhow::Result<()> {
+    let pool = &db.pool;
+    if db.kind == DbKind::Sqlite {
         sqlx::query("analyze").execute(pool).await?;
         sqlx::query("pragma wal_checkpoint(truncate)")
             .execute(pool)
@@ -108,16 +110,12 @@ pub async fn settle(pool: &AnyPool) -> anyhow::Result<()> {
 
 /// What 100,000 requests look like after two years: mostly finished, one in a hundred waiting
 /// for approval (half of those past their first stage), each with its `submitted` event.
-pub async fn seed(pool: &AnyPool, n: usize) -> anyhow::Result<()> {
+pub async fn seed(db: &Db, n: usize) -> anyhow::Result<()> {
+    let (pool, kind) = (&db.pool, db.kind);
     let users: Vec<(i64, String)> =
         sqlx::query_as("select user_id, username from users order by user_id")
             .fetch_all(pool)
             .await?;
-    let kind = if pool.acquire().await?.backend_name() == "SQLite" {
-        server::db::DbKind::Sqlite
-    } else {
-        server::db::DbKind::Postgres
-    };
     let id_of = |name: &str| {
         users
             .iter()

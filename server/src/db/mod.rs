@@ -82,7 +82,8 @@ impl std::ops::DerefMut for Write {
 
 impl Write {
     /// Commits a change that cannot alter a gate answer (no request's state, no decision): what
-    /// is kept in memory for the gate stays valid. The dispatch worker's progress notes use it.
+    /// is kept in memory for the gate stays valid. The dispatch worker's progress notes use it:
+    /// waiting for a window, a run started or still running, a retry planned.
     pub async fn commit_unseen(self) -> sqlx::Result<()> {
         self.tx.commit().await
     }

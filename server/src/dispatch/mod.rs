@@ -145,7 +145,7 @@ async fn handle(state: &AppState, job: &Job) -> Result<()> {
         .await?;
     }
     d::release(&mut **tx, job.id, until, 0, &note).await?;
-    tx.commit().await?;
+    tx.commit_unseen().await?;
     Ok(())
 }
 
@@ -388,7 +388,7 @@ async fn trigger(
             if !d::hold(&mut tx, job.id).await? {
                 // Cancelled while the CI was starting it: keep where it lives, and stop it.
                 d::set_run_ref(&mut tx, run.id, &r.id, r.url.as_deref(), now).await?;
-                tx.commit().await?;
+                tx.commit_unseen().await?;
                 tracing::info!(request = row.id, key = %run.run_key, "stopping a run cancelled while it started");
                 if let Err(e) = connector.cancel(&r.id).await {
                     tracing::warn!(request = row.id, key = %run.run_key, error = %e, "cannot stop the cancelled run");
@@ -410,7 +410,7 @@ async fn trigger(
             )
             .await?;
             d::release(&mut **tx, job.id, now + POLL_MS, 0, "").await?;
-            tx.commit().await?;
+            tx.commit_unseen().await?;
             crash_point("after_recorded");
             Ok(())
         }
@@ -432,7 +432,7 @@ async fn trigger(
             )
             .await?;
             d::release(&mut **tx, job.id, next, attempts, &note).await?;
-            tx.commit().await?;
+            tx.commit_unseen().await?;
             Ok(())
         }
         Err(CiError::Config(message)) => {

@@ -304,10 +304,19 @@ impl Backend for PortalBackend {
             .map_err(api_error)
     }
 
-    async fn request(&self, viewer: &Viewer, id: i64) -> Result<RequestView, ApiError> {
-        let notice = flash::take_current(&flash::request_page(id))
-            .await
-            .and_then(|f| f.notice);
+    async fn request(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        with_notice: bool,
+    ) -> Result<RequestView, ApiError> {
+        let notice = if with_notice {
+            flash::take_current(&flash::request_page(id))
+                .await
+                .and_then(|f| f.notice)
+        } else {
+            None
+        };
         let active = self.state.catalog.current();
         request_views::request(
             &self.state.db,

@@ -47,14 +47,7 @@ async fn check_get(app: &TestApp, path: &str, wants: [Want; 7]) {
 async fn check_rpc(app: &TestApp, name: &str, body: &str, wants: [Want; 7]) {
     for (actor, want) in ACTORS.iter().zip(wants) {
         as_actor(app, *actor).await;
-        let resp = app
-            .client
-            .post(app.url(&format!("/rpc/{name}")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_owned())
-            .send()
-            .await
-            .expect("rpc");
+        let resp = app.rpc_with(name, body).await;
         let got = match resp.status().as_u16() {
             200 => Allowed,
             401 => SignIn,
@@ -165,7 +158,13 @@ async fn every_route_and_function_answers_each_kind_of_user_as_intended(kind: Ki
     for name in ["home", "catalog", "requests/queue-count"] {
         check_rpc(&app, name, "", everyone).await;
     }
-    check_rpc(&app, "requests/get", &format!("id={id}"), everyone).await;
+    check_rpc(
+        &app,
+        "requests/get",
+        &format!("id={id}&with_notice=false"),
+        everyone,
+    )
+    .await;
     check_rpc(
         &app,
         "requests/queue",
@@ -298,18 +297,12 @@ async fn malformed_server_function_calls_are_answered_400(kind: Kind) {
     };
     app.login_as("olga").await;
     for (name, body) in [
-        ("requests/get", "id=abc"),
+        ("requests/get", "id=abc&with_notice=false"),
+        ("requests/get", "id=1"),
         ("requests/get", ""),
         ("requests/board", ""),
     ] {
-        let resp = app
-            .client
-            .post(app.url(&format!("/rpc/{name}")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .expect("rpc");
+        let resp = app.rpc_with(name, body).await;
         let status = resp.status();
         let text = resp.text().await.expect("body");
         assert_eq!(status, 400, "{name} with {body:?}: {text}");

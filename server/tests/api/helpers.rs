@@ -239,10 +239,15 @@ impl TestApp {
 
     /// Calls a server function the way the browser does.
     pub async fn rpc(&self, name: &str) -> reqwest::Response {
+        self.rpc_with(name, "").await
+    }
+
+    /// Calls a server function with its arguments as a URL-encoded `body`.
+    pub async fn rpc_with(&self, name: &str, body: &str) -> reqwest::Response {
         self.client
             .post(self.url(&format!("/rpc/{name}")))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body("")
+            .body(body.to_owned())
             .send()
             .await
             .expect("server function")

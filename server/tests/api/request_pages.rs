@@ -41,7 +41,8 @@ async fn submit_banking(app: &TestApp) -> String {
     location(&resp)
 }
 
-async fn decide(app: &TestApp, page: &str, verdict: &str, comment: &str) -> String {
+/// Decides on the request at `page` from the form it shows, and leaves the redirect unfollowed.
+async fn post_decision(app: &TestApp, page: &str, verdict: &str, comment: &str) {
     let html = app.get_html(page).await;
     let form = [
         ("revision", revision_in(&html)),
@@ -50,6 +51,10 @@ async fn decide(app: &TestApp, page: &str, verdict: &str, comment: &str) -> Stri
     ];
     let resp = post_form(app, &format!("{page}/decision"), &form).await;
     assert_eq!(location(&resp), page);
+}
+
+async fn decide(app: &TestApp, page: &str, verdict: &str, comment: &str) -> String {
+    post_decision(app, page, verdict, comment).await;
     app.get_html(page).await
 }
 
@@ -173,6 +178,34 @@ async fn approvers_decide_through_the_pages_until_approved(kind: Kind) {
     assert!(
         done.contains("Approved: every stage is satisfied"),
         "the timeline records it"
+    );
+}
+
+/// The old page hears of the decision and reads the request again while the browser follows the
+/// redirect; that live reading must leave the outcome for the page the redirect leads to.
+async fn a_live_refetch_leaves_the_outcome_for_the_next_page(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    app.login_as("ada").await;
+    let page = submit_banking(&app).await;
+    app.login_as("ben").await;
+    post_decision(&app, &page, "approve", "Owner review done").await;
+    let id = page.trim_start_matches("/requests/");
+    let live = app
+        .rpc_with("requests/get", &format!("id={id}&with_notice=false"))
+        .await;
+    assert_eq!(live.status(), 200);
+    let live = live.text().await.expect("body");
+    assert!(!live.contains("You approved"), "{live}");
+    let after = app.get_html(&page).await;
+    assert!(
+        after.contains("You approved request #1; it is now pending approval."),
+        "{after}"
+    );
+    assert!(
+        !app.get_html(&page).await.contains("You approved"),
+        "the outcome shows once"
     );
 }
 
@@ -397,6 +430,7 @@ crate::on_both_databases!(
     a_bad_form_comes_back_with_messages_and_what_was_typed,
     a_team_outside_the_policy_gets_a_clear_403,
     approvers_decide_through_the_pages_until_approved,
+    a_live_refetch_leaves_the_outcome_for_the_next_page,
     a_rejection_without_a_comment_is_refused_then_recorded,
     a_decision_on_a_changed_request_is_a_conflict,
 );
