@@ -63,10 +63,11 @@ impl std::fmt::Debug for ApiCache {
 }
 
 impl ApiCache {
-    /// The cache, with its gate-check writer and its change watcher running.
-    pub fn start(pool: AnyPool, kind: DbKind) -> Arc<ApiCache> {
+    /// The cache, with its gate-check writer (on the `records` pool) and its change watcher
+    /// running.
+    pub fn start(pool: AnyPool, records: AnyPool, kind: DbKind) -> Arc<ApiCache> {
         let (writer, inbox) = mpsc::channel(4096);
-        tokio::spawn(write_gate_checks(pool.clone(), kind, inbox));
+        tokio::spawn(write_gate_checks(records, kind, inbox));
         let cache = Arc::new(ApiCache {
             tokens: Mutex::new(HashMap::new()),
             members: Mutex::new(HashMap::new()),
@@ -74,6 +75,9 @@ impl ApiCache {
             releases: RwLock::new(HashMap::new()),
             writer,
         });
+        if kind == DbKind::Sqlite {
+            tokio::spawn(checkpoint_wal(pool.clone(), Arc::downgrade(&cache)));
+        }
         tokio::spawn(watch_changes(pool, Arc::downgrade(&cache)));
         cache
     }
@@ -229,6 +233,28 @@ async fn write_gate_checks(pool: AnyPool, kind: DbKind, mut inbox: mpsc::Receive
                 let _ = done.send(outcome.clone());
             }
         });
+    }
+}
+
+/// How often SQLite's log is copied into the database file while the gate records.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Copies SQLite's write-ahead log into the database file every `CHECKPOINT_EVERY`, beside the
+/// writer: the gate's record connections do not checkpoint themselves (see `Db::connect`), so a
+/// batch of records never waits for a checkpoint's writes and flushes to disk, and neither do the
+/// calls waiting on it. A passive checkpoint takes no lock a writer needs.
+async fn checkpoint_wal(pool: AnyPool, cache: Weak<ApiCache>) {
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if cache.strong_count() == 0 {
+            return;
+        }
+        if let Err(e) = sqlx::query("pragma wal_checkpoint(passive)")
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(error = %e, "cannot checkpoint the database's log");
+        }
     }
 }
 

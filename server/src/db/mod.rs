@@ -137,25 +137,35 @@ impl Db {
                 redact(url)
             )
         })?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
+        let pool = pool_options(kind, max_connections)
+            .connect_with(options.clone())
+            .await
+            .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
+        // The gate's records have connections of their own (connected on first use): they never
+        // wait behind a page's queries for a connection, and keep their statements prepared.
+        let records = pool_options(kind, GATE_RECORD_CONNECTIONS)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
+                    prepare_connection(kind, conn).await?;
                     if kind == DbKind::Sqlite {
-                        // WAL lets readers run beside the writer; the busy timeout makes a
-                        // second writer wait instead of failing at once.
-                        conn.execute("pragma journal_mode = wal; pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = normal")
-                            .await?;
+                        // Checkpoints run beside the records' writer (`checkpoint_wal`).
+                        conn.execute("pragma wal_autocheckpoint = 0").await?;
+                    }
+                    if kind == DbKind::Postgres {
+                        // A gate record's commit does not wait for the flush of PostgreSQL's
+                        // log to disk, as on SQLite (WAL, `synchronous = normal`): the record is
+                        // committed before the answer is given, so a crash of the portal loses
+                        // none; a crash of the database's host may lose the last moments of
+                        // records (never a request or a decision: only these connections skip
+                        // the wait).
+                        conn.execute("set synchronous_commit = off").await?;
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
+            .connect_lazy_with(options);
         Ok(Db {
-            api: gate_cache::ApiCache::start(pool.clone(), kind),
+            api: gate_cache::ApiCache::start(pool.clone(), records, kind),
             pool,
             kind,
         })
@@ -199,6 +209,27 @@ impl Db {
                 .await;
         matches!(applied, Ok(n) if n >= expected)
     }
+}
+
+/// Connections kept for the gate's records: SQLite has one writer at a time; PostgreSQL commits
+/// several batches side by side.
+const GATE_RECORD_CONNECTIONS: u32 = 4;
+
+fn pool_options(kind: DbKind, max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| Box::pin(prepare_connection(kind, conn)))
+}
+
+/// On SQLite: WAL lets readers run beside the writer; the busy timeout makes a second writer wait
+/// instead of failing at once.
+async fn prepare_connection(kind: DbKind, conn: &mut sqlx::AnyConnection) -> sqlx::Result<()> {
+    if kind == DbKind::Sqlite {
+        conn.execute("pragma journal_mode = wal; pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = normal")
+            .await?;
+    }
+    Ok(())
 }
 
 fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
