@@ -152,11 +152,10 @@ pub struct GateCheck {
     pub created_at: i64,
 }
 
-/// Records gate answers, all in one statement.
+/// Records gate answers on SQLite, all in one statement.
 pub async fn insert_gate_checks(
     exec: impl sqlx::Executor<'_, Database = Any>,
-    kind: super::DbKind,
-    checks: &[&GateCheck],
+    checks: &[GateCheck],
 ) -> Result<(), sqlx::Error> {
     const COLUMNS: usize = 15;
     if checks.is_empty() {
@@ -166,7 +165,7 @@ pub async fn insert_gate_checks(
         "insert into gate_checks (api_token_id, user_id, application_id, environment_id, version, \
          artifact, actor, pipeline_url, at, dry_run, decision, request_id, rule, reasons, created_at) \
          values {}",
-        kind.values_placeholders(checks.len(), COLUMNS)
+        super::DbKind::Sqlite.values_placeholders(checks.len(), COLUMNS)
     );
     let mut query = sqlx::query(&sql);
     for g in checks {
@@ -189,6 +188,88 @@ pub async fn insert_gate_checks(
     }
     query.execute(exec).await?;
     Ok(())
+}
+
+/// Records gate answers on PostgreSQL with one `COPY`: the rows are streamed as text, with no
+/// statement to bind and plan for thousands of parameters.
+pub async fn copy_gate_checks(
+    pool: &sqlx::PgPool,
+    checks: &[GateCheck],
+) -> Result<(), sqlx::Error> {
+    use sqlx::postgres::PgPoolCopyExt;
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let mut rows = String::with_capacity(checks.len() * 256);
+    for g in checks {
+        copy_row(&mut rows, g);
+    }
+    let mut copy = pool
+        .copy_in_raw(
+            "copy gate_checks (api_token_id, user_id, application_id, environment_id, version, \
+             artifact, actor, pipeline_url, at, dry_run, decision, request_id, rule, reasons, \
+             created_at) from stdin",
+        )
+        .await?;
+    if let Err(e) = copy.send(rows.as_bytes()).await {
+        let _ = copy.abort(e.to_string()).await;
+        return Err(e);
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// One gate record as a line of `COPY`'s text format: tab-separated, `\N` for null.
+fn copy_row(out: &mut String, g: &GateCheck) {
+    use std::fmt::Write;
+    let number = |out: &mut String, n: Option<i64>| match n {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.push_str("\\N"),
+    };
+    number(out, g.token_id);
+    out.push('\t');
+    number(out, g.user_id);
+    for text in [
+        &g.application_id,
+        &g.environment_id,
+        &g.version,
+        &g.artifact,
+        &g.actor,
+        &g.pipeline_url,
+    ] {
+        out.push('\t');
+        copy_text(out, text);
+    }
+    out.push('\t');
+    number(out, Some(g.at));
+    out.push('\t');
+    number(out, Some(i64::from(g.dry_run)));
+    out.push('\t');
+    copy_text(out, &g.decision);
+    out.push('\t');
+    number(out, g.request_id);
+    out.push('\t');
+    copy_text(out, &g.rule);
+    out.push('\t');
+    copy_text(out, &g.reasons);
+    out.push('\t');
+    number(out, Some(g.created_at));
+    out.push('\n');
+}
+
+/// A text value for `COPY`: backslash and the characters that end a field or a line are escaped.
+fn copy_text(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// The latest gate answers, newest first.
@@ -381,4 +462,40 @@ pub async fn stage_history(
     .iter()
     .map(|r| Ok((r.try_get("environment_id")?, stage_result(r)?)))
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_row_escapes_what_copy_text_reads_as_escapes() {
+        let check = GateCheck {
+            id: 0,
+            token_id: Some(7),
+            user_id: None,
+            asked_by: String::new(),
+            application_id: "banking".into(),
+            environment_id: "production".into(),
+            version: "2.4.0".into(),
+            artifact: String::new(),
+            actor: "a\\b\tc\nd\re".into(),
+            pipeline_url: "https://ci.example.com/job/1".into(),
+            at: 1_700_000_000_000,
+            dry_run: true,
+            decision: "deny".into(),
+            request_id: None,
+            rule: "actor".into(),
+            reasons: r#"["say \"no\""]"#.into(),
+            created_at: 1_700_000_000_001,
+        };
+        let mut row = String::new();
+        copy_row(&mut row, &check);
+        assert_eq!(
+            row,
+            "7\t\\N\tbanking\tproduction\t2.4.0\t\ta\\\\b\\tc\\nd\\re\t\
+             https://ci.example.com/job/1\t1700000000000\t1\tdeny\t\\N\tactor\t\
+             [\"say \\\\\"no\\\\\"\"]\t1700000000001\n"
+        );
+    }
 }

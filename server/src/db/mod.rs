@@ -143,29 +143,41 @@ impl Db {
             .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
         // The gate's records have connections of their own (connected on first use): they never
         // wait behind a page's queries for a connection, and keep their statements prepared.
-        let records = pool_options(kind, GATE_RECORD_CONNECTIONS)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    prepare_connection(kind, conn).await?;
-                    if kind == DbKind::Sqlite {
-                        // Checkpoints run beside the records' writer (`checkpoint_wal`).
-                        conn.execute("pragma wal_autocheckpoint = 0").await?;
-                    }
-                    if kind == DbKind::Postgres {
-                        // A gate record's commit does not wait for the flush of PostgreSQL's
-                        // log to disk, as on SQLite (WAL, `synchronous = normal`): the record is
-                        // committed before the answer is given, so a crash of the portal loses
-                        // none; a crash of the database's host may lose the last moments of
-                        // records (never a request or a decision: only these connections skip
-                        // the wait).
-                        conn.execute("set synchronous_commit = off").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_lazy_with(options);
+        let records = match kind {
+            DbKind::Sqlite => gate_cache::Records::Sqlite(
+                pool_options(kind, 1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            prepare_connection(DbKind::Sqlite, conn).await?;
+                            // Checkpoints run beside this writer (`checkpoint_wal`), never inside
+                            // a batch's commit.
+                            conn.execute("pragma wal_autocheckpoint = 0").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy_with(options),
+            ),
+            DbKind::Postgres => gate_cache::Records::Postgres(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // A gate record's commit does not wait for the flush of
+                            // PostgreSQL's log to disk, as on SQLite (WAL, `synchronous =
+                            // normal`): the record is committed before the answer is given, so a
+                            // crash of the portal loses none; a crash of the database's host may
+                            // lose the last moments of records (never a request or a decision:
+                            // only this connection skips the wait).
+                            conn.execute("set synchronous_commit = off").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy_with(sqlx::postgres::PgConnectOptions::from_str(url)?),
+            ),
+        };
         Ok(Db {
-            api: gate_cache::ApiCache::start(pool.clone(), records, kind),
+            api: gate_cache::ApiCache::start(pool.clone(), records),
             pool,
             kind,
         })
@@ -210,10 +222,6 @@ impl Db {
         matches!(applied, Ok(n) if n >= expected)
     }
 }
-
-/// Connections kept for the gate's records: SQLite has one writer at a time; PostgreSQL commits
-/// several batches side by side.
-const GATE_RECORD_CONNECTIONS: u32 = 4;
 
 fn pool_options(kind: DbKind, max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()

@@ -396,6 +396,21 @@ async fn the_gate_explains_each_reason(kind: Kind) {
             .await
             .expect("recorded");
     assert_eq!((decision.as_str(), actor.as_str()), ("deny", "wes"));
+
+    // The record keeps what was sent and answered as it was, backslashes and all (PostgreSQL
+    // takes the records as `COPY` text, where a backslash starts an escape).
+    let odd = r"ci\nightly\t\\";
+    let answer = gate(&app, &secret, ask(json!({ "actor": odd }))).await;
+    let (actor, reasons): (String, String) = sqlx::query_as(
+        "select actor, reasons from gate_checks order by gate_check_id desc limit 1",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("recorded");
+    assert_eq!(actor, odd);
+    let reasons: Value = serde_json::from_str(&reasons).expect("reasons are JSON");
+    assert_eq!(reasons, answer["reasons"]);
+    assert!(reasons.to_string().contains("nightly"), "{reasons}");
 }
 
 async fn bad_input_gets_a_problem_naming_the_field(kind: Kind) {
