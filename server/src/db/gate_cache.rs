@@ -11,7 +11,7 @@ use super::api::{GateCheck, TokenRow};
 use crate::domain::gate::Candidate;
 use sqlx::AnyPool;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -67,7 +67,8 @@ impl ApiCache {
     pub fn start(pool: AnyPool, records: Records) -> Arc<ApiCache> {
         let (writer, inbox) = mpsc::channel(4096);
         let sqlite = matches!(records, Records::Sqlite(_));
-        tokio::spawn(write_gate_checks(records, inbox));
+        let recorded = Arc::new(AtomicBool::new(false));
+        tokio::spawn(write_gate_checks(records, inbox, recorded.clone()));
         let cache = Arc::new(ApiCache {
             tokens: Mutex::new(HashMap::new()),
             members: Mutex::new(HashMap::new()),
@@ -76,7 +77,11 @@ impl ApiCache {
             writer,
         });
         if sqlite {
-            tokio::spawn(checkpoint_wal(pool.clone(), Arc::downgrade(&cache)));
+            tokio::spawn(checkpoint_wal(
+                pool.clone(),
+                Arc::downgrade(&cache),
+                recorded,
+            ));
         }
         tokio::spawn(watch_changes(pool, Arc::downgrade(&cache)));
         cache
@@ -221,7 +226,11 @@ impl Records {
 /// came meanwhile. One batch at a time: while it is written the next one grows, so a busy gate
 /// writes few large batches (on PostgreSQL, four batches side by side measured a quarter slower
 /// than one).
-async fn write_gate_checks(records: Records, mut inbox: mpsc::Receiver<Pending>) {
+async fn write_gate_checks(
+    records: Records,
+    mut inbox: mpsc::Receiver<Pending>,
+    recorded: Arc<AtomicBool>,
+) {
     let mut checks = Vec::with_capacity(BATCH);
     let mut waiting = Vec::with_capacity(BATCH);
     while let Some((check, done)) = inbox.recv().await {
@@ -238,6 +247,7 @@ async fn write_gate_checks(records: Records, mut inbox: mpsc::Receiver<Pending>)
         }
         let count = checks.len();
         let outcome = records.insert(std::mem::take(&mut checks)).await;
+        recorded.store(true, Ordering::Release);
         if let Err(e) = &outcome {
             tracing::error!(error = %e, records = count, "cannot record gate answers");
         }
@@ -250,15 +260,21 @@ async fn write_gate_checks(records: Records, mut inbox: mpsc::Receiver<Pending>)
 /// How often SQLite's log is copied into the database file while the gate records.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
-/// Copies SQLite's write-ahead log into the database file every `CHECKPOINT_EVERY`, beside the
-/// writer: the gate's record connections do not checkpoint themselves (see `Db::connect`), so a
-/// batch of records never waits for a checkpoint's writes and flushes to disk, and neither do the
-/// calls waiting on it. A passive checkpoint takes no lock a writer needs.
-async fn checkpoint_wal(pool: AnyPool, cache: Weak<ApiCache>) {
+/// Copies SQLite's write-ahead log into the database file every `CHECKPOINT_EVERY` in which gate
+/// records were written, beside their writer: the records' connection does not checkpoint itself
+/// (see `Db::connect`), so a batch of records never waits for a checkpoint's writes and flushes
+/// to disk, and neither do the calls waiting on it. A passive checkpoint takes no lock a writer
+/// needs.
+async fn checkpoint_wal(pool: AnyPool, cache: Weak<ApiCache>, recorded: Arc<AtomicBool>) {
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         if cache.strong_count() == 0 {
             return;
+        }
+        // Without gate records since the last look, the other connections' commits checkpoint
+        // as usual.
+        if !recorded.swap(false, Ordering::AcqRel) {
+            continue;
         }
         if let Err(e) = sqlx::query("pragma wal_checkpoint(passive)")
             .execute(&pool)
