@@ -141,8 +141,8 @@ impl Db {
             .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
-        // The gate's records have connections of their own (connected on first use): they never
-        // wait behind a page's queries for a connection, and keep their statements prepared.
+        // The gate's records have a connection of their own (connected on first use): they never
+        // wait behind a page's queries for one.
         let records = match kind {
             DbKind::Sqlite => gate_cache::Records::Sqlite(
                 pool_options(kind, 1)
@@ -164,11 +164,11 @@ impl Db {
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // A gate record's commit does not wait for the flush of
-                            // PostgreSQL's log to disk, as on SQLite (WAL, `synchronous =
+                            // PostgreSQL's log to disk, much as on SQLite (WAL, `synchronous =
                             // normal`): the record is committed before the answer is given, so a
-                            // crash of the portal loses none; a crash of the database's host may
-                            // lose the last moments of records (never a request or a decision:
-                            // only this connection skips the wait).
+                            // crash of the portal loses none; a crash of PostgreSQL or of its
+                            // host may lose the last moments of records (never a request or a
+                            // decision: only this connection skips the wait).
                             conn.execute("set synchronous_commit = off").await?;
                             Ok(())
                         })
