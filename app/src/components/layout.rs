@@ -18,13 +18,6 @@ pub fn changes() -> u64 {
         .unwrap_or_default()
 }
 
-/// The change count now, without following it.
-pub fn untracked_changes() -> u64 {
-    use_context::<Changes>()
-        .map(|c| c.0.get_untracked())
-        .unwrap_or_default()
-}
-
 #[component]
 pub fn Layout() -> impl IntoView {
     let viewer: ViewerResource = Resource::new(|| (), |_| get_viewer());

@@ -1,6 +1,6 @@
 use crate::api::requests::get_request;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
-use crate::components::layout::{changes, untracked_changes};
+use crate::components::layout::changes;
 use crate::model::{Notice, RequestView, StageView, StepView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,7 +19,7 @@ pub fn RequestPage() -> impl IntoView {
     // The outcome of the viewer's last action arrives once, with the first reading of the page;
     // it stays while live changes read the page again. Those readings leave it alone: a change
     // announced while the action's redirect is on its way must not take it from the new page.
-    let opened_at = untracked_changes();
+    let opened_at = untrack(changes);
     let request = Resource::new(
         move || (id(), changes()),
         move |(id, seen)| get_request(id, seen == opened_at),
