@@ -1,8 +1,10 @@
 //! The gate under load: `POST /api/v1/gate` with a million requests stored, on SQLite and on
 //! PostgreSQL, beside a bare axum handler on the same machine, each driven by `wrk` with the same
-//! connections. Prints `BENCH` lines: requests/s, p50, p99 and the ratio to the bare handler.
+//! connections. Each database runs `--rounds` rounds, each a bare run then a gate run, back to
+//! back. Prints `BENCH` lines: the median round's requests/s, p50 and p99, and the median of the
+//! rounds' ratios to the bare handler.
 //!
-//! `cargo run --release -p server --example gate_load [-- --requests N --connections C --seconds S]`
+//! `cargo run --release -p server --example gate_load [-- --requests N --connections C --seconds S --rounds R]`
 //! Needs `wrk` (Debian's package; `make bench` installs it). PostgreSQL as for `board_load`.
 
 mod common;
@@ -13,6 +15,7 @@ struct Options {
     requests: usize,
     connections: usize,
     seconds: usize,
+    rounds: usize,
 }
 
 fn options() -> Options {
@@ -20,12 +23,14 @@ fn options() -> Options {
         requests: 1_000_000,
         connections: 64,
         seconds: 10,
+        rounds: 3,
     };
     for (name, value) in common::numbers() {
         match name.as_str() {
             "--requests" => o.requests = value,
             "--connections" => o.connections = value,
             "--seconds" => o.seconds = value,
+            "--rounds" => o.rounds = value.max(1),
             other => panic!("unknown option {other}"),
         }
     }
@@ -112,18 +117,49 @@ fn wrk(
     })
 }
 
-fn print(name: &str, load: &Load, bare: Option<&Load>) {
+fn print(name: &str, load: &Load, vs_bare: Option<f64>) {
     println!("BENCH {name}_rps {:.0} req/s", load.rps);
     println!("BENCH {name}_p50 {:.2} ms", load.p50_ms);
     println!("BENCH {name}_p99 {:.2} ms", load.p99_ms);
     if load.errors > 0 {
         println!("BENCH {name}_errors {} answers", load.errors);
     }
-    if let Some(bare) = bare {
-        println!(
-            "BENCH {name}_vs_bare {:.0} %",
-            100.0 * load.rps / bare.rps.max(1.0)
-        );
+    if let Some(ratio) = vs_bare {
+        println!("BENCH {name}_vs_bare {:.0} %", 100.0 * ratio);
+    }
+}
+
+/// The median of some figures (the upper one of the middle two).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The median round of each figure, over rounds of a bare run then a gate run.
+struct Rounds {
+    bare: Vec<Load>,
+    gate: Vec<Load>,
+}
+
+impl Rounds {
+    fn of(loads: &[Load]) -> Load {
+        Load {
+            rps: median(loads.iter().map(|l| l.rps).collect()),
+            p50_ms: median(loads.iter().map(|l| l.p50_ms).collect()),
+            p99_ms: median(loads.iter().map(|l| l.p99_ms).collect()),
+            errors: loads.iter().map(|l| l.errors).sum(),
+        }
+    }
+
+    /// The median of each round's gate requests/s over the bare handler's in the same round.
+    fn ratio(&self) -> f64 {
+        median(
+            self.bare
+                .iter()
+                .zip(&self.gate)
+                .map(|(bare, gate)| gate.rps / bare.rps.max(1.0))
+                .collect(),
+        )
     }
 }
 
@@ -155,8 +191,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let dir = tempfile::tempdir()?;
     let bare_url = bare().await?;
-    let bare_load = wrk(&bare_url, None, BODY, &o, dir.path())?;
-    print("gate_bare_handler", &bare_load, None);
+    // The machine's speed drifts over a minute (other tenants, the clock); each round runs the
+    // bare handler and the gate back to back, so each ratio compares like with like.
+    let mut bare_loads = Vec::new();
     for db in common::databases().await? {
         let app = common::portal(&db.url, dir.path()).await?;
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -230,20 +267,40 @@ async fn main() -> anyhow::Result<()> {
         let server = tokio::spawn(async move {
             let _ = app.run_until_stopped().await;
         });
-        let load = wrk(
-            &format!("{address}/api/v1/gate"),
-            Some(&token),
-            BODY,
-            &o,
-            dir.path(),
-        )?;
+        let mut rounds = Rounds {
+            bare: Vec::new(),
+            gate: Vec::new(),
+        };
+        for _ in 0..o.rounds {
+            rounds
+                .bare
+                .push(wrk(&bare_url, None, BODY, &o, dir.path())?);
+            rounds.gate.push(wrk(
+                &format!("{address}/api/v1/gate"),
+                Some(&token),
+                BODY,
+                &o,
+                dir.path(),
+            )?);
+        }
         let recorded: i64 = sqlx::query_scalar("select count(*) from gate_checks")
             .fetch_one(&state.db.pool)
             .await?;
         println!("# {}: {recorded} gate answers recorded", db.label);
-        print(&format!("gate_{}", db.label), &load, Some(&bare_load));
+        let bare = Rounds::of(&rounds.bare);
+        println!(
+            "# {}: bare handler {:.0} req/s beside it (median of {} rounds)",
+            db.label, bare.rps, o.rounds
+        );
+        print(
+            &format!("gate_{}", db.label),
+            &Rounds::of(&rounds.gate),
+            Some(rounds.ratio()),
+        );
+        bare_loads.extend(rounds.bare);
         server.abort();
         db.cleanup().await?;
     }
+    print("gate_bare_handler", &Rounds::of(&bare_loads), None);
     Ok(())
 }

@@ -193,10 +193,9 @@ pub async fn insert_gate_checks(
 /// Records gate answers on PostgreSQL with one `COPY`: the rows are streamed as text, with no
 /// statement to bind and plan for thousands of parameters.
 pub async fn copy_gate_checks(
-    pool: &sqlx::PgPool,
+    conn: &mut sqlx::PgConnection,
     checks: &[GateCheck],
 ) -> Result<(), sqlx::Error> {
-    use sqlx::postgres::PgPoolCopyExt;
     if checks.is_empty() {
         return Ok(());
     }
@@ -204,7 +203,7 @@ pub async fn copy_gate_checks(
     for g in checks {
         copy_row(&mut rows, g);
     }
-    let mut copy = pool
+    let mut copy = conn
         .copy_in_raw(
             "copy gate_checks (api_token_id, user_id, application_id, environment_id, version, \
              artifact, actor, pipeline_url, at, dry_run, decision, request_id, rule, reasons, \

@@ -9,7 +9,9 @@
 
 use super::api::{GateCheck, TokenRow};
 use crate::domain::gate::Candidate;
-use sqlx::AnyPool;
+use sqlx::any::AnyConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -205,32 +207,108 @@ impl ApiCache {
 /// The most records one commit takes.
 const BATCH: usize = 256;
 
-/// The connection the gate's records are written on (see `Db::connect`).
-#[derive(Clone)]
+/// Where the gate's records are written: a connection of their own (see `Db::connect`), held by
+/// their writer alone. Not a pool: a pool tests a connection with a round trip to the database
+/// each time it is taken and each time it is given back, which would triple a batch's round
+/// trips.
 pub enum Records {
-    Sqlite(AnyPool),
-    Postgres(sqlx::PgPool),
+    Sqlite(AnyConnectOptions),
+    Postgres(Box<PgConnectOptions>),
 }
 
+enum RecordsConnection {
+    Sqlite(AnyConnection),
+    Postgres(PgConnection),
+}
+
+/// The longest wait for the records' connection to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Records {
-    async fn insert(&self, checks: Vec<GateCheck>) -> Result<(), String> {
-        match self {
-            Records::Sqlite(pool) => super::api::insert_gate_checks(pool, &checks).await,
-            Records::Postgres(pool) => super::api::copy_gate_checks(pool, &checks).await,
-        }
-        .map_err(|e| e.to_string())
+    async fn connect(&self) -> Result<RecordsConnection, sqlx::Error> {
+        let connect = async {
+            Ok(match self {
+                Records::Sqlite(options) => {
+                    let mut conn = AnyConnection::connect_with(options).await?;
+                    super::prepare_connection(super::DbKind::Sqlite, &mut conn).await?;
+                    // Checkpoints run beside this writer (`checkpoint_wal`), never inside a
+                    // batch's commit.
+                    conn.execute("pragma wal_autocheckpoint = 0").await?;
+                    RecordsConnection::Sqlite(conn)
+                }
+                Records::Postgres(options) => {
+                    let mut conn = PgConnection::connect_with(options).await?;
+                    // A gate record's commit does not wait for the flush of PostgreSQL's log to
+                    // disk, much as on SQLite (WAL, `synchronous = normal`): the record is
+                    // committed before the answer is given, so a crash of the portal loses none;
+                    // a crash of PostgreSQL or of its host may lose the last moments of records
+                    // (never a request or a decision: only this connection skips the wait).
+                    conn.execute("set synchronous_commit = off").await?;
+                    RecordsConnection::Postgres(conn)
+                }
+            })
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT, connect)
+            .await
+            .unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the database did not answer within 5 s",
+                )))
+            })
     }
+}
+
+impl RecordsConnection {
+    async fn insert(&mut self, checks: &[GateCheck]) -> Result<(), sqlx::Error> {
+        match self {
+            RecordsConnection::Sqlite(conn) => super::api::insert_gate_checks(conn, checks).await,
+            RecordsConnection::Postgres(conn) => super::api::copy_gate_checks(conn, checks).await,
+        }
+    }
+
+    async fn close(self) {
+        let _ = match self {
+            RecordsConnection::Sqlite(conn) => conn.close().await,
+            RecordsConnection::Postgres(conn) => conn.close().await,
+        };
+    }
+}
+
+/// Writes a batch on the kept connection, opening one first when there is none. A batch that
+/// fails on a connection kept from before is written once more on a new one: the database may
+/// have restarted since, and a failed batch committed nothing. The connection is kept only when
+/// the batch is written.
+async fn write_batch(
+    records: &Records,
+    connection: &mut Option<RecordsConnection>,
+    checks: &[GateCheck],
+) -> Result<(), sqlx::Error> {
+    if let Some(mut conn) = connection.take() {
+        match conn.insert(checks).await {
+            Ok(()) => {
+                *connection = Some(conn);
+                return Ok(());
+            }
+            Err(e) => tracing::warn!(error = %e, "gate records: writing again on a new connection"),
+        }
+    }
+    let mut conn = records.connect().await?;
+    conn.insert(checks).await?;
+    *connection = Some(conn);
+    Ok(())
 }
 
 /// Commits whatever gate records wait, together, then tells each caller; then the records that
 /// came meanwhile. One batch at a time: while it is written the next one grows, so a busy gate
 /// writes few large batches (on PostgreSQL, four batches side by side measured a quarter slower
-/// than one).
+/// than one). The connection opens on the first batch (see `write_batch`).
 async fn write_gate_checks(
     records: Records,
     mut inbox: mpsc::Receiver<Pending>,
     recorded: Arc<AtomicBool>,
 ) {
+    let mut connection: Option<RecordsConnection> = None;
     let mut checks = Vec::with_capacity(BATCH);
     let mut waiting = Vec::with_capacity(BATCH);
     while let Some((check, done)) = inbox.recv().await {
@@ -245,15 +323,20 @@ async fn write_gate_checks(
                 Err(_) => break,
             }
         }
-        let count = checks.len();
-        let outcome = records.insert(std::mem::take(&mut checks)).await;
+        let outcome = write_batch(&records, &mut connection, &checks)
+            .await
+            .map_err(|e| e.to_string());
         recorded.store(true, Ordering::Release);
         if let Err(e) = &outcome {
-            tracing::error!(error = %e, records = count, "cannot record gate answers");
+            tracing::error!(error = %e, records = checks.len(), "cannot record gate answers");
         }
+        checks.clear();
         for done in waiting.drain(..) {
             let _ = done.send(outcome.clone());
         }
+    }
+    if let Some(conn) = connection {
+        conn.close().await;
     }
 }
 

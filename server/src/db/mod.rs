@@ -144,37 +144,14 @@ impl Db {
         // The gate's records have a connection of their own (connected on first use): they never
         // wait behind a page's queries for one.
         let records = match kind {
-            DbKind::Sqlite => gate_cache::Records::Sqlite(
-                pool_options(kind, 1)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            prepare_connection(DbKind::Sqlite, conn).await?;
-                            // Checkpoints run beside this writer (`checkpoint_wal`), never inside
-                            // a batch's commit.
-                            conn.execute("pragma wal_autocheckpoint = 0").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_lazy_with(options),
-            ),
-            DbKind::Postgres => gate_cache::Records::Postgres(
-                sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(Duration::from_secs(5))
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            // A gate record's commit does not wait for the flush of
-                            // PostgreSQL's log to disk, much as on SQLite (WAL, `synchronous =
-                            // normal`): the record is committed before the answer is given, so a
-                            // crash of the portal loses none; a crash of PostgreSQL or of its
-                            // host may lose the last moments of records (never a request or a
-                            // decision: only this connection skips the wait).
-                            conn.execute("set synchronous_commit = off").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_lazy_with(sqlx::postgres::PgConnectOptions::from_str(url)?),
-            ),
+            DbKind::Sqlite => gate_cache::Records::Sqlite(options),
+            DbKind::Postgres => {
+                // Named, so that an administrator can tell it apart in `pg_stat_activity`.
+                gate_cache::Records::Postgres(Box::new(
+                    sqlx::postgres::PgConnectOptions::from_str(url)?
+                        .application_name("runway gate records"),
+                ))
+            }
         };
         Ok(Db {
             api: gate_cache::ApiCache::start(pool.clone(), records),
@@ -227,6 +204,9 @@ fn pool_options(kind: DbKind, max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        // A pool pings a connection before lending it, a round trip to the database; SQLite's
+        // live in this process and cannot have been hung up on.
+        .test_before_acquire(kind == DbKind::Postgres)
         .after_connect(move |conn, _| Box::pin(prepare_connection(kind, conn)))
 }
 

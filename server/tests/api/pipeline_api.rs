@@ -1128,3 +1128,44 @@ crate::on_both_databases!(
     every_answer_follows_the_openapi_document,
     random_api_input_never_gets_a_server_error,
 );
+
+/// PostgreSQL drops the connection the gate's records are written on (a restart, a failover, an
+/// administrator): the next gate call is still answered and recorded, on a new connection.
+#[tokio::test]
+async fn the_gate_records_on_a_new_connection_when_postgres_drops_its_own() {
+    let Some(app) = spawn_app(Kind::Postgres).await else {
+        return;
+    };
+    let secret = token(&app, &["gate:read"], &["*"]).await;
+    let ask = json!({ "application": "banking", "environment": "staging", "version": "2.4.0" });
+    gate(&app, &secret, ask.clone()).await;
+    let dropped: Vec<bool> = sqlx::query_scalar(
+        "select pg_terminate_backend(pid) from pg_stat_activity \
+         where application_name = 'runway gate records' and datname = current_database()",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .expect("terminated");
+    assert_eq!(dropped, [true], "one records connection, dropped");
+    // Gone from the server before the next call, so that the call meets a dead connection.
+    for _ in 0..100 {
+        let left: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity \
+             where application_name = 'runway gate records' and datname = current_database()",
+        )
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("counted");
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let answer = gate(&app, &secret, ask).await;
+    assert_eq!(answer["decision"], "deny", "{answer}");
+    let recorded: i64 = sqlx::query_scalar("select count(*) from gate_checks")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("counted");
+    assert_eq!(recorded, 2);
+}
