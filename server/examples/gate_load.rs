@@ -287,6 +287,17 @@ async fn main() -> anyhow::Result<()> {
             .fetch_one(&state.db.pool)
             .await?;
         println!("# {}: {recorded} gate answers recorded", db.label);
+        for (round, (bare, gate)) in rounds.bare.iter().zip(&rounds.gate).enumerate() {
+            println!(
+                "# {} round {}: bare {:.0} req/s, gate {:.0} req/s ({:.0} %), gate p99 {:.2} ms",
+                db.label,
+                round + 1,
+                bare.rps,
+                gate.rps,
+                100.0 * gate.rps / bare.rps.max(1.0),
+                gate.p99_ms
+            );
+        }
         let bare = Rounds::of(&rounds.bare);
         println!(
             "# {}: bare handler {:.0} req/s beside it (median of {} rounds)",
