@@ -1,8 +1,9 @@
 //! The gate under load: `POST /api/v1/gate` with a million requests stored, on SQLite and on
 //! PostgreSQL, beside a bare axum handler on the same machine, each driven by `wrk` with the same
 //! connections. Each database runs `--rounds` rounds, each a bare run then a gate run, back to
-//! back. Prints `BENCH` lines: the median round's requests/s, p50 and p99, and the median of the
-//! rounds' ratios to the bare handler.
+//! back. Prints each round, then `BENCH` lines: the median over the rounds of requests/s, of p50
+//! and of p99 (each on its own), the median of the rounds' ratios to the bare handler, and any
+//! error answers over all rounds.
 //!
 //! `cargo run --release -p server --example gate_load [-- --requests N --connections C --seconds S --rounds R]`
 //! Needs `wrk` (Debian's package; `make bench` installs it). PostgreSQL as for `board_load`.
@@ -122,7 +123,10 @@ fn print(name: &str, load: &Load, vs_bare: Option<f64>) {
     println!("BENCH {name}_p50 {:.2} ms", load.p50_ms);
     println!("BENCH {name}_p99 {:.2} ms", load.p99_ms);
     if load.errors > 0 {
-        println!("BENCH {name}_errors {} answers", load.errors);
+        println!(
+            "BENCH {name}_errors {} answers over all rounds",
+            load.errors
+        );
     }
     if let Some(ratio) = vs_bare {
         println!("BENCH {name}_vs_bare {:.0} %", 100.0 * ratio);
@@ -135,13 +139,14 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// The median round of each figure, over rounds of a bare run then a gate run.
+/// Rounds of a bare run then a gate run, back to back.
 struct Rounds {
     bare: Vec<Load>,
     gate: Vec<Load>,
 }
 
 impl Rounds {
+    /// The median over `loads` of each figure on its own; the error answers of all of them.
     fn of(loads: &[Load]) -> Load {
         Load {
             rps: median(loads.iter().map(|l| l.rps).collect()),

@@ -191,10 +191,13 @@ pub async fn insert_gate_checks(
 }
 
 /// Records gate answers on PostgreSQL with one `COPY`: the rows are streamed as text, with no
-/// statement to bind and plan for thousands of parameters.
+/// statement to bind and plan for thousands of parameters. `ending` is set when the end of the
+/// rows is about to be sent: from then on PostgreSQL may commit them even if the answer never
+/// arrives, so a failure leaves unknown whether they were recorded; before, it recorded nothing.
 pub async fn copy_gate_checks(
     conn: &mut sqlx::PgConnection,
     checks: &[GateCheck],
+    ending: &mut bool,
 ) -> Result<(), sqlx::Error> {
     if checks.is_empty() {
         return Ok(());
@@ -214,6 +217,7 @@ pub async fn copy_gate_checks(
         let _ = copy.abort(e.to_string()).await;
         return Err(e);
     }
+    *ending = true;
     copy.finish().await?;
     Ok(())
 }

@@ -223,6 +223,36 @@ enum RecordsConnection {
 
 /// The longest wait for the records' connection to open.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest wait for PostgreSQL to take a batch: a connection that died without a word (a
+/// firewall's idle drop, a failover) would otherwise hold every gate call until TCP gives up.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn timed_out(what: &str, limit: Duration) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("{what} within {} s", limit.as_secs()),
+    ))
+}
+
+/// Whether an error says the connection itself is gone (not the statement refused).
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // Connection exceptions, and the server shutting down or terminating this backend.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
+/// Why a batch was not written.
+struct Failure {
+    error: sqlx::Error,
+    /// The batch surely recorded nothing, and failed because the connection is gone: it may be
+    /// written again on a new one.
+    may_retry: bool,
+}
 
 impl Records {
     async fn connect(&self) -> Result<RecordsConnection, sqlx::Error> {
@@ -251,19 +281,41 @@ impl Records {
         tokio::time::timeout(CONNECT_TIMEOUT, connect)
             .await
             .unwrap_or_else(|_| {
-                Err(sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "the database did not answer within 5 s",
-                )))
+                Err(timed_out(
+                    "cannot connect to the database for the gate's records",
+                    CONNECT_TIMEOUT,
+                ))
             })
     }
 }
 
 impl RecordsConnection {
-    async fn insert(&mut self, checks: &[GateCheck]) -> Result<(), sqlx::Error> {
+    async fn insert(&mut self, checks: &[GateCheck]) -> Result<(), Failure> {
         match self {
-            RecordsConnection::Sqlite(conn) => super::api::insert_gate_checks(conn, checks).await,
-            RecordsConnection::Postgres(conn) => super::api::copy_gate_checks(conn, checks).await,
+            // SQLite's connection lives in this process: nothing to lose, nothing to retry (a
+            // locked database already waited out the busy timeout).
+            RecordsConnection::Sqlite(conn) => super::api::insert_gate_checks(conn, checks)
+                .await
+                .map_err(|error| Failure {
+                    error,
+                    may_retry: false,
+                }),
+            RecordsConnection::Postgres(conn) => {
+                let mut ending = false;
+                let copy = super::api::copy_gate_checks(conn, checks, &mut ending);
+                let outcome = tokio::time::timeout(WRITE_TIMEOUT, copy)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(timed_out(
+                            "the database did not take the gate's records",
+                            WRITE_TIMEOUT,
+                        ))
+                    });
+                outcome.map_err(|error| Failure {
+                    may_retry: !ending && connection_lost(&error),
+                    error,
+                })
+            }
         }
     }
 
@@ -275,10 +327,10 @@ impl RecordsConnection {
     }
 }
 
-/// Writes a batch on the kept connection, opening one first when there is none. A batch that
-/// fails on a connection kept from before is written once more on a new one: the database may
-/// have restarted since, and a failed batch committed nothing. The connection is kept only when
-/// the batch is written.
+/// Writes a batch on the kept connection, opening one first when there is none. The connection
+/// is kept only when the batch is written. A batch that fails on a connection kept from before,
+/// because that connection is gone and before any row could be committed, is written once more
+/// on a new one: PostgreSQL may have restarted or dropped it since the last batch.
 async fn write_batch(
     records: &Records,
     connection: &mut Option<RecordsConnection>,
@@ -290,11 +342,17 @@ async fn write_batch(
                 *connection = Some(conn);
                 return Ok(());
             }
-            Err(e) => tracing::warn!(error = %e, "gate records: writing again on a new connection"),
+            Err(Failure {
+                error,
+                may_retry: true,
+            }) => {
+                tracing::warn!(%error, "the gate records' connection was lost: writing on a new one");
+            }
+            Err(Failure { error, .. }) => return Err(error),
         }
     }
     let mut conn = records.connect().await?;
-    conn.insert(checks).await?;
+    conn.insert(checks).await.map_err(|f| f.error)?;
     *connection = Some(conn);
     Ok(())
 }
@@ -345,7 +403,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Copies SQLite's write-ahead log into the database file every `CHECKPOINT_EVERY` in which gate
 /// records were written, beside their writer: the records' connection does not checkpoint itself
-/// (see `Db::connect`), so a batch of records never waits for a checkpoint's writes and flushes
+/// (see `Records::connect`), so a batch of records never waits for a checkpoint's writes and flushes
 /// to disk, and neither do the calls waiting on it. A passive checkpoint takes no lock a writer
 /// needs.
 async fn checkpoint_wal(pool: AnyPool, cache: Weak<ApiCache>, recorded: Arc<AtomicBool>) {

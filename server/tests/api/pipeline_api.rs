@@ -1147,22 +1147,28 @@ async fn the_gate_records_on_a_new_connection_when_postgres_drops_its_own() {
     .await
     .expect("terminated");
     assert_eq!(dropped, [true], "one records connection, dropped");
-    // Gone from the server before the next call, so that the call meets a dead connection.
-    for _ in 0..100 {
-        let left: i64 = sqlx::query_scalar(
+    let records_connections = || async {
+        sqlx::query_scalar::<_, i64>(
             "select count(*) from pg_stat_activity \
              where application_name = 'runway gate records' and datname = current_database()",
         )
         .fetch_one(&app.state.db.pool)
         .await
-        .expect("counted");
+        .expect("counted")
+    };
+    // Gone from the server before the next call, so that the call meets a dead connection.
+    let mut left = records_connections().await;
+    for _ in 0..100 {
         if left == 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        left = records_connections().await;
     }
+    assert_eq!(left, 0, "the records' backend is gone");
     let answer = gate(&app, &secret, ask).await;
     assert_eq!(answer["decision"], "deny", "{answer}");
+    assert_eq!(records_connections().await, 1, "a new records connection");
     let recorded: i64 = sqlx::query_scalar("select count(*) from gate_checks")
         .fetch_one(&app.state.db.pool)
         .await
