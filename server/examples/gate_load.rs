@@ -156,15 +156,13 @@ impl Rounds {
         }
     }
 
-    /// The median of each round's gate requests/s over the bare handler's in the same round.
-    fn ratio(&self) -> f64 {
-        median(
-            self.bare
-                .iter()
-                .zip(&self.gate)
-                .map(|(bare, gate)| gate.rps / bare.rps.max(1.0))
-                .collect(),
-        )
+    /// Each round's gate requests/s over the bare handler's in the same round.
+    fn ratios(&self) -> Vec<f64> {
+        self.bare
+            .iter()
+            .zip(&self.gate)
+            .map(|(bare, gate)| gate.rps / bare.rps.max(1.0))
+            .collect()
     }
 }
 
@@ -292,14 +290,21 @@ async fn main() -> anyhow::Result<()> {
             .fetch_one(&state.db.pool)
             .await?;
         println!("# {}: {recorded} gate answers recorded", db.label);
-        for (round, (bare, gate)) in rounds.bare.iter().zip(&rounds.gate).enumerate() {
+        let ratios = rounds.ratios();
+        for (round, ((bare, gate), ratio)) in rounds
+            .bare
+            .iter()
+            .zip(&rounds.gate)
+            .zip(&ratios)
+            .enumerate()
+        {
             println!(
                 "# {} round {}: bare {:.0} req/s, gate {:.0} req/s ({:.0} %), gate p99 {:.2} ms",
                 db.label,
                 round + 1,
                 bare.rps,
                 gate.rps,
-                100.0 * gate.rps / bare.rps.max(1.0),
+                100.0 * ratio,
                 gate.p99_ms
             );
         }
@@ -311,7 +316,7 @@ async fn main() -> anyhow::Result<()> {
         print(
             &format!("gate_{}", db.label),
             &Rounds::of(&rounds.gate),
-            Some(rounds.ratio()),
+            Some(median(ratios)),
         );
         bare_loads.extend(rounds.bare);
         server.abort();

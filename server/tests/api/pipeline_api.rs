@@ -1139,22 +1139,20 @@ async fn the_gate_records_on_a_new_connection_when_postgres_drops_its_own() {
     let secret = token(&app, &["gate:read"], &["*"]).await;
     let ask = json!({ "application": "banking", "environment": "staging", "version": "2.4.0" });
     gate(&app, &secret, ask.clone()).await;
-    let dropped: Vec<bool> = sqlx::query_scalar(
-        "select pg_terminate_backend(pid) from pg_stat_activity \
-         where application_name = 'runway gate records' and datname = current_database()",
-    )
+    const RECORDS_BACKEND: &str = "from pg_stat_activity \
+        where application_name = 'runway gate records' and datname = current_database()";
+    let dropped: Vec<bool> = sqlx::query_scalar(&format!(
+        "select pg_terminate_backend(pid) {RECORDS_BACKEND}"
+    ))
     .fetch_all(&app.state.db.pool)
     .await
     .expect("terminated");
     assert_eq!(dropped, [true], "one records connection, dropped");
     let records_connections = || async {
-        sqlx::query_scalar::<_, i64>(
-            "select count(*) from pg_stat_activity \
-             where application_name = 'runway gate records' and datname = current_database()",
-        )
-        .fetch_one(&app.state.db.pool)
-        .await
-        .expect("counted")
+        sqlx::query_scalar::<_, i64>(&format!("select count(*) {RECORDS_BACKEND}"))
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("counted")
     };
     // Gone from the server before the next call, so that the call meets a dead connection.
     let mut left = records_connections().await;
