@@ -5,7 +5,7 @@ use crate::service::api::{self, ApiFailure, GateInput, NewRequestInput, StageInp
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,16 +17,18 @@ use std::collections::BTreeMap;
 /// The largest body the API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// The API's routes, by their full paths: `http::router` sends it every path under `/api/v1`
+/// (anything else there is the problem answer of `no_such_endpoint`), with bodies limited to
+/// `BODY_LIMIT`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/gate", post(gate))
-        .route("/requests", post(open_request))
-        .route("/requests/{id}", get(request_status))
-        .route("/requests/{id}/events", post(stage_result))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/gate", post(gate))
+        .route("/api/v1/requests", post(open_request))
+        .route("/api/v1/requests/{id}", get(request_status))
+        .route("/api/v1/requests/{id}/events", post(stage_result))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(wrong_method)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 /// The API's description, generated from the handlers and types below.
@@ -282,14 +284,23 @@ fn strip_position(message: &str) -> String {
         .to_owned()
 }
 
-async fn token(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<std::sync::Arc<crate::db::api::TokenRow>, Problem> {
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("?"));
-    Ok(api::authenticate(&state.db, header).await?)
+/// The live API token a call carries (`Authorization: Bearer rwy_…`); without one, the 401
+/// problem answer. Read from the headers alone, before the body.
+struct ApiToken(std::sync::Arc<crate::db::api::TokenRow>);
+
+impl axum::extract::FromRequestParts<AppState> for ApiToken {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Problem> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or("?"));
+        Ok(ApiToken(api::authenticate(&state.db, header).await?))
+    }
 }
 
 fn request_id(raw: &str) -> Result<i64, Problem> {
@@ -313,10 +324,9 @@ fn request_id(raw: &str) -> Result<i64, Problem> {
     ))]
 async fn gate(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiToken(token): ApiToken,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let token = token(&state, &headers).await?;
     let input: GateInput = body(bytes)?;
     let active = state.catalog.current();
     let answer = api::gate(&state.db, &active, api::Asker::Token(&token), &input).await?;
@@ -336,10 +346,10 @@ async fn gate(
     ))]
 async fn open_request(
     State(state): State<AppState>,
+    ApiToken(token): ApiToken,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let token = token(&state, &headers).await?;
     let input: NewRequestInput = body(bytes)?;
     let key = match headers.get("idempotency-key") {
         None => None,
@@ -391,10 +401,9 @@ use axum::http::HeaderName;
     ))]
 async fn request_status(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiToken(token): ApiToken,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let token = token(&state, &headers).await?;
     let id = request_id(&id)?;
     let active = state.catalog.current();
     Ok(Json(api::request_status(&state.db, &active, &token, id).await?).into_response())
@@ -413,11 +422,10 @@ async fn request_status(
     ))]
 async fn stage_result(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiToken(token): ApiToken,
     Path(id): Path<String>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let token = token(&state, &headers).await?;
     let id = request_id(&id)?;
     let input: StageInput = body(bytes)?;
     let active = state.catalog.current();

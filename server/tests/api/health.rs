@@ -32,3 +32,74 @@ async fn sqlite_runs_in_wal_mode_with_a_busy_timeout() {
     assert_eq!(mode, "wal");
     assert_eq!(timeout, 5000);
 }
+
+/// Every answer, the API's and the pages', found or not: the security headers, and a request id
+/// (the caller's own when it sent one). Paths under `/api/v1` are the API's, answered as JSON
+/// problems; a path that only starts with the same letters is a page's.
+async fn every_answer_carries_the_security_headers_and_a_request_id(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    for (path, status, problem) in [
+        ("/healthz", 200, false),
+        ("/login", 200, false),
+        ("/api/v1/openapi.json", 200, false),
+        ("/api/v1/gate", 405, true),
+        ("/api/v1/nothing-here", 404, true),
+        ("/api/v1", 404, true),
+        ("/api/v1x", 404, false),
+    ] {
+        let answer = app.get(path).await;
+        assert_eq!(answer.status(), status, "GET {path}");
+        let headers = answer.headers();
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "same-origin"),
+        ] {
+            assert_eq!(
+                headers.get(name).and_then(|v| v.to_str().ok()),
+                Some(value),
+                "{name} on {path}"
+            );
+        }
+        let id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(!id.is_empty(), "a request id on {path}");
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert_eq!(
+            content_type == "application/problem+json",
+            problem,
+            "{path} answered {content_type}"
+        );
+    }
+    let first = app.get("/healthz").await;
+    let second = app.get("/healthz").await;
+    assert_ne!(
+        first.headers().get("x-request-id"),
+        second.headers().get("x-request-id"),
+        "each call gets its own request id"
+    );
+    let traced = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "pipeline-42")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        traced
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("pipeline-42"),
+        "the caller's request id comes back"
+    );
+}
+
+crate::on_both_databases!(every_answer_carries_the_security_headers_and_a_request_id);
