@@ -15,8 +15,6 @@ async fn health_and_readiness_answer_once_migrated(kind: Kind) {
     assert_eq!(ready.text().await.expect("body"), "ready");
 }
 
-crate::on_both_databases!(health_and_readiness_answer_once_migrated);
-
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_a_busy_timeout() {
     let db = TestDb::new(Kind::Sqlite).await.expect("sqlite");
@@ -102,4 +100,7 @@ async fn every_answer_carries_the_security_headers_and_a_request_id(kind: Kind) 
     );
 }
 
-crate::on_both_databases!(every_answer_carries_the_security_headers_and_a_request_id);
+crate::on_both_databases!(
+    health_and_readiness_answer_once_migrated,
+    every_answer_carries_the_security_headers_and_a_request_id
+);
