@@ -290,6 +290,19 @@ async fn main() -> anyhow::Result<()> {
             .fetch_one(&state.db.pool)
             .await?;
         println!("# {}: {recorded} gate answers recorded", db.label);
+        if let Some(file) = db
+            .url
+            .strip_prefix("sqlite://")
+            .and_then(|u| u.split('?').next())
+        {
+            // Under a steady load the log must still start over now and then (see `checkpoint_wal`).
+            let size = std::fs::metadata(format!("{file}-wal")).map_or(0, |m| m.len());
+            println!(
+                "# {}: write-ahead log file {:.1} MB after the rounds",
+                db.label,
+                size as f64 / 1e6
+            );
+        }
         let ratios = rounds.ratios();
         for (round, ((bare, gate), ratio)) in rounds
             .bare
