@@ -296,12 +296,14 @@ async fn main() -> anyhow::Result<()> {
             .and_then(|u| u.split('?').next())
         {
             // Under a steady load the log must still start over now and then (see `checkpoint_wal`).
-            let size = std::fs::metadata(format!("{file}-wal")).map_or(0, |m| m.len());
-            println!(
-                "# {}: write-ahead log file {:.1} MB after the rounds",
-                db.label,
-                size as f64 / 1e6
-            );
+            match std::fs::metadata(format!("{file}-wal")) {
+                Ok(wal) => println!(
+                    "# {}: write-ahead log file {:.1} MB after the rounds",
+                    db.label,
+                    wal.len() as f64 / 1e6
+                ),
+                Err(e) => println!("# {}: no write-ahead log file at {file}-wal: {e}", db.label),
+            }
         }
         let ratios = rounds.ratios();
         for (round, ((bare, gate), ratio)) in rounds

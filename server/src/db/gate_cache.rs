@@ -405,23 +405,25 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 struct Wal {
     /// Records were written since the last checkpoint.
     recorded: AtomicBool,
-    /// A checkpoint copied frames while records may have been added: the writer copies the rest
-    /// after its next batch.
+    /// A checkpoint found frames in the log, and records may have been added while it ran: the
+    /// writer checkpoints after its next batch.
     catch_up: AtomicBool,
 }
 
 /// Copies SQLite's write-ahead log into the database file every `CHECKPOINT_EVERY` in which gate
-/// records were written, beside their writer: the records' connection does not checkpoint itself
-/// (see `Records::connect`), so a batch of records never waits for the bulk of a checkpoint's
-/// writes and flushes to disk, and neither do the calls waiting on it. A passive checkpoint takes
-/// no lock a writer needs.
+/// records were written, beside their writer: the records' connection does not checkpoint as it
+/// commits (see `Records::connect`), so a batch of records never waits for the bulk of a
+/// checkpoint's writes and flushes to disk, and neither do the calls waiting on it. A passive
+/// checkpoint takes no lock a writer needs.
 ///
 /// But SQLite starts the log over only when a write begins with every frame copied, and a writer
 /// that never pauses has always appended more by then: under a steady load the file grew without
-/// bound (750 MB in 10 s at 60,000 calls/s). So after each checkpoint that copied frames, the
-/// writer copies the rest itself after its next batch (`Wal::catch_up`): only the frames written
-/// while this checkpoint ran, with nobody appending meanwhile. Its next batch then starts the log
-/// over, and the file stays the size of about one interval's frames (78 MB after the same load).
+/// bound (750 MB in 10 s at 60,000 calls/s). So after each checkpoint that found frames in the
+/// log, the writer runs one itself after its next batch (`Wal::catch_up`), which copies only the
+/// frames added while the first one ran, with nobody appending meanwhile; the next batch and the
+/// calls behind it wait for that one, once per interval. That batch then starts the log over.
+/// The file keeps the size of the longest stretch between two restarts (78–85 MB after the same
+/// load), and is reused from its start.
 async fn checkpoint_wal(pool: AnyPool, cache: Weak<ApiCache>, wal: Arc<Wal>) {
     loop {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
@@ -433,8 +435,8 @@ async fn checkpoint_wal(pool: AnyPool, cache: Weak<ApiCache>, wal: Arc<Wal>) {
         if !wal.recorded.swap(false, Ordering::AcqRel) {
             continue;
         }
-        // (busy, frames in the log, frames copied): the log counts only the frames there were
-        // when the checkpoint began, never those the writer added meanwhile.
+        // (busy, frames in the log, frames copied so far): both count only the frames there
+        // were when the checkpoint began, never those the writer added meanwhile.
         match sqlx::query_as::<_, (i64, i64, i64)>("pragma wal_checkpoint(passive)")
             .fetch_one(&pool)
             .await

@@ -1,4 +1,5 @@
-//! The axum router: pages, server functions, sign-in, health, and the layers around them.
+//! The axum router: pages, server functions, sign-in, health, the API, and what stands in front
+//! of them all (`Front`).
 
 pub mod api;
 mod events;
@@ -22,11 +23,10 @@ use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRou
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Instant;
-use tower::ServiceExt;
+use tower::{Layer, ServiceExt};
+use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::{time::Duration, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tracing::Instrument;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -80,15 +80,54 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions);
 
     // The API carries its own credentials: no session, no viewer lookup.
-    let api = tower::Layer::layer(
-        &axum::extract::DefaultBodyLimit::max(api::BODY_LIMIT),
-        api::router().with_state(state.clone()),
-    );
-    Router::new().fallback_service(Front {
-        ids: RequestIds::default(),
+    let api = axum::extract::DefaultBodyLimit::max(api::BODY_LIMIT)
+        .layer(api::router().with_state(state.clone()));
+    let routers = Split {
         api,
         pages: pages.with_state(state),
+    };
+    let traced = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request<Body>| {
+            let id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        })
+        .layer(routers);
+    Router::new().fallback_service(Front {
+        ids: RequestIds::default(),
+        inner: traced,
     })
+}
+
+/// A service that answers every request, as a router does.
+trait Answers:
+    tower::Service<Request<Body>, Response = Response, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<T> Answers for T where
+    T: tower::Service<
+            Request<Body>,
+            Response = Response,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// The API's router for paths under `/api/v1`, the pages' for the rest.
+#[derive(Clone)]
+struct Split<A, P> {
+    api: A,
+    pages: P,
 }
 
 /// Whether a path is the API's: `/api/v1` and below.
@@ -97,30 +136,48 @@ fn is_api(path: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// What every answer goes through, the API's and the pages': the request id (the caller's
-/// `x-request-id`, or a new one), the log span and lines, and the security headers. One service
-/// in front of the two routers rather than a stack of layers on the router: axum wraps every
-/// route in each layer and clones a route's whole stack for each call, which cost the gate a
-/// fifth of its time.
-#[derive(Clone)]
-struct Front<A, P> {
-    ids: RequestIds,
-    api: A,
-    pages: P,
+impl<A: Answers, P: Answers> tower::Service<Request<Body>> for Split<A, P> {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = futures_util::future::Either<
+        tower::util::Oneshot<A, Request<Body>>,
+        tower::util::Oneshot<P, Request<Body>>,
+    >;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        use futures_util::future::Either;
+        if is_api(req.uri().path()) {
+            Either::Left(self.api.clone().oneshot(req))
+        } else {
+            Either::Right(self.pages.clone().oneshot(req))
+        }
+    }
 }
 
-impl<A, P> tower::Service<Request<Body>> for Front<A, P>
+/// What every answer goes through, the API's and the pages': the request id (the caller's
+/// `x-request-id`, or a new one) before the log span (`TraceLayer`) opens, and the security
+/// headers after. One service in front of the routers rather than layers on a router: axum
+/// wraps every route in each layer and clones a route's whole stack for each call, which cost
+/// the gate a fifth of its time.
+#[derive(Clone)]
+struct Front<S> {
+    ids: RequestIds,
+    inner: S,
+}
+
+impl<S, B> tower::Service<Request<Body>> for Front<S>
 where
-    A: tower::Service<Request<Body>, Response = Response, Error = Infallible>
+    S: tower::Service<Request<Body>, Response = axum::http::Response<B>, Error = Infallible>
         + Clone
         + Send
         + 'static,
-    A::Future: Send + 'static,
-    P: tower::Service<Request<Body>, Response = Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    P::Future: Send + 'static,
+    S::Future: Send + 'static,
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
 {
     type Response = Response;
     type Error = Infallible;
@@ -139,48 +196,34 @@ where
                 id
             }
         };
-        let span = tracing::info_span!(
-            "request",
-            method = %req.method(),
-            path = %req.uri().path(),
-            request_id = %id.to_str().unwrap_or_default(),
-        );
-        let api = is_api(req.uri().path()).then(|| self.api.clone());
-        let pages = self.pages.clone();
-        let answer = async move {
-            let started = Instant::now();
-            tracing::debug!("started processing request");
-            let Ok(mut response) = match api {
-                Some(api) => api.oneshot(req).await,
-                None => pages.oneshot(req).await,
-            };
-            let latency = started.elapsed();
-            let status = response.status();
-            if status.is_server_error() {
-                tracing::error!(status = status.as_u16(), ?latency, "response failed");
-            } else {
-                tracing::debug!(
-                    status = status.as_u16(),
-                    ?latency,
-                    "finished processing request"
-                );
-            }
+        let answer = self.inner.clone().oneshot(req);
+        Box::pin(async move {
+            let Ok(response) = answer.await;
+            let mut response = response.map(Body::new);
             let headers = response.headers_mut();
             headers.entry(REQUEST_ID).or_insert(id);
             for (name, value) in SECURITY_HEADERS {
-                headers.insert(name, HeaderValue::from_static(value));
+                headers.insert(name, value);
             }
             Ok(response)
-        };
-        Box::pin(answer.instrument(span))
+        })
     }
 }
 
 /// On every answer: no MIME sniffing, no framing by other sites, no referrer to other origins.
-const SECURITY_HEADERS: [(HeaderName, &str); 3] = [
-    (HeaderName::from_static("x-content-type-options"), "nosniff"),
-    (HeaderName::from_static("x-frame-options"), "DENY"),
-    (HeaderName::from_static("referrer-policy"), "same-origin"),
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 3] = [
+    (
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    ),
+    (
+        HeaderName::from_static("x-frame-options"),
+        HeaderValue::from_static("DENY"),
+    ),
+    (
+        HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
 ];
 
 /// Request ids for the logs and the `x-request-id` header: a random prefix of this process and
