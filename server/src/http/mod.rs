@@ -1,5 +1,5 @@
-//! The axum router: pages, server functions, sign-in, health, the API, and what stands in front
-//! of them all (`Front`).
+//! The axum router: pages, server functions, sign-in, health, the API, and the layers in front
+//! of them all.
 
 pub mod api;
 mod events;
@@ -24,6 +24,10 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::Poll;
 use tower::{Layer, ServiceExt};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::{time::Duration, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -86,20 +90,34 @@ pub fn router(state: AppState) -> Router {
         api,
         pages: pages.with_state(state),
     };
-    let traced = TraceLayer::new_for_http()
-        .make_span_with(|req: &Request<Body>| {
+    // What every answer goes through, around both routers once. Not `Router::layer`: that wraps
+    // every route in each layer, and axum clones a route's whole stack for each call, which
+    // cost the gate a fifth of its time.
+    let front = tower::ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::default()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req
                 .headers()
                 .get(&REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        })
-        .layer(routers);
-    Router::new().fallback_service(Front {
-        ids: RequestIds::default(),
-        inner: traced,
-    })
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .service(routers);
+    Router::new().fallback_service(front)
 }
 
 /// A service that answers every request, as a router does.
@@ -158,74 +176,6 @@ impl<A: Answers, P: Answers> tower::Service<Request<Body>> for Split<A, P> {
     }
 }
 
-/// What every answer goes through, the API's and the pages': the request id (the caller's
-/// `x-request-id`, or a new one) before the log span (`TraceLayer`) opens, and the security
-/// headers after. One service in front of the routers rather than layers on a router: axum
-/// wraps every route in each layer and clones a route's whole stack for each call, which cost
-/// the gate a fifth of its time.
-#[derive(Clone)]
-struct Front<S> {
-    ids: RequestIds,
-    inner: S,
-}
-
-impl<S, B> tower::Service<Request<Body>> for Front<S>
-where
-    S: tower::Service<Request<Body>, Response = axum::http::Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = futures_util::future::BoxFuture<'static, Result<Response, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
-        let id = match req.headers().get(&REQUEST_ID) {
-            Some(id) => id.clone(),
-            None => {
-                let id = self.ids.next();
-                req.headers_mut().insert(REQUEST_ID, id.clone());
-                id
-            }
-        };
-        let answer = self.inner.clone().oneshot(req);
-        Box::pin(async move {
-            let Ok(response) = answer.await;
-            let mut response = response.map(Body::new);
-            let headers = response.headers_mut();
-            headers.entry(REQUEST_ID).or_insert(id);
-            for (name, value) in SECURITY_HEADERS {
-                headers.insert(name, value);
-            }
-            Ok(response)
-        })
-    }
-}
-
-/// On every answer: no MIME sniffing, no framing by other sites, no referrer to other origins.
-const SECURITY_HEADERS: [(HeaderName, HeaderValue); 3] = [
-    (
-        HeaderName::from_static("x-content-type-options"),
-        HeaderValue::from_static("nosniff"),
-    ),
-    (
-        HeaderName::from_static("x-frame-options"),
-        HeaderValue::from_static("DENY"),
-    ),
-    (
-        HeaderName::from_static("referrer-policy"),
-        HeaderValue::from_static("same-origin"),
-    ),
-];
-
 /// Request ids for the logs and the `x-request-id` header: a random prefix of this process and
 /// a counter, unique across replicas without asking the system for randomness on every call.
 #[derive(Clone)]
@@ -243,11 +193,12 @@ impl Default for RequestIds {
     }
 }
 
-impl RequestIds {
-    fn next(&self) -> HeaderValue {
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        HeaderValue::try_from(format!("{:08x}-{n:x}", self.prefix))
-            .expect("hex digits and a dash are a valid header value")
+        HeaderValue::from_str(&format!("{:08x}-{n:x}", self.prefix))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
