@@ -27,6 +27,69 @@ async fn sqlite_runs_in_wal_mode_with_a_busy_timeout() {
     assert_eq!(timeout, 5000);
 }
 
+/// SQLite's gate records lose `autoincrement` (migration 0012, to spare a page per commit): the
+/// table is built again with every record and its key, and the keys go on rising from the
+/// largest, without SQLite's sequence table.
+#[tokio::test]
+async fn sqlite_keeps_the_gate_records_and_their_keys_when_their_table_is_built_again() {
+    let db = TestDb::new(Kind::Sqlite).await.expect("sqlite");
+    sqlx::any::install_default_drivers();
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+    let mut before = sqlx::migrate::Migrator::new(folder)
+        .await
+        .expect("migrations");
+    let earlier: Vec<_> = before.iter().filter(|m| m.version < 12).cloned().collect();
+    assert_eq!(earlier.len(), 11, "the migrations before 0012");
+    before.migrations = earlier.into();
+    let old = sqlx::AnyPool::connect(&db.url).await.expect("connect");
+    before.run(&old).await.expect("migrations up to 0011");
+    for (id, version) in [(1, "1.0.0"), (2, "1.0.1"), (7, "1.0.2")] {
+        sqlx::query(
+            "insert into gate_checks (gate_check_id, api_token_id, application_id, \
+             environment_id, version, at, decision, rule, reasons, created_at) \
+             values ($1, 1, 'banking', 'production', $2, 5, 'allow', 'allow', '[]', 5)",
+        )
+        .bind(id)
+        .bind(version)
+        .execute(&old)
+        .await
+        .expect("an old record");
+    }
+    old.close().await;
+
+    let new = server::db::Db::connect(&db.url, 1).await.expect("connect");
+    new.migrate().await.expect("every migration");
+    let kept: Vec<(i64, String)> =
+        sqlx::query_as("select gate_check_id, version from gate_checks order by gate_check_id")
+            .fetch_all(&new.pool)
+            .await
+            .expect("records");
+    assert_eq!(
+        kept,
+        [
+            (1, "1.0.0".into()),
+            (2, "1.0.1".into()),
+            (7, "1.0.2".into())
+        ]
+    );
+    let next: i64 = sqlx::query_scalar(
+        "insert into gate_checks (api_token_id, application_id, environment_id, version, at, \
+         decision, rule, reasons, created_at) \
+         values (1, 'banking', 'production', '1.0.3', 6, 'deny', 'request', '[]', 6) \
+         returning gate_check_id",
+    )
+    .fetch_one(&new.pool)
+    .await
+    .expect("a new record");
+    assert_eq!(next, 8);
+    let sequences: i64 =
+        sqlx::query_scalar("select count(*) from sqlite_sequence where name = 'gate_checks'")
+            .fetch_one(&new.pool)
+            .await
+            .expect("sequence table");
+    assert_eq!(sequences, 0, "the records keep no sequence");
+}
+
 /// Every answer, the API's and the pages', found or not: the security headers, and a request id
 /// (the caller's own when it sent one). Paths under `/api/v1` are the API's, answered as JSON
 /// problems; a path that only starts with the same letters is a page's.
