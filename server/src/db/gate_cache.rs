@@ -353,10 +353,35 @@ async fn write_batch(
     Ok(())
 }
 
+/// A batch of fewer records than this first lets the runtime run its other ready tasks
+/// (`TURNS` times), so that the calls being answered meanwhile join it.
+const SMALL_BATCH: usize = 32;
+/// How often a small batch lets the runtime run first. No timer: with nothing else ready, the
+/// runtime comes straight back, so a lone call loses microseconds. Under a steady load the
+/// batches grew: the log SQLite writes fell by a third for the same calls (each commit rewrites
+/// the table's last page, however few records it adds), and calls/s rose a little.
+const TURNS: usize = 2;
+
+/// Moves the records waiting in `inbox` into the batch, up to `BATCH`.
+fn take_waiting(
+    inbox: &mut mpsc::Receiver<Pending>,
+    checks: &mut Vec<GateCheck>,
+    waiting: &mut Vec<oneshot::Sender<Result<(), String>>>,
+) {
+    while checks.len() < BATCH {
+        let Ok((check, done)) = inbox.try_recv() else {
+            return;
+        };
+        checks.push(check);
+        waiting.push(done);
+    }
+}
+
 /// Commits whatever gate records wait, together, then tells each caller; then the records that
 /// came meanwhile. One batch at a time: while it is written the next one grows, so a busy gate
 /// writes few large batches (on PostgreSQL, four batches side by side measured a quarter slower
-/// than one). The connection opens on the first batch (see `write_batch`).
+/// than one); a small one waits a few turns of the runtime (`TURNS`). The connection opens on
+/// the first batch (see `write_batch`).
 async fn write_gate_checks(records: Records, mut inbox: mpsc::Receiver<Pending>, wal: Arc<Wal>) {
     let mut connection: Option<RecordsConnection> = None;
     let mut checks = Vec::with_capacity(BATCH);
@@ -364,14 +389,13 @@ async fn write_gate_checks(records: Records, mut inbox: mpsc::Receiver<Pending>,
     while let Some((check, done)) = inbox.recv().await {
         checks.push(check);
         waiting.push(done);
-        while checks.len() < BATCH {
-            match inbox.try_recv() {
-                Ok((check, done)) => {
-                    checks.push(check);
-                    waiting.push(done);
-                }
-                Err(_) => break,
+        take_waiting(&mut inbox, &mut checks, &mut waiting);
+        for _ in 0..TURNS {
+            if checks.len() >= SMALL_BATCH {
+                break;
             }
+            tokio::task::yield_now().await;
+            take_waiting(&mut inbox, &mut checks, &mut waiting);
         }
         let outcome = write_batch(&records, &mut connection, &checks)
             .await
