@@ -105,6 +105,11 @@ pub async fn settle(db: &Db) -> anyhow::Result<()> {
         // Only a superuser may; without it the measurement still runs.
         let _ = sqlx::query("checkpoint").execute(pool).await;
     }
+    // The machine's dirty pages go to disk before the measurement: a build that just ended (`make
+    // bench` builds first) leaves gigabytes of them, and a database's first flush to disk then
+    // waited for their writeback, in the middle of the first rounds.
+    let synced = tokio::process::Command::new("sync").status().await?;
+    anyhow::ensure!(synced.success(), "sync failed: {synced}");
     Ok(())
 }
 
