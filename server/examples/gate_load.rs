@@ -1,11 +1,12 @@
 //! The gate under load: `POST /api/v1/gate` with a million requests stored, on SQLite and on
 //! PostgreSQL, beside a bare axum handler on the same machine, each driven by `wrk` with the same
-//! connections. Each database runs `--rounds` rounds, each a bare run then a gate run, back to
-//! back. Prints each round, then `BENCH` lines: the median over the rounds of requests/s, of p50
-//! and of p99 (each on its own), the median of the rounds' ratios to the bare handler, and any
-//! error answers over all rounds.
+//! connections. Each database runs an unmeasured warm-up of the gate (`--warmup` seconds), then
+//! `--rounds` rounds, each a bare run then a gate run, back to back. Prints the warm-up and each
+//! round, then `BENCH` lines: the median over the rounds of requests/s, of p50 and of p99 (each
+//! on its own), the median of the rounds' ratios to the bare handler, and any error answers over
+//! all rounds.
 //!
-//! `cargo run --release -p server --example gate_load [-- --requests N --connections C --seconds S --rounds R]`
+//! `cargo run --release -p server --example gate_load [-- --requests N --connections C --seconds S --rounds R --warmup W]`
 //! Needs `wrk` (Debian's package; `make bench` installs it). PostgreSQL as for `board_load`.
 
 mod common;
@@ -17,6 +18,8 @@ struct Options {
     connections: usize,
     seconds: usize,
     rounds: usize,
+    /// Seconds of unmeasured gate calls on each database before its rounds.
+    warmup: usize,
 }
 
 fn options() -> Options {
@@ -25,6 +28,7 @@ fn options() -> Options {
         connections: 64,
         seconds: 10,
         rounds: 3,
+        warmup: 5,
     };
     for (name, value) in common::numbers() {
         match name.as_str() {
@@ -32,6 +36,7 @@ fn options() -> Options {
             "--connections" => o.connections = value,
             "--seconds" => o.seconds = value,
             "--rounds" => o.rounds = value.max(1),
+            "--warmup" => o.warmup = value,
             other => panic!("unknown option {other}"),
         }
     }
@@ -270,6 +275,20 @@ async fn main() -> anyhow::Result<()> {
         let server = tokio::spawn(async move {
             let _ = app.run_until_stopped().await;
         });
+        let gate_url = format!("{address}/api/v1/gate");
+        if o.warmup > 0 {
+            // Not counted, but printed: the first calls after the start grow SQLite's log file to
+            // its working size (about a second of records), which the next rounds reuse.
+            let warm = Options {
+                seconds: o.warmup,
+                ..o
+            };
+            let load = wrk(&gate_url, Some(&token), BODY, &warm, dir.path())?;
+            println!(
+                "# {}: warm-up of {} s, not counted: gate {:.0} req/s, p99 {:.2} ms",
+                db.label, o.warmup, load.rps, load.p99_ms
+            );
+        }
         let mut rounds = Rounds {
             bare: Vec::new(),
             gate: Vec::new(),
@@ -278,13 +297,9 @@ async fn main() -> anyhow::Result<()> {
             rounds
                 .bare
                 .push(wrk(&bare_url, None, BODY, &o, dir.path())?);
-            rounds.gate.push(wrk(
-                &format!("{address}/api/v1/gate"),
-                Some(&token),
-                BODY,
-                &o,
-                dir.path(),
-            )?);
+            rounds
+                .gate
+                .push(wrk(&gate_url, Some(&token), BODY, &o, dir.path())?);
         }
         let recorded: i64 = sqlx::query_scalar("select count(*) from gate_checks")
             .fetch_one(&state.db.pool)
