@@ -285,8 +285,8 @@ async fn main() -> anyhow::Result<()> {
             };
             let load = wrk(&gate_url, Some(&token), BODY, &warm, dir.path())?;
             println!(
-                "# {}: warm-up of {} s, not counted: gate {:.0} req/s, p99 {:.2} ms",
-                db.label, o.warmup, load.rps, load.p99_ms
+                "# {}: warm-up of {} s, not counted: gate {:.0} req/s, p99 {:.2} ms, {} error answers",
+                db.label, o.warmup, load.rps, load.p99_ms, load.errors
             );
         }
         let mut rounds = Rounds {
@@ -304,7 +304,10 @@ async fn main() -> anyhow::Result<()> {
         let recorded: i64 = sqlx::query_scalar("select count(*) from gate_checks")
             .fetch_one(&state.db.pool)
             .await?;
-        println!("# {}: {recorded} gate answers recorded", db.label);
+        println!(
+            "# {}: {recorded} gate answers recorded (the warm-up's included)",
+            db.label
+        );
         if let Some(file) = db
             .url
             .strip_prefix("sqlite://")

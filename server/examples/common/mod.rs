@@ -92,7 +92,7 @@ pub async fn portal(url: &str, dir: &std::path::Path) -> anyhow::Result<Applicat
 
 /// Brings the freshly seeded database to rest before measuring: statistics gathered, and the
 /// work the seeding left (PostgreSQL's vacuum of the new rows, SQLite's write-ahead log) done now
-/// rather than in the middle of the measurement.
+/// rather than in the middle of the measurement, and the machine's dirty pages written to disk.
 pub async fn settle(db: &Db) -> anyhow::Result<()> {
     let pool = &db.pool;
     if db.kind == DbKind::Sqlite {
@@ -105,11 +105,13 @@ pub async fn settle(db: &Db) -> anyhow::Result<()> {
         // Only a superuser may; without it the measurement still runs.
         let _ = sqlx::query("checkpoint").execute(pool).await;
     }
-    // The machine's dirty pages go to disk before the measurement: a build that just ended (`make
-    // bench` builds first) leaves gigabytes of them, and a database's first flush to disk then
-    // waited for their writeback, in the middle of the first rounds.
-    let synced = tokio::process::Command::new("sync").status().await?;
-    anyhow::ensure!(synced.success(), "sync failed: {synced}");
+    // A build that just ended (`make bench` builds first) leaves gigabytes of dirty pages, and a
+    // database's first flush to disk would then wait for their writeback, in the middle of the
+    // first rounds.
+    match tokio::process::Command::new("sync").status().await {
+        Ok(status) if status.success() => {}
+        outcome => println!("# cannot write the dirty pages to disk first ({outcome:?})"),
+    }
     Ok(())
 }
 

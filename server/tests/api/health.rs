@@ -43,39 +43,55 @@ async fn sqlite_keeps_the_gate_records_and_their_keys_when_their_table_is_built_
     before.migrations = earlier.into();
     let old = sqlx::AnyPool::connect(&db.url).await.expect("connect");
     before.run(&old).await.expect("migrations up to 0011");
-    for (id, version) in [(1, "1.0.0"), (2, "1.0.1"), (7, "1.0.2")] {
+    // Every column of each record its own value, so that one copied into another shows.
+    for (id, decision) in [(1_i64, "allow"), (2, "deny"), (7, "pending")] {
         sqlx::query(
-            "insert into gate_checks (gate_check_id, api_token_id, application_id, \
-             environment_id, version, at, decision, rule, reasons, created_at) \
-             values ($1, 1, 'banking', 'production', $2, 5, 'allow', 'allow', '[]', 5)",
+            "insert into gate_checks (gate_check_id, api_token_id, user_id, application_id, \
+             environment_id, version, artifact, actor, pipeline_url, at, dry_run, decision, \
+             request_id, rule, reasons, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(id)
-        .bind(version)
+        .bind(id + 10)
+        .bind(id + 20)
+        .bind(format!("app{id}"))
+        .bind(format!("env{id}"))
+        .bind(format!("1.0.{id}"))
+        .bind(format!("sha256:{id}"))
+        .bind(format!("actor{id}"))
+        .bind(format!("https://ci.example.com/{id}"))
+        .bind(id + 100)
+        .bind(id % 2)
+        .bind(decision)
+        .bind(id + 30)
+        .bind(format!("rule{id}"))
+        .bind(format!("[\"reason {id}\"]"))
+        .bind(id + 200)
         .execute(&old)
         .await
         .expect("an old record");
     }
+    let rows = "select json_array(gate_check_id, api_token_id, user_id, application_id, \
+                environment_id, version, artifact, actor, pipeline_url, at, dry_run, decision, \
+                request_id, rule, reasons, created_at) from gate_checks order by gate_check_id";
+    let records: Vec<String> = sqlx::query_scalar(rows)
+        .fetch_all(&old)
+        .await
+        .expect("old records");
+    assert_eq!(records.len(), 3);
     old.close().await;
 
     let new = server::db::Db::connect(&db.url, 1).await.expect("connect");
     new.migrate().await.expect("every migration");
-    let kept: Vec<(i64, String)> =
-        sqlx::query_as("select gate_check_id, version from gate_checks order by gate_check_id")
-            .fetch_all(&new.pool)
-            .await
-            .expect("records");
-    assert_eq!(
-        kept,
-        [
-            (1, "1.0.0".into()),
-            (2, "1.0.1".into()),
-            (7, "1.0.2".into())
-        ]
-    );
+    let kept: Vec<String> = sqlx::query_scalar(rows)
+        .fetch_all(&new.pool)
+        .await
+        .expect("records");
+    assert_eq!(kept, records, "every record, column for column");
     let next: i64 = sqlx::query_scalar(
         "insert into gate_checks (api_token_id, application_id, environment_id, version, at, \
          decision, rule, reasons, created_at) \
-         values (1, 'banking', 'production', '1.0.3', 6, 'deny', 'request', '[]', 6) \
+         values (1, 'app8', 'env8', '1.0.8', 6, 'deny', 'request', '[]', 6) \
          returning gate_check_id",
     )
     .fetch_one(&new.pool)
