@@ -442,10 +442,11 @@ struct Wal {
 ///
 /// But SQLite starts the log over only when a write begins with every frame copied, and a writer
 /// that never pauses has always appended more by then: under a steady load the file grew without
-/// bound (750 MB in 10 s at 60,000 calls/s, before this catch-up). So after each checkpoint that found frames in the
-/// log, the writer runs one itself after its next batch (`Wal::catch_up`), which copies only the
-/// frames added while the first one ran, with nobody appending meanwhile; the next batch and the
-/// calls behind it wait for that one, once per interval. That batch then starts the log over.
+/// bound (750 MB in 10 s at 60,000 calls/s, before this catch-up). So after each checkpoint that
+/// found frames in the log, the writer runs one itself after its next batch (`Wal::catch_up`),
+/// which copies only the frames added while the first one ran, with nobody appending meanwhile;
+/// the next batch and the calls behind it wait for that one, once per interval. That batch then
+/// starts the log over.
 /// The file keeps the size of the longest stretch between two restarts (46–48 MB after a
 /// steady load of 60,000–77,000 calls/s), and is reused from its start.
 async fn checkpoint_wal(pool: AnyPool, cache: Weak<ApiCache>, wal: Arc<Wal>) {
