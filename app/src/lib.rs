@@ -33,12 +33,42 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// "page · Runway". The server's copy is escaped here because leptos_meta 0.8 writes the title
+/// into the served `<title>` element as it is, unescaped: a request titled `</title><script>`
+/// would end the element and run. In the browser it becomes `document.title`, plain text.
+pub fn document_title(page: String) -> String {
+    let title = if page.is_empty() {
+        "Runway".to_owned()
+    } else {
+        format!("{page} · Runway")
+    };
+    if cfg!(feature = "ssr") {
+        escape_text(&title)
+    } else {
+        title
+    }
+}
+
+/// `&`, `<` and `>` as entities: text that can end no element.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="runway" href="/pkg/runway.css"/>
-        <Title formatter=|page: String| if page.is_empty() { "Runway".to_owned() } else { format!("{page} · Runway") }/>
+        <Title formatter=document_title/>
         <Router>
             <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>

@@ -6,6 +6,10 @@ site="${RUNWAY_SITE:?RUNWAY_SITE is required}"
 version="${RUNWAY_VERSION:?RUNWAY_VERSION is required}"
 root="${RUNWAY_DATA_DIR:-./data}/sites/$site"
 pause="${DEMO_PAUSE:-1}"
+# The portal only sends plain versions; a job still never builds a path from anything else.
+case "$version" in
+  ''|.*|*..*|*[!A-Za-z0-9._+-]*) echo "refusing to deploy the version '$version'" >&2; exit 2 ;;
+esac
 case "$version" in
   *fail*) echo "Deploying $site $version"; sleep "$pause"; echo "smoke test failed: version $version answers 500" >&2; exit 1 ;;
 esac

@@ -18,6 +18,7 @@ pub async fn create_token(
     #[server(default)] gate_read: Option<String>,
     #[server(default)] requests_write: Option<String>,
     #[server(default)] events_write: Option<String>,
+    #[server(default)] requests_on_behalf: Option<String>,
     applications: String,
     acts_as: String,
 ) -> Result<TokenOutcome, ApiError> {
@@ -27,6 +28,7 @@ pub async fn create_token(
         gate_read: gate_read.is_some(),
         requests_write: requests_write.is_some(),
         events_write: events_write.is_some(),
+        requests_on_behalf: requests_on_behalf.is_some(),
         applications,
         acts_as,
     };

@@ -371,6 +371,7 @@ pub struct TokenForm {
     pub gate_read: bool,
     pub requests_write: bool,
     pub events_write: bool,
+    pub requests_on_behalf: bool,
     /// Application ids separated by spaces or commas, or `*`.
     pub applications: String,
     pub acts_as: String,

@@ -30,7 +30,7 @@ pub async fn login(
     password: &str,
     client: &str,
 ) -> anyhow::Result<LoginOutcome> {
-    if let Some(secs) = throttle.retry_after(username, client, Instant::now()) {
+    if let Err(secs) = throttle.admit(username, client, Instant::now()) {
         return Ok(LoginOutcome::Throttled {
             retry_after_secs: secs,
         });
@@ -43,12 +43,11 @@ pub async fn login(
     let valid = password::verify_blocking(password.to_owned(), hash).await;
     match id.filter(|_| valid) {
         Some(id) => {
-            throttle.record_success(username);
+            throttle.succeeded(username, client);
             Ok(LoginOutcome::SignedIn(id))
         }
         None => {
             tracing::info!(username, client, "failed sign-in");
-            throttle.record_failure(username, client, Instant::now());
             Ok(LoginOutcome::Refused)
         }
     }

@@ -38,40 +38,58 @@ impl LoginThrottle {
         ]
     }
 
-    /// Seconds to wait before another attempt, if the user name or client is locked out.
-    pub fn retry_after(&self, username: &str, client: &str, now: Instant) -> Option<u64> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        Self::keys(username, client)
-            .iter()
-            .filter_map(|k| entries.get(k)?.locked_until)
-            .filter(|until| *until > now)
-            .map(|until| (until - now).as_secs_f64().ceil() as u64)
-            .max()
-    }
-
-    pub fn record_failure(&self, username: &str, client: &str, now: Instant) {
+    /// Counts an attempt before its password is checked, or refuses it with the seconds to
+    /// wait. Counting first, under one lock, is what makes the limit hold for attempts sent at
+    /// once: the sixth of ten parallel guesses is refused even while the first five are checked.
+    pub fn admit(&self, username: &str, client: &str, now: Instant) -> Result<(), u64> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.retain(|_, e| {
             now.duration_since(e.first) < WINDOW || e.locked_until.is_some_and(|u| u > now)
         });
-        for key in Self::keys(username, client) {
+        let keys = Self::keys(username, client);
+        let wait = keys
+            .iter()
+            .filter_map(|k| entries.get(k)?.locked_until)
+            .filter(|until| *until > now)
+            .map(|until| (until - now).as_secs_f64().ceil() as u64)
+            .max();
+        if let Some(secs) = wait {
+            return Err(secs.max(1));
+        }
+        for key in keys {
             let entry = entries.entry(key).or_insert(Entry {
                 failures: 0,
                 first: now,
                 locked_until: None,
             });
+            if entry.locked_until.is_some() {
+                // A lockout that has run out: start counting afresh.
+                *entry = Entry {
+                    failures: 0,
+                    first: now,
+                    locked_until: None,
+                };
+            }
             entry.failures += 1;
             if entry.failures >= self.max_failures {
                 entry.locked_until = Some(now + self.lockout);
-                entry.failures = 0;
-                entry.first = now;
             }
         }
+        Ok(())
     }
 
-    pub fn record_success(&self, username: &str) {
+    /// An admitted attempt signed in: the user name's failures are forgotten and the client's
+    /// count gets this attempt back.
+    pub fn succeeded(&self, username: &str, client: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&Self::keys(username, "")[0]);
+        let [user, client] = Self::keys(username, client);
+        entries.remove(&user);
+        if let Some(entry) = entries.get_mut(&client) {
+            entry.failures = entry.failures.saturating_sub(1);
+            if entry.failures < self.max_failures {
+                entry.locked_until = None;
+            }
+        }
     }
 }
 
@@ -84,19 +102,18 @@ mod tests {
         let t = LoginThrottle::new(3, Duration::from_secs(60));
         let now = Instant::now();
         for i in 0..3 {
-            assert_eq!(t.retry_after("ada", "1.2.3.4", now), None, "attempt {i}");
-            t.record_failure("ada", "1.2.3.4", now);
+            assert_eq!(t.admit("ada", "1.2.3.4", now), Ok(()), "attempt {i}");
         }
-        assert_eq!(t.retry_after("ADA", "5.6.7.8", now), Some(60));
+        assert_eq!(t.admit("ADA", "5.6.7.8", now), Err(60));
         assert_eq!(
-            t.retry_after("ben", "1.2.3.4", now),
-            Some(60),
+            t.admit("ben", "1.2.3.4", now),
+            Err(60),
             "the client is locked too"
         );
-        assert_eq!(t.retry_after("ben", "5.6.7.8", now), None);
+        assert_eq!(t.admit("ben", "5.6.7.8", now), Ok(()));
         assert_eq!(
-            t.retry_after("ada", "5.6.7.8", now + Duration::from_secs(61)),
-            None
+            t.admit("ada", "9.9.9.9", now + Duration::from_secs(61)),
+            Ok(())
         );
     }
 
@@ -104,9 +121,26 @@ mod tests {
     fn a_success_clears_the_user_names_failures() {
         let t = LoginThrottle::new(2, Duration::from_secs(60));
         let now = Instant::now();
-        t.record_failure("ada", "a", now);
-        t.record_success("ada");
-        t.record_failure("ada", "b", now);
-        assert_eq!(t.retry_after("ada", "c", now), None);
+        assert_eq!(t.admit("ada", "a", now), Ok(()));
+        t.succeeded("ada", "a");
+        assert_eq!(t.admit("ada", "b", now), Ok(()));
+        assert_eq!(t.admit("ada", "c", now), Err(60), "two attempts since");
+    }
+
+    #[test]
+    fn attempts_at_once_are_counted_before_any_is_checked() {
+        let t = std::sync::Arc::new(LoginThrottle::new(5, Duration::from_secs(60)));
+        let now = Instant::now();
+        let admitted = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..10)
+                .map(|_| s.spawn(|| t.admit("ada", "1.2.3.4", now).is_ok()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(false))
+                .filter(|ok| *ok)
+                .count()
+        });
+        assert_eq!(admitted, 5);
     }
 }

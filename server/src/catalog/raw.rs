@@ -81,6 +81,7 @@ pub struct RawApplication {
     pub environments: S<Vec<RawEnvironment>>,
     #[serde(default)]
     pub fields: Vec<RawField>,
+    pub readers: Option<Vec<S<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +119,7 @@ pub struct RawPolicy {
     pub approval_lifetime: Option<S<String>>,
     #[serde(default)]
     pub windows: Vec<S<String>>,
+    pub material_fields: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -130,7 +130,16 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
                     Environment {
                         name: e.name.clone().unwrap_or_else(|| capitalise(&id)),
                         id,
-                        policy: policy(&mut c, &field, &e.policy, &team_ids, &window_ids),
+                        policy: policy(
+                            &mut c,
+                            &field,
+                            &e.policy,
+                            &Known {
+                                teams: &team_ids,
+                                windows: &window_ids,
+                                fields: &a.fields.iter().map(|f| f.id.get_ref().clone()).collect(),
+                            },
+                        ),
                         ci: e.ci.as_ref().map(|ci| ci_binding(&mut c, &field, ci)),
                     }
                 })
@@ -141,6 +150,12 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
                 owner: c.team_ref(&a.owner, &format!("{field}.owner"), &team_ids),
                 description: a.description.trim().to_owned(),
                 environments,
+                readers: a.readers.as_ref().map(|teams| {
+                    teams
+                        .iter()
+                        .map(|t| c.team_ref(t, &format!("{field}.readers"), &team_ids))
+                        .collect()
+                }),
                 fields: a
                     .fields
                     .iter()
@@ -229,21 +244,50 @@ fn form_field(
     }
 }
 
-fn capitalise(id: &str) -> String {
-    let mut chars = id.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+use crate::domain::text::capitalise;
+
+/// The ids a policy may name.
+struct Known<'a> {
+    teams: &'a HashSet<String>,
+    windows: &'a HashSet<String>,
+    /// The application's own form fields.
+    fields: &'a HashSet<String>,
 }
 
-fn policy(
+fn material_fields(
     c: &mut Checker<'_>,
     field: &str,
-    p: &RawPolicy,
-    teams: &HashSet<String>,
-    windows: &HashSet<String>,
-) -> Policy {
+    listed: Option<&S<Vec<S<String>>>>,
+    known: &Known<'_>,
+) -> Option<Vec<String>> {
+    let listed = listed?;
+    let field = format!("{field}.material_fields");
+    let names = listed
+        .get_ref()
+        .iter()
+        .map(|name| {
+            let n = name.get_ref();
+            let own = n
+                .strip_prefix("fields.")
+                .is_some_and(|id| known.fields.contains(id));
+            if !(MATERIAL_FIELDS.contains(&n.as_str()) || n == "fields" || own) {
+                c.issue(
+                    name,
+                    field.clone(),
+                    format!(
+                        "\"{n}\" is not a field of the request; name {}, fields or fields.<id> of the application's own",
+                        MATERIAL_FIELDS.join(", ")
+                    ),
+                );
+            }
+            n.clone()
+        })
+        .collect();
+    Some(names)
+}
+
+fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Known<'_>) -> Policy {
+    let (teams, windows) = (known.teams, known.windows);
     let field = format!("{field}.policy");
     if p.requesters.get_ref().is_empty() {
         c.issue(
@@ -344,6 +388,7 @@ fn policy(
         approver_may_count_twice: p.approver_may_count_twice,
         approval_lifetime_secs,
         windows,
+        material_fields: material_fields(c, &field, p.material_fields.as_ref(), known),
     }
 }
 

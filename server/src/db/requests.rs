@@ -687,3 +687,27 @@ async fn select_requests(
         .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
         .collect()
 }
+
+/// The application of each of the requests `ids` (those that exist).
+pub async fn applications_of(
+    db: &super::Db,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let sql = format!(
+        "select request_id, application_id from requests where request_id in ({})",
+        placeholders(0, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("request_id")?, r.try_get("application_id")?)))
+        .collect()
+}

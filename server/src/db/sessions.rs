@@ -85,17 +85,22 @@ impl SessionStore for SqlSessionStore {
         }
         let data = serde_json::to_string(&record)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        sqlx::query(
-            "insert into sessions (session_id, data, expires_at) values ($1, $2, $3)
-             on conflict (session_id) do update set data = excluded.data, expires_at = excluded.expires_at",
-        )
-        .bind(record.id.to_string())
-        .bind(data)
-        .bind(expires)
-        .execute(&self.db.pool)
-        .await
-        .map_err(backend)?;
+        // Only a session that still exists is written: a page answered after its sign-out (or
+        // after the person was signed out elsewhere) must not bring the deleted row back.
+        // New sessions are made by `create`.
+        let updated =
+            sqlx::query("update sessions set data = $2, expires_at = $3 where session_id = $1")
+                .bind(record.id.to_string())
+                .bind(data)
+                .bind(expires)
+                .execute(&self.db.pool)
+                .await
+                .map_err(backend)?;
         let mut written = self.written();
+        if updated.rows_affected() == 0 {
+            written.remove(&record.id);
+            return Ok(());
+        }
         if written.len() > 10_000 {
             let now = now_ms();
             written.retain(|_, (_, e)| *e > now);

@@ -359,10 +359,17 @@ async fn trigger(
         .iter()
         .map(|(k, t)| (k.clone(), ci::fill(t, &values)))
         .collect();
-    let found = if recovering {
-        connector.find(&run.run_key, &ci_job.target).await
-    } else {
-        Ok(None)
+    // Requests stored before versions were checked as they are now never reach a CI job.
+    let refused = crate::domain::text::version_problem(&row.version).map(|p| {
+        CiError::Config(format!(
+            "The version {:?} cannot be deployed: {p}",
+            row.version
+        ))
+    });
+    let found = match refused {
+        Some(e) => Err(e),
+        None if recovering => connector.find(&run.run_key, &ci_job.target).await,
+        None => Ok(None),
     };
     let started = match found {
         Ok(Some(existing)) => {

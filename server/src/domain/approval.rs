@@ -300,6 +300,7 @@ mod tests {
             approver_may_count_twice: twice,
             approval_lifetime_secs: lifetime,
             windows: vec![],
+            material_fields: None,
         }
     }
 

@@ -95,6 +95,10 @@ pub struct Application {
     pub environments: Vec<Environment>,
     /// Extra fields the request form asks for.
     pub fields: Vec<FormField>,
+    /// Teams that may read its requests, history and gate checks, besides those its policies
+    /// name and operations; `None` means every member of a catalog team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,7 +154,24 @@ pub struct Policy {
     pub approval_lifetime_secs: Option<i64>,
     /// Ids of the change windows a deployment must fall in; empty means any time.
     pub windows: Vec<String>,
+    /// The fields whose change voids the approvals given so far (see [`MATERIAL_FIELDS`];
+    /// `fields.<id>` for one of the application's own). `None`, as in every policy stored before
+    /// this setting existed, means every field a person approves on except the title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub material_fields: Option<Vec<String>>,
 }
+
+/// The request's own fields a policy may call material; `fields` stands for all of the
+/// application's extra fields, `fields.<id>` for one.
+pub const MATERIAL_FIELDS: [&str; 7] = [
+    "version",
+    "artifact",
+    "title",
+    "summary",
+    "risk",
+    "rollback_plan",
+    "schedule",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
@@ -280,6 +301,29 @@ impl Catalog {
     pub fn is_ops_team(&self, id: &str) -> bool {
         self.team(id).is_some_and(|t| t.ops)
     }
+
+    /// Who may read an application's requests, pipeline history, gate checks and tickets, and
+    /// hear of their changes: administrators and operations always; for an application with
+    /// `readers`, members of those teams and of every team its owner and policies name; else
+    /// every member of a team of this catalog. A person in no team of the catalog reads nothing.
+    pub fn may_read(&self, app_id: &str, teams: &[String], admin: bool) -> bool {
+        if admin || teams.iter().any(|t| self.is_ops_team(t)) {
+            return true;
+        }
+        let Some(app) = self.application(app_id) else {
+            return false;
+        };
+        match &app.readers {
+            None => teams.iter().any(|t| self.team(t).is_some()),
+            Some(readers) => teams.iter().any(|t| {
+                readers.contains(t)
+                    || app.owner == *t
+                    || app.environments.iter().any(|e| {
+                        e.policy.requesters.contains(t) || e.policy.approver_teams().any(|a| a == t)
+                    })
+            }),
+        }
+    }
 }
 
 impl Application {
@@ -291,6 +335,17 @@ impl Application {
 impl Policy {
     pub fn may_request(&self, teams: &[String]) -> bool {
         self.requesters.iter().any(|t| teams.contains(t))
+    }
+
+    /// Whether a change to `field` (a name of [`MATERIAL_FIELDS`] or `fields.<id>`) voids the
+    /// approvals so far.
+    pub fn is_material(&self, field: &str) -> bool {
+        match &self.material_fields {
+            None => field != "title",
+            Some(listed) => listed
+                .iter()
+                .any(|m| m == field || (m == "fields" && field.starts_with("fields."))),
+        }
     }
 
     pub fn approver_teams(&self) -> impl Iterator<Item = &str> {

@@ -349,6 +349,7 @@ mod tests {
             approver_may_count_twice: false,
             approval_lifetime_secs: Some(3600),
             windows: vec![],
+            material_fields: None,
         }
     }
 
@@ -371,6 +372,7 @@ mod tests {
                     ci: None,
                 }],
                 fields: vec![],
+                readers: None,
             }],
             ..Catalog::default()
         }

@@ -7,6 +7,7 @@ pub mod gate;
 pub mod policy;
 pub mod request;
 pub mod schedule;
+pub mod text;
 
 pub use catalog::*;
 

@@ -81,6 +81,7 @@ mod tests {
             approver_may_count_twice: false,
             approval_lifetime_secs: None,
             windows: vec![],
+            material_fields: None,
         }
     }
 

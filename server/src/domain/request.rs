@@ -1,6 +1,6 @@
 //! The release request: its fields, their validation, and its lifecycle. Pure.
 
-use super::{Application, FieldKind};
+use super::{text, Application, FieldKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -121,17 +121,18 @@ pub type FieldErrors = BTreeMap<String, String>;
 const MAX_SHORT: usize = 200;
 const MAX_LONG: usize = 10_000;
 
+/// A trimmed text field: required or not, one line or a block, at most `max` characters.
 fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool, max: usize) -> String {
     let value = value.trim();
-    if required && value.is_empty() {
-        errors.insert(field.to_owned(), "Required.".to_owned());
-    } else if value.chars().count() > max {
-        errors.insert(
-            field.to_owned(),
-            format!("Too long: {max} characters at most."),
-        );
-    } else if value.contains('\0') {
-        errors.insert(field.to_owned(), "Contains a NUL character.".to_owned());
+    let problem = if required && value.is_empty() {
+        Some("Required.".to_owned())
+    } else if max == MAX_SHORT {
+        text::line_problem(value, max)
+    } else {
+        text::block_problem(value, max)
+    };
+    if let Some(p) = problem {
+        errors.insert(field.to_owned(), p);
     }
     value.to_owned()
 }
@@ -139,12 +140,9 @@ fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool, max:
 /// Validates a draft for `app`; `now_ms` rejects a schedule in the past.
 pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let version = text(&mut errors, "version", &raw.version, true, MAX_SHORT);
-    if !errors.contains_key("version") && version.chars().any(char::is_whitespace) {
-        errors.insert(
-            "version".into(),
-            "A version has no spaces (e.g. 2.4.0).".into(),
-        );
+    let version = raw.version.trim().to_owned();
+    if let Some(p) = text::version_problem(&version) {
+        errors.insert("version".into(), p);
     }
     let artifact = text(&mut errors, "artifact", &raw.artifact, false, MAX_SHORT);
     if !artifact.is_empty() && !errors.contains_key("artifact") && !is_digest(&artifact) {
@@ -191,15 +189,13 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
                 }
                 None
             }
-            FieldKind::Text if value.chars().count() > MAX_LONG => {
-                errors.insert(key, format!("Too long: {MAX_LONG} characters at most."));
-                None
-            }
-            FieldKind::Text if value.contains('\0') => {
-                errors.insert(key, "Contains a NUL character.".into());
-                None
-            }
-            FieldKind::Text => Some(serde_json::Value::String(value.to_owned())),
+            FieldKind::Text => match text::block_problem(value, MAX_LONG) {
+                Some(p) => {
+                    errors.insert(key, p);
+                    None
+                }
+                None => Some(serde_json::Value::String(value.to_owned())),
+            },
             FieldKind::Number => match value.parse::<f64>() {
                 Ok(n) if n.is_finite() => {
                     serde_json::Number::from_f64(n).map(serde_json::Value::Number)
@@ -318,26 +314,46 @@ pub fn default_title(app: &Application, version: &str) -> String {
     format!("{} {version}", app.name)
 }
 
-/// Whether an edit changes what was approved, so the approvals so far no longer hold.
-pub fn edit_voids_approvals(before: &Draft, after: &Draft) -> bool {
-    before.version != after.version || before.artifact != after.artifact
-}
-
-/// The names of the fields an edit changes, in form order.
-pub fn changed_fields(before: &Draft, after: &Draft) -> Vec<&'static str> {
+/// The request's own fields an edit changes, by their names in [`super::MATERIAL_FIELDS`], in
+/// form order.
+fn own_changes(before: &Draft, after: &Draft) -> impl Iterator<Item = &'static str> {
     [
         ("version", before.version != after.version),
         ("artifact", before.artifact != after.artifact),
         ("title", before.title != after.title),
         ("summary", before.summary != after.summary),
         ("risk", before.risk != after.risk),
-        ("rollback plan", before.rollback_plan != after.rollback_plan),
+        ("rollback_plan", before.rollback_plan != after.rollback_plan),
         ("schedule", before.scheduled_at != after.scheduled_at),
-        ("extra fields", before.fields != after.fields),
     ]
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))
-    .collect()
+}
+
+/// The fields an edit changes that the policy calls material: when there is any, what was
+/// approved is no longer what would deploy, and the approvals so far no longer hold.
+pub fn material_changes(policy: &super::Policy, before: &Draft, after: &Draft) -> Vec<String> {
+    let ids: std::collections::BTreeSet<&String> =
+        before.fields.keys().chain(after.fields.keys()).collect();
+    let extra = ids
+        .into_iter()
+        .filter(|id| before.fields.get(*id) != after.fields.get(*id))
+        .map(|id| format!("fields.{id}"));
+    own_changes(before, after)
+        .map(str::to_owned)
+        .chain(extra)
+        .filter(|name| policy.is_material(name))
+        .collect()
+}
+
+/// The names of the fields an edit changes, in form order, as a person reads them.
+pub fn changed_fields(before: &Draft, after: &Draft) -> Vec<&'static str> {
+    let own = own_changes(before, after).map(|name| match name {
+        "rollback_plan" => "rollback plan",
+        other => other,
+    });
+    let extra = (before.fields != after.fields).then_some("extra fields");
+    own.chain(extra).collect()
 }
 
 #[cfg(test)]
@@ -361,6 +377,7 @@ mod tests {
                     approver_may_count_twice: false,
                     approval_lifetime_secs: None,
                     windows: vec![],
+                    material_fields: None,
                 },
                 ci: None,
             }],
@@ -382,6 +399,7 @@ mod tests {
                     help: String::new(),
                 },
             ],
+            readers: None,
         }
     }
 
@@ -466,13 +484,21 @@ mod tests {
     }
 
     #[test]
-    fn only_version_or_artifact_changes_void_approvals() {
+    fn every_field_but_the_title_is_material_unless_the_policy_says_otherwise() {
+        let mut policy = app().environments[0].policy.clone();
         let a = validate(&app(), &raw(), 0).expect("valid");
         let mut b = a.clone();
-        b.summary = "Other words".into();
-        assert!(!edit_voids_approvals(&a, &b));
+        b.title = "Another title".into();
+        assert!(material_changes(&policy, &a, &b).is_empty());
+        b.risk = Risk::High;
+        b.fields.insert("region".into(), serde_json::json!("us"));
+        assert_eq!(material_changes(&policy, &a, &b), ["risk", "fields.region"]);
+        policy.material_fields = Some(vec!["version".into(), "fields".into()]);
+        assert_eq!(material_changes(&policy, &a, &b), ["fields.region"]);
+        policy.material_fields = Some(vec!["version".into()]);
+        assert!(material_changes(&policy, &a, &b).is_empty());
         b.version = "2.4.1".into();
-        assert!(edit_voids_approvals(&a, &b));
+        assert_eq!(material_changes(&policy, &a, &b), ["version"]);
     }
 
     #[test]

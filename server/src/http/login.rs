@@ -17,10 +17,13 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only local paths: never an open redirect to another site.
+/// Only a local path of visible ASCII: never an open redirect. Browsers drop tabs and line
+/// breaks from addresses and read `\` as `/`, so `/\t/evil.example` would mean `//evil.example`;
+/// anything but visible characters (and any `\`) sends the person home instead.
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
-    if local && !next.starts_with("/login") {
+    let plain = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    let local = next.starts_with('/') && !next.starts_with("//");
+    if plain && local && !next.starts_with("/login") && next.parse::<axum::http::Uri>().is_ok() {
         next
     } else {
         "/"
@@ -115,5 +118,10 @@ mod tests {
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/login?x"), "/");
         assert_eq!(safe_next(""), "/");
+        assert_eq!(safe_next("/\t/evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next("/a\nb"), "/");
+        assert_eq!(safe_next("/ /evil.example"), "/");
+        assert_eq!(safe_next("/requests/4?x=1"), "/requests/4?x=1");
     }
 }

@@ -34,6 +34,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The largest form a page posts: every field of a request at its longest, percent-encoded.
+const PAGE_BODY_LIMIT: usize = 1024 * 1024;
+
 pub fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(PortalBackend {
         state: state.clone(),
@@ -80,6 +83,7 @@ pub fn router(state: AppState) -> Router {
             viewer::attach,
         ))
         .layer(axum::middleware::from_fn(malformed_calls_are_bad_requests))
+        .layer(axum::extract::DefaultBodyLimit::max(PAGE_BODY_LIMIT))
         .layer(axum::Extension(backend))
         .layer(sessions);
 

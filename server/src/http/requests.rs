@@ -161,7 +161,8 @@ pub async fn edit(
                 "Nothing changed.".to_owned()
             } else if done.voided > 0 {
                 format!(
-                    "Request #{id} saved. The version changed, so its {} approval(s) were voided: it needs approval again.",
+                    "Request #{id} saved. {}, so its {} approval(s) were voided: it needs approval again.",
+                    crate::domain::text::capitalise(&requests::voided_reason(&done.material)),
                     done.voided
                 )
             } else {
@@ -201,22 +202,21 @@ pub async fn decide(
     Path(id): Path<i64>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let verdict = if field(&form, "verdict") == "reject" {
-        Verdict::Reject
-    } else {
-        Verdict::Approve
+    let outcome = match Verdict::parse(field(&form, "verdict")) {
+        Ok(verdict) => requests::decide(
+            &state.db,
+            &user_of(&viewer),
+            id,
+            revision(&form),
+            verdict,
+            field(&form, "comment"),
+        )
+        .await
+        .map(|done| (verdict, done)),
+        Err(e) => Err(e),
     };
-    let outcome = requests::decide(
-        &state.db,
-        &user_of(&viewer),
-        id,
-        revision(&form),
-        verdict,
-        field(&form, "comment"),
-    )
-    .await;
     let notice = match outcome {
-        Ok(done) => {
+        Ok((verdict, done)) => {
             let _ = state.changes.send(id);
             notice(
                 true,

@@ -16,7 +16,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-pub const SCOPES: [&str; 3] = ["gate:read", "requests:write", "events:write"];
+pub const SCOPES: [&str; 4] = [
+    "gate:read",
+    "requests:write",
+    "events:write",
+    "requests:on-behalf",
+];
+
+/// The scope that lets a pipeline name another person as a request's requester.
+pub const ON_BEHALF: &str = "requests:on-behalf";
 
 /// What a token looks like: `rwy_` and 48 hex digits.
 const TOKEN_PREFIX: &str = "rwy_";
@@ -338,13 +346,8 @@ fn parse_time(
 }
 
 fn check_version(version: &str, errors: &mut BTreeMap<String, String>) {
-    if version.is_empty() {
-        errors.insert("version".into(), "Which version is it?".into());
-    } else if version.len() > 100 || version.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        errors.insert(
-            "version".into(),
-            "At most 100 characters, without spaces.".into(),
-        );
+    if let Some(p) = crate::domain::text::version_problem(version) {
+        errors.insert("version".into(), p);
     }
 }
 
@@ -539,7 +542,9 @@ pub struct NewRequestInput {
     pub risk: Option<String>,
     #[serde(default)]
     pub rollback_plan: Option<String>,
-    /// The portal user the request is from (the token's user when not said).
+    /// The portal user the request is from: the token's own user when not said. Naming anyone
+    /// else needs a token with the scope `requests:on-behalf`; the timeline then names the token
+    /// and its user beside the requester.
     #[serde(default)]
     pub requested_by: Option<String>,
     #[serde(default)]
@@ -601,14 +606,29 @@ pub async fn open_request(
         return Err(ApiFailure::Invalid(errors));
     };
     authorize(token, "requests:write", &app.id)?;
+    let own = users::by_id(db, token.user_id)
+        .await?
+        .ok_or_else(|| ApiFailure::Forbidden("The token's user no longer exists.".into()))?;
     let requester = match optional(&input.requested_by) {
-        Some(name) => users::by_username(db, name)
-            .await?
-            .ok_or_else(|| invalid("requested_by", format!("There is no user {name}.")))?,
-        None => users::by_id(db, token.user_id)
-            .await?
-            .ok_or_else(|| ApiFailure::Forbidden("The token's user no longer exists.".into()))?,
+        Some(name) if name != own.username => {
+            let named = users::by_username(db, name)
+                .await?
+                .ok_or_else(|| invalid("requested_by", format!("There is no user {name}.")))?;
+            if !token.scopes.iter().any(|s| s == ON_BEHALF) {
+                return Err(ApiFailure::Forbidden(format!(
+                    "requested_by: the token \"{}\" opens requests as {} only; naming someone \
+                     else needs the scope {ON_BEHALF}.",
+                    token.name, own.username
+                )));
+            }
+            named
+        }
+        _ => own.clone(),
     };
+    let on_behalf = (requester.id != own.id).then_some(service::OnBehalf {
+        token: &token.name,
+        by: &own.display_name,
+    });
     let raw = RawDraft {
         version: input.version.trim().to_owned(),
         artifact: optional(&input.artifact).unwrap_or_default().to_owned(),
@@ -627,6 +647,7 @@ pub async fn open_request(
         kind: "pipeline",
         pipeline_url: pipeline_url.unwrap_or_default(),
         self_deploy: input.deploys_itself,
+        on_behalf,
     };
     for attempt in 0..2 {
         let mut tx = db.write().await?;

@@ -22,6 +22,16 @@ fn team_ids(viewer: &Viewer) -> Vec<String> {
     viewer.teams.iter().map(|t| t.id.clone()).collect()
 }
 
+/// Administrators and operations see every application and who asked the gate.
+fn privileged(viewer: &Viewer) -> bool {
+    viewer.roles.admin || viewer.roles.ops
+}
+
+/// Whether `viewer` may read what concerns the application `app_id` (see `Catalog::may_read`).
+pub fn reads(catalog: &crate::domain::Catalog, viewer: &Viewer, app_id: &str) -> bool {
+    catalog.may_read(app_id, &team_ids(viewer), privileged(viewer))
+}
+
 /// The account behind a viewer, as use cases take it.
 pub fn user_of(viewer: &Viewer) -> users::User {
     users::User {
@@ -78,6 +88,25 @@ fn failure(e: api::ApiFailure) -> ApiError {
     }
 }
 
+impl PortalBackend {
+    /// Refuses a viewer who may not read the request `id` (tickets follow their request).
+    async fn readable_request(&self, viewer: &Viewer, id: i64) -> Result<(), ApiError> {
+        let active = self.state.catalog.current();
+        let row = crate::db::requests::get(&self.state.db.pool, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::NotFound(format!("There is no request {id}.")))?;
+        if request_views::may_read(&active.catalog, &user_of(viewer), viewer.roles.ops, &row) {
+            Ok(())
+        } else {
+            Err(api_error(request_views::unreadable(
+                &active.catalog,
+                &row.application_id,
+            )))
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Backend for PortalBackend {
     async fn tokens(&self, viewer: &Viewer) -> Result<TokensView, ApiError> {
@@ -98,6 +127,7 @@ impl Backend for PortalBackend {
             (form.gate_read, "gate:read"),
             (form.requests_write, "requests:write"),
             (form.events_write, "events:write"),
+            (form.requests_on_behalf, "requests:on-behalf"),
         ]
         .into_iter()
         .filter(|(on, _)| *on)
@@ -139,20 +169,34 @@ impl Backend for PortalBackend {
             .map_err(failure)
     }
 
-    async fn gate_page(&self, _viewer: &Viewer) -> Result<GatePageView, ApiError> {
+    async fn gate_page(&self, viewer: &Viewer) -> Result<GatePageView, ApiError> {
         let active = self.state.catalog.current();
-        let recent = crate::db::api::gate_checks(&self.state.db, 50)
+        let catalog = &active.catalog;
+        let mut recent = crate::db::api::gate_checks(&self.state.db, 200)
             .await
             .map_err(internal)?;
-        Ok(gate_views::gate_page(&active.catalog, recent))
+        recent.retain(|g| reads(catalog, viewer, &g.application_id));
+        recent.truncate(50);
+        if !privileged(viewer) {
+            // Token names say which pipelines exist and how they are wired: theirs to know.
+            for g in recent.iter_mut().filter(|g| g.token_id.is_some()) {
+                g.asked_by = "a pipeline".into();
+            }
+        }
+        let mut page = gate_views::gate_page(catalog, recent);
+        page.applications.retain(|a| reads(catalog, viewer, &a.id));
+        Ok(page)
     }
 
-    async fn history(&self, _viewer: &Viewer, app: String) -> Result<HistoryView, ApiError> {
+    async fn history(&self, viewer: &Viewer, app: String) -> Result<HistoryView, ApiError> {
         let active = self.state.catalog.current();
         let application = active
             .catalog
             .application(&app)
             .ok_or_else(|| ApiError::NotFound(format!("There is no application {app}.")))?;
+        if !reads(&active.catalog, viewer, &app) {
+            return Err(api_error(request_views::unreadable(&active.catalog, &app)));
+        }
         let now = crate::db::now_ms();
         let since = now - gate_views::HISTORY_DAYS * 86_400_000;
         let results = crate::db::api::stage_history(&self.state.db, &app, since, 5000)
@@ -161,18 +205,37 @@ impl Backend for PortalBackend {
         Ok(gate_views::history(application, results, since, now))
     }
 
-    async fn tickets(&self, _viewer: &Viewer, state: String) -> Result<TicketsView, ApiError> {
+    async fn tickets(&self, viewer: &Viewer, state: String) -> Result<TicketsView, ApiError> {
         let active = self.state.catalog.current();
-        tickets::list(&self.state.db, &active.catalog, &state)
+        let catalog = &active.catalog;
+        let mut view = tickets::list(&self.state.db, catalog, &state)
             .await
-            .map_err(ticket_error)
+            .map_err(ticket_error)?;
+        let apps = crate::db::requests::applications_of(
+            &self.state.db,
+            &view
+                .tickets
+                .iter()
+                .map(|t| t.request_id)
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .map_err(internal)?;
+        view.tickets.retain(|t| {
+            apps.get(&t.request_id)
+                .is_some_and(|app| reads(catalog, viewer, app))
+        });
+        Ok(view)
     }
 
     async fn ticket(&self, viewer: &Viewer, id: i64) -> Result<TicketView, ApiError> {
         let active = self.state.catalog.current();
-        tickets::view(&self.state.db, &active.catalog, &user_of(viewer), id)
+        let ticket = tickets::view(&self.state.db, &active.catalog, &user_of(viewer), id)
             .await
-            .map_err(ticket_error)
+            .map_err(ticket_error)?;
+        self.readable_request(viewer, ticket.ticket.request_id)
+            .await?;
+        Ok(ticket)
     }
 
     async fn work_ticket(
@@ -202,6 +265,10 @@ impl Backend for PortalBackend {
     async fn dry_run(&self, viewer: &Viewer, form: DryRunForm) -> Result<GateOutcome, ApiError> {
         let active = self.state.catalog.current();
         let user = user_of(viewer);
+        let app = form.application.trim();
+        if active.catalog.application(app).is_some() && !reads(&active.catalog, viewer, app) {
+            return Err(api_error(request_views::unreadable(&active.catalog, app)));
+        }
         let at = form.at.trim();
         let input = api::GateInput {
             application: form.application,

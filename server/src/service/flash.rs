@@ -16,7 +16,23 @@ pub struct Flash {
     pub errors: BTreeMap<String, String>,
 }
 
-pub async fn put(session: &Session, flash: Flash) {
+/// The most characters of one typed value a refused form keeps: the longest field the portal
+/// takes. A longer value is refused with its message anyway; keeping it whole would park it in
+/// the sessions table for as long as the session lives.
+pub const MAX_KEPT_CHARS: usize = 10_000;
+/// The most values a refused form keeps.
+pub const MAX_KEPT_VALUES: usize = 100;
+
+pub async fn put(session: &Session, mut flash: Flash) {
+    flash.values = std::mem::take(&mut flash.values)
+        .into_iter()
+        .filter(|(k, _)| k.len() <= 200)
+        .take(MAX_KEPT_VALUES)
+        .map(|(k, v)| match v.char_indices().nth(MAX_KEPT_CHARS) {
+            Some((cut, _)) => (k, v[..cut].to_owned()),
+            None => (k, v),
+        })
+        .collect();
     if let Err(e) = session.insert(KEY, flash).await {
         tracing::warn!(error = %e, "cannot store a flash message");
     }

@@ -71,6 +71,23 @@ fn form_values(row: &RequestRow) -> Result<BTreeMap<String, String>, RequestErro
 }
 
 /// The form to edit request `id`, filled with what it says now (or with refused input).
+/// Whether `user` may read the request `row`: its requester always, anyone else as the catalog
+/// says of its application (see [`Catalog::may_read`]).
+pub fn may_read(catalog: &Catalog, user: &User, is_ops: bool, row: &q::RequestRow) -> bool {
+    row.requester_id == user.id
+        || catalog.may_read(&row.application_id, &user.teams, user.is_admin || is_ops)
+}
+
+/// The refusal a person gets for an application they may not read.
+pub fn unreadable(catalog: &Catalog, app_id: &str) -> RequestError {
+    let name = catalog
+        .application(app_id)
+        .map_or(app_id, |a| a.name.as_str());
+    RequestError::Forbidden(format!(
+        "Only the teams of {name} (and operations) may read its requests."
+    ))
+}
+
 pub async fn edit_form(
     db: &Db,
     catalog: &Catalog,
@@ -202,6 +219,12 @@ fn event_text(e: &EventRow) -> String {
         }
     };
     match e.kind.as_str() {
+        "submitted" if p.get("token").is_some() => format!(
+            "submitted version {}, opened in their name by {} with the pipeline token “{}”",
+            s("version"),
+            s("on_behalf_by"),
+            s("token")
+        ),
         "submitted" => format!("submitted version {}", s("version")),
         "approval" => format!("approved at stage {}{}", s("stage"), quoted("comment")),
         "rejected" => format!("rejected at stage {}{}", s("stage"), quoted("comment")),
@@ -406,6 +429,9 @@ pub async fn request(
     let row = q::get(&db.pool, id)
         .await?
         .ok_or_else(|| RequestError::NotFound(format!("There is no request {id}.")))?;
+    if !may_read(catalog, user, is_ops, &row) {
+        return Err(unreadable(catalog, &row.application_id));
+    }
     let decisions = q::decisions(&db.pool, id).await?;
     let events = q::events(&db.pool, id).await?;
     let tickets = crate::service::tickets::of_request(db, catalog, id).await?;

@@ -82,6 +82,15 @@ pub struct Origin<'a> {
     pub pipeline_url: &'a str,
     /// The pipeline deploys itself once approved: approval does not dispatch.
     pub self_deploy: bool,
+    /// A pipeline's token opened it in the requester's name.
+    pub on_behalf: Option<OnBehalf<'a>>,
+}
+
+/// The token that opened a request in someone else's name, and that token's own user.
+#[derive(Debug, Clone, Copy)]
+pub struct OnBehalf<'a> {
+    pub token: &'a str,
+    pub by: &'a str,
 }
 
 impl Origin<'_> {
@@ -89,6 +98,7 @@ impl Origin<'_> {
         kind: "portal",
         pipeline_url: "",
         self_deploy: false,
+        on_behalf: None,
     };
 }
 
@@ -167,7 +177,15 @@ pub async fn submit_in(
         id,
         Some(user.id),
         "submitted",
-        &json!({ "version": draft.version, "origin": origin.kind }),
+        &match origin.on_behalf {
+            None => json!({ "version": draft.version, "origin": origin.kind }),
+            Some(o) => json!({
+                "version": draft.version,
+                "origin": origin.kind,
+                "token": o.token,
+                "on_behalf_by": o.by,
+            }),
+        },
         now,
     )
     .await?;
@@ -199,6 +217,23 @@ pub async fn submit_in(
 pub enum Verdict {
     Approve,
     Reject,
+}
+
+impl Verdict {
+    /// Exactly `approve` or `reject`: anything else is refused, never read as a yes.
+    pub fn parse(text: &str) -> Result<Verdict> {
+        match text {
+            "approve" => Ok(Verdict::Approve),
+            "reject" => Ok(Verdict::Reject),
+            _ => Err(RequestError::Invalid(
+                [(
+                    "verdict".to_owned(),
+                    "The verdict must be approve or reject.".to_owned(),
+                )]
+                .into(),
+            )),
+        }
+    }
 }
 
 /// The outcome of a decision: the request's state afterwards.
@@ -280,14 +315,8 @@ pub async fn decide(
             .into(),
         ));
     }
-    if comment.chars().count() > 10_000 {
-        return Err(RequestError::Invalid(
-            [(
-                "comment".to_owned(),
-                "Too long: 10000 characters at most.".to_owned(),
-            )]
-            .into(),
-        ));
+    if let Some(p) = crate::domain::text::block_problem(comment, 10_000) {
+        return Err(RequestError::Invalid([("comment".to_owned(), p)].into()));
     }
     let now = now_ms();
     let mut tx = db.write().await?;
@@ -465,7 +494,23 @@ pub struct Edited {
     pub changed: Vec<&'static str>,
     /// How many approvals the edit voided.
     pub voided: u64,
+    /// The material fields the edit changed (what voided them), as [`request::material_changes`].
+    pub material: Vec<String>,
     pub state: State,
+}
+
+/// "the risk and the customer impact changed", in the words of the form.
+pub fn voided_reason(material: &[String]) -> String {
+    let names: Vec<String> = material
+        .iter()
+        .map(|m| format!("the {}", m.trim_start_matches("fields.").replace('_', " ")))
+        .collect();
+    let list = match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!("{list} changed")
 }
 
 /// The stored request as the draft it was validated into.
@@ -534,16 +579,18 @@ pub async fn edit(
         return Ok(Edited {
             changed,
             voided: 0,
+            material: Vec::new(),
             state,
         });
     }
     let fields = serde_json::to_string(&after.fields)?;
     q::update_body(&mut tx, request_id, &body(&after, &fields)).await?;
     let policy: Policy = serde_json::from_str(&row.policy)?;
-    let voided = if request::edit_voids_approvals(&before, &after) {
-        q::void_decisions(&mut tx, request_id).await?
-    } else {
+    let material = request::material_changes(&policy, &before, &after);
+    let voided = if material.is_empty() {
         0
+    } else {
+        q::void_decisions(&mut tx, request_id).await?
     };
     q::event(
         &mut tx,
@@ -565,7 +612,7 @@ pub async fn edit(
             request_id,
             None,
             "approvals_voided",
-            &json!({ "count": voided, "reason": "the version or artifact changed" }),
+            &json!({ "count": voided, "reason": voided_reason(&material), "fields": material }),
             now,
         )
         .await?;
@@ -594,6 +641,7 @@ pub async fn edit(
     Ok(Edited {
         changed,
         voided,
+        material,
         state: new_state,
     })
 }

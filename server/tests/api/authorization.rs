@@ -236,7 +236,8 @@ async fn every_route_and_function_answers_each_kind_of_user_as_intended(kind: Ki
     // Editing: the requester alone.
     let edit = [
         ("version", "2.4.0"),
-        ("summary", "s, reworded"),
+        ("title", "Banking 2.4.0, reworded"),
+        ("summary", "s"),
         ("risk", "low"),
         ("rollback_plan", "r"),
         ("fields.change_ticket", "CHG-1"),
@@ -251,7 +252,7 @@ async fn every_route_and_function_answers_each_kind_of_user_as_intended(kind: Ki
     }
     let page = post_outcome(&app, "ada", id, "edit", &edit).await;
     assert!(
-        page.contains(&format!("Request #{id} saved (summary changed).")),
+        page.contains(&format!("Request #{id} saved (title changed).")),
         "the requester edits"
     );
 

@@ -95,7 +95,7 @@ async fn a_new_version_voids_the_approvals_so_far(kind: Kind) {
     assert_eq!(dispatch_jobs(&app, id).await, 1);
 }
 
-async fn other_changes_keep_the_approvals(kind: Kind) {
+async fn a_new_title_keeps_the_approvals(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
     };
@@ -103,10 +103,9 @@ async fn other_changes_keep_the_approvals(kind: Kind) {
     let id = submit(&app, &ada, "production", &draft("2.4.0")).await;
     approve(&app, "ben", id).await.expect("ben");
     let mut reworded = draft("2.4.0");
-    reworded.summary = "Fixes interest rounding for savings accounts".into();
-    reworded.risk = "low".into();
+    reworded.title = "Interest rounding fix".into();
     let done = edit(&app, &ada, id, &reworded).await.expect("edited");
-    assert_eq!(done.changed, ["summary", "risk"]);
+    assert_eq!(done.changed, ["title"]);
     assert_eq!(done.voided, 0);
     assert_eq!(live_approvals(&app, id).await, 1);
     let unchanged = edit(&app, &ada, id, &reworded).await.expect("saved");
@@ -125,6 +124,71 @@ async fn other_changes_keep_the_approvals(kind: Kind) {
         1,
         "saving an unchanged form records nothing"
     );
+}
+
+/// What an approver weighed (risk, impact, a migration, the plan) cannot change under their
+/// approval: after full approval, raising the risk voids it and the gate stops allowing.
+async fn a_material_change_voids_even_a_complete_approval(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let ada = app.user("ada").await;
+    let id = submit(&app, &ada, "production", &draft("2.4.0")).await;
+    for who in ["ben", "cleo", "dev"] {
+        approve(&app, who, id).await.expect(who);
+    }
+    assert_eq!(row(&app, id).await.state, "approved");
+    let mut riskier = draft("2.4.0");
+    riskier.risk = "high".into();
+    riskier
+        .fields
+        .insert("customer_impact".into(), "outage".into());
+    riskier.fields.insert("db_migration".into(), "on".into());
+    let done = edit(&app, &ada, id, &riskier).await.expect("edited");
+    assert_eq!(done.changed, ["risk", "extra fields"]);
+    assert_eq!(
+        done.material,
+        ["risk", "fields.customer_impact", "fields.db_migration"]
+    );
+    assert_eq!((done.voided, done.state), (3, State::PendingApproval));
+    assert_eq!(live_approvals(&app, id).await, 0);
+    assert_eq!(dispatch_jobs(&app, id).await, 0, "nothing left to deploy");
+    let events = server::db::requests::events(&app.state.db.pool, id)
+        .await
+        .expect("events");
+    let voided = events.last().expect("an event");
+    assert_eq!(voided.kind, "approvals_voided");
+    assert_eq!(
+        voided.payload["reason"],
+        "the risk, the customer impact and the db migration changed"
+    );
+}
+
+/// A policy may name fewer material fields: then only those void.
+async fn a_policy_names_its_material_fields(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let app = restart_with_catalog(app, "material.toml", |text| {
+        text.replace(
+            "approval_lifetime = \"3 days\" }",
+            "approval_lifetime = \"3 days\", material_fields = [\"version\", \"fields.customer_impact\"] }",
+        )
+    })
+    .await;
+    let ada = app.user("ada").await;
+    let id = submit(&app, &ada, "staging", &draft("2.4.0")).await;
+    approve(&app, "ben", id).await.expect("ben");
+    let mut reworded = draft("2.4.0");
+    reworded.risk = "high".into();
+    reworded.summary = "Other words".into();
+    let done = edit(&app, &ada, id, &reworded).await.expect("edited");
+    assert_eq!((done.voided, done.state), (0, State::Approved));
+    reworded
+        .fields
+        .insert("customer_impact".into(), "degraded".into());
+    let done = edit(&app, &ada, id, &reworded).await.expect("edited");
+    assert_eq!((done.voided, done.state), (1, State::PendingApproval));
 }
 
 async fn editing_an_approved_request_withdraws_its_dispatch(kind: Kind) {
@@ -328,7 +392,9 @@ async fn the_edit_page_is_the_form_filled_with_the_request(kind: Kind) {
 
 crate::on_both_databases!(
     a_new_version_voids_the_approvals_so_far,
-    other_changes_keep_the_approvals,
+    a_new_title_keeps_the_approvals,
+    a_material_change_voids_even_a_complete_approval,
+    a_policy_names_its_material_fields,
     editing_an_approved_request_withdraws_its_dispatch,
     only_the_requester_edits_an_open_request_with_valid_fields,
     a_request_whose_approvals_lapse_before_dispatch_needs_them_again,

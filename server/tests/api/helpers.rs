@@ -166,6 +166,20 @@ pub async fn spawn_app_with(kind: Kind, extra: &[(&str, &str)]) -> Option<TestAp
     Some(start(db, catalog, extra).await)
 }
 
+/// Stops `app` and starts it again on its database with its catalog rewritten by `change`,
+/// saved as `name` in its data folder.
+pub async fn restart_with_catalog(
+    app: TestApp,
+    name: &str,
+    change: impl FnOnce(String) -> String,
+) -> TestApp {
+    let text = change(std::fs::read_to_string(&app.catalog).expect("catalog"));
+    let catalog = app.db.dir.path().join(name);
+    std::fs::write(&catalog, text).expect("catalog");
+    let (db, _) = app.stop().await;
+    start(db, catalog, &[]).await
+}
+
 /// Starts a server on an existing database (a restart).
 pub async fn start(db: TestDb, catalog: PathBuf, extra: &[(&str, &str)]) -> TestApp {
     let app = Application::build(settings(&db, &catalog, extra))

@@ -12,4 +12,6 @@ mod pages;
 mod pipeline_api;
 mod request_pages;
 mod requests;
+mod security;
 mod tickets;
+mod visibility;

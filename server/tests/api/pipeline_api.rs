@@ -9,16 +9,28 @@ use server::service::requests;
 
 /// An API token made by the administrator; its secret.
 pub(crate) async fn token(app: &TestApp, scopes: &[&str], applications: &[&str]) -> String {
+    let name = format!("pipeline {}", scopes.join("+"));
+    token_as(app, &name, "ada", scopes, applications).await
+}
+
+/// A token named `name` made by root, acting as `user`.
+pub(crate) async fn token_as(
+    app: &TestApp,
+    name: &str,
+    user: &str,
+    scopes: &[&str],
+    applications: &[&str],
+) -> String {
     let root = app.user("root").await;
     api::create_token(
         &app.state.db,
         &app.state.catalog.current().catalog,
         &root,
         &TokenForm {
-            name: format!("pipeline {}", scopes.join("+")),
+            name: name.to_owned(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             applications: applications.iter().map(|s| (*s).to_owned()).collect(),
-            acts_as: "ada".into(),
+            acts_as: user.into(),
         },
     )
     .await

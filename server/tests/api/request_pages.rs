@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 
-fn valid_form(version: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn valid_form(version: &str) -> Vec<(&'static str, String)> {
     vec![
         ("app", "banking".into()),
         ("env", "production".into()),
@@ -18,7 +18,11 @@ fn valid_form(version: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn post_form(app: &TestApp, path: &str, form: &[(&str, String)]) -> reqwest::Response {
+pub(crate) async fn post_form(
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, String)],
+) -> reqwest::Response {
     app.client
         .post(app.url(path))
         .form(form)
@@ -27,7 +31,7 @@ async fn post_form(app: &TestApp, path: &str, form: &[(&str, String)]) -> reqwes
         .expect("post")
 }
 
-fn revision_in(page: &str) -> String {
+pub(crate) fn revision_in(page: &str) -> String {
     let start = page
         .find("name=\"revision\" value=\"")
         .expect("revision field")
@@ -35,7 +39,7 @@ fn revision_in(page: &str) -> String {
     page[start..].split('"').next().expect("value").to_owned()
 }
 
-async fn submit_banking(app: &TestApp) -> String {
+pub(crate) async fn submit_banking(app: &TestApp) -> String {
     let resp = post_form(app, "/requests", &valid_form("2.4.0")).await;
     assert_eq!(resp.status(), 303);
     location(&resp)

@@ -191,7 +191,12 @@ async fn a_failed_stage_posts_its_ticket_to_the_webhook(kind: Kind) {
     let (db, _) = app.stop().await;
     let app = start(db, catalog, &[]).await;
 
-    let secret = token(&app, &["requests:write", "events:write"], &["storefront"]).await;
+    let secret = token(
+        &app,
+        &["requests:write", "events:write", "requests:on-behalf"],
+        &["storefront"],
+    )
+    .await;
     let mut body = json!({
         "application": "storefront", "environment": "staging", "version": "6.0.0",
         "requested_by": "wes", "rollback_plan": "Previous image", "fields": {}

@@ -1,0 +1,146 @@
+//! Who reads what: an application's requests, history, gate checks, tickets and live changes
+//! are for the teams the catalog names (everyone in a catalog team by default), operations and
+//! administrators, and never for someone in no team at all.
+
+use crate::helpers::*;
+use crate::requests::draft;
+use server::domain::request::RawDraft;
+
+/// The demo catalog with Banking closed to the teams its owner and policies name.
+async fn restricted(app: TestApp) -> TestApp {
+    restart_with_catalog(app, "restricted.toml", |text| {
+        text.replace(
+            "owner = \"banking-owners\"\n",
+            "owner = \"banking-owners\"\nreaders = []\n",
+        )
+    })
+    .await
+}
+
+async fn submit(app: &TestApp, who: &str, application: &str, raw: &RawDraft) -> i64 {
+    let user = app.user(who).await;
+    let id = server::service::requests::submit(
+        &app.state.db,
+        &app.state.catalog.current(),
+        &user,
+        application,
+        "staging",
+        raw,
+    )
+    .await
+    .expect("submitted");
+    let _ = app.state.changes.send(id);
+    id
+}
+
+fn storefront(version: &str) -> RawDraft {
+    RawDraft {
+        fields: Default::default(),
+        ..draft(version)
+    }
+}
+
+async fn status_of(app: &TestApp, path: &str) -> u16 {
+    app.get(path).await.status().as_u16()
+}
+
+async fn an_application_may_be_closed_to_other_teams(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let app = restricted(app).await;
+    let banking = submit(&app, "ada", "banking", &draft("2.4.0")).await;
+    let page = format!("/requests/{banking}");
+    for who in ["ada", "ben", "cleo", "olga", "root"] {
+        app.logout().await;
+        app.login_as(who).await;
+        assert_eq!(status_of(&app, &page).await, 200, "{who} reads Banking");
+    }
+    app.logout().await;
+    app.login_as("wes").await;
+    assert_eq!(status_of(&app, &page).await, 403);
+    assert_eq!(status_of(&app, "/applications/banking/history").await, 403);
+    let rpc = app
+        .rpc_with("requests/get", &format!("id={banking}&with_notice=false"))
+        .await;
+    assert_eq!(rpc.status(), 403);
+    let dry = app
+        .rpc_with(
+            "gate/dry-run",
+            "application=banking&environment=production&version=2.4.0&artifact=&actor=&at=",
+        )
+        .await;
+    assert_eq!(dry.status(), 403);
+    let gate = app.rpc("gate").await.text().await.expect("gate");
+    assert!(!gate.contains("\"banking\""), "{gate}");
+    assert!(gate.contains("\"storefront\""), "{gate}");
+}
+
+async fn a_person_in_no_team_reads_nothing(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let hash = server::auth::password::hash(DEMO_PASSWORD).expect("hash");
+    server::db::users::create(&app.state.db, "nemo", "Nemo", &hash, false, &[])
+        .await
+        .expect("user");
+    let banking = submit(&app, "ada", "banking", &draft("2.4.0")).await;
+    app.login_as("nemo").await;
+    assert_eq!(status_of(&app, &format!("/requests/{banking}")).await, 403);
+    assert_eq!(
+        status_of(&app, "/applications/storefront/history").await,
+        403
+    );
+}
+
+/// Reads the live stream until `until` arrives; every request id heard before it.
+async fn heard_before(mut resp: reqwest::Response, until: i64) -> Vec<i64> {
+    let mut heard = Vec::new();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !heard.contains(&until) {
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .expect("the change arrives")
+            .expect("stream")
+            .expect("open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        heard = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: ")?.trim().parse().ok())
+            .collect();
+    }
+    heard
+}
+
+async fn the_live_stream_tells_only_of_readable_requests(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let app = restricted(app).await;
+    app.login_as("wes").await;
+    let stream = app.get("/events").await;
+    assert_eq!(stream.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let banking = submit(&app, "ada", "banking", &draft("2.4.0")).await;
+    let shop = submit(&app, "wes", "storefront", &storefront("6.0.0")).await;
+    let heard = heard_before(stream, shop).await;
+    assert!(!heard.contains(&banking), "wes heard of Banking: {heard:?}");
+
+    let olga = client();
+    olga.post(app.url("/login"))
+        .form(&[("username", "olga"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    let stream = olga.get(app.url("/events")).send().await.expect("events");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let banking = submit(&app, "ada", "banking", &draft("2.4.1")).await;
+    assert_eq!(heard_before(stream, banking).await, [banking]);
+}
+
+crate::on_both_databases!(
+    an_application_may_be_closed_to_other_teams,
+    a_person_in_no_team_reads_nothing,
+    the_live_stream_tells_only_of_readable_requests,
+);
