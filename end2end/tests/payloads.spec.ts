@@ -204,6 +204,13 @@ test("script payloads in every free-text input are shown as text on every page",
   await ada.getByRole("button", { name: "Comment", exact: true }).click();
   await expect(ada.locator("body")).toContainText(ALL);
 
+  // The requester cancels the pipeline's request, giving a payload as the reason.
+  await visit(ada, pipelineRequest, dialogs);
+  await ada.getByLabel("Reason for cancelling").fill(P.attr + P.title);
+  await ada.getByRole("button", { name: "Cancel this request" }).click();
+  await expect(ada.getByTestId("state")).toHaveText("cancelled");
+  await expect(ada.locator(".timeline")).toContainText(P.attr + P.title);
+
   // Every page that shows any of it, as each kind of user.
   const olga = await as(browser, "olga", dialogs);
   const tour: [Page, string][] = [

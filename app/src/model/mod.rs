@@ -176,8 +176,10 @@ pub struct StepView {
 pub struct EditingView {
     pub id: i64,
     pub revision: i64,
-    /// Approvals given so far: a new version or artifact voids them.
+    /// Approvals given so far: a material change voids them.
     pub approvals: u32,
+    /// What voids them, in words: "A change to anything but the title".
+    pub material: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

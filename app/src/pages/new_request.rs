@@ -133,7 +133,7 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
         let approvals = if n == 1 { "the approval".to_owned() } else { format!("the {n} approvals") };
         view! {
             <p class="notice notice-warn" role="note">
-                {format!("A new version or artifact voids {approvals} given so far: the request will need approval again. Other changes keep them.")}
+                {format!("{} voids {approvals} given so far: the request will need approval again. Other changes keep them.", e.material)}
             </p>
         }
     });

@@ -154,3 +154,44 @@ fn the_checksum_changes_with_the_text() {
     assert_ne!(checksum("a"), checksum("b"));
     assert_eq!(checksum("a"), checksum("a"));
 }
+
+#[test]
+fn material_fields_and_readers_name_what_exists_with_their_lines() {
+    let src = demo()
+        .replace(
+            "approval_lifetime = \"3 days\" }",
+            "approval_lifetime = \"3 days\", material_fields = [\"risk\", \"fields.db_migration\", \"fields.colour\", \"price\"] }",
+        )
+        .replace(
+            "owner = \"banking-owners\"\n",
+            "owner = \"banking-owners\"\nreaders = [\"fintech\", \"auditors\"]\n",
+        );
+    let err = errors(&src);
+    let found: Vec<(&str, &str)> = err
+        .issues
+        .iter()
+        .map(|i| (i.field.as_str(), i.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), 3, "{err}");
+    assert!(found.contains(&("applications[0].readers", "unknown team \"auditors\"")));
+    let material = "applications[0].environments[0].policy.material_fields";
+    for bad in ["fields.colour", "price"] {
+        let issue = err
+            .issues
+            .iter()
+            .find(|i| i.message.starts_with(&format!("\"{bad}\" is not a field")))
+            .expect(bad);
+        assert_eq!(issue.field, material);
+        let line = src.lines().position(|l| l.contains(bad)).expect("line") + 1;
+        assert_eq!(issue.line, Some(line), "{err}");
+    }
+
+    let fine = demo().replace(
+        "approval_lifetime = \"3 days\" }",
+        "approval_lifetime = \"3 days\", material_fields = [\"version\", \"fields\"] }",
+    );
+    let loaded = parse("demo.toml", fine).expect("valid");
+    let staging = &loaded.catalog.applications[0].environments[0].policy;
+    assert!(staging.is_material("fields.customer_impact"));
+    assert!(!staging.is_material("risk"));
+}

@@ -609,6 +609,8 @@ async fn fail_in(
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
     #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
@@ -710,6 +712,10 @@ pub async fn cancel_run(
     revision: i64,
     reason: &str,
 ) -> std::result::Result<String, ControlError> {
+    let limit = crate::service::requests::MAX_REASON;
+    if let Some(p) = crate::domain::text::line_problem(reason.trim(), limit) {
+        return Err(ControlError::Invalid(format!("Reason: {p}")));
+    }
     let (mut tx, row, now) = take(state, is_ops, request_id, revision).await?;
     if !matches!(
         State::parse(&row.state),

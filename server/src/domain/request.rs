@@ -140,8 +140,8 @@ fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool, max:
 /// Validates a draft for `app`; `now_ms` rejects a schedule in the past.
 pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let version = raw.version.trim().to_owned();
-    if let Some(p) = text::version_problem(&version) {
+    let version = text(&mut errors, "version", &raw.version, true, MAX_SHORT);
+    if let Some(p) = text::version_problem(&version).filter(|_| !version.is_empty()) {
         errors.insert("version".into(), p);
     }
     let artifact = text(&mut errors, "artifact", &raw.artifact, false, MAX_SHORT);

@@ -341,7 +341,7 @@ async fn gate(
         (status = 201, description = "Opened", body = api::RequestStatus),
         (status = 200, description = "Opened before with this key (Idempotent-Replayed: true)", body = api::RequestStatus),
         (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks requests:write or the application; or the user may not request it", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks requests:write or the application; or the user may not request it; or requested_by names someone else without requests:on-behalf", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "A field is wrong", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 async fn open_request(

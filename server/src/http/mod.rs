@@ -34,8 +34,10 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The largest form a page posts: every field of a request at its longest, percent-encoded.
-const PAGE_BODY_LIMIT: usize = 1024 * 1024;
+/// The largest form a page posts: room for every field of a request at its longest,
+/// percent-encoded, and for an over-long paste to be refused with its field named (a larger body
+/// is answered 413 before any of it is read into the session).
+const PAGE_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(PortalBackend {

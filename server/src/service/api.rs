@@ -108,8 +108,8 @@ pub async fn create_token(
             "name".into(),
             "Give the token a name (which pipeline uses it).".into(),
         );
-    } else if name.chars().count() > 80 {
-        errors.insert("name".into(), "At most 80 characters.".into());
+    } else if let Some(p) = crate::domain::text::line_problem(name, 80) {
+        errors.insert("name".into(), p);
     }
     let mut scopes: Vec<String> = form.scopes.iter().map(|s| s.trim().to_owned()).collect();
     scopes.sort();

@@ -136,12 +136,39 @@ pub async fn edit_form(
         flash.values
     };
     let mut view = form_view(catalog, app, env, values, flash.errors, flash.notice);
+    let policy: Policy = serde_json::from_str(&row.policy)?;
     view.editing = Some(EditingView {
         id,
         revision: row.revision,
         approvals,
+        material: crate::domain::text::capitalise(&material_words(&policy, app)),
     });
     Ok(view)
+}
+
+/// What voids a request's approvals, in words: "a change to the version or the risk".
+fn material_words(policy: &Policy, app: &Application) -> String {
+    let Some(listed) = &policy.material_fields else {
+        return "a change to anything but the title".to_owned();
+    };
+    let words: Vec<String> = listed
+        .iter()
+        .map(|name| match name.strip_prefix("fields.") {
+            Some(id) => app
+                .fields
+                .iter()
+                .find(|f| f.id == id)
+                .map_or_else(|| id.replace('_', " "), |f| f.label.to_lowercase()),
+            None if name == "fields" => "any extra field".to_owned(),
+            None => name.replace('_', " "),
+        })
+        .map(|w| if w.starts_with("any ") { w } else { format!("the {w}") })
+        .collect();
+    match words.split_last() {
+        None => "no change".to_owned(),
+        Some((last, [])) => format!("a change to {last}"),
+        Some((last, rest)) => format!("a change to {} or {last}", rest.join(", ")),
+    }
 }
 
 pub fn form(

@@ -427,6 +427,9 @@ pub async fn decide(
     Ok(Decided { state })
 }
 
+/// The longest reason a cancellation takes (the form's own limit).
+pub const MAX_REASON: usize = 2000;
+
 /// Cancels an open request: its requester or an ops member may.
 #[tracing::instrument(skip(db, user, reason), fields(user = %user.username))]
 pub async fn cancel(
@@ -437,6 +440,9 @@ pub async fn cancel(
     revision: i64,
     reason: &str,
 ) -> Result<()> {
+    if let Some(p) = crate::domain::text::line_problem(reason.trim(), MAX_REASON) {
+        return Err(RequestError::Invalid([("reason".to_owned(), p)].into()));
+    }
     let now = now_ms();
     let mut tx = db.write().await?;
     let row = claim(&mut tx, request_id, revision, now).await?;
@@ -529,7 +535,8 @@ fn stored_draft(row: &RequestRow) -> Result<Draft> {
 }
 
 /// Edits a request that has not started deploying, as its requester, who saw it at `revision`.
-/// A new version or artifact voids the approvals given so far: the request needs them again.
+/// A material change (see [`request::material_changes`]) voids the approvals given so far: the
+/// request needs them again.
 #[tracing::instrument(skip(db, active, user, raw), fields(user = %user.username))]
 pub async fn edit(
     db: &Db,

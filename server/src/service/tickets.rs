@@ -123,10 +123,8 @@ pub async fn work(
         )));
     }
     let comment = comment.trim();
-    if comment.chars().count() > 4000 {
-        return Err(TicketError::Invalid(
-            "comment: at most 4000 characters.".into(),
-        ));
+    if let Some(p) = crate::domain::text::block_problem(comment, 4000) {
+        return Err(TicketError::Invalid(format!("comment: {p}")));
     }
     let (from, to) = match (action, ticket.state.as_str()) {
         (Move::Acknowledge, "open") => ("open", "acknowledged"),

@@ -342,7 +342,7 @@ async fn the_edit_page_is_the_form_filled_with_the_request(kind: Kind) {
         "value=\"CHG-1042\"",
         "value=\"2030-06-03T14:30\"",
         "value=\"Europe/Paris\"",
-        "voids the approval given so far",
+        "A change to anything but the title voids the approval given so far",
     ] {
         assert!(form.contains(expected), "{expected} in the edit form");
     }
@@ -375,7 +375,7 @@ async fn the_edit_page_is_the_form_filled_with_the_request(kind: Kind) {
     assert_eq!(location(&refused), format!("/requests/{id}/edit"));
     let again = app.get_html(&format!("/requests/{id}/edit")).await;
     assert!(
-        again.contains("A version has no spaces"),
+        again.contains("A version is letters, digits and . _ + - only"),
         "the message under the field"
     );
     assert!(

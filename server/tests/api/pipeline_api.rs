@@ -79,7 +79,7 @@ async fn gate(app: &TestApp, token: &str, body: Value) -> Value {
     answer
 }
 
-fn problem_fields(answer: &Value) -> Vec<String> {
+pub(crate) fn problem_fields(answer: &Value) -> Vec<String> {
     answer["errors"]
         .as_array()
         .map(|a| {
