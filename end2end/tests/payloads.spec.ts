@@ -150,7 +150,7 @@ test("script payloads in every free-text input are shown as text on every page",
   // An administrator names a token with a payload; a pipeline uses it.
   const root = await as(browser, "root", dialogs);
   await visit(root, "/admin/tokens", dialogs);
-  await root.getByLabel("Name").fill(P.attr.slice(0, 70));
+  await root.getByLabel("Name", { exact: true }).fill(P.attr.slice(0, 70));
   await root.getByLabel("events:write").check();
   await root.getByLabel("requests:write").check();
   await root.getByLabel("Applications (ids, or * for every application)").fill("*");

@@ -1,5 +1,6 @@
 use crate::api::requests::{get_edit_form, get_request_form};
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::components::text_block::TextBlock;
 use crate::model::{FieldView, RequestFormView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -170,7 +171,7 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
                 <input id="title" name="title" value=title maxlength="200"/>
             </Field>
             <Field name="summary".into() label="Change summary".into() errors=errors.clone() required=true>
-                <textarea id="summary" name="summary" rows="4">{summary}</textarea>
+                <TextBlock id="summary" rows=4 value=summary/>
             </Field>
             <Field name="risk".into() label="Risk".into() errors=errors.clone() required=true>
                 <select id="risk" name="risk">
@@ -181,7 +182,7 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
                 </select>
             </Field>
             <Field name="rollback_plan".into() label="Rollback plan".into() errors=errors.clone() required=true>
-                <textarea id="rollback_plan" name="rollback_plan" rows="3">{rollback_plan}</textarea>
+                <TextBlock id="rollback_plan" rows=3 value=rollback_plan/>
             </Field>
             <fieldset class="field">
                 <legend>"When"</legend>

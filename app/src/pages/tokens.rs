@@ -72,7 +72,7 @@ fn TokensBody(
                     <label><input type="checkbox" name="gate_read" value="on" checked/>" gate:read — ask the gate, read requests"</label>
                     <label><input type="checkbox" name="requests_write" value="on"/>" requests:write — open requests"</label>
                     <label><input type="checkbox" name="events_write" value="on"/>" events:write — post stage results"</label>
-                    <label><input type="checkbox" name="requests_on_behalf" value="on"/>" requests:on-behalf — open requests in another person's name (requested_by)"</label>
+                    <label><input type="checkbox" name="requests_on_behalf" value="on"/>" requests:on-behalf — open requests for other people (requested_by)"</label>
                 </fieldset>
                 <label>
                     "Applications (ids, or * for every application)"

@@ -124,7 +124,11 @@ mod tests {
         assert_eq!(t.admit("ada", "a", now), Ok(()));
         t.succeeded("ada", "a");
         assert_eq!(t.admit("ada", "b", now), Ok(()));
-        assert_eq!(t.admit("ada", "c", now), Ok(()), "the first try is forgotten");
+        assert_eq!(
+            t.admit("ada", "c", now),
+            Ok(()),
+            "the first try is forgotten"
+        );
         assert_eq!(t.admit("ada", "d", now), Err(60), "two attempts since");
     }
 

@@ -162,7 +162,13 @@ fn material_words(policy: &Policy, app: &Application) -> String {
             None if name == "fields" => "any extra field".to_owned(),
             None => name.replace('_', " "),
         })
-        .map(|w| if w.starts_with("any ") { w } else { format!("the {w}") })
+        .map(|w| {
+            if w.starts_with("any ") {
+                w
+            } else {
+                format!("the {w}")
+            }
+        })
         .collect();
     match words.split_last() {
         None => "no change".to_owned(),

@@ -40,6 +40,23 @@ async fn a_title_cannot_end_the_document_title(kind: Kind) {
     );
 }
 
+/// Leptos writes a textarea's children unescaped: what the form gives back must not end it.
+async fn a_text_block_cannot_end_its_textarea(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    app.login_as("ada").await;
+    let mut form = valid_form("2.4.0 bad");
+    form[3] = ("summary", "</textarea><img src=x onerror=alert(1)>".into());
+    let page = location(&post_form(&app, "/requests", &form).await);
+    let html = app.get_html(&page).await;
+    assert!(
+        html.contains("rows=\"4\">&lt;/textarea&gt;&lt;img src=x onerror=alert(1)&gt;</textarea>"),
+        "{html}"
+    );
+    assert!(!html.contains("<img src=x"));
+}
+
 async fn a_pipeline_token_opens_requests_as_its_own_user(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
@@ -158,8 +175,12 @@ async fn a_version_is_one_plain_segment_on_every_path_in(kind: Kind) {
             html.contains("A version"),
             "{version:?}: the form names the field"
         );
-        let gate = json!({ "application": "banking", "environment": "staging", "version": version });
-        for (path, body) in [("/api/v1/requests", banking_body(version)), ("/api/v1/gate", gate)] {
+        let gate =
+            json!({ "application": "banking", "environment": "staging", "version": version });
+        for (path, body) in [
+            ("/api/v1/requests", banking_body(version)),
+            ("/api/v1/gate", gate),
+        ] {
             let (status, answer, _) =
                 call(&app, reqwest::Method::POST, path, Some(&secret), Some(body)).await;
             assert_eq!(status, 422, "{path} {version:?}: {answer}");
@@ -293,6 +314,7 @@ async fn a_refused_form_keeps_no_more_than_a_field_holds(kind: Kind) {
 
 crate::on_both_databases!(
     a_title_cannot_end_the_document_title,
+    a_text_block_cannot_end_its_textarea,
     a_pipeline_token_opens_requests_as_its_own_user,
     only_the_two_verdicts_count,
     a_version_is_one_plain_segment_on_every_path_in,
