@@ -31,7 +31,7 @@ pub(crate) async fn post_form(
         .expect("post")
 }
 
-pub(crate) fn revision_in(page: &str) -> String {
+fn revision_in(page: &str) -> String {
     let start = page
         .find("name=\"revision\" value=\"")
         .expect("revision field")
@@ -57,7 +57,7 @@ async fn post_decision(app: &TestApp, page: &str, verdict: &str, comment: &str) 
     assert_eq!(location(&resp), page);
 }
 
-async fn decide(app: &TestApp, page: &str, verdict: &str, comment: &str) -> String {
+pub(crate) async fn decide(app: &TestApp, page: &str, verdict: &str, comment: &str) -> String {
     post_decision(app, page, verdict, comment).await;
     app.get_html(page).await
 }

@@ -5,7 +5,8 @@
 
 use crate::helpers::*;
 use crate::pipeline_api::{call, problem_fields, token_as};
-use crate::request_pages::{post_form, revision_in, submit_banking, valid_form};
+use crate::request_pages::{decide, post_form, submit_banking, valid_form};
+use crate::requests::count;
 use serde_json::{json, Value};
 
 async fn token_acting_as(app: &TestApp, user: &str, scopes: &[&str]) -> String {
@@ -116,10 +117,6 @@ async fn a_pipeline_token_opens_requests_as_its_own_user(kind: Kind) {
     );
 }
 
-async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
-    crate::requests::count(app, sql, id).await
-}
-
 async fn only_the_two_verdicts_count(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
@@ -128,14 +125,7 @@ async fn only_the_two_verdicts_count(kind: Kind) {
     let page = submit_banking(&app).await;
     app.login_as("ben").await;
     for verdict in ["REJECT", "", "approved", "yes", "reject "] {
-        let html = app.get_html(&page).await;
-        let form = [
-            ("revision", revision_in(&html)),
-            ("verdict", verdict.to_owned()),
-            ("comment", "no".to_owned()),
-        ];
-        post_form(&app, &format!("{page}/decision"), &form).await;
-        let after = app.get_html(&page).await;
+        let after = decide(&app, &page, verdict, "no").await;
         assert!(
             after.contains("The verdict must be approve or reject."),
             "{verdict:?} is refused"
