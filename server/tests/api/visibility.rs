@@ -50,6 +50,17 @@ async fn an_application_may_be_closed_to_other_teams(kind: Kind) {
     };
     let app = restricted(app).await;
     let banking = submit(&app, "ada", "banking", &draft("2.4.0")).await;
+    // A failed stage raises a ticket for Fintech: it follows its request.
+    let secret = crate::pipeline_api::token(&app, &["events:write"], &["banking"]).await;
+    let (status, _, _) = crate::pipeline_api::call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/requests/{banking}/events"),
+        Some(&secret),
+        Some(serde_json::json!({ "stage": "integration tests", "status": "failed" })),
+    )
+    .await;
+    assert_eq!(status, 201);
     let page = format!("/requests/{banking}");
     for who in ["ada", "ben", "cleo", "olga", "root"] {
         app.logout().await;
@@ -71,6 +82,16 @@ async fn an_application_may_be_closed_to_other_teams(kind: Kind) {
         )
         .await;
     assert_eq!(dry.status(), 403);
+    let tickets = app.rpc("tickets/list").await.text().await.expect("tickets");
+    assert!(tickets.contains("\"tickets\":[]"), "{tickets}");
+    assert_eq!(app.rpc_with("tickets/get", "id=1").await.status(), 403);
+    app.logout().await;
+    app.login_as("ada").await;
+    let tickets = app.rpc("tickets/list").await.text().await.expect("tickets");
+    assert!(tickets.contains("integration tests"), "{tickets}");
+    assert_eq!(app.rpc_with("tickets/get", "id=1").await.status(), 200);
+    app.logout().await;
+    app.login_as("wes").await;
     let gate = app.rpc("gate").await.text().await.expect("gate");
     assert!(!gate.contains("\"banking\""), "{gate}");
     assert!(gate.contains("\"storefront\""), "{gate}");
