@@ -359,23 +359,24 @@ async fn trigger(
         .iter()
         .map(|(k, t)| (k.clone(), ci::fill(t, &values)))
         .collect();
-    // Requests stored before versions were checked as they are now never reach a CI job.
-    let refused = crate::domain::text::version_problem(&row.version).map(|p| {
-        CiError::Config(format!(
-            "The version {:?} cannot be deployed: {p}",
-            row.version
-        ))
-    });
-    let found = match refused {
-        Some(e) => Err(e),
-        None if recovering => connector.find(&run.run_key, &ci_job.target).await,
-        None => Ok(None),
+    let found = if recovering {
+        connector.find(&run.run_key, &ci_job.target).await
+    } else {
+        Ok(None)
     };
+    // Requests stored before versions were checked as they are now never start a CI job (a run
+    // started before a crash is still followed, above).
+    let refused = crate::domain::text::version_problem(&row.version);
     let started = match found {
         Ok(Some(existing)) => {
             tracing::info!(request = row.id, key = %run.run_key, "found the run started before a restart");
             Ok(existing)
         }
+        Ok(None) if refused.is_some() => Err(CiError::Config(format!(
+            "The version {:?} cannot be deployed: {}",
+            row.version,
+            refused.unwrap_or_default()
+        ))),
         Ok(None) => {
             connector
                 .start(&StartJob {

@@ -155,8 +155,9 @@ pub struct Policy {
     /// Ids of the change windows a deployment must fall in; empty means any time.
     pub windows: Vec<String>,
     /// The fields whose change voids the approvals given so far (see [`MATERIAL_FIELDS`];
-    /// `fields.<id>` for one of the application's own). `None`, as in every policy stored before
-    /// this setting existed, means every field a person approves on except the title.
+    /// `fields.<id>` for one of the application's own), besides the version and the artifact,
+    /// which always do. `None`, as in every policy stored before this setting existed, means
+    /// every field a person approves on except the title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub material_fields: Option<Vec<String>>,
 }
@@ -340,6 +341,11 @@ impl Policy {
     /// Whether a change to `field` (a name of [`MATERIAL_FIELDS`] or `fields.<id>`) voids the
     /// approvals so far.
     pub fn is_material(&self, field: &str) -> bool {
+        // What deploys is always what was approved, whatever the list says: the gate matches
+        // the request's current version and artifact.
+        if matches!(field, "version" | "artifact") {
+            return true;
+        }
         match &self.material_fields {
             None => field != "title",
             Some(listed) => listed

@@ -495,8 +495,15 @@ mod tests {
         assert_eq!(material_changes(&policy, &a, &b), ["risk", "fields.region"]);
         policy.material_fields = Some(vec!["version".into(), "fields".into()]);
         assert_eq!(material_changes(&policy, &a, &b), ["fields.region"]);
-        policy.material_fields = Some(vec!["version".into()]);
+        policy.material_fields = Some(vec![]);
         assert!(material_changes(&policy, &a, &b).is_empty());
+        b.artifact = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(
+            material_changes(&policy, &a, &b),
+            ["artifact"],
+            "the version and the artifact always void"
+        );
+        b.artifact.clear();
         b.version = "2.4.1".into();
         assert_eq!(material_changes(&policy, &a, &b), ["version"]);
     }

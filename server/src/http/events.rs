@@ -1,7 +1,8 @@
 //! Server-sent events: every open page learns at once that a request changed, of the requests
 //! its viewer may read.
 
-use crate::service::backend::reads;
+use crate::service::backend::user_of;
+use crate::service::request_views::may_read;
 use crate::state::AppState;
 use app::backend::ViewerSlot;
 use app::model::Viewer;
@@ -30,32 +31,41 @@ pub async fn stream(
 struct Listener {
     state: AppState,
     viewer: Viewer,
-    /// The application of each request heard of so far: it never changes.
-    apps: HashMap<i64, Option<String>>,
+    /// Whether the viewer may read each request heard of so far, under `catalog`.
+    verdicts: HashMap<i64, bool>,
+    catalog: Option<std::sync::Arc<crate::service::catalog::ActiveCatalog>>,
 }
 
 impl Listener {
     async fn hears(&mut self, id: i64) -> bool {
-        if !self.apps.contains_key(&id) {
-            if self.apps.len() > 10_000 {
-                self.apps.clear();
-            }
-            let row = crate::db::requests::applications_of(&self.state.db, &[id]).await;
-            match row {
-                Ok(mut found) => {
-                    self.apps.insert(id, found.remove(&id));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, request = id, "cannot tell whose change this is");
-                    return false;
-                }
-            }
-        }
         let catalog = self.state.catalog.current();
-        self.apps
-            .get(&id)
-            .and_then(Option::as_deref)
-            .is_some_and(|app| reads(&catalog.catalog, &self.viewer, app))
+        let same = self
+            .catalog
+            .as_ref()
+            .is_some_and(|c| std::sync::Arc::ptr_eq(c, &catalog));
+        if !same || self.verdicts.len() > 10_000 {
+            // A new catalog may say otherwise of every request.
+            self.verdicts.clear();
+            self.catalog = Some(catalog.clone());
+        }
+        if let Some(known) = self.verdicts.get(&id) {
+            return *known;
+        }
+        let verdict = match crate::db::requests::get(&self.state.db.pool, id).await {
+            Ok(Some(row)) => may_read(
+                &catalog.catalog,
+                &user_of(&self.viewer),
+                self.viewer.roles.ops,
+                &row,
+            ),
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, request = id, "cannot tell whose change this is");
+                return false;
+            }
+        };
+        self.verdicts.insert(id, verdict);
+        verdict
     }
 }
 
@@ -65,7 +75,8 @@ fn events(state: AppState, viewer: Viewer) -> impl Stream<Item = Result<Event, I
     let listener = Listener {
         state,
         viewer,
-        apps: HashMap::new(),
+        verdicts: HashMap::new(),
+        catalog: None,
     };
     futures_util::stream::unfold(
         (changes, stopping, listener),

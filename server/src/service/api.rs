@@ -450,11 +450,8 @@ pub async fn gate(
     let pipeline_url = optional(&input.pipeline_url);
     check_url("pipeline_url", pipeline_url, &mut errors);
     let actor_name = optional(&input.actor);
-    if actor_name.is_some_and(|a| a.len() > 200 || a.chars().any(char::is_control)) {
-        errors.insert(
-            "actor".into(),
-            "A user or team name: at most 200 characters, no control characters.".into(),
-        );
+    if let Some(p) = actor_name.and_then(|a| crate::domain::text::line_problem(a, 200)) {
+        errors.insert("actor".into(), format!("A user or team name: {p}"));
     }
     let at = parse_time("at", optional(&input.at), &mut errors);
     let Some((app, env)) = found.filter(|_| errors.is_empty()) else {

@@ -252,6 +252,12 @@ impl Backend for PortalBackend {
                 "action: {action} is not acknowledge, resolve, reopen or comment"
             ))
         })?;
+        let of_request = crate::db::tickets::get(&self.state.db.pool, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::NotFound(format!("There is no ticket {id}.")))?
+            .request_id;
+        self.readable_request(viewer, of_request).await?;
         tickets::work(&self.state.db, &active.catalog, &user, id, action, &comment)
             .await
             .map_err(ticket_error)?;

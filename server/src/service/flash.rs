@@ -23,16 +23,31 @@ pub const MAX_KEPT_CHARS: usize = 10_000;
 /// The most values a refused form keeps.
 pub const MAX_KEPT_VALUES: usize = 100;
 
+/// At most `max` characters of `text`.
+fn clip(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => text[..cut].to_owned(),
+        None => text,
+    }
+}
+
+/// Everything a flash keeps is bounded: typed values as the longest field, the page key, the
+/// notice and each error message far below, since each may echo what a person typed.
 pub async fn put(session: &Session, mut flash: Flash) {
-    flash.values = std::mem::take(&mut flash.values)
-        .into_iter()
-        .filter(|(k, _)| k.len() <= 200)
-        .take(MAX_KEPT_VALUES)
-        .map(|(k, v)| match v.char_indices().nth(MAX_KEPT_CHARS) {
-            Some((cut, _)) => (k, v[..cut].to_owned()),
-            None => (k, v),
-        })
-        .collect();
+    const SHORT: usize = 500;
+    let bounded = |map: BTreeMap<String, String>, max: usize| {
+        map.into_iter()
+            .filter(|(k, _)| k.len() <= 200)
+            .take(MAX_KEPT_VALUES)
+            .map(|(k, v)| (k, clip(v, max)))
+            .collect()
+    };
+    flash.values = bounded(std::mem::take(&mut flash.values), MAX_KEPT_CHARS);
+    flash.errors = bounded(std::mem::take(&mut flash.errors), SHORT);
+    flash.page = clip(std::mem::take(&mut flash.page), SHORT);
+    if let Some(n) = flash.notice.as_mut() {
+        n.text = clip(std::mem::take(&mut n.text), SHORT);
+    }
     if let Err(e) = session.insert(KEY, flash).await {
         tracing::warn!(error = %e, "cannot store a flash message");
     }

@@ -71,11 +71,20 @@ fn form_values(row: &RequestRow) -> Result<BTreeMap<String, String>, RequestErro
 }
 
 /// The form to edit request `id`, filled with what it says now (or with refused input).
-/// Whether `user` may read the request `row`: its requester always, anyone else as the catalog
-/// says of its application (see [`Catalog::may_read`]).
+/// Whether `user` may read the request `row`: its requester always, the teams its frozen policy
+/// names (they may be asked to approve it even after the catalog changed), anyone else as the
+/// catalog says of its application (see [`Catalog::may_read`]).
 pub fn may_read(catalog: &Catalog, user: &User, is_ops: bool, row: &q::RequestRow) -> bool {
+    let named_by_policy = || {
+        serde_json::from_str::<Policy>(&row.policy).is_ok_and(|p| {
+            user.teams
+                .iter()
+                .any(|t| p.requesters.contains(t) || p.approver_teams().any(|a| a == t))
+        })
+    };
     row.requester_id == user.id
         || catalog.may_read(&row.application_id, &user.teams, user.is_admin || is_ops)
+        || named_by_policy()
 }
 
 /// The refusal a person gets for an application they may not read.
@@ -151,7 +160,13 @@ fn material_words(policy: &Policy, app: &Application) -> String {
     let Some(listed) = &policy.material_fields else {
         return "a change to anything but the title".to_owned();
     };
-    let words: Vec<String> = listed
+    let always = ["version", "artifact"]
+        .into_iter()
+        .filter(|f| !listed.iter().any(|l| l == f))
+        .map(str::to_owned);
+    let words: Vec<String> = always
+        .chain(listed.iter().cloned())
+        .collect::<Vec<_>>()
         .iter()
         .map(|name| match name.strip_prefix("fields.") {
             Some(id) => app

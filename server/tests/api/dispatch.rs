@@ -172,6 +172,33 @@ async fn a_failing_deploy_fails_the_request_with_the_ci_message(kind: Kind) {
     assert_eq!(job, "failed");
 }
 
+/// A request stored before versions were checked as they are now (here: written behind the
+/// portal's back) never starts a CI job with a version that climbs out of its folder.
+async fn a_stored_version_that_climbs_folders_never_reaches_the_ci(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let id = submit(&app, "wes", "storefront", "staging", "5.0.0").await;
+    sqlx::query("update requests set version = '../../../escaped' where request_id = $1")
+        .bind(id)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("tampered");
+    let (db, catalog) = app.stop().await;
+    let app = start(db, catalog, WORKER).await;
+    until_state(&app, id, "failed").await;
+    let runs = runs(&app.state.db.pool, id).await.expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert!(
+        runs[0].message.contains("cannot be deployed") && runs[0].run_ref.is_none(),
+        "{:?}",
+        runs[0]
+    );
+    let data = &app.state.settings.data_dir;
+    assert!(!data.join("sites/escaped").exists() && !data.join("escaped").exists());
+    assert!(!data.join("sites/storefront-staging/releases").exists());
+}
+
 async fn a_freeze_holds_the_deployment_and_says_until_when(kind: Kind) {
     let Some(db) = TestDb::new(kind).await else {
         return;
@@ -558,6 +585,7 @@ crate::on_both_databases!(
     operations_retry_a_failed_step_and_stop_a_running_one,
     an_approved_request_is_provisioned_then_deployed,
     a_failing_deploy_fails_the_request_with_the_ci_message,
+    a_stored_version_that_climbs_folders_never_reaches_the_ci,
     a_freeze_holds_the_deployment_and_says_until_when,
     a_run_started_before_a_crash_is_found_not_started_again,
     a_run_cancelled_while_the_ci_starts_it_is_stopped,

@@ -300,6 +300,25 @@ async fn a_refused_form_keeps_no_more_than_a_field_holds(kind: Kind) {
     assert!(largest < 20_000, "a session holds {largest} bytes");
     let html = app.get_html(&location(&resp)).await;
     assert!(html.contains("Too long: 10000 characters at most."));
+
+    // Whatever the flash echoes is bounded too: the page it is for, the notice, the messages.
+    let mut form = valid_form("2.4.0");
+    form[0] = ("app", "a".repeat(300_000));
+    let junk: Vec<(String, String)> = (0..2000)
+        .map(|i| (format!("fields.{}{i}", "j".repeat(100)), "x".into()))
+        .collect();
+    let mut body: Vec<(&str, String)> = form.clone();
+    body.extend(junk.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    post_form(&app, "/requests", &body).await;
+    form[0] = ("app", "banking".into());
+    body = form.clone();
+    body.extend(junk.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    post_form(&app, "/requests", &body).await;
+    let largest: i64 = sqlx::query_scalar("select max(length(data)) from sessions")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("size");
+    assert!(largest < 100_000, "a session holds {largest} bytes");
 }
 
 crate::on_both_databases!(
