@@ -372,10 +372,9 @@ async fn trigger(
             tracing::info!(request = row.id, key = %run.run_key, "found the run started before a restart");
             Ok(existing)
         }
-        Ok(None) if refused.is_some() => Err(CiError::Config(format!(
-            "The version {:?} cannot be deployed: {}",
-            row.version,
-            refused.unwrap_or_default()
+        Ok(None) if let Some(problem) = refused => Err(CiError::Config(format!(
+            "The version {:?} cannot be deployed: {problem}",
+            row.version
         ))),
         Ok(None) => {
             connector

@@ -319,9 +319,7 @@ impl Catalog {
             Some(readers) => teams.iter().any(|t| {
                 readers.contains(t)
                     || app.owner == *t
-                    || app.environments.iter().any(|e| {
-                        e.policy.requesters.contains(t) || e.policy.approver_teams().any(|a| a == t)
-                    })
+                    || app.environments.iter().any(|e| e.policy.names_team(t))
             }),
         }
     }
@@ -352,6 +350,11 @@ impl Policy {
                 .iter()
                 .any(|m| m == field || (m == "fields" && field.starts_with("fields."))),
         }
+    }
+
+    /// Whether `team` may request, or is asked to approve, under this policy.
+    pub fn names_team(&self, team: &str) -> bool {
+        self.requesters.iter().any(|t| t == team) || self.approver_teams().any(|a| a == team)
     }
 
     pub fn approver_teams(&self) -> impl Iterator<Item = &str> {

@@ -72,6 +72,15 @@ fn check(text: &str, max: usize, block: bool) -> Option<String> {
     Some(format!("Remove {}: it is not shown.", describe(bad)))
 }
 
+/// "a, b and c" (or "a, b or c" with `last` = "or"); empty for no items.
+pub fn list_words(items: &[String], last: &str) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((only, [])) => only.clone(),
+        Some((final_item, rest)) => format!("{} {last} {final_item}", rest.join(", ")),
+    }
+}
+
 /// "Staging" from "staging": the first letter upper-case, the rest as it is.
 pub fn capitalise(text: &str) -> String {
     let mut chars = text.chars();

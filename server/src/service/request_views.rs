@@ -76,11 +76,8 @@ fn form_values(row: &RequestRow) -> Result<BTreeMap<String, String>, RequestErro
 /// catalog says of its application (see [`Catalog::may_read`]).
 pub fn may_read(catalog: &Catalog, user: &User, is_ops: bool, row: &q::RequestRow) -> bool {
     let named_by_policy = || {
-        serde_json::from_str::<Policy>(&row.policy).is_ok_and(|p| {
-            user.teams
-                .iter()
-                .any(|t| p.requesters.contains(t) || p.approver_teams().any(|a| a == t))
-        })
+        serde_json::from_str::<Policy>(&row.policy)
+            .is_ok_and(|p| user.teams.iter().any(|t| p.names_team(t)))
     };
     row.requester_id == user.id
         || catalog.may_read(&row.application_id, &user.teams, user.is_admin || is_ops)
@@ -166,30 +163,19 @@ fn material_words(policy: &Policy, app: &Application) -> String {
         .map(str::to_owned);
     let words: Vec<String> = always
         .chain(listed.iter().cloned())
-        .collect::<Vec<_>>()
-        .iter()
         .map(|name| match name.strip_prefix("fields.") {
-            Some(id) => app
-                .fields
-                .iter()
-                .find(|f| f.id == id)
-                .map_or_else(|| id.replace('_', " "), |f| f.label.to_lowercase()),
+            Some(id) => app.fields.iter().find(|f| f.id == id).map_or_else(
+                || format!("the {}", id.replace('_', " ")),
+                |f| format!("the {}", f.label.to_lowercase()),
+            ),
             None if name == "fields" => "any extra field".to_owned(),
-            None => name.replace('_', " "),
-        })
-        .map(|w| {
-            if w.starts_with("any ") {
-                w
-            } else {
-                format!("the {w}")
-            }
+            None => format!("the {}", name.replace('_', " ")),
         })
         .collect();
-    match words.split_last() {
-        None => "no change".to_owned(),
-        Some((last, [])) => format!("a change to {last}"),
-        Some((last, rest)) => format!("a change to {} or {last}", rest.join(", ")),
-    }
+    format!(
+        "a change to {}",
+        crate::domain::text::list_words(&words, "or")
+    )
 }
 
 pub fn form(

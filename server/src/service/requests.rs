@@ -511,12 +511,7 @@ pub fn voided_reason(material: &[String]) -> String {
         .iter()
         .map(|m| format!("the {}", m.trim_start_matches("fields.").replace('_', " ")))
         .collect();
-    let list = match names.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-        None => String::new(),
-    };
-    format!("{list} changed")
+    format!("{} changed", crate::domain::text::list_words(&names, "and"))
 }
 
 /// The stored request as the draft it was validated into.
