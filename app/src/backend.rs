@@ -94,6 +94,7 @@ pub fn with_status(error: ApiError) -> ApiError {
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
         ApiError::NotFound(_) => StatusCode::NOT_FOUND,
         ApiError::Conflict(_) => StatusCode::CONFLICT,
+        ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
         ApiError::Internal | ApiError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };

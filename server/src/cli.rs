@@ -1,9 +1,9 @@
 //! `runway serve | user add | user passwd | catalog check`.
 
 use crate::auth::{password, MAX_USERNAME_LEN};
+use crate::catalog::store::CatalogStore;
 use crate::config::Settings;
 use crate::db::{users, Db};
-use crate::service::catalog::CatalogStore;
 use crate::startup::Application;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};

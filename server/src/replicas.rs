@@ -30,7 +30,7 @@ pub fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
 }
 
 async fn send(state: AppState, me: String, echoes: Echoes) {
-    let mut changes = state.changes.subscribe();
+    let mut changes = state.db.changes.subscribe();
     loop {
         let id = match changes.recv().await {
             Ok(id) => id,
@@ -87,7 +87,7 @@ async fn receive(state: AppState, me: String, echoes: Echoes) {
                 .unwrap_or_else(|p| p.into_inner())
                 .entry(id)
                 .or_default() += 1;
-            if state.changes.send(id).is_err() {
+            if state.db.changes.send(id).is_err() {
                 // Nobody listens here right now: nothing will echo it.
                 echoes.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             }

@@ -1,9 +1,10 @@
 //! Builds the application from settings and serves it until SIGINT or SIGTERM.
 
 use crate::auth::throttle::LoginThrottle;
+use crate::catalog::store::CatalogStore;
 use crate::config::Settings;
 use crate::db::{sessions::SqlSessionStore, Db};
-use crate::service::{catalog::CatalogStore, demo};
+use crate::service::demo;
 use crate::state::{AppState, Shared};
 use anyhow::Context;
 use leptos::config::LeptosOptions;
@@ -54,7 +55,6 @@ impl Application {
             catalog: Arc::new(catalog),
             settings: Arc::new(settings),
             leptos,
-            changes: tokio::sync::broadcast::channel(1024).0,
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         });
         Ok(Self {
@@ -152,10 +152,10 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                     }
                 }
                 _ = lapse.tick() => {
-                    match crate::service::requests::lapse_approvals(&state.db, crate::db::now_ms()).await {
+                    match crate::service::requests::lapse_approvals(&state.db, &state.catalog.current().catalog, crate::db::now_ms()).await {
                         Ok(ids) => {
                             for id in ids {
-                                let _ = state.changes.send(id);
+                                let _ = state.db.changes.send(id);
                             }
                         }
                         Err(e) => tracing::warn!(error = %e, "cannot check for lapsed approvals"),

@@ -1,9 +1,9 @@
 //! What every request handler and worker shares.
 
 use crate::auth::throttle::LoginThrottle;
+use crate::catalog::store::CatalogStore;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::service::catalog::CatalogStore;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
@@ -30,8 +30,6 @@ pub struct Shared {
     pub catalog: Arc<CatalogStore>,
     pub throttle: Arc<LoginThrottle>,
     pub leptos: LeptosOptions,
-    /// Ids of requests that just changed, for the live pages.
-    pub changes: tokio::sync::broadcast::Sender<i64>,
     /// Flips to true when the server stops, ending the live streams.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }

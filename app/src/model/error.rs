@@ -13,6 +13,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Field → what is wrong with it.
+    #[error("{}", field_words(.0))]
+    Invalid(std::collections::BTreeMap<String, String>),
     #[error("Something went wrong on the server; it has been logged.")]
     Internal,
     /// The call's arguments were missing or malformed.
@@ -20,6 +23,15 @@ pub enum ApiError {
     BadRequest(String),
     #[error("The server could not be reached: {0}")]
     Transport(String),
+}
+
+/// "name: Required.; scopes: Choose at least one."
+fn field_words(fields: &std::collections::BTreeMap<String, String>) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl FromServerFnError for ApiError {

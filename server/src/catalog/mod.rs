@@ -2,6 +2,7 @@
 //! every mistake.
 
 mod raw;
+pub mod store;
 mod validate;
 
 use crate::domain::Catalog;

@@ -103,12 +103,11 @@ pub async fn live_token(db: &Db, hash: &str) -> Result<Option<TokenRow>, sqlx::E
 
 /// Revokes a token; false when there is none or it was revoked before.
 pub async fn revoke_token(db: &Db, id: i64, now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = db.write_one(sqlx::query(
         "update api_tokens set revoked_at = $2 where api_token_id = $1 and revoked_at is null",
     )
     .bind(id)
-    .bind(now)
-    .execute(&db.pool)
+    .bind(now))
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -116,14 +115,15 @@ pub async fn revoke_token(db: &Db, id: i64, now: i64) -> Result<bool, sqlx::Erro
 /// Records a use of the token; written at most once a minute per token, so a busy pipeline does
 /// not turn every read into a write.
 pub async fn touch_token(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update api_tokens set last_used_at = $2 where api_token_id = $1 \
+    db.write_one(
+        sqlx::query(
+            "update api_tokens set last_used_at = $2 where api_token_id = $1 \
          and (last_used_at is null or last_used_at < $3)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(now - 60_000),
     )
-    .bind(id)
-    .bind(now)
-    .bind(now - 60_000)
-    .execute(&db.pool)
     .await?;
     Ok(())
 }

@@ -28,11 +28,14 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Job>, sqlx
            order by due_at, dispatch_job_id limit 1 {lock}) \
          returning dispatch_job_id, request_id, attempts, note"
     );
-    sqlx::query(&sql)
+    let mut tx = db.write().await?;
+    let claimed = sqlx::query(&sql)
         .bind(now)
         .bind(now + lease_ms)
-        .fetch_optional(&db.pool)
-        .await?
+        .fetch_optional(&mut **tx)
+        .await?;
+    tx.commit_unseen().await?;
+    claimed
         .map(|r| {
             Ok(Job {
                 id: r.try_get("dispatch_job_id")?,
@@ -42,6 +45,19 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Job>, sqlx
             })
         })
         .transpose()
+}
+
+/// [`release`] on its own, on the one write path.
+pub async fn release_now(
+    db: &Db,
+    job: i64,
+    due_at: i64,
+    attempts: i64,
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.write().await?;
+    release(&mut **tx, job, due_at, attempts, note).await?;
+    tx.commit_unseen().await
 }
 
 /// Hands the job back, due again at `due_at`, with what it waits for.
@@ -63,6 +79,13 @@ pub async fn release(
     .execute(exec)
     .await?;
     Ok(())
+}
+
+/// [`finish`] on its own, on the one write path.
+pub async fn finish_now(db: &Db, job: i64, state: &str, note: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.write().await?;
+    finish(&mut **tx, job, state, note).await?;
+    tx.commit_unseen().await
 }
 
 /// Ends the job: `done`, `failed` or `cancelled`.
@@ -241,6 +264,26 @@ pub struct RunUpdate<'a> {
     pub message: &'a str,
     pub finished_at: Option<i64>,
     pub now: i64,
+}
+
+/// Ends `run` as `state` (failed or cancelled) with `message`, keeping its log tail.
+pub async fn end_run(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    run: &RunRow,
+    state: crate::ci::RunState,
+    message: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let update = RunUpdate {
+        state: state.as_str(),
+        run_ref: None,
+        url: None,
+        log_tail: &run.log_tail,
+        message,
+        finished_at: Some(now),
+        now,
+    };
+    update_run(exec, run.id, &update).await
 }
 
 pub async fn update_run(

@@ -68,7 +68,7 @@ impl ApiCache {
     /// watcher running.
     pub fn start(pool: AnyPool, records: Records) -> Arc<ApiCache> {
         let (writer, inbox) = mpsc::channel(4096);
-        let sqlite = matches!(records, Records::Sqlite(_));
+        let sqlite = matches!(records, Records::Sqlite(..));
         let wal = Arc::new(Wal::default());
         tokio::spawn(write_gate_checks(records, inbox, wal.clone()));
         let cache = Arc::new(ApiCache {
@@ -208,7 +208,8 @@ const BATCH: usize = 256;
 /// each time it is taken and each time it is given back, which would triple a batch's round
 /// trips.
 pub enum Records {
-    Sqlite(AnyConnectOptions),
+    /// With the process's turn for SQLite writers (see `Db::write`).
+    Sqlite(AnyConnectOptions, Arc<tokio::sync::Mutex<()>>),
     Postgres(Box<PgConnectOptions>),
 }
 
@@ -254,7 +255,7 @@ impl Records {
     async fn connect(&self) -> Result<RecordsConnection, sqlx::Error> {
         let connect = async {
             Ok(match self {
-                Records::Sqlite(options) => {
+                Records::Sqlite(options, _) => {
                     let mut conn = AnyConnection::connect_with(options).await?;
                     super::prepare_connection(super::DbKind::Sqlite, &mut conn).await?;
                     // Checkpoints run beside this writer (`checkpoint_wal`), never inside a
@@ -332,6 +333,11 @@ async fn write_batch(
     connection: &mut Option<RecordsConnection>,
     checks: &[GateCheck],
 ) -> Result<(), sqlx::Error> {
+    // On SQLite a batch waits its turn behind the other writers of this process.
+    let _turn = match records {
+        Records::Sqlite(_, writers) => Some(writers.clone().lock_owned().await),
+        Records::Postgres(_) => None,
+    };
     if let Some(mut conn) = connection.take() {
         match conn.insert(checks).await {
             Ok(()) => {

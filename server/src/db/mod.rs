@@ -1,9 +1,14 @@
 //! The database: one pool for SQLite or PostgreSQL, migrations, and one query module per resource.
 
 pub mod api;
+pub mod apply;
+pub mod audit;
 pub mod catalog_versions;
+pub mod decisions;
 pub mod dispatch;
 pub mod gate_cache;
+pub mod outbox;
+pub mod queue;
 pub mod requests;
 pub mod sessions;
 pub mod tickets;
@@ -57,6 +62,12 @@ pub struct Db {
     pub kind: DbKind,
     /// Live API tokens and the gate-check writer, shared by every clone.
     pub api: std::sync::Arc<gate_cache::ApiCache>,
+    /// Ids of requests that just changed, for the live pages and the dispatch worker; sent once
+    /// the change is committed.
+    pub changes: tokio::sync::broadcast::Sender<i64>,
+    /// On SQLite, the writers of this process take turns here rather than in SQLite's busy
+    /// handler, which sleeps in steps of up to 100 ms when it finds the database locked.
+    writers: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A transaction that writes (see `Db::write`). It derefs to the transaction; committing it
@@ -65,6 +76,11 @@ pub struct Db {
 pub struct Write {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     api: std::sync::Arc<gate_cache::ApiCache>,
+    changes: tokio::sync::broadcast::Sender<i64>,
+    /// Requests to announce once committed.
+    announced: Vec<i64>,
+    /// Held until the transaction ends (SQLite only).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl std::ops::Deref for Write {
@@ -81,19 +97,40 @@ impl std::ops::DerefMut for Write {
 }
 
 impl Write {
+    /// Announces `request` once the transaction commits.
+    pub fn announce(&mut self, request: i64) {
+        if !self.announced.contains(&request) {
+            self.announced.push(request);
+        }
+    }
+
     /// Commits a change that cannot alter a gate answer (no request's state, no decision): what
     /// is kept in memory for the gate stays valid. The dispatch worker's progress notes use it:
     /// waiting for a window, a run started or still running, a retry planned.
     pub async fn commit_unseen(self) -> sqlx::Result<()> {
-        self.tx.commit().await
+        let Write {
+            tx,
+            changes,
+            announced,
+            _turn,
+            ..
+        } = self;
+        tx.commit().await?;
+        drop(_turn);
+        for id in announced {
+            // Nobody listening is no error.
+            let _ = changes.send(id);
+        }
+        Ok(())
     }
 
     pub async fn commit(mut self) -> sqlx::Result<()> {
         sqlx::query("update change_counter set n = n + 1 where id = 1")
             .execute(&mut *self.tx)
             .await?;
-        self.tx.commit().await?;
-        self.api.changed();
+        let api = self.api.clone();
+        self.commit_unseen().await?;
+        api.changed();
         Ok(())
     }
 }
@@ -143,8 +180,9 @@ impl Db {
             .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
         // The gate's records have a connection of their own (connected on first use): they never
         // wait behind a page's queries for one.
+        let writers = std::sync::Arc::default();
         let records = match kind {
-            DbKind::Sqlite => gate_cache::Records::Sqlite(options),
+            DbKind::Sqlite => gate_cache::Records::Sqlite(options, std::sync::Arc::clone(&writers)),
             DbKind::Postgres => {
                 // Named, so that an administrator can tell it apart in `pg_stat_activity`.
                 gate_cache::Records::Postgres(Box::new(
@@ -157,6 +195,8 @@ impl Db {
             api: gate_cache::ApiCache::start(pool.clone(), records),
             pool,
             kind,
+            changes: tokio::sync::broadcast::channel(1024).0,
+            writers,
         })
     }
 
@@ -165,14 +205,38 @@ impl Db {
     /// transaction that reads first cannot wait when it later writes, and fails with
     /// "database is locked" whenever another connection wrote meanwhile.
     pub async fn write(&self) -> sqlx::Result<Write> {
-        let tx = match self.kind {
-            DbKind::Sqlite => self.pool.begin_with("begin immediate").await?,
-            DbKind::Postgres => self.pool.begin().await?,
+        let (tx, turn) = match self.kind {
+            DbKind::Sqlite => {
+                let turn = self.writers.clone().lock_owned().await;
+                (self.pool.begin_with("begin immediate").await?, Some(turn))
+            }
+            DbKind::Postgres => (self.pool.begin().await?, None),
         };
         Ok(Write {
             tx,
             api: self.api.clone(),
+            changes: self.changes.clone(),
+            announced: Vec::new(),
+            _turn: turn,
         })
+    }
+
+    /// Runs one statement that writes, on the one write path: on SQLite it waits its turn
+    /// behind this process's other writers (see [`Db::write`]) instead of meeting SQLite's busy
+    /// handler; on PostgreSQL it runs as it is.
+    pub async fn write_one<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::Result<sqlx::any::AnyQueryResult> {
+        match self.kind {
+            DbKind::Postgres => query.execute(&self.pool).await,
+            DbKind::Sqlite => {
+                let mut tx = self.write().await?;
+                let done = query.execute(&mut **tx).await?;
+                tx.commit_unseen().await?;
+                Ok(done)
+            }
+        }
     }
 
     fn migrator(&self) -> &'static Migrator {

@@ -57,16 +57,19 @@ impl SessionStore for SqlSessionStore {
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         // An id collision is astronomically unlikely, but a new id is cheap.
         loop {
-            let inserted = sqlx::query(
-                "insert into sessions (session_id, data, expires_at) values ($1, $2, $3)
+            let inserted = self
+                .db
+                .write_one(
+                    sqlx::query(
+                        "insert into sessions (session_id, data, expires_at) values ($1, $2, $3)
                  on conflict (session_id) do nothing",
-            )
-            .bind(record.id.to_string())
-            .bind(&data)
-            .bind(expires_ms(record))
-            .execute(&self.db.pool)
-            .await
-            .map_err(backend)?;
+                    )
+                    .bind(record.id.to_string())
+                    .bind(&data)
+                    .bind(expires_ms(record)),
+                )
+                .await
+                .map_err(backend)?;
             if inserted.rows_affected() == 1 {
                 return Ok(());
             }
@@ -88,14 +91,16 @@ impl SessionStore for SqlSessionStore {
         // Only a session that still exists is written: a page answered after its sign-out (or
         // after the person was signed out elsewhere) must not bring the deleted row back.
         // New sessions are made by `create`.
-        let updated =
-            sqlx::query("update sessions set data = $2, expires_at = $3 where session_id = $1")
-                .bind(record.id.to_string())
-                .bind(data)
-                .bind(expires)
-                .execute(&self.db.pool)
-                .await
-                .map_err(backend)?;
+        let updated = self
+            .db
+            .write_one(
+                sqlx::query("update sessions set data = $2, expires_at = $3 where session_id = $1")
+                    .bind(record.id.to_string())
+                    .bind(data)
+                    .bind(expires),
+            )
+            .await
+            .map_err(backend)?;
         let mut written = self.written();
         if updated.rows_affected() == 0 {
             written.remove(&record.id);
@@ -126,9 +131,10 @@ impl SessionStore for SqlSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.written().remove(id);
-        sqlx::query("delete from sessions where session_id = $1")
-            .bind(id.to_string())
-            .execute(&self.db.pool)
+        self.db
+            .write_one(
+                sqlx::query("delete from sessions where session_id = $1").bind(id.to_string()),
+            )
             .await
             .map_err(backend)?;
         Ok(())
@@ -140,9 +146,8 @@ impl ExpiredDeletion for SqlSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         let now = now_ms();
         self.written().retain(|_, (_, expires)| *expires > now);
-        sqlx::query("delete from sessions where expires_at <= $1")
-            .bind(now_ms())
-            .execute(&self.db.pool)
+        self.db
+            .write_one(sqlx::query("delete from sessions where expires_at <= $1").bind(now_ms()))
             .await
             .map_err(backend)?;
         Ok(())

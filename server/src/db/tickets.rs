@@ -214,15 +214,14 @@ pub async fn webhook_attempted(
     due_at: Option<i64>,
     note: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    db.write_one(sqlx::query(
         "update tickets set webhook_state = $2, webhook_due_at = $3, webhook_note = $4, \
          webhook_attempts = webhook_attempts + 1 where ticket_id = $1 and webhook_state = 'pending'",
     )
     .bind(id)
     .bind(state)
     .bind(due_at)
-    .bind(note)
-    .execute(&db.pool)
+    .bind(note))
     .await?;
     Ok(())
 }

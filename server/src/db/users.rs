@@ -120,10 +120,12 @@ pub async fn set_password(
     username: &str,
     password_hash: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("update users set password_hash = $1 where username = $2")
-        .bind(password_hash)
-        .bind(username)
-        .execute(&db.pool)
+    let done = db
+        .write_one(
+            sqlx::query("update users set password_hash = $1 where username = $2")
+                .bind(password_hash)
+                .bind(username),
+        )
         .await?;
     Ok(done.rows_affected() == 1)
 }

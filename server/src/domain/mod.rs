@@ -2,8 +2,11 @@
 //! Nothing in here performs I/O.
 
 pub mod approval;
+pub mod audit;
 pub mod catalog;
 pub mod gate;
+pub mod lifecycle;
+mod lifecycle_rules;
 pub mod policy;
 pub mod request;
 pub mod schedule;

@@ -100,6 +100,9 @@ pub struct RawDraft {
     pub fields: BTreeMap<String, String>,
 }
 
+/// A request's extra fields, by the application's field ids.
+pub type Fields = BTreeMap<String, serde_json::Value>;
+
 /// A validated request body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
@@ -112,7 +115,7 @@ pub struct Draft {
     pub scheduled_at: Option<i64>,
     /// The IANA zone the schedule was given in ("UTC" when none was).
     pub timezone: String,
-    pub fields: BTreeMap<String, serde_json::Value>,
+    pub fields: Fields,
 }
 
 /// Field name → what is wrong with it.

@@ -1,7 +1,8 @@
 //! `/api/v1`: what CI servers call, with `Authorization: Bearer <token>`. Errors are JSON
 //! problem answers (RFC 9457) that name the field at fault.
 
-use crate::service::api::{self, ApiFailure, GateInput, NewRequestInput, StageInput};
+use crate::service::api::{self, GateInput, NewRequestInput, StageInput};
+use crate::service::error::Error;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -145,14 +146,14 @@ impl IntoResponse for Problem {
     }
 }
 
-impl From<ApiFailure> for Problem {
-    fn from(e: ApiFailure) -> Self {
+impl From<Error> for Problem {
+    fn from(e: Error) -> Self {
         match e {
-            ApiFailure::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, m),
-            ApiFailure::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, m),
-            ApiFailure::NotFound(m) => Problem::new(StatusCode::NOT_FOUND, m),
-            ApiFailure::Conflict(m) => Problem::new(StatusCode::CONFLICT, m),
-            ApiFailure::Invalid(errors) => Problem {
+            Error::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, m),
+            Error::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, m),
+            Error::NotFound(m) => Problem::new(StatusCode::NOT_FOUND, m),
+            Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, m),
+            Error::Invalid(errors) => Problem {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 detail: errors
                     .iter()
@@ -364,7 +365,7 @@ async fn open_request(
     let active = state.catalog.current();
     let (id, created) = api::open_request(&state.db, &active, &token, &input, key).await?;
     if created {
-        let _ = state.changes.send(id);
+        let _ = state.db.changes.send(id);
     }
     let status = api::request_status(&state.db, &active, &token, id).await?;
     let mut response = (
@@ -430,7 +431,7 @@ async fn stage_result(
     let input: StageInput = body(bytes)?;
     let active = state.catalog.current();
     let result = api::record_stage(&state.db, &active.catalog, &token, id, &input).await?;
-    let _ = state.changes.send(id);
+    let _ = state.db.changes.send(id);
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": result, "request_id": id })),

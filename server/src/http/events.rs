@@ -33,7 +33,7 @@ struct Listener {
     viewer: Viewer,
     /// Whether the viewer may read each request heard of so far, under `catalog`.
     verdicts: HashMap<i64, bool>,
-    catalog: Option<std::sync::Arc<crate::service::catalog::ActiveCatalog>>,
+    catalog: Option<std::sync::Arc<crate::catalog::store::ActiveCatalog>>,
 }
 
 impl Listener {
@@ -70,7 +70,7 @@ impl Listener {
 }
 
 fn events(state: AppState, viewer: Viewer) -> impl Stream<Item = Result<Event, Infallible>> {
-    let changes = state.changes.subscribe();
+    let changes = state.db.changes.subscribe();
     let stopping = state.stopping.subscribe();
     let listener = Listener {
         state,

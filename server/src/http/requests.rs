@@ -4,8 +4,9 @@
 use super::viewer::SignedIn;
 use crate::domain::request::RawDraft;
 use crate::service::backend::user_of;
+use crate::service::error::Error;
 use crate::service::flash::{self, Flash};
-use crate::service::requests::{self, RequestError, Verdict};
+use crate::service::requests::{self, Verdict};
 use crate::state::AppState;
 use app::model::Notice;
 use axum::extract::{Path, State};
@@ -29,14 +30,12 @@ fn field<'a>(form: &'a Fields, name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-fn failure(e: RequestError) -> Option<Notice> {
+fn failure(e: Error) -> Option<Notice> {
     match e {
-        RequestError::NotFound(m) | RequestError::Forbidden(m) | RequestError::Conflict(m) => {
+        Error::NotFound(m) | Error::Forbidden(m) | Error::Conflict(m) | Error::Unauthorized(m) => {
             notice(false, m)
         }
-        RequestError::Invalid(fields) => {
-            notice(false, fields.into_values().collect::<Vec<_>>().join(" "))
-        }
+        Error::Invalid(fields) => notice(false, fields.into_values().collect::<Vec<_>>().join(" ")),
         other => {
             tracing::error!(error = %other, "request change failed");
             notice(
@@ -61,7 +60,6 @@ pub async fn submit(
     let active = state.catalog.current();
     match requests::submit(&state.db, &active, &user_of(&viewer), &app, &env, &raw).await {
         Ok(id) => {
-            let _ = state.changes.send(id);
             back_to_request(
                 &session,
                 id,
@@ -115,10 +113,10 @@ async fn back_to_form(
     page: String,
     url: &str,
     form: Fields,
-    error: RequestError,
+    error: Error,
 ) -> Response {
     let (errors, notice) = match error {
-        RequestError::Invalid(errors) => (
+        Error::Invalid(errors) => (
             errors,
             notice(false, "Please correct the fields marked below."),
         ),
@@ -168,16 +166,12 @@ pub async fn edit(
             } else {
                 format!("Request #{id} saved ({} changed).", done.changed.join(", "))
             };
-            if !done.changed.is_empty() {
-                let _ = state.changes.send(id);
-            }
             back_to_request(&session, id, notice(true, text)).await
         }
         // A conflict or a refusal is read on the request's page, where the reason shows.
-        Err(
-            e
-            @ (RequestError::Conflict(_) | RequestError::Forbidden(_) | RequestError::NotFound(_)),
-        ) => back_to_request(&session, id, failure(e)).await,
+        Err(e @ (Error::Conflict(_) | Error::Forbidden(_) | Error::NotFound(_))) => {
+            back_to_request(&session, id, failure(e)).await
+        }
         Err(e) => {
             back_to_form(
                 &session,
@@ -202,9 +196,11 @@ pub async fn decide(
     Path(id): Path<i64>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let outcome = match Verdict::parse(field(&form, "verdict")) {
+    let catalog = &state.catalog.current().catalog;
+    let outcome = match requests::verdict(field(&form, "verdict")) {
         Ok(verdict) => requests::decide(
             &state.db,
+            catalog,
             &user_of(&viewer),
             id,
             revision(&form),
@@ -216,19 +212,16 @@ pub async fn decide(
         Err(e) => Err(e),
     };
     let notice = match outcome {
-        Ok((verdict, done)) => {
-            let _ = state.changes.send(id);
-            notice(
-                true,
-                match verdict {
-                    Verdict::Approve => format!(
-                        "You approved request #{id}; it is now {}.",
-                        done.state.as_str().replace('_', " ")
-                    ),
-                    Verdict::Reject => format!("You rejected request #{id}."),
-                },
-            )
-        }
+        Ok((verdict, done)) => notice(
+            true,
+            match verdict {
+                Verdict::Approve => format!(
+                    "You approved request #{id}; it is now {}.",
+                    done.state.as_str().replace('_', " ")
+                ),
+                Verdict::Reject => format!("You rejected request #{id}."),
+            },
+        ),
         Err(e) => failure(e),
     };
     back_to_request(&session, id, notice).await
@@ -244,6 +237,7 @@ pub async fn cancel(
     let user = user_of(&viewer);
     let notice = match requests::cancel(
         &state.db,
+        &state.catalog.current().catalog,
         &user,
         viewer.roles.ops,
         id,
@@ -252,10 +246,7 @@ pub async fn cancel(
     )
     .await
     {
-        Ok(()) => {
-            let _ = state.changes.send(id);
-            notice(true, format!("Request #{id} cancelled."))
-        }
+        Ok(()) => notice(true, format!("Request #{id} cancelled.")),
         Err(e) => failure(e),
     };
     back_to_request(&session, id, notice).await
@@ -286,8 +277,9 @@ pub async fn retry(
 ) -> Response {
     let user = user_of(&viewer);
     let is_ops = viewer.roles.ops || viewer.roles.admin;
-    let outcome = crate::dispatch::retry(&state, &user, is_ops, id, revision(&form)).await;
-    control_outcome(&state, &session, id, outcome).await
+    let outcome =
+        crate::service::deployments::retry(&state, &user, is_ops, id, revision(&form)).await;
+    control_outcome(&session, id, outcome).await
 }
 
 /// Operations cancel a deployment in progress, and its CI run.
@@ -300,7 +292,7 @@ pub async fn stop(
 ) -> Response {
     let user = user_of(&viewer);
     let is_ops = viewer.roles.ops || viewer.roles.admin;
-    let outcome = crate::dispatch::cancel_run(
+    let outcome = crate::service::deployments::cancel_run(
         &state,
         &user,
         is_ops,
@@ -309,22 +301,13 @@ pub async fn stop(
         field(&form, "reason"),
     )
     .await;
-    control_outcome(&state, &session, id, outcome).await
+    control_outcome(&session, id, outcome).await
 }
 
-async fn control_outcome(
-    state: &AppState,
-    session: &Session,
-    id: i64,
-    outcome: Result<String, crate::dispatch::ControlError>,
-) -> Response {
+async fn control_outcome(session: &Session, id: i64, outcome: Result<String, Error>) -> Response {
     let notice = match outcome {
-        Ok(text) => {
-            let _ = state.changes.send(id);
-            notice(true, text)
-        }
-        Err(crate::dispatch::ControlError::Storage(e)) => failure(RequestError::Storage(e)),
-        Err(e) => notice(false, e.to_string()),
+        Ok(text) => notice(true, text),
+        Err(e) => failure(e),
     };
     back_to_request(session, id, notice).await
 }

@@ -2,18 +2,20 @@
 //! Every check of the input names the field it is about; nothing is written unless all of it
 //! is valid, and each change is one transaction.
 
+use crate::catalog::store::ActiveCatalog;
 use crate::db::api::{self as a, GateCheck, NewStageResult, NewToken, TokenRow};
+use crate::db::apply::{apply, Target};
 use crate::db::requests as q;
 use crate::db::users::{self, User};
 use crate::db::{now_ms, Db};
 use crate::domain::gate::{self, Actor, Answer, Candidate};
+use crate::domain::lifecycle::{self, Event, StageStatus};
 use crate::domain::request::{self, RawDraft, State};
-use crate::domain::{Catalog, TicketTrigger};
-use crate::service::catalog::ActiveCatalog;
-use crate::service::requests::{self as service, RequestError};
-use crate::service::tickets;
+use crate::domain::Catalog;
+use crate::service::error::Error;
+use crate::service::lifecycle::load;
+use crate::service::requests as service;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::BTreeMap;
 
 pub const SCOPES: [&str; 4] = [
@@ -29,41 +31,8 @@ pub const ON_BEHALF: &str = "requests:on-behalf";
 /// What a token looks like: `rwy_` and 48 hex digits.
 const TOKEN_PREFIX: &str = "rwy_";
 
-/// Why an API call is refused. Each becomes a JSON problem answer with its status.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiFailure {
-    #[error("{0}")]
-    Unauthorized(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    /// Field → what is wrong with it.
-    #[error("some fields are not valid")]
-    Invalid(BTreeMap<String, String>),
-    #[error(transparent)]
-    Storage(#[from] sqlx::Error),
-    #[error("the stored request is damaged: {0}")]
-    Corrupt(#[from] serde_json::Error),
-}
-
-impl From<RequestError> for ApiFailure {
-    fn from(e: RequestError) -> Self {
-        match e {
-            RequestError::NotFound(m) => ApiFailure::NotFound(m),
-            RequestError::Forbidden(m) => ApiFailure::Forbidden(m),
-            RequestError::Conflict(m) => ApiFailure::Conflict(m),
-            RequestError::Invalid(fields) => ApiFailure::Invalid(fields),
-            RequestError::Storage(e) => ApiFailure::Storage(e),
-            RequestError::Corrupt(e) => ApiFailure::Corrupt(e),
-        }
-    }
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> ApiFailure {
-    ApiFailure::Invalid(BTreeMap::from([(field.to_owned(), message.into())]))
+fn invalid(field: &str, message: impl Into<String>) -> Error {
+    Error::Invalid(BTreeMap::from([(field.to_owned(), message.into())]))
 }
 
 pub use crate::domain::sha256_hex;
@@ -88,8 +57,8 @@ pub struct Created {
     pub secret: String,
 }
 
-fn not_admin() -> ApiFailure {
-    ApiFailure::Forbidden("Only administrators manage API tokens.".into())
+fn not_admin() -> Error {
+    Error::Forbidden("Only administrators manage API tokens.".into())
 }
 
 pub async fn create_token(
@@ -97,7 +66,7 @@ pub async fn create_token(
     catalog: &Catalog,
     admin: &User,
     form: &TokenForm,
-) -> Result<Created, ApiFailure> {
+) -> Result<Created, Error> {
     if !admin.is_admin {
         return Err(not_admin());
     }
@@ -159,7 +128,7 @@ pub async fn create_token(
         errors.insert("acts_as".into(), format!("There is no user {acts_as}."));
     }
     let Some(user) = user.filter(|_| errors.is_empty()) else {
-        return Err(ApiFailure::Invalid(errors));
+        return Err(Error::Invalid(errors));
     };
     let mut random = [0u8; 24];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
@@ -191,7 +160,7 @@ pub async fn create_token(
     Ok(Created { id, secret })
 }
 
-pub async fn revoke_token(db: &Db, admin: &User, id: i64) -> Result<(), ApiFailure> {
+pub async fn revoke_token(db: &Db, admin: &User, id: i64) -> Result<(), Error> {
     if !admin.is_admin {
         return Err(not_admin());
     }
@@ -200,13 +169,13 @@ pub async fn revoke_token(db: &Db, admin: &User, id: i64) -> Result<(), ApiFailu
         tracing::info!(token = id, by = %admin.username, "API token revoked");
         Ok(())
     } else {
-        Err(ApiFailure::NotFound(format!(
+        Err(Error::NotFound(format!(
             "There is no live token {id} (revoked already?)."
         )))
     }
 }
 
-pub async fn tokens(db: &Db, admin: &User) -> Result<Vec<TokenRow>, ApiFailure> {
+pub async fn tokens(db: &Db, admin: &User) -> Result<Vec<TokenRow>, Error> {
     if !admin.is_admin {
         return Err(not_admin());
     }
@@ -217,9 +186,9 @@ pub async fn tokens(db: &Db, admin: &User) -> Result<Vec<TokenRow>, ApiFailure> 
 pub async fn authenticate(
     db: &Db,
     header: Option<&str>,
-) -> Result<std::sync::Arc<TokenRow>, ApiFailure> {
+) -> Result<std::sync::Arc<TokenRow>, Error> {
     let Some(header) = header else {
-        return Err(ApiFailure::Unauthorized(
+        return Err(Error::Unauthorized(
             "Send an API token: Authorization: Bearer rwy_…".into(),
         ));
     };
@@ -229,7 +198,7 @@ pub async fn authenticate(
         .map(str::trim)
         .filter(|s| s.starts_with(TOKEN_PREFIX))
         .ok_or_else(|| {
-            ApiFailure::Unauthorized(
+            Error::Unauthorized(
                 "The Authorization header must be \"Bearer rwy_…\" with an API token.".into(),
             )
         })?;
@@ -238,7 +207,7 @@ pub async fn authenticate(
         Some(token) => token,
         None => {
             let token = std::sync::Arc::new(a::live_token(db, &hash).await?.ok_or_else(|| {
-                ApiFailure::Unauthorized("This API token is unknown or was revoked.".into())
+                Error::Unauthorized("This API token is unknown or was revoked.".into())
             })?);
             db.api.keep(&hash, token.clone());
             token
@@ -251,18 +220,14 @@ pub async fn authenticate(
 }
 
 /// Refuses a token without `scope`, or not allowed to touch `application`.
-pub fn authorize(token: &TokenRow, scope: &str, application: &str) -> Result<(), ApiFailure> {
+pub fn authorize(token: &TokenRow, scope: &str, application: &str) -> Result<(), Error> {
     authorize_any(token, &[scope], application)
 }
 
 /// Refuses a token with none of `scopes`, or not allowed to touch `application`.
-pub fn authorize_any(
-    token: &TokenRow,
-    scopes: &[&str],
-    application: &str,
-) -> Result<(), ApiFailure> {
+pub fn authorize_any(token: &TokenRow, scopes: &[&str], application: &str) -> Result<(), Error> {
     if !token.scopes.iter().any(|s| scopes.contains(&s.as_str())) {
-        return Err(ApiFailure::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "The token \"{}\" lacks the scope {}.",
             token.name,
             scopes.join(" or ")
@@ -273,7 +238,7 @@ pub fn authorize_any(
         .iter()
         .any(|a| a == "*" || a == application)
     {
-        return Err(ApiFailure::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "The token \"{}\" may not touch the application {application}.",
             token.name
         )));
@@ -434,7 +399,7 @@ pub async fn gate(
     active: &ActiveCatalog,
     asker: Asker<'_>,
     input: &GateInput,
-) -> Result<GateAnswer, ApiFailure> {
+) -> Result<GateAnswer, Error> {
     let catalog = &active.catalog;
     let mut errors = BTreeMap::new();
     let found = target(catalog, &input.application, &input.environment, &mut errors);
@@ -455,7 +420,7 @@ pub async fn gate(
     }
     let at = parse_time("at", optional(&input.at), &mut errors);
     let Some((app, env)) = found.filter(|_| errors.is_empty()) else {
-        return Err(ApiFailure::Invalid(errors));
+        return Err(Error::Invalid(errors));
     };
     if let Asker::Token(token) = &asker {
         authorize(token, "gate:read", &app.id)?;
@@ -585,7 +550,7 @@ pub async fn open_request(
     token: &TokenRow,
     input: &NewRequestInput,
     idempotency_key: Option<&str>,
-) -> Result<(i64, bool), ApiFailure> {
+) -> Result<(i64, bool), Error> {
     let catalog = &active.catalog;
     let mut errors = BTreeMap::new();
     let found = target(catalog, &input.application, &input.environment, &mut errors);
@@ -600,19 +565,19 @@ pub async fn open_request(
         }
     }
     let Some((app, env)) = found.filter(|_| errors.is_empty()) else {
-        return Err(ApiFailure::Invalid(errors));
+        return Err(Error::Invalid(errors));
     };
     authorize(token, "requests:write", &app.id)?;
     let own = users::by_id(db, token.user_id)
         .await?
-        .ok_or_else(|| ApiFailure::Forbidden("The token's user no longer exists.".into()))?;
+        .ok_or_else(|| Error::Forbidden("The token's user no longer exists.".into()))?;
     let requester = match optional(&input.requested_by) {
         Some(name) if name != own.username => {
             let named = users::by_username(db, name)
                 .await?
                 .ok_or_else(|| invalid("requested_by", format!("There is no user {name}.")))?;
             if !token.scopes.iter().any(|s| s == ON_BEHALF) {
-                return Err(ApiFailure::Forbidden(format!(
+                return Err(Error::Forbidden(format!(
                     "requested_by: the token \"{}\" opens requests as {} only; naming someone \
                      else needs the scope {ON_BEHALF}.",
                     token.name, own.username
@@ -679,7 +644,7 @@ pub async fn open_request(
         tracing::info!(request = id, token = %token.name, "request opened by a pipeline");
         return Ok((id, true));
     }
-    Err(ApiFailure::Conflict(
+    Err(Error::Conflict(
         "Another call with this Idempotency-Key is being answered; retry.".into(),
     ))
 }
@@ -691,7 +656,7 @@ async fn releases(
     app: &str,
     env: &str,
     version: &str,
-) -> Result<std::sync::Arc<Vec<Candidate>>, ApiFailure> {
+) -> Result<std::sync::Arc<Vec<Candidate>>, Error> {
     if let Some(kept) = db.api.release(app, env, version) {
         return Ok(kept);
     }
@@ -707,16 +672,16 @@ async fn releases(
     Ok(candidates)
 }
 
-async fn candidate(db: &Db, row: &q::RequestRow) -> Result<Candidate, ApiFailure> {
-    let decisions = q::decisions(&db.pool, row.id).await?;
+async fn candidate(db: &Db, row: &q::RequestRow) -> Result<Candidate, Error> {
+    let decisions = crate::db::decisions::decisions(&db.pool, row.id).await?;
     Ok(Candidate {
         id: row.id,
-        state: State::parse(&row.state).unwrap_or(State::Cancelled),
+        state: row.state,
         artifact: row.artifact.clone(),
         requester_id: row.requester_id,
         scheduled_at: row.scheduled_at,
-        policy: serde_json::from_str(&row.policy)?,
-        approvals: service::approvals(&decisions),
+        policy: row.policy.clone(),
+        approvals: crate::service::lifecycle::approvals(&decisions),
     })
 }
 
@@ -732,10 +697,10 @@ pub async fn request_status(
     active: &ActiveCatalog,
     token: &TokenRow,
     id: i64,
-) -> Result<RequestStatus, ApiFailure> {
+) -> Result<RequestStatus, Error> {
     let row = q::get(&db.pool, id)
         .await?
-        .ok_or_else(|| ApiFailure::NotFound(format!("There is no request {id}.")))?;
+        .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
     authorize_any(token, &["requests:write", "gate:read"], &row.application_id)?;
     let candidate = candidate(db, &row).await?;
     let state = candidate.state;
@@ -751,7 +716,7 @@ pub async fn request_status(
         environment: row.environment_id,
         version: row.version,
         artifact: (!row.artifact.is_empty()).then_some(row.artifact),
-        state: row.state,
+        state: row.state.as_str().to_owned(),
         approved: matches!(
             state,
             State::Approved
@@ -799,7 +764,7 @@ pub async fn record_stage(
     token: &TokenRow,
     id: i64,
     input: &StageInput,
-) -> Result<i64, ApiFailure> {
+) -> Result<i64, Error> {
     let mut errors = BTreeMap::new();
     let stage = input.stage.trim();
     if stage.is_empty() {
@@ -850,23 +815,41 @@ pub async fn record_stage(
         }
     }
     if !errors.is_empty() {
-        return Err(ApiFailure::Invalid(errors));
+        return Err(Error::Invalid(errors));
     }
     let row = q::get(&db.pool, id)
         .await?
-        .ok_or_else(|| ApiFailure::NotFound(format!("There is no request {id}.")))?;
+        .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
     authorize(token, "events:write", &row.application_id)?;
+    let status = StageStatus::parse(status).unwrap_or(StageStatus::Started);
     let now = now_ms();
     let metrics = serde_json::to_string(&input.metrics)?;
     let mut tx = db.write().await?;
+    let loaded = load(&mut tx, id).await?;
+    let event = Event::StageResultPosted {
+        stage: stage.to_owned(),
+        status,
+        duration_ms: started.zip(finished).map(|(s, f)| f - s),
+        metrics: input.metrics.clone().into_iter().collect(),
+        by: token.name.clone(),
+        deploys: stage.eq_ignore_ascii_case(DEPLOY_STAGE),
+    };
+    let t = lifecycle::transition(&loaded.subject, &event, &loaded.row.policy, now)?;
+    if t.state != loaded.row.state
+        && !q::bump_revision(&mut tx, id, loaded.row.revision, now).await?
+    {
+        return Err(Error::Conflict(format!(
+            "Request #{id} changed while this result was recorded; send it again."
+        )));
+    }
     let result = a::insert_stage_result(
         &mut tx,
         &NewStageResult {
             request_id: id,
-            application_id: &row.application_id,
-            environment_id: &row.environment_id,
+            application_id: &loaded.row.application_id,
+            environment_id: &loaded.row.environment_id,
             stage,
-            status,
+            status: status.as_str(),
             started_at: started,
             finished_at: finished,
             metrics: &metrics,
@@ -875,73 +858,7 @@ pub async fn record_stage(
         },
     )
     .await?;
-    q::event(
-        &mut tx,
-        id,
-        None,
-        "stage_result",
-        &json!({
-            "stage": stage,
-            "status": status,
-            "duration_ms": started.zip(finished).map(|(s, f)| f - s),
-            "metrics": input.metrics,
-            "by": token.name,
-        }),
-        now,
-    )
-    .await?;
-    // A request that deploys itself follows what its pipeline says of the deploy stage.
-    let state = State::parse(&row.state);
-    if row.self_deploy && stage.eq_ignore_ascii_case(DEPLOY_STAGE) {
-        let next = match (state, status) {
-            (Some(State::Approved | State::Scheduled), "started") => Some(State::Deploying),
-            (Some(State::Approved | State::Scheduled | State::Deploying), "succeeded") => {
-                Some(State::Succeeded)
-            }
-            (Some(State::Approved | State::Scheduled | State::Deploying), "failed") => {
-                Some(State::Failed)
-            }
-            _ => None,
-        };
-        if let Some(next) = next {
-            if !q::bump_revision(&mut tx, id, row.revision, now).await? {
-                return Err(ApiFailure::Conflict(format!(
-                    "Request #{id} changed while this result was recorded; send it again."
-                )));
-            }
-            q::set_state(&mut tx, id, next.as_str()).await?;
-            q::event(
-                &mut tx,
-                id,
-                None,
-                "pipeline_state",
-                &json!({ "state": next.as_str(), "stage": stage }),
-                now,
-            )
-            .await?;
-        }
-    }
-    if status == "failed" {
-        let deploy = row.self_deploy && stage.eq_ignore_ascii_case(DEPLOY_STAGE);
-        let on: &[TicketTrigger] = if deploy {
-            &[TicketTrigger::DeployFailed, TicketTrigger::StageFailed]
-        } else {
-            &[TicketTrigger::StageFailed]
-        };
-        tickets::raise(
-            &mut tx,
-            catalog,
-            &row,
-            on,
-            &format!("{stage} failed"),
-            &format!(
-                "The pipeline reported the {stage} stage failed ({}).",
-                token.name
-            ),
-            now,
-        )
-        .await?;
-    }
+    apply(&mut tx, catalog, Target::from(&loaded.row), &t, now).await?;
     tx.commit().await?;
     Ok(result)
 }

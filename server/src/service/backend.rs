@@ -1,9 +1,9 @@
 //! The UI's server functions land here.
 
-use super::requests::RequestError;
 use super::{api, demo, flash, gate_views, request_views, tickets, views};
+use crate::catalog::store::{Applied, ApplyError};
 use crate::db::{catalog_versions, users};
-use crate::service::catalog::{Applied, ApplyError};
+use crate::service::error::Error;
 use crate::state::AppState;
 use app::backend::Backend;
 use app::model::*;
@@ -43,51 +43,6 @@ pub fn user_of(viewer: &Viewer) -> users::User {
     }
 }
 
-pub fn api_error(e: RequestError) -> ApiError {
-    match e {
-        RequestError::NotFound(m) => ApiError::NotFound(m),
-        RequestError::Forbidden(m) => ApiError::Forbidden(m),
-        RequestError::Conflict(m) => ApiError::Conflict(m),
-        RequestError::Invalid(fields) => ApiError::Conflict(
-            fields
-                .into_iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        other => internal(other),
-    }
-}
-
-fn ticket_error(e: tickets::TicketError) -> ApiError {
-    match e {
-        tickets::TicketError::NotFound(m) => ApiError::NotFound(m),
-        tickets::TicketError::Forbidden(m) => ApiError::Forbidden(m),
-        tickets::TicketError::Conflict(m) | tickets::TicketError::Invalid(m) => {
-            ApiError::Conflict(m)
-        }
-        tickets::TicketError::Storage(e) => internal(e),
-    }
-}
-
-/// A refused API-side use case, as the UI shows it.
-fn failure(e: api::ApiFailure) -> ApiError {
-    match e {
-        api::ApiFailure::Unauthorized(_) => ApiError::Unauthorized,
-        api::ApiFailure::Forbidden(m) => ApiError::Forbidden(m),
-        api::ApiFailure::NotFound(m) => ApiError::NotFound(m),
-        api::ApiFailure::Conflict(m) => ApiError::Conflict(m),
-        api::ApiFailure::Invalid(fields) => ApiError::Conflict(
-            fields
-                .into_iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        other => internal(other),
-    }
-}
-
 impl PortalBackend {
     /// Refuses a viewer who may not read the request `id` (tickets follow their request).
     async fn readable_request(&self, viewer: &Viewer, id: i64) -> Result<(), ApiError> {
@@ -99,7 +54,7 @@ impl PortalBackend {
         if request_views::may_read(&active.catalog, &user_of(viewer), viewer.roles.ops, &row) {
             Ok(())
         } else {
-            Err(api_error(request_views::unreadable(
+            Err(ApiError::from(request_views::unreadable(
                 &active.catalog,
                 &row.application_id,
             )))
@@ -113,7 +68,7 @@ impl Backend for PortalBackend {
         let active = self.state.catalog.current();
         let rows = api::tokens(&self.state.db, &user_of(viewer))
             .await
-            .map_err(failure)?;
+            .map_err(ApiError::from)?;
         Ok(gate_views::tokens(&active.catalog, rows))
     }
 
@@ -156,17 +111,15 @@ impl Backend for PortalBackend {
                 name: form.name.trim().to_owned(),
                 secret: created.secret,
             }),
-            Err(api::ApiFailure::Invalid(fields)) => {
-                Ok(TokenOutcome::Invalid(fields.into_iter().collect()))
-            }
-            Err(e) => Err(failure(e)),
+            Err(Error::Invalid(fields)) => Ok(TokenOutcome::Invalid(fields.into_iter().collect())),
+            Err(e) => Err(ApiError::from(e)),
         }
     }
 
     async fn revoke_token(&self, viewer: &Viewer, id: i64) -> Result<(), ApiError> {
         api::revoke_token(&self.state.db, &user_of(viewer), id)
             .await
-            .map_err(failure)
+            .map_err(ApiError::from)
     }
 
     async fn gate_page(&self, viewer: &Viewer) -> Result<GatePageView, ApiError> {
@@ -195,7 +148,10 @@ impl Backend for PortalBackend {
             .application(&app)
             .ok_or_else(|| ApiError::NotFound(format!("There is no application {app}.")))?;
         if !reads(&active.catalog, viewer, &app) {
-            return Err(api_error(request_views::unreadable(&active.catalog, &app)));
+            return Err(ApiError::from(request_views::unreadable(
+                &active.catalog,
+                &app,
+            )));
         }
         let now = crate::db::now_ms();
         let since = now - gate_views::HISTORY_DAYS * 86_400_000;
@@ -210,7 +166,7 @@ impl Backend for PortalBackend {
         let catalog = &active.catalog;
         let mut view = tickets::list(&self.state.db, catalog, &state)
             .await
-            .map_err(ticket_error)?;
+            .map_err(ApiError::from)?;
         let apps = crate::db::requests::applications_of(
             &self.state.db,
             &view
@@ -232,7 +188,7 @@ impl Backend for PortalBackend {
         let active = self.state.catalog.current();
         let ticket = tickets::view(&self.state.db, &active.catalog, &user_of(viewer), id)
             .await
-            .map_err(ticket_error)?;
+            .map_err(ApiError::from)?;
         self.readable_request(viewer, ticket.ticket.request_id)
             .await?;
         Ok(ticket)
@@ -260,11 +216,11 @@ impl Backend for PortalBackend {
         self.readable_request(viewer, of_request).await?;
         tickets::work(&self.state.db, &active.catalog, &user, id, action, &comment)
             .await
-            .map_err(ticket_error)?;
+            .map_err(ApiError::from)?;
         let ticket = tickets::view(&self.state.db, &active.catalog, &user, id)
             .await
-            .map_err(ticket_error)?;
-        let _ = self.state.changes.send(ticket.ticket.request_id);
+            .map_err(ApiError::from)?;
+        let _ = self.state.db.changes.send(ticket.ticket.request_id);
         Ok(ticket)
     }
 
@@ -273,7 +229,10 @@ impl Backend for PortalBackend {
         let user = user_of(viewer);
         let app = form.application.trim();
         if active.catalog.application(app).is_some() && !reads(&active.catalog, viewer, app) {
-            return Err(api_error(request_views::unreadable(&active.catalog, app)));
+            return Err(ApiError::from(request_views::unreadable(
+                &active.catalog,
+                app,
+            )));
         }
         let at = form.at.trim();
         let input = api::GateInput {
@@ -299,10 +258,8 @@ impl Backend for PortalBackend {
                 &user.display_name,
                 &answer,
             )))),
-            Err(api::ApiFailure::Invalid(fields)) => {
-                Ok(GateOutcome::Invalid(fields.into_iter().collect()))
-            }
-            Err(e) => Err(failure(e)),
+            Err(Error::Invalid(fields)) => Ok(GateOutcome::Invalid(fields.into_iter().collect())),
+            Err(e) => Err(ApiError::from(e)),
         }
     }
 
@@ -366,7 +323,7 @@ impl Backend for PortalBackend {
             flash.errors,
             flash.notice,
         )
-        .map_err(api_error)
+        .map_err(ApiError::from)
     }
 
     async fn edit_form(&self, viewer: &Viewer, id: i64) -> Result<RequestFormView, ApiError> {
@@ -374,7 +331,7 @@ impl Backend for PortalBackend {
         let active = self.state.catalog.current();
         request_views::edit_form(&self.state.db, &active.catalog, &user_of(viewer), id, flash)
             .await
-            .map_err(api_error)
+            .map_err(ApiError::from)
     }
 
     async fn request(
@@ -400,7 +357,7 @@ impl Backend for PortalBackend {
             notice,
         )
         .await
-        .map_err(api_error)
+        .map_err(ApiError::from)
     }
 
     async fn queue(
@@ -420,7 +377,7 @@ impl Backend for PortalBackend {
             oldest_first,
         )
         .await
-        .map_err(api_error)
+        .map_err(ApiError::from)
     }
 
     async fn board(&self, viewer: &Viewer, filter: BoardFilter) -> Result<BoardView, ApiError> {
@@ -432,7 +389,7 @@ impl Backend for PortalBackend {
         let active = self.state.catalog.current();
         request_views::board(&self.state.db, &active.catalog, &filter)
             .await
-            .map_err(api_error)
+            .map_err(ApiError::from)
     }
 
     async fn login_info(&self) -> Result<LoginInfo, ApiError> {

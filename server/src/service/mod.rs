@@ -2,10 +2,12 @@
 
 pub mod api;
 pub mod backend;
-pub mod catalog;
 pub mod demo;
+pub mod deployments;
+pub mod error;
 pub mod flash;
 pub mod gate_views;
+pub mod lifecycle;
 pub mod request_views;
 pub mod requests;
 pub mod tickets;

@@ -1,11 +1,16 @@
 //! What the request pages show: the form, a request with its progress and timeline, the queue.
 
-use super::requests::{approvals, evaluate, RequestError};
+use super::error::Error;
+use super::lifecycle::{approvals, subject};
 use super::views::format_ms;
-use crate::db::requests::{self as q, DecisionRow, EventRow, RequestRow};
+use crate::db::audit::EventRow;
+use crate::db::decisions::{self, DecisionRow};
+use crate::db::requests::{self as q, RequestRow};
 use crate::db::users::User;
 use crate::db::{now_ms, users, Db};
 use crate::domain::approval::{self, Evaluation};
+use crate::domain::audit::AuditEvent;
+use crate::domain::lifecycle::{self as lifecycle, edit_refusal};
 use crate::domain::policy::describe_environment;
 use crate::domain::request::State;
 use crate::domain::{Application, Catalog, Environment, Policy};
@@ -31,13 +36,13 @@ pub fn format_in_zone(ms: i64, zone: &str) -> String {
 }
 
 /// The stored request as the form's values, to edit it.
-fn form_values(row: &RequestRow) -> Result<BTreeMap<String, String>, RequestError> {
+fn form_values(row: &RequestRow) -> BTreeMap<String, String> {
     let mut values: BTreeMap<String, String> = [
         ("version", row.version.clone()),
         ("artifact", row.artifact.clone()),
         ("title", row.title.clone()),
         ("summary", row.summary.clone()),
-        ("risk", row.risk.clone()),
+        ("risk", row.risk.as_str().to_owned()),
         ("rollback_plan", row.rollback_plan.clone()),
         ("timezone", row.timezone.clone()),
     ]
@@ -57,17 +62,16 @@ fn form_values(row: &RequestRow) -> Result<BTreeMap<String, String>, RequestErro
         values.insert("when".into(), "scheduled".into());
         values.insert("scheduled_local".into(), local);
     }
-    let fields: BTreeMap<String, serde_json::Value> = serde_json::from_str(&row.fields)?;
-    for (k, v) in fields {
+    for (k, v) in &row.fields {
         let text = match v {
             serde_json::Value::Bool(true) => "on".to_owned(),
             serde_json::Value::Bool(false) => String::new(),
-            serde_json::Value::String(s) => s,
+            serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
         values.insert(format!("fields.{k}"), text);
     }
-    Ok(values)
+    values
 }
 
 /// The form to edit request `id`, filled with what it says now (or with refused input).
@@ -75,21 +79,18 @@ fn form_values(row: &RequestRow) -> Result<BTreeMap<String, String>, RequestErro
 /// names (they may be asked to approve it even after the catalog changed), anyone else as the
 /// catalog says of its application (see [`Catalog::may_read`]).
 pub fn may_read(catalog: &Catalog, user: &User, is_ops: bool, row: &q::RequestRow) -> bool {
-    let named_by_policy = || {
-        serde_json::from_str::<Policy>(&row.policy)
-            .is_ok_and(|p| user.teams.iter().any(|t| p.names_team(t)))
-    };
+    let named_by_policy = || user.teams.iter().any(|t| row.policy.names_team(t));
     row.requester_id == user.id
         || catalog.may_read(&row.application_id, &user.teams, user.is_admin || is_ops)
         || named_by_policy()
 }
 
 /// The refusal a person gets for an application they may not read.
-pub fn unreadable(catalog: &Catalog, app_id: &str) -> RequestError {
+pub fn unreadable(catalog: &Catalog, app_id: &str) -> Error {
     let name = catalog
         .application(app_id)
         .map_or(app_id, |a| a.name.as_str());
-    RequestError::Forbidden(format!(
+    Error::Forbidden(format!(
         "Only the teams of {name} (and operations) may read its requests."
     ))
 }
@@ -100,34 +101,27 @@ pub async fn edit_form(
     user: &User,
     id: i64,
     flash: Option<super::flash::Flash>,
-) -> Result<RequestFormView, RequestError> {
+) -> Result<RequestFormView, Error> {
     let row = q::get(&db.pool, id)
         .await?
-        .ok_or_else(|| RequestError::NotFound(format!("There is no request {id}.")))?;
-    if row.requester_id != user.id {
-        return Err(RequestError::Forbidden(
-            "Only the requester may edit a request.".into(),
-        ));
-    }
-    if !State::parse(&row.state).is_some_and(State::is_open) {
-        return Err(RequestError::Conflict(format!(
-            "Request #{id} is {} and can no longer be edited.",
-            state_words(&row.state)
-        )));
+        .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
+    let decisions = decisions::decisions(&db.pool, id).await?;
+    let by = super::requests::viewer(user, false);
+    if let Some(refused) = edit_refusal(&subject(&row, &decisions, false), &by) {
+        return Err(refused.into());
     }
     let app = catalog.application(&row.application_id).ok_or_else(|| {
-        RequestError::Conflict(format!(
+        Error::Conflict(format!(
             "The application {} is no longer in the catalog.",
             row.application_id
         ))
     })?;
     let env = app.environment(&row.environment_id).ok_or_else(|| {
-        RequestError::Conflict(format!(
+        Error::Conflict(format!(
             "{} no longer has the environment {}.",
             app.name, row.environment_id
         ))
     })?;
-    let decisions = q::decisions(&db.pool, id).await?;
     let approvals = u32::try_from(
         decisions
             .iter()
@@ -137,17 +131,16 @@ pub async fn edit_form(
     .unwrap_or(u32::MAX);
     let flash = flash.unwrap_or_default();
     let values = if flash.values.is_empty() {
-        form_values(&row)?
+        form_values(&row)
     } else {
         flash.values
     };
     let mut view = form_view(catalog, app, env, values, flash.errors, flash.notice);
-    let policy: Policy = serde_json::from_str(&row.policy)?;
     view.editing = Some(EditingView {
         id,
         revision: row.revision,
         approvals,
-        material: crate::domain::text::capitalise(&material_words(&policy, app)),
+        material: crate::domain::text::capitalise(&material_words(&row.policy, app)),
     });
     Ok(view)
 }
@@ -186,13 +179,13 @@ pub fn form(
     values: BTreeMap<String, String>,
     errors: BTreeMap<String, String>,
     notice: Option<Notice>,
-) -> Result<RequestFormView, RequestError> {
+) -> Result<RequestFormView, Error> {
     let app = catalog
         .application(app_id)
-        .ok_or_else(|| RequestError::NotFound(format!("There is no application {app_id}.")))?;
-    let env = app.environment(env_id).ok_or_else(|| {
-        RequestError::NotFound(format!("{} has no environment {env_id}.", app.name))
-    })?;
+        .ok_or_else(|| Error::NotFound(format!("There is no application {app_id}.")))?;
+    let env = app
+        .environment(env_id)
+        .ok_or_else(|| Error::NotFound(format!("{} has no environment {env_id}.", app.name)))?;
     if !env.policy.may_request(&user.teams) {
         return Err(super::requests::not_allowed(catalog, user, app, env));
     }
@@ -232,131 +225,109 @@ fn form_view(
     }
 }
 
-fn state_words(state: &str) -> String {
-    state.replace('_', " ")
+fn state_words(state: State) -> String {
+    state.as_str().replace('_', " ")
 }
 
+/// One line of the timeline, in words.
 fn event_text(e: &EventRow) -> String {
-    let p = &e.payload;
-    let s = |k: &str| {
-        p.get(k)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let quoted = |k: &str| {
-        let v = s(k);
+    let quoted = |v: &str| {
         if v.is_empty() {
             String::new()
         } else {
             format!(": “{v}”")
         }
     };
-    match e.kind.as_str() {
-        "submitted" if p.get("token").is_some() => format!(
-            "submitted version {}, opened in their name by {} with the pipeline token “{}”",
-            s("version"),
-            s("on_behalf_by"),
-            s("token")
+    match &e.event {
+        AuditEvent::Submitted {
+            version,
+            token: Some(token),
+            on_behalf_by,
+            ..
+        } => format!(
+            "submitted version {version}, opened in their name by {} with the pipeline token “{token}”",
+            on_behalf_by.as_deref().unwrap_or_default()
         ),
-        "submitted" => format!("submitted version {}", s("version")),
-        "approval" => format!("approved at stage {}{}", s("stage"), quoted("comment")),
-        "rejected" => format!("rejected at stage {}{}", s("stage"), quoted("comment")),
-        "approved" => format!("Approved: {}", s("reason")),
-        "cancelled" => format!("cancelled the request{}", quoted("reason")),
-        "edited" => {
-            let fields: Vec<&str> = p
-                .get("fields")
-                .and_then(|f| f.as_array())
-                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-                .unwrap_or_default();
-            let version = if s("from_version") == s("to_version") {
+        AuditEvent::Submitted { version, .. } => format!("submitted version {version}"),
+        AuditEvent::Approval { stage, comment } => {
+            format!("approved at stage {stage}{}", quoted(comment))
+        }
+        AuditEvent::Rejected { stage, comment } => {
+            format!("rejected at stage {stage}{}", quoted(comment))
+        }
+        AuditEvent::Approved { reason } => format!("Approved: {reason}"),
+        AuditEvent::Cancelled { reason, .. } => format!("cancelled the request{}", quoted(reason)),
+        AuditEvent::Edited {
+            fields,
+            from_version,
+            to_version,
+        } => {
+            let version = if from_version == to_version {
                 String::new()
             } else {
-                format!(" (version {} → {})", s("from_version"), s("to_version"))
+                format!(" (version {from_version} → {to_version})")
             };
             format!("edited the {}{version}", fields.join(", "))
         }
-        "approvals_voided" => format!(
-            "{} approval(s) voided: {}; the request needs approval again",
-            p.get("count")
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(0),
-            s("reason")
+        AuditEvent::ApprovalsVoided { count, reason, .. } => format!(
+            "{count} approval(s) voided: {reason}; the request needs approval again"
         ),
-        "waiting_for_window" => format!("Deployment {}", s("note")),
-        "step_started" => format!(
-            "{} started ({}: {})",
-            step_name(&s("step")),
-            s("connector"),
-            s("target")
+        AuditEvent::WaitingForWindow { note } => format!("Deployment {note}"),
+        AuditEvent::StepStarted {
+            step,
+            connector,
+            target,
+        } => format!("{} started ({connector}: {target})", step_name(step)),
+        AuditEvent::CiRetry {
+            step,
+            attempt,
+            next_at,
+            error,
+        } => format!(
+            "The CI could not be reached for {step} ({error}); attempt {attempt}, next at {next_at}"
         ),
-        "ci_retry" => format!(
-            "The CI could not be reached for {} ({}); attempt {}, next at {}",
-            s("step"),
-            s("error"),
-            p.get("attempt")
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(0),
-            s("next_at")
+        AuditEvent::StepSucceeded { step } => format!("{} succeeded", step_name(step)),
+        AuditEvent::StepFailed { step, message } => {
+            format!("{} failed: {message}", step_name(step))
+        }
+        AuditEvent::Deployed { .. } => "Deployed: every CI step succeeded".to_owned(),
+        AuditEvent::RetryRequested { step, attempt } => format!(
+            "asked for {} to run again (attempt {attempt})",
+            step_name(step).to_lowercase()
         ),
-        "step_succeeded" => format!("{} succeeded", step_name(&s("step"))),
-        "step_failed" => format!("{} failed: {}", step_name(&s("step")), s("message")),
-        "deployed" => "Deployed: every CI step succeeded".to_owned(),
-        "retry_requested" => format!(
-            "asked for {} to run again (attempt {})",
-            step_name(&s("step")).to_lowercase(),
-            p.get("attempt")
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(0)
+        AuditEvent::StageResult {
+            stage,
+            status,
+            duration_ms,
+            metrics,
+            by,
+        } => {
+            let duration = duration_ms
+                .map(|ms| format!(" in {}", duration_words(ms)))
+                .unwrap_or_default();
+            let metrics: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let metrics = if metrics.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", metrics.join(", "))
+            };
+            format!("{stage} {status}{duration}{metrics} (reported by {by})")
+        }
+        AuditEvent::TicketOpened {
+            ticket,
+            kind,
+            team,
+            title,
+        } => format!("Ticket #{ticket} opened ({kind} for {team}): {title}"),
+        AuditEvent::PipelineState { state, stage } => format!(
+            "The pipeline reported its {stage} stage: the request is {}",
+            state.replace('_', " ")
         ),
-        "stage_result" => stage_text(p),
-        "ticket_opened" => format!(
-            "Ticket #{} opened ({} for {}): {}",
-            p.get("ticket")
-                .and_then(serde_json::Value::as_i64)
-                .unwrap_or(0),
-            s("kind"),
-            s("team"),
-            s("title")
-        ),
-        "pipeline_state" => format!(
-            "The pipeline reported its {} stage: the request is {}",
-            s("stage"),
-            s("state").replace('_', " ")
-        ),
-        "approvals_lapsed" => format!(
-            "Approvals lapsed: {}; the request needs approval again",
-            s("reason")
-        ),
-        other => other.replace('_', " "),
+        AuditEvent::ApprovalsLapsed { reason } => {
+            format!("Approvals lapsed: {reason}; the request needs approval again")
+        }
+        AuditEvent::Unknown { kind } => kind.replace('_', " "),
     }
-}
-
-/// "build succeeded in 4 min 30 s — coverage 81.5, tests_failed 0, tests_passed 412 (by pipeline x)".
-fn stage_text(p: &serde_json::Value) -> String {
-    let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-    let duration = p
-        .get("duration_ms")
-        .and_then(serde_json::Value::as_i64)
-        .map(|ms| format!(" in {}", duration_words(ms)))
-        .unwrap_or_default();
-    let metrics: Vec<String> = p
-        .get("metrics")
-        .and_then(|m| m.as_object())
-        .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
-        .unwrap_or_default();
-    let metrics = if metrics.is_empty() {
-        String::new()
-    } else {
-        format!(" — {}", metrics.join(", "))
-    };
-    format!(
-        "{} {}{duration}{metrics} (reported by {})",
-        s("stage"),
-        s("status"),
-        s("by")
-    )
 }
 
 /// "4 min 30 s", "2 h 5 min", "800 ms".
@@ -459,30 +430,40 @@ pub async fn request(
     is_ops: bool,
     id: i64,
     notice: Option<Notice>,
-) -> Result<RequestView, RequestError> {
+) -> Result<RequestView, Error> {
     let row = q::get(&db.pool, id)
         .await?
-        .ok_or_else(|| RequestError::NotFound(format!("There is no request {id}.")))?;
+        .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
     if !may_read(catalog, user, is_ops, &row) {
         return Err(unreadable(catalog, &row.application_id));
     }
-    let decisions = q::decisions(&db.pool, id).await?;
-    let events = q::events(&db.pool, id).await?;
+    let decisions = decisions::decisions(&db.pool, id).await?;
+    let events = crate::db::audit::events(&db.pool, id).await?;
     let tickets = crate::service::tickets::of_request(db, catalog, id).await?;
     let members = users::members(db).await?;
     let runs = crate::db::dispatch::runs(&db.pool, id).await?;
     let job = crate::db::dispatch::job_of(&db.pool, id).await?;
     let now = now_ms();
-    let (policy, eval) = evaluate(&row, &decisions, now)?;
+    let policy = &row.policy;
+    let retryable = runs
+        .iter()
+        .any(|r| r.state == "failed" || r.state == "cancelled");
+    let request = subject(&row, &decisions, retryable);
+    let eval = approval::evaluate(policy, row.requester_id, &request.approvals, now);
+    let actions = lifecycle::allowed_actions(
+        &request,
+        policy,
+        &super::requests::viewer(user, is_ops),
+        now,
+    );
     let names = names(db, &row, &decisions).await?;
-    let state = State::parse(&row.state);
-    let pending = state == Some(State::PendingApproval);
+    let pending = row.state == State::PendingApproval;
     let app = catalog.application(&row.application_id);
     let field_label = |k: &str| {
         app.and_then(|a| a.fields.iter().find(|f| f.id == k))
             .map_or_else(|| k.to_owned(), |f| f.label.clone())
     };
-    let fields: BTreeMap<String, serde_json::Value> = serde_json::from_str(&row.fields)?;
+    let fields = &row.fields;
     Ok(RequestView {
         id,
         title: row.title.clone(),
@@ -493,7 +474,7 @@ pub async fn request(
         version: row.version.clone(),
         artifact: row.artifact.clone(),
         summary: row.summary.clone(),
-        risk: row.risk.clone(),
+        risk: row.risk.as_str().to_owned(),
         rollback_plan: row.rollback_plan.clone(),
         schedule: row.scheduled_at.map_or_else(
             || "As soon as approved".to_owned(),
@@ -510,7 +491,7 @@ pub async fn request(
                 (field_label(k), shown)
             })
             .collect(),
-        state: state_words(&row.state),
+        state: state_words(row.state),
         requester: names.get(&row.requester_id).cloned().unwrap_or_default(),
         created_at: format_ms(row.created_at),
         pipeline: (row.origin == "pipeline").then(|| row.pipeline_url.clone()),
@@ -521,7 +502,7 @@ pub async fn request(
         catalog_version: row.catalog_version_id,
         stages: stages(
             catalog,
-            &policy,
+            policy,
             &eval,
             row.requester_id,
             &members,
@@ -542,25 +523,11 @@ pub async fn request(
                 text: event_text(e),
             })
             .collect(),
-        can_decide: pending
-            && approval::can_approve(
-                &policy,
-                row.requester_id,
-                &approvals(&decisions),
-                now,
-                user.id,
-                &user.teams,
-            ),
-        can_edit: state.is_some_and(State::is_open) && row.requester_id == user.id,
-        can_retry: (is_ops || user.is_admin)
-            && state == Some(State::Failed)
-            && runs
-                .iter()
-                .any(|r| r.state == "failed" || r.state == "cancelled"),
-        can_stop: (is_ops || user.is_admin)
-            && matches!(state, Some(State::Provisioning | State::Deploying)),
-        can_cancel: state.is_some_and(State::is_open)
-            && (row.requester_id == user.id || is_ops || user.is_admin),
+        can_decide: actions.decide,
+        can_edit: actions.edit,
+        can_retry: actions.retry,
+        can_stop: actions.stop,
+        can_cancel: actions.cancel,
         notice,
     })
 }
@@ -589,23 +556,18 @@ pub async fn queue(
     app: &str,
     env: &str,
     oldest_first: bool,
-) -> Result<QueueView, RequestError> {
+) -> Result<QueueView, Error> {
     let now = now_ms();
-    let (pending, decisions) = q::pending(db, app, env, &user.teams).await?;
+    let (pending, decisions) = crate::db::queue::pending(db, app, env, &user.teams).await?;
     let mut applications = BTreeMap::new();
     let mut environments = BTreeMap::new();
     let mut requests = Vec::new();
-    // Requests of one environment share their policy: read each distinct one once.
-    let mut policies: std::collections::HashMap<String, Policy> = std::collections::HashMap::new();
     for (row, requester) in pending {
         let theirs = decisions
             .get(&row.id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        if !policies.contains_key(&row.policy) {
-            policies.insert(row.policy.clone(), serde_json::from_str(&row.policy)?);
-        }
-        let policy = &policies[&row.policy];
+        let policy = &row.policy;
         let given = approvals(theirs);
         let eval = approval::evaluate(policy, row.requester_id, &given, now);
         if !approval::can_approve_in(
@@ -671,7 +633,7 @@ fn line(catalog: &Catalog, row: RequestRow, requester: String, waiting_for: Stri
         app_name,
         env_name,
         version: row.version,
-        state: state_words(&row.state),
+        state: state_words(row.state),
         requester,
         updated_at: format_ms(row.updated_at),
         waiting_for,
@@ -681,19 +643,15 @@ fn line(catalog: &Catalog, row: RequestRow, requester: String, waiting_for: Stri
 const BOARD_PAGE: i64 = 50;
 
 /// Every request for ops: filtered, newest first, a page at a time.
-pub async fn board(
-    db: &Db,
-    catalog: &Catalog,
-    filter: &BoardFilter,
-) -> Result<BoardView, RequestError> {
+pub async fn board(db: &Db, catalog: &Catalog, filter: &BoardFilter) -> Result<BoardView, Error> {
     let state = match filter.state.trim() {
         "" => "",
         s => State::parse(s)
             .map(State::as_str)
-            .ok_or_else(|| RequestError::NotFound(format!("There is no request state {s}.")))?,
+            .ok_or_else(|| Error::NotFound(format!("There is no request state {s}.")))?,
     };
     let search = filter.q.trim();
-    let mut rows = q::board(
+    let mut rows = crate::db::queue::board(
         db,
         state,
         &filter.app,
@@ -713,10 +671,8 @@ pub async fn board(
         .into_iter()
         .map(|(row, requester)| {
             let waiting_for = match (notes.get(&row.id), row.scheduled_at) {
-                (Some(note), _) if State::parse(&row.state).is_some_and(State::is_open) => {
-                    note.clone()
-                }
-                (_, Some(at)) if row.state == "scheduled" => {
+                (Some(note), _) if row.state.is_open() => note.clone(),
+                (_, Some(at)) if row.state == State::Scheduled => {
                     format!("scheduled for {}", format_ms(at))
                 }
                 _ => String::new(),

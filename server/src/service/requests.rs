@@ -1,61 +1,24 @@
-//! Release request use cases: submit, approve, reject, cancel. Each is one transaction that
-//! writes the change, its audit event and, for the final approval, the dispatch job.
+//! Release request use cases: submit, decide, cancel, edit, and approvals lapsing. Each loads
+//! the request once, runs its event through the lifecycle and applies it in one transaction.
 
-use crate::db::requests::{self as q, NewDecision, NewRequest, RequestRow, Tx};
+use super::error::{Error, Result};
+use super::lifecycle::{change, claim, load, Loaded};
+use crate::catalog::store::ActiveCatalog;
+use crate::db::apply::{apply, Target};
+use crate::db::requests::{self as q, NewRequest, RequestRow};
 use crate::db::users::User;
-use crate::db::{now_ms, Db};
-use crate::domain::approval::{self, Approval, Evaluation};
+use crate::db::{now_ms, Db, Write};
+use crate::domain::approval;
+use crate::domain::lifecycle::{self, Effect, Event, Subject, Viewer};
 use crate::domain::policy::describe_teams;
-use crate::domain::request::{self, Draft, FieldErrors, RawDraft, Risk, State};
-use crate::domain::{Application, Catalog, Environment, Policy};
-use crate::service::catalog::ActiveCatalog;
-use serde_json::json;
+use crate::domain::request::{self, Draft, RawDraft, State};
+use crate::domain::{Application, Catalog, Environment};
 
-#[derive(Debug, thiserror::Error)]
-pub enum RequestError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("some fields are not valid")]
-    Invalid(FieldErrors),
-    #[error(transparent)]
-    Storage(#[from] sqlx::Error),
-    #[error("the stored request is damaged: {0}")]
-    Corrupt(#[from] serde_json::Error),
-}
-
-pub type Result<T> = std::result::Result<T, RequestError>;
-
-fn changed_meanwhile() -> RequestError {
-    RequestError::Conflict(
-        "This request changed while you were looking at it (someone decided, edited or cancelled it). \
-         Your decision was not counted; reload to see where it stands."
-            .into(),
-    )
-}
-
-/// Takes the request for a change made on `revision` and reads it, or says why not.
-async fn claim(tx: &mut q::Tx<'_>, request_id: i64, revision: i64, now: i64) -> Result<RequestRow> {
-    let claimed = q::bump_revision(tx, request_id, revision, now).await?;
-    match q::get(&mut **tx, request_id).await? {
-        None => Err(RequestError::NotFound(format!(
-            "There is no request {request_id}."
-        ))),
-        Some(_) if !claimed => Err(changed_meanwhile()),
-        Some(row) => Ok(row),
-    }
-}
+use crate::domain::lifecycle::CHANGED_MEANWHILE;
+pub use crate::domain::lifecycle::{voided_reason, Verdict, MAX_REASON};
 
 /// "team Web may not request releases of Banking to production; Fintech may."
-pub fn not_allowed(
-    catalog: &Catalog,
-    user: &User,
-    app: &Application,
-    env: &Environment,
-) -> RequestError {
+pub fn not_allowed(catalog: &Catalog, user: &User, app: &Application, env: &Environment) -> Error {
     let who = if user.teams.is_empty() {
         "you belong to no team, and nobody".to_owned()
     } else {
@@ -66,7 +29,7 @@ pub fn not_allowed(
         };
         format!("{plural} {}", describe_teams(catalog, &user.teams, "and"))
     };
-    RequestError::Forbidden(format!(
+    Error::Forbidden(format!(
         "{who} may not request releases of {} to {}; {} may.",
         app.name,
         env.name.to_lowercase(),
@@ -102,6 +65,15 @@ impl Origin<'_> {
     };
 }
 
+/// The viewer a use case acts for: operations are members of an ops team or administrators.
+pub fn viewer(user: &User, is_ops: bool) -> Viewer {
+    Viewer {
+        user_id: user.id,
+        teams: user.teams.clone(),
+        ops: is_ops || user.is_admin,
+    }
+}
+
 /// Submits a release request on behalf of `user`.
 #[tracing::instrument(skip(db, active, user, raw), fields(user = %user.username))]
 pub async fn submit(
@@ -129,7 +101,7 @@ pub async fn submit(
 
 /// Submits in the caller's transaction (which commits it): the request's id and the time.
 pub async fn submit_in(
-    tx: &mut Tx<'_>,
+    tx: &mut Write,
     active: &ActiveCatalog,
     user: &User,
     application_id: &str,
@@ -138,32 +110,43 @@ pub async fn submit_in(
     origin: &Origin<'_>,
 ) -> Result<(i64, i64)> {
     let catalog = &active.catalog;
-    let app = catalog.application(application_id).ok_or_else(|| {
-        RequestError::NotFound(format!("There is no application {application_id}."))
-    })?;
+    let app = catalog
+        .application(application_id)
+        .ok_or_else(|| Error::NotFound(format!("There is no application {application_id}.")))?;
     let env = app.environment(environment_id).ok_or_else(|| {
-        RequestError::NotFound(format!("{} has no environment {environment_id}.", app.name))
+        Error::NotFound(format!("{} has no environment {environment_id}.", app.name))
     })?;
     if !env.policy.may_request(&user.teams) {
         return Err(not_allowed(catalog, user, app, env));
     }
     let now = now_ms();
-    let draft = request::validate(app, raw, now).map_err(RequestError::Invalid)?;
-    let state = if env.policy.stages.is_empty() {
-        request::approved_state(draft.scheduled_at, now)
-    } else {
-        State::PendingApproval
+    let draft = request::validate(app, raw, now).map_err(Error::Invalid)?;
+    let new = Subject {
+        state: None,
+        requester_id: user.id,
+        scheduled_at: draft.scheduled_at,
+        self_deploy: origin.self_deploy,
+        approvals: Vec::new(),
+        retryable: false,
     };
-    let fields = serde_json::to_string(&draft.fields)?;
+    let event = Event::Submitted {
+        by: user.id,
+        version: draft.version.clone(),
+        origin: origin.kind.to_owned(),
+        on_behalf: origin
+            .on_behalf
+            .map(|o| (o.token.to_owned(), o.by.to_owned())),
+    };
+    let t = lifecycle::transition(&new, &event, &env.policy, now)?;
     let id = q::insert(
         tx,
         &NewRequest {
             application_id,
             environment_id,
             requester_id: user.id,
-            body: body(&draft, &fields),
-            state: state.as_str(),
-            policy: &serde_json::to_string(&env.policy)?,
+            draft: &draft,
+            state: t.state,
+            policy: &env.policy,
             catalog_version_id: active.version.as_ref().map(|v| v.id),
             origin: origin.kind,
             pipeline_url: origin.pipeline_url,
@@ -172,68 +155,79 @@ pub async fn submit_in(
         },
     )
     .await?;
-    q::event(
-        tx,
+    let target = Target {
         id,
-        Some(user.id),
-        "submitted",
-        &match origin.on_behalf {
-            None => json!({ "version": draft.version, "origin": origin.kind }),
-            Some(o) => json!({
-                "version": draft.version,
-                "origin": origin.kind,
-                "token": o.token,
-                "on_behalf_by": o.by,
-            }),
-        },
-        now,
-    )
-    .await?;
-    if state != State::PendingApproval {
-        q::event(
-            tx,
-            id,
-            None,
-            "approved",
-            &json!({ "reason": "the policy needs no approval" }),
-            now,
-        )
-        .await?;
-        if !origin.self_deploy {
-            q::enqueue_dispatch(tx, id, draft.scheduled_at.unwrap_or(now), now).await?;
-        }
-    }
-    settle(tx, id, now).await?;
+        application_id,
+        environment_id,
+        version: &draft.version,
+        state: t.state,
+    };
+    apply(tx, catalog, target, &t, now).await?;
     tracing::info!(
         request = id,
-        state = state.as_str(),
+        state = t.state.as_str(),
         origin = origin.kind,
         "request submitted"
     );
     Ok((id, now))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Approve,
-    Reject,
+/// Exactly `approve` or `reject`: anything else is refused, never read as a yes.
+pub fn verdict(text: &str) -> Result<Verdict> {
+    match text {
+        "approve" => Ok(Verdict::Approve),
+        "reject" => Ok(Verdict::Reject),
+        _ => Err(Error::invalid(
+            "verdict",
+            "The verdict must be approve or reject.",
+        )),
+    }
 }
 
-impl Verdict {
-    /// Exactly `approve` or `reject`: anything else is refused, never read as a yes.
-    pub fn parse(text: &str) -> Result<Verdict> {
-        match text {
-            "approve" => Ok(Verdict::Approve),
-            "reject" => Ok(Verdict::Reject),
-            _ => Err(RequestError::Invalid(
-                [(
-                    "verdict".to_owned(),
-                    "The verdict must be approve or reject.".to_owned(),
-                )]
-                .into(),
-            )),
-        }
+/// Recomputes whom every request waiting for approval asks, in one transaction: at start-up, so
+/// requests stored by an earlier version (or seeded directly) are in the queue.
+pub async fn settle_all(db: &Db) -> Result<usize> {
+    let now = now_ms();
+    let mut tx = db.write().await?;
+    crate::db::queue::clear_stale_waits(&mut tx).await?;
+    let pending = crate::db::queue::all_pending(&mut tx).await?;
+    for (row, decisions) in &pending {
+        let approvals = super::lifecycle::approvals(decisions);
+        let eval = approval::evaluate(&row.policy, row.requester_id, &approvals, now);
+        let teams = approval::teams_to_ask(&row.policy, &eval);
+        crate::db::queue::set_waits(&mut tx, row.id, &teams).await?;
     }
+    tx.commit().await?;
+    Ok(pending.len())
+}
+
+/// Approves or rejects `request_id` as `user`, who saw it at `revision`; the state afterwards.
+#[tracing::instrument(skip(db, catalog, user, comment), fields(user = %user.username))]
+pub async fn decide(
+    db: &Db,
+    catalog: &Catalog,
+    user: &User,
+    request_id: i64,
+    revision: i64,
+    verdict: Verdict,
+    comment: &str,
+) -> Result<Decided> {
+    let now = now_ms();
+    let event = Event::Decided {
+        by: viewer(user, false),
+        verdict,
+        comment: comment.to_owned(),
+    };
+    let mut tx = db.write().await?;
+    let loaded = claim(&mut tx, request_id, revision, now, CHANGED_MEANWHILE).await?;
+    let t = change(&mut tx, catalog, &loaded, &event, now).await?;
+    tx.commit().await?;
+    tracing::info!(
+        request = request_id,
+        state = t.state.as_str(),
+        "decision recorded"
+    );
+    Ok(Decided { state: t.state })
 }
 
 /// The outcome of a decision: the request's state afterwards.
@@ -242,255 +236,27 @@ pub struct Decided {
     pub state: State,
 }
 
-pub fn approvals(rows: &[q::DecisionRow]) -> Vec<Approval> {
-    rows.iter()
-        .filter(|d| d.verdict == "approve")
-        .map(|d| Approval {
-            user_id: d.user_id,
-            teams: d.teams.clone(),
-            stage: usize::try_from(d.stage).unwrap_or(usize::MAX),
-            at_ms: d.decided_at,
-            voided: d.voided,
-        })
-        .collect()
-}
-
-pub fn evaluate(
-    row: &RequestRow,
-    decisions: &[q::DecisionRow],
-    now: i64,
-) -> Result<(Policy, Evaluation)> {
-    let policy: Policy = serde_json::from_str(&row.policy)?;
-    let eval = approval::evaluate(&policy, row.requester_id, &approvals(decisions), now);
-    Ok((policy, eval))
-}
-
-/// Records whom `request_id` asks now (see `approval::teams_to_ask`), in the transaction of the
-/// change: every change to a request ends here, so the approver queue can find it by team.
-async fn settle(tx: &mut q::Tx<'_>, request_id: i64, now: i64) -> Result<()> {
-    let teams = match q::get(&mut **tx, request_id).await? {
-        Some(row) if row.state == State::PendingApproval.as_str() => {
-            let decisions = q::decisions(&mut **tx, request_id).await?;
-            let (policy, eval) = evaluate(&row, &decisions, now)?;
-            approval::teams_to_ask(&policy, &eval)
-        }
-        _ => Vec::new(),
-    };
-    q::set_waits(tx, request_id, &teams).await?;
-    Ok(())
-}
-
-/// Recomputes whom every request waiting for approval asks, in one transaction: at start-up, so
-/// requests stored by an earlier version (or seeded directly) are in the queue.
-pub async fn settle_all(db: &Db) -> Result<usize> {
-    let now = now_ms();
-    let mut tx = db.write().await?;
-    q::clear_stale_waits(&mut tx).await?;
-    let pending = q::all_pending(&mut tx).await?;
-    for (row, decisions) in &pending {
-        let (policy, eval) = evaluate(row, decisions, now)?;
-        q::set_waits(&mut tx, row.id, &approval::teams_to_ask(&policy, &eval)).await?;
-    }
-    tx.commit().await?;
-    Ok(pending.len())
-}
-
-/// Approves or rejects `request_id` as `user`, who saw it at `revision`.
-#[tracing::instrument(skip(db, user, comment), fields(user = %user.username))]
-pub async fn decide(
-    db: &Db,
-    user: &User,
-    request_id: i64,
-    revision: i64,
-    verdict: Verdict,
-    comment: &str,
-) -> Result<Decided> {
-    let comment = comment.trim();
-    if verdict == Verdict::Reject && comment.is_empty() {
-        return Err(RequestError::Invalid(
-            [(
-                "comment".to_owned(),
-                "Say why you reject this request.".to_owned(),
-            )]
-            .into(),
-        ));
-    }
-    if let Some(p) = crate::domain::text::block_problem(comment, 10_000) {
-        return Err(RequestError::Invalid([("comment".to_owned(), p)].into()));
-    }
-    let now = now_ms();
-    let mut tx = db.write().await?;
-    let row = claim(&mut tx, request_id, revision, now).await?;
-    if State::parse(&row.state) != Some(State::PendingApproval) {
-        return Err(changed_meanwhile());
-    }
-    let decisions = q::decisions(&mut **tx, request_id).await?;
-    let (policy, eval) = evaluate(&row, &decisions, now)?;
-    let approvals = approvals(&decisions);
-    if !approval::can_approve(
-        &policy,
-        row.requester_id,
-        &approvals,
-        now,
-        user.id,
-        &user.teams,
-    ) {
-        let why = if user.id == row.requester_id && !policy.requester_can_approve {
-            "You cannot decide on your own request."
-        } else {
-            "None of your teams is needed at this stage of the request, or you have already decided."
-        };
-        return Err(RequestError::Forbidden(why.into()));
-    }
-    let stage = eval.current.unwrap_or_default();
-    let stage_name = eval
-        .stages
-        .get(stage)
-        .map(|s| s.name.clone())
-        .unwrap_or_default();
-    let verdict_text = match verdict {
-        Verdict::Approve => "approve",
-        Verdict::Reject => "reject",
-    };
-    let stage_number = i64::try_from(stage).unwrap_or_default();
-    // Only a lapsed decision of theirs can be here (a live one would have refused them above).
-    q::void_own_decisions(&mut tx, request_id, user.id, stage_number).await?;
-    q::insert_decision(
-        &mut tx,
-        &NewDecision {
-            request_id,
-            user_id: user.id,
-            teams: &user.teams,
-            stage: stage_number,
-            verdict: verdict_text,
-            comment,
-            now,
-        },
-    )
-    .await?;
-    let payload = json!({ "stage": stage_name, "comment": comment });
-    let state = match verdict {
-        Verdict::Reject => {
-            q::event(
-                &mut tx,
-                request_id,
-                Some(user.id),
-                "rejected",
-                &payload,
-                now,
-            )
-            .await?;
-            State::Rejected
-        }
-        Verdict::Approve => {
-            q::event(
-                &mut tx,
-                request_id,
-                Some(user.id),
-                "approval",
-                &payload,
-                now,
-            )
-            .await?;
-            let decisions = q::decisions(&mut **tx, request_id).await?;
-            let (_, after) = evaluate(&row, &decisions, now)?;
-            if after.complete() {
-                let state = request::approved_state(row.scheduled_at, now);
-                q::event(
-                    &mut tx,
-                    request_id,
-                    None,
-                    "approved",
-                    &json!({ "reason": "every stage is satisfied" }),
-                    now,
-                )
-                .await?;
-                // A pipeline that deploys itself passes the gate instead.
-                if !row.self_deploy {
-                    q::enqueue_dispatch(&mut tx, request_id, row.scheduled_at.unwrap_or(now), now)
-                        .await?;
-                }
-                state
-            } else {
-                State::PendingApproval
-            }
-        }
-    };
-    q::set_state(&mut tx, request_id, state.as_str()).await?;
-    settle(&mut tx, request_id, now).await?;
-    tx.commit().await?;
-    tracing::info!(
-        request = request_id,
-        state = state.as_str(),
-        "decision recorded"
-    );
-    Ok(Decided { state })
-}
-
-/// The longest reason a cancellation takes (the form's own limit).
-pub const MAX_REASON: usize = 2000;
-
 /// Cancels an open request: its requester or an ops member may.
-#[tracing::instrument(skip(db, user, reason), fields(user = %user.username))]
+#[tracing::instrument(skip(db, catalog, user, reason), fields(user = %user.username))]
 pub async fn cancel(
     db: &Db,
+    catalog: &Catalog,
     user: &User,
     is_ops: bool,
     request_id: i64,
     revision: i64,
     reason: &str,
 ) -> Result<()> {
-    if let Some(p) = crate::domain::text::line_problem(reason.trim(), MAX_REASON) {
-        return Err(RequestError::Invalid([("reason".to_owned(), p)].into()));
-    }
     let now = now_ms();
+    let event = Event::Cancelled {
+        by: viewer(user, is_ops),
+        reason: reason.to_owned(),
+    };
     let mut tx = db.write().await?;
-    let row = claim(&mut tx, request_id, revision, now).await?;
-    if row.requester_id != user.id && !is_ops && !user.is_admin {
-        return Err(RequestError::Forbidden(
-            "Only the requester or operations may cancel a request.".into(),
-        ));
-    }
-    if !State::parse(&row.state).is_some_and(State::is_open) {
-        return Err(RequestError::Conflict(format!(
-            "This request is {} and can no longer be cancelled.",
-            row.state.replace('_', " ")
-        )));
-    }
-    q::event(
-        &mut tx,
-        request_id,
-        Some(user.id),
-        "cancelled",
-        &json!({ "reason": reason.trim() }),
-        now,
-    )
-    .await?;
-    q::set_state(&mut tx, request_id, State::Cancelled.as_str()).await?;
-    sqlx::query(
-        "update dispatch_jobs set state = 'cancelled' where request_id = $1 and state = 'queued'",
-    )
-    .bind(request_id)
-    .execute(&mut **tx)
-    .await?;
-    settle(&mut tx, request_id, now).await?;
+    let loaded = claim(&mut tx, request_id, revision, now, CHANGED_MEANWHILE).await?;
+    change(&mut tx, catalog, &loaded, &event, now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// A validated draft as the columns it is stored in; `fields` is its extra fields as JSON.
-fn body<'a>(d: &'a Draft, fields: &'a str) -> q::Body<'a> {
-    q::Body {
-        title: &d.title,
-        version: &d.version,
-        artifact: &d.artifact,
-        summary: &d.summary,
-        risk: d.risk.as_str(),
-        rollback_plan: &d.rollback_plan,
-        scheduled_at: d.scheduled_at,
-        timezone: &d.timezone,
-        fields,
-    }
 }
 
 /// What an edit did.
@@ -505,28 +271,19 @@ pub struct Edited {
     pub state: State,
 }
 
-/// "the risk and the customer impact changed", in the words of the form.
-pub fn voided_reason(material: &[String]) -> String {
-    let names: Vec<String> = material
-        .iter()
-        .map(|m| format!("the {}", m.trim_start_matches("fields.").replace('_', " ")))
-        .collect();
-    format!("{} changed", crate::domain::text::list_words(&names, "and"))
-}
-
 /// The stored request as the draft it was validated into.
-fn stored_draft(row: &RequestRow) -> Result<Draft> {
-    Ok(Draft {
+fn stored_draft(row: &RequestRow) -> Draft {
+    Draft {
         version: row.version.clone(),
         artifact: row.artifact.clone(),
         title: row.title.clone(),
         summary: row.summary.clone(),
-        risk: Risk::parse(&row.risk).unwrap_or(Risk::Low),
+        risk: row.risk,
         rollback_plan: row.rollback_plan.clone(),
         scheduled_at: row.scheduled_at,
         timezone: row.timezone.clone(),
-        fields: serde_json::from_str(&row.fields)?,
-    })
+        fields: row.fields.clone(),
+    }
 }
 
 /// Edits a request that has not started deploying, as its requester, who saw it at `revision`.
@@ -543,35 +300,28 @@ pub async fn edit(
 ) -> Result<Edited> {
     let now = now_ms();
     let mut tx = db.write().await?;
-    let row = claim(&mut tx, request_id, revision, now).await?;
-    if row.requester_id != user.id {
-        return Err(RequestError::Forbidden(
-            "Only the requester may edit a request.".into(),
-        ));
-    }
-    let state = State::parse(&row.state).unwrap_or(State::Failed);
-    if !state.is_open() {
-        return Err(RequestError::Conflict(format!(
-            "This request is {} and can no longer be edited.",
-            row.state.replace('_', " ")
-        )));
+    let loaded = claim(&mut tx, request_id, revision, now, CHANGED_MEANWHILE).await?;
+    let row = &loaded.row;
+    // Who may edit, and when, before the form is read.
+    if let Some(refused) = lifecycle::edit_refusal(&loaded.subject, &viewer(user, false)) {
+        return Err(refused.into());
     }
     let app = active
         .catalog
         .application(&row.application_id)
         .ok_or_else(|| {
-            RequestError::Conflict(format!(
+            Error::Conflict(format!(
                 "The application {} is no longer in the catalog; this request cannot be edited.",
                 row.application_id
             ))
         })?;
-    let before = stored_draft(&row)?;
+    let before = stored_draft(row);
     let mut raw = raw.clone();
     if raw.title.trim() == request::default_title(app, &before.version) {
         // The title was the default one: it follows the new version.
         raw.title.clear();
     }
-    let mut after = request::validate(app, &raw, now).map_err(RequestError::Invalid)?;
+    let mut after = request::validate(app, &raw, now).map_err(Error::Invalid)?;
     if after.scheduled_at.is_some() && after.scheduled_at == before.scheduled_at {
         // An unchanged schedule stays as it was, even when the zone field now reads differently.
         after.timezone.clone_from(&before.timezone);
@@ -582,78 +332,44 @@ pub async fn edit(
             changed,
             voided: 0,
             material: Vec::new(),
-            state,
+            state: row.state,
         });
     }
-    let fields = serde_json::to_string(&after.fields)?;
-    q::update_body(&mut tx, request_id, &body(&after, &fields)).await?;
-    let policy: Policy = serde_json::from_str(&row.policy)?;
-    let material = request::material_changes(&policy, &before, &after);
-    let voided = if material.is_empty() {
-        0
-    } else {
-        q::void_decisions(&mut tx, request_id).await?
+    let event = Event::Edited {
+        by: viewer(user, false),
+        before: Box::new(before),
+        after: Box::new(after),
     };
-    q::event(
-        &mut tx,
-        request_id,
-        Some(user.id),
-        "edited",
-        &json!({
-            "fields": changed,
-            "from_version": before.version,
-            "to_version": after.version,
-        }),
-        now,
-    )
-    .await?;
-    let mut new_state = state;
-    if voided > 0 {
-        q::event(
-            &mut tx,
-            request_id,
-            None,
-            "approvals_voided",
-            &json!({ "count": voided, "reason": voided_reason(&material), "fields": material }),
-            now,
-        )
-        .await?;
-    }
-    if state != State::PendingApproval {
-        if policy.stages.is_empty() {
-            new_state = request::approved_state(after.scheduled_at, now);
-            q::reschedule_dispatch(&mut tx, request_id, after.scheduled_at.unwrap_or(now)).await?;
-        } else if voided > 0 {
-            new_state = State::PendingApproval;
-            q::withdraw_dispatch(&mut tx, request_id).await?;
-        } else {
-            new_state = request::approved_state(after.scheduled_at, now);
-            q::reschedule_dispatch(&mut tx, request_id, after.scheduled_at.unwrap_or(now)).await?;
-        }
-        q::set_state(&mut tx, request_id, new_state.as_str()).await?;
-    }
-    settle(&mut tx, request_id, now).await?;
+    let t = change(&mut tx, &active.catalog, &loaded, &event, now).await?;
     tx.commit().await?;
+    let (voided, material) = t
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::VoidApprovals { count, material } => Some((*count, material.clone())),
+            _ => None,
+        })
+        .unwrap_or_default();
     tracing::info!(
         request = request_id,
         voided,
-        state = new_state.as_str(),
+        state = t.state.as_str(),
         "request edited"
     );
     Ok(Edited {
         changed,
         voided,
         material,
-        state: new_state,
+        state: t.state,
     })
 }
 
 /// Sends back to approval every approved request whose approvals lapsed (the policy's approval
 /// lifetime) before its dispatch started. Returns the requests it changed.
-pub async fn lapse_approvals(db: &Db, now: i64) -> Result<Vec<i64>> {
+pub async fn lapse_approvals(db: &Db, catalog: &Catalog, now: i64) -> Result<Vec<i64>> {
     let mut lapsed = Vec::new();
-    for row in q::awaiting_dispatch(&db.pool).await? {
-        if lapse_one(db, &row, now).await? {
+    for row in crate::db::outbox::awaiting_dispatch(&db.pool).await? {
+        if lapse_one(db, catalog, &row, now).await? {
             lapsed.push(row.id);
         }
     }
@@ -661,34 +377,23 @@ pub async fn lapse_approvals(db: &Db, now: i64) -> Result<Vec<i64>> {
 }
 
 /// Sends `row` back to approval when its approvals lapsed before dispatch; true when it did.
-pub async fn lapse_one(db: &Db, row: &RequestRow, now: i64) -> Result<bool> {
-    let policy: Policy = serde_json::from_str(&row.policy)?;
-    if policy.stages.is_empty() || policy.approval_lifetime_secs.is_none() {
+pub async fn lapse_one(db: &Db, catalog: &Catalog, row: &RequestRow, now: i64) -> Result<bool> {
+    if row.policy.stages.is_empty() || row.policy.approval_lifetime_secs.is_none() {
         return Ok(false);
     }
-    let decisions = q::decisions(&db.pool, row.id).await?;
-    let (_, eval) = evaluate(row, &decisions, now)?;
-    if eval.complete() {
+    // Read first: most of the time the approvals still hold, and nothing is written.
+    let decisions = crate::db::decisions::decisions(&db.pool, row.id).await?;
+    let seen = super::lifecycle::subject(row, &decisions, false);
+    if lifecycle::transition(&seen, &Event::ApprovalsLapsed, &row.policy, now).is_err() {
         return Ok(false);
     }
     let mut tx = db.write().await?;
     // Another replica, an edit or a cancellation got there first: leave it to them.
-    if !q::bump_revision(&mut tx, row.id, row.revision, now).await?
-        || !q::withdraw_dispatch(&mut tx, row.id).await?
-    {
+    if !q::bump_revision(&mut tx, row.id, row.revision, now).await? {
         return Ok(false);
     }
-    q::set_state(&mut tx, row.id, State::PendingApproval.as_str()).await?;
-    q::event(
-        &mut tx,
-        row.id,
-        None,
-        "approvals_lapsed",
-        &json!({ "reason": "the approvals expired before the deployment started" }),
-        now,
-    )
-    .await?;
-    settle(&mut tx, row.id, now).await?;
+    let loaded: Loaded = load(&mut tx, row.id).await?;
+    change(&mut tx, catalog, &loaded, &Event::ApprovalsLapsed, now).await?;
     tx.commit().await?;
     tracing::info!(
         request = row.id,

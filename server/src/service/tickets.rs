@@ -2,78 +2,12 @@
 //! through open → acknowledged → resolved with comments, and posted to a webhook when the rule
 //! names one (at least once, retried with back-off, across restarts).
 
-use crate::db::requests::RequestRow;
-use crate::db::tickets::{self as t, NewTicket, TicketRow, Tx};
+use crate::db::tickets::{self as t, TicketRow};
 use crate::db::users::User;
 use crate::db::{now_ms, Db};
-use crate::domain::{Catalog, TicketTrigger};
+use crate::domain::Catalog;
+use crate::service::error::Error;
 use serde_json::json;
-
-/// Opens a ticket for each rule the failure matches; their ids.
-pub async fn raise(
-    tx: &mut Tx<'_>,
-    catalog: &Catalog,
-    row: &RequestRow,
-    on: &[TicketTrigger],
-    what: &str,
-    detail: &str,
-    now: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let app = catalog.application(&row.application_id);
-    let target = format!(
-        "{} {} to {}",
-        app.map_or(row.application_id.as_str(), |a| a.name.as_str()),
-        row.version,
-        app.and_then(|a| a.environment(&row.environment_id))
-            .map_or(row.environment_id.as_str(), |e| e.name.as_str())
-    );
-    let mut raised = Vec::new();
-    for rule in catalog.ticket_rules.iter().filter(|r| {
-        on.iter()
-            .any(|o| r.matches(*o, &row.application_id, &row.environment_id))
-    }) {
-        let id = t::insert(
-            tx,
-            &NewTicket {
-                request_id: row.id,
-                rule_id: &rule.id,
-                kind: rule.kind.as_str(),
-                title: &format!("{what}: {target} (request #{})", row.id),
-                detail,
-                owner_team: &rule.team,
-                webhook_url: rule.webhook.as_deref().unwrap_or_default(),
-                now,
-            },
-        )
-        .await?;
-        crate::db::requests::event(
-            tx,
-            row.id,
-            None,
-            "ticket_opened",
-            &json!({ "ticket": id, "kind": rule.kind.as_str(), "team": rule.team, "title": what }),
-            now,
-        )
-        .await?;
-        tracing::info!(ticket = id, request = row.id, rule = %rule.id, "ticket opened");
-        raised.push(id);
-    }
-    Ok(raised)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum TicketError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Storage(#[from] sqlx::Error),
-}
 
 /// What someone does to a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,19 +46,19 @@ pub async fn work(
     id: i64,
     action: Move,
     comment: &str,
-) -> Result<String, TicketError> {
+) -> Result<String, Error> {
     let ticket = t::get(&db.pool, id)
         .await?
-        .ok_or_else(|| TicketError::NotFound(format!("There is no ticket {id}.")))?;
+        .ok_or_else(|| Error::NotFound(format!("There is no ticket {id}.")))?;
     if !may_work(catalog, user, &ticket) {
-        return Err(TicketError::Forbidden(format!(
+        return Err(Error::Forbidden(format!(
             "Only {}, operations and administrators work this ticket.",
             catalog.team_name(&ticket.owner_team)
         )));
     }
     let comment = comment.trim();
     if let Some(p) = crate::domain::text::block_problem(comment, 4000) {
-        return Err(TicketError::Invalid(format!("comment: {p}")));
+        return Err(Error::invalid("comment", p));
     }
     let (from, to) = match (action, ticket.state.as_str()) {
         (Move::Acknowledge, "open") => ("open", "acknowledged"),
@@ -132,12 +66,12 @@ pub async fn work(
         (Move::Reopen, "resolved") => ("resolved", "open"),
         (Move::Comment, state) => {
             if comment.is_empty() {
-                return Err(TicketError::Invalid("comment: write something.".into()));
+                return Err(Error::invalid("comment", "Write something."));
             }
             (state, state)
         }
         (_, state) => {
-            return Err(TicketError::Conflict(format!(
+            return Err(Error::Conflict(format!(
                 "The ticket is {state}; it cannot be {} now.",
                 match action {
                     Move::Acknowledge => "acknowledged",
@@ -148,14 +82,12 @@ pub async fn work(
         }
     };
     if action == Move::Resolve && comment.is_empty() {
-        return Err(TicketError::Invalid(
-            "comment: say how it was resolved.".into(),
-        ));
+        return Err(Error::invalid("comment", "Say how it was resolved."));
     }
     let now = now_ms();
     let mut tx = db.write().await?;
     if from != to && !t::set_state(&mut tx, id, from, to, now).await? {
-        return Err(TicketError::Conflict(
+        return Err(Error::Conflict(
             "The ticket changed meanwhile; reload it.".into(),
         ));
     }
@@ -251,12 +183,13 @@ pub async fn list(
     db: &Db,
     catalog: &Catalog,
     state: &str,
-) -> Result<app::model::TicketsView, TicketError> {
+) -> Result<app::model::TicketsView, Error> {
     let state = state.trim();
     if !matches!(state, "" | "open" | "acknowledged" | "resolved") {
-        return Err(TicketError::Invalid(format!(
-            "state: {state} is not open, acknowledged or resolved."
-        )));
+        return Err(Error::invalid(
+            "state",
+            format!("{state} is not open, acknowledged or resolved."),
+        ));
     }
     let rows = t::list(db, (!state.is_empty()).then_some(state), None, 200).await?;
     Ok(app::model::TicketsView {
@@ -283,11 +216,11 @@ pub async fn view(
     catalog: &Catalog,
     user: &User,
     id: i64,
-) -> Result<app::model::TicketView, TicketError> {
+) -> Result<app::model::TicketView, Error> {
     use crate::domain::format_ms;
     let ticket = t::get(&db.pool, id)
         .await?
-        .ok_or_else(|| TicketError::NotFound(format!("There is no ticket {id}.")))?;
+        .ok_or_else(|| Error::NotFound(format!("There is no ticket {id}.")))?;
     let comments = t::comments(db, id)
         .await?
         .into_iter()

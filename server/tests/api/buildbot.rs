@@ -285,7 +285,7 @@ async fn operations_cancel_a_running_build(kind: Kind) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let olga = app.user("olga").await;
-    server::dispatch::cancel_run(
+    server::service::deployments::cancel_run(
         &app.state,
         &olga,
         true,

@@ -260,7 +260,10 @@ async fn a_run_started_before_a_crash_is_found_not_started_again(kind: Kind) {
     )
     .await
     .expect("triggering");
-    server::db::requests::set_state(&mut tx, id, "provisioning")
+    // As the dispatch leaves it when it crashes right after recording the run.
+    sqlx::query("update requests set state = 'provisioning' where request_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
         .await
         .expect("state");
     sqlx::query(
@@ -309,7 +312,7 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
     let (olga, wes) = (app.user("olga").await, app.user("wes").await);
     let failing = submit(&app, "wes", "storefront", "staging", "5.0.0-fail").await;
     until_state(&app, failing, "failed").await;
-    let refused = server::dispatch::retry(
+    let refused = server::service::deployments::retry(
         &app.state,
         &wes,
         false,
@@ -322,7 +325,7 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
         refused.to_string(),
         "Only operations may retry or cancel a deployment."
     );
-    let done = server::dispatch::retry(
+    let done = server::service::deployments::retry(
         &app.state,
         &olga,
         true,
@@ -332,7 +335,7 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
     .await
     .expect("retried");
     assert_eq!(done, "The deployment will run again (attempt 2).");
-    let _ = app.state.changes.send(failing);
+    let _ = app.state.db.changes.send(failing);
     for _ in 0..300 {
         let runs = runs(&app.state.db.pool, failing).await.expect("runs");
         if runs.len() == 2 && runs[1].state == "failed" {
@@ -370,7 +373,7 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
     let slow = submit(&app, "wes", "storefront", "staging", "5.0.1").await;
     until_state(&app, slow, "deploying").await;
     let pid = run_pid(&app, &format!("runway-{slow}-deploy-1")).await;
-    let said = server::dispatch::cancel_run(
+    let said = server::service::deployments::cancel_run(
         &app.state,
         &olga,
         true,
@@ -419,7 +422,10 @@ async fn a_run_cancelled_while_the_ci_starts_it_is_stopped(kind: Kind) {
     )
     .await
     .expect("triggering");
-    server::db::requests::set_state(&mut tx, id, "provisioning")
+    // As the dispatch leaves it when it crashes right after recording the run.
+    sqlx::query("update requests set state = 'provisioning' where request_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
         .await
         .expect("state");
     sqlx::query(
@@ -448,7 +454,7 @@ async fn a_run_cancelled_while_the_ci_starts_it_is_stopped(kind: Kind) {
     assert!(running(pid), "the provision script runs");
 
     let olga = app.user("olga").await;
-    let said = server::dispatch::cancel_run(
+    let said = server::service::deployments::cancel_run(
         &app.state,
         &olga,
         true,

@@ -5,7 +5,8 @@ use crate::requests::{approve, count, dispatch_jobs, draft};
 use server::db::now_ms;
 use server::db::users::User;
 use server::domain::request::{RawDraft, State};
-use server::service::requests::{self, Edited, RequestError};
+use server::service::error::Error as RequestError;
+use server::service::requests::{self, Edited};
 
 async fn row(app: &TestApp, id: i64) -> server::db::requests::RequestRow {
     server::db::requests::get(&app.state.db.pool, id)
@@ -50,11 +51,11 @@ async fn live_approvals(app: &TestApp, id: i64) -> i64 {
 }
 
 async fn kinds(app: &TestApp, id: i64) -> Vec<String> {
-    server::db::requests::events(&app.state.db.pool, id)
+    server::db::audit::events(&app.state.db.pool, id)
         .await
         .expect("events")
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.event.kind())
         .collect()
 }
 
@@ -137,7 +138,7 @@ async fn a_material_change_voids_even_a_complete_approval(kind: Kind) {
     for who in ["ben", "cleo", "dev"] {
         approve(&app, who, id).await.expect(who);
     }
-    assert_eq!(row(&app, id).await.state, "approved");
+    assert_eq!(row(&app, id).await.state.as_str(), "approved");
     let mut riskier = draft("2.4.0");
     riskier.risk = "high".into();
     riskier
@@ -153,13 +154,13 @@ async fn a_material_change_voids_even_a_complete_approval(kind: Kind) {
     assert_eq!((done.voided, done.state), (3, State::PendingApproval));
     assert_eq!(live_approvals(&app, id).await, 0);
     assert_eq!(dispatch_jobs(&app, id).await, 0, "nothing left to deploy");
-    let events = server::db::requests::events(&app.state.db.pool, id)
+    let events = server::db::audit::events(&app.state.db.pool, id)
         .await
         .expect("events");
     let voided = events.last().expect("an event");
-    assert_eq!(voided.kind, "approvals_voided");
+    assert_eq!(voided.event.kind(), "approvals_voided");
     assert_eq!(
-        voided.payload["reason"],
+        voided.event.payload()["reason"],
         "the risk, the customer impact and the db migration changed"
     );
 }
@@ -204,7 +205,7 @@ async fn editing_an_approved_request_withdraws_its_dispatch(kind: Kind) {
     assert_eq!(dispatch_jobs(&app, id).await, 1);
     let done = edit(&app, &ada, id, &draft("2.4.1")).await.expect("edited");
     assert_eq!((done.voided, done.state), (1, State::PendingApproval));
-    assert_eq!(row(&app, id).await.state, "pending_approval");
+    assert_eq!(row(&app, id).await.state.as_str(), "pending_approval");
     assert_eq!(dispatch_jobs(&app, id).await, 0, "nothing left to deploy");
     assert_eq!(
         approve(&app, "ben", id).await.expect("again"),
@@ -246,9 +247,17 @@ async fn only_the_requester_edits_an_open_request_with_valid_fields(kind: Kind) 
         ("2.4.0", before.revision),
         "refused edits change nothing"
     );
-    requests::cancel(&app.state.db, &ada, false, id, after.revision, "")
-        .await
-        .expect("cancelled");
+    requests::cancel(
+        &app.state.db,
+        &app.state.catalog.current().catalog,
+        &ada,
+        false,
+        id,
+        after.revision,
+        "",
+    )
+    .await
+    .expect("cancelled");
     let closed = edit(&app, &ada, id, &draft("2.4.3"))
         .await
         .expect_err("closed");
@@ -269,9 +278,13 @@ async fn a_request_whose_approvals_lapse_before_dispatch_needs_them_again(kind: 
         approve(&app, "ben", id).await.expect("ben"),
         State::Approved
     );
-    let lapsed = requests::lapse_approvals(&app.state.db, now_ms())
-        .await
-        .expect("check");
+    let lapsed = requests::lapse_approvals(
+        &app.state.db,
+        &app.state.catalog.current().catalog,
+        now_ms(),
+    )
+    .await
+    .expect("check");
     assert!(lapsed.is_empty(), "still valid");
     // Four days pass before the deployment starts.
     sqlx::query("update decisions set decided_at = decided_at - $2 where request_id = $1")
@@ -280,12 +293,16 @@ async fn a_request_whose_approvals_lapse_before_dispatch_needs_them_again(kind: 
         .execute(&app.state.db.pool)
         .await
         .expect("age");
-    let lapsed = requests::lapse_approvals(&app.state.db, now_ms())
-        .await
-        .expect("check");
+    let lapsed = requests::lapse_approvals(
+        &app.state.db,
+        &app.state.catalog.current().catalog,
+        now_ms(),
+    )
+    .await
+    .expect("check");
     // The portal's own sweep (every 30 s) may have got there first on a loaded machine.
     assert!(lapsed == [id] || lapsed.is_empty(), "{lapsed:?}");
-    assert_eq!(row(&app, id).await.state, "pending_approval");
+    assert_eq!(row(&app, id).await.state.as_str(), "pending_approval");
     assert_eq!(
         kinds(&app, id)
             .await
@@ -301,10 +318,14 @@ async fn a_request_whose_approvals_lapse_before_dispatch_needs_them_again(kind: 
         Some("approvals_lapsed")
     );
     assert!(
-        requests::lapse_approvals(&app.state.db, now_ms())
-            .await
-            .expect("again")
-            .is_empty(),
+        requests::lapse_approvals(
+            &app.state.db,
+            &app.state.catalog.current().catalog,
+            now_ms()
+        )
+        .await
+        .expect("again")
+        .is_empty(),
         "once"
     );
     // The same owner approves again; the request is back on its way.

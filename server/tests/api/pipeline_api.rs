@@ -121,7 +121,7 @@ async fn tokens_are_hashed_scoped_and_revocable(kind: Kind) {
     .err()
     .expect("invalid");
     match invalid {
-        api::ApiFailure::Invalid(fields) => assert_eq!(
+        server::service::error::Error::Invalid(fields) => assert_eq!(
             fields.keys().collect::<Vec<_>>(),
             ["acts_as", "applications", "name", "scopes"]
         ),
@@ -379,6 +379,7 @@ async fn the_gate_explains_each_reason(kind: Kind) {
     let ben = app.user("ben").await;
     requests::decide(
         &app.state.db,
+        &app.state.catalog.current().catalog,
         &ben,
         rejected,
         revision(&app, rejected).await,

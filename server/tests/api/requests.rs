@@ -3,7 +3,8 @@
 use crate::helpers::*;
 use server::db::users::User;
 use server::domain::request::{RawDraft, State};
-use server::service::requests::{self, RequestError, Verdict};
+use server::service::error::Error as RequestError;
+use server::service::requests::{self, Verdict};
 
 pub(crate) fn draft(version: &str) -> RawDraft {
     RawDraft {
@@ -52,6 +53,8 @@ pub(crate) async fn state(app: &TestApp, id: i64) -> String {
         .expect("get")
         .expect("row")
         .state
+        .as_str()
+        .to_owned()
 }
 
 pub(crate) async fn approve(app: &TestApp, who: &str, id: i64) -> Result<State, RequestError> {
@@ -59,6 +62,7 @@ pub(crate) async fn approve(app: &TestApp, who: &str, id: i64) -> Result<State, 
     let rev = revision(app, id).await;
     requests::decide(
         &app.state.db,
+        &app.state.catalog.current().catalog,
         &user,
         id,
         rev,
@@ -152,11 +156,11 @@ async fn banking_production_needs_an_owner_then_two_cab_members(kind: Kind) {
         1,
         "the final approval writes the dispatch job"
     );
-    let kinds: Vec<String> = server::db::requests::events(&app.state.db.pool, id)
+    let kinds: Vec<String> = server::db::audit::events(&app.state.db.pool, id)
         .await
         .expect("events")
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.event.kind())
         .collect();
     assert_eq!(
         kinds,
@@ -231,9 +235,17 @@ async fn a_decision_on_a_stale_revision_is_a_conflict_and_not_counted(kind: Kind
     let seen = revision(&app, id).await;
     approve(&app, "ben", id).await.expect("ben");
     let cleo = app.user("cleo").await;
-    let err = requests::decide(&app.state.db, &cleo, id, seen, Verdict::Approve, "")
-        .await
-        .expect_err("stale");
+    let err = requests::decide(
+        &app.state.db,
+        &app.state.catalog.current().catalog,
+        &cleo,
+        id,
+        seen,
+        Verdict::Approve,
+        "",
+    )
+    .await
+    .expect_err("stale");
     assert!(matches!(err, RequestError::Conflict(_)), "{err}");
     assert_eq!(decisions(&app, id).await, 1);
 }
@@ -261,9 +273,10 @@ async fn two_final_approvals_at_once_approve_exactly_once(kind: Kind) {
     let (dev, eve) = (app.user("dev").await, app.user("eve").await);
     let rev = revision(&app, id).await;
     let db = &app.state.db;
+    let active = app.state.catalog.current();
     let (a, b) = tokio::join!(
-        requests::decide(db, &dev, id, rev, Verdict::Approve, "ok"),
-        requests::decide(db, &eve, id, rev, Verdict::Approve, "ok"),
+        requests::decide(db, &active.catalog, &dev, id, rev, Verdict::Approve, "ok"),
+        requests::decide(db, &active.catalog, &eve, id, rev, Verdict::Approve, "ok"),
     );
     let winners = [&a, &b].iter().filter(|r| r.is_ok()).count();
     assert_eq!(winners, 1, "exactly one final approval: {a:?} {b:?}");
@@ -290,12 +303,21 @@ async fn a_rejection_needs_a_comment_and_ends_the_request(kind: Kind) {
     let ben = app.user("ben").await;
     let id = banking_request(&app, &ada).await;
     let rev = revision(&app, id).await;
-    let err = requests::decide(&app.state.db, &ben, id, rev, Verdict::Reject, "  ")
-        .await
-        .expect_err("no comment");
+    let err = requests::decide(
+        &app.state.db,
+        &app.state.catalog.current().catalog,
+        &ben,
+        id,
+        rev,
+        Verdict::Reject,
+        "  ",
+    )
+    .await
+    .expect_err("no comment");
     assert!(matches!(err, RequestError::Invalid(ref f) if f.contains_key("comment")));
     let done = requests::decide(
         &app.state.db,
+        &app.state.catalog.current().catalog,
         &ben,
         id,
         rev,
@@ -320,25 +342,57 @@ async fn the_requester_or_ops_may_cancel_others_may_not(kind: Kind) {
     let olga = app.user("olga").await;
     let first = banking_request(&app, &ada).await;
     let rev = revision(&app, first).await;
-    let err = requests::cancel(&app.state.db, &ben, false, first, rev, "")
-        .await
-        .expect_err("not ben");
+    let err = requests::cancel(
+        &app.state.db,
+        &app.state.catalog.current().catalog,
+        &ben,
+        false,
+        first,
+        rev,
+        "",
+    )
+    .await
+    .expect_err("not ben");
     assert!(matches!(err, RequestError::Forbidden(_)));
-    requests::cancel(&app.state.db, &ada, false, first, rev, "wrong version")
-        .await
-        .expect("requester cancels");
+    requests::cancel(
+        &app.state.db,
+        &app.state.catalog.current().catalog,
+        &ada,
+        false,
+        first,
+        rev,
+        "wrong version",
+    )
+    .await
+    .expect("requester cancels");
     assert_eq!(state(&app, first).await, "cancelled");
     let second = submit(&app, &ada, "banking", "staging", &draft("2.4.1"))
         .await
         .expect("submitted");
     let rev = revision(&app, second).await;
-    requests::cancel(&app.state.db, &olga, true, second, rev, "maintenance")
-        .await
-        .expect("ops cancels");
+    requests::cancel(
+        &app.state.db,
+        &app.state.catalog.current().catalog,
+        &olga,
+        true,
+        second,
+        rev,
+        "maintenance",
+    )
+    .await
+    .expect("ops cancels");
     let rev = revision(&app, second).await;
-    let again = requests::cancel(&app.state.db, &olga, true, second, rev, "")
-        .await
-        .expect_err("closed");
+    let again = requests::cancel(
+        &app.state.db,
+        &app.state.catalog.current().catalog,
+        &olga,
+        true,
+        second,
+        rev,
+        "",
+    )
+    .await
+    .expect_err("closed");
     assert!(matches!(again, RequestError::Conflict(_)));
 }
 

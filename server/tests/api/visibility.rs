@@ -29,7 +29,7 @@ async fn submit(app: &TestApp, who: &str, application: &str, raw: &RawDraft) -> 
     )
     .await
     .expect("submitted");
-    let _ = app.state.changes.send(id);
+    let _ = app.state.db.changes.send(id);
     id
 }
 

@@ -1,0 +1,144 @@
+//! The one apply step: writes a lifecycle transition (see `domain::lifecycle`) and every one of
+//! its effects in the caller's transaction, so a crash leaves either all of it or none. Nothing
+//! else moves a request to another state.
+
+use super::requests::{self as q, RequestRow};
+use super::{audit, decisions, outbox, queue, tickets, Write};
+use crate::domain::audit::AuditEvent;
+use crate::domain::lifecycle::{Effect, Transition, Verdict};
+use crate::domain::request::State;
+use crate::domain::Catalog;
+
+/// The request a transition applies to, as stored before it.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub id: i64,
+    pub application_id: &'a str,
+    pub environment_id: &'a str,
+    pub version: &'a str,
+    /// Its state before the transition.
+    pub state: State,
+}
+
+impl<'a> From<&'a RequestRow> for Target<'a> {
+    fn from(row: &'a RequestRow) -> Self {
+        Target {
+            id: row.id,
+            application_id: &row.application_id,
+            environment_id: &row.environment_id,
+            version: &row.version,
+            state: row.state,
+        }
+    }
+}
+
+/// Writes `t` for `target`; the catalog gives the ticket rules a failure may match.
+pub async fn apply(
+    tx: &mut Write,
+    catalog: &Catalog,
+    target: Target<'_>,
+    t: &Transition,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let id = target.id;
+    if t.state != target.state {
+        q::set_state(tx, id, t.state).await?;
+    }
+    for effect in &t.effects {
+        match effect {
+            Effect::Audit { actor, event } => audit::event(tx, id, *actor, event, now).await?,
+            Effect::Decision {
+                user_id,
+                teams,
+                stage,
+                verdict,
+                comment,
+            } => {
+                let stage = i64::try_from(*stage).unwrap_or_default();
+                decisions::void_own_decisions(tx, id, *user_id, stage).await?;
+                let verdict = match verdict {
+                    Verdict::Approve => "approve",
+                    Verdict::Reject => "reject",
+                };
+                decisions::insert_decision(
+                    tx,
+                    &decisions::NewDecision {
+                        request_id: id,
+                        user_id: *user_id,
+                        teams,
+                        stage,
+                        verdict,
+                        comment,
+                        now,
+                    },
+                )
+                .await?;
+            }
+            Effect::VoidApprovals { .. } => {
+                decisions::void_decisions(tx, id).await?;
+            }
+            Effect::Rewrite(draft) => q::update_body(tx, id, draft).await?,
+            Effect::Enqueue { at } => outbox::enqueue_dispatch(tx, id, *at, now).await?,
+            Effect::Reschedule { at } => outbox::reschedule_dispatch(tx, id, *at).await?,
+            Effect::Withdraw => {
+                outbox::withdraw_dispatch(tx, id).await?;
+            }
+            Effect::Reindex { teams } => queue::set_waits(tx, id, teams).await?,
+            Effect::RaiseTicket { on, what, detail } => {
+                raise(tx, catalog, &target, on, what, detail, now).await?;
+            }
+            Effect::Announce => tx.announce(id),
+        }
+    }
+    Ok(())
+}
+
+/// Opens a ticket for each catalog rule the failure matches, each with its audit entry.
+async fn raise(
+    tx: &mut Write,
+    catalog: &Catalog,
+    target: &Target<'_>,
+    on: &[crate::domain::TicketTrigger],
+    what: &str,
+    detail: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let (app_id, env_id) = (target.application_id, target.environment_id);
+    let app = catalog.application(app_id);
+    let named = format!(
+        "{} {} to {}",
+        app.map_or(app_id, |a| a.name.as_str()),
+        target.version,
+        app.and_then(|a| a.environment(env_id))
+            .map_or(env_id, |e| e.name.as_str())
+    );
+    let rules = catalog
+        .ticket_rules
+        .iter()
+        .filter(|r| on.iter().any(|o| r.matches(*o, app_id, env_id)));
+    for rule in rules {
+        let ticket = tickets::insert(
+            tx,
+            &tickets::NewTicket {
+                request_id: target.id,
+                rule_id: &rule.id,
+                kind: rule.kind.as_str(),
+                title: &format!("{what}: {named} (request #{})", target.id),
+                detail,
+                owner_team: &rule.team,
+                webhook_url: rule.webhook.as_deref().unwrap_or_default(),
+                now,
+            },
+        )
+        .await?;
+        let opened = AuditEvent::TicketOpened {
+            ticket,
+            kind: rule.kind.as_str().to_owned(),
+            team: rule.team.clone(),
+            title: what.to_owned(),
+        };
+        audit::event(tx, target.id, None, &opened, now).await?;
+        tracing::info!(ticket, request = target.id, rule = %rule.id, "ticket opened");
+    }
+    Ok(())
+}

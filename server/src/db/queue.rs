@@ -1,0 +1,245 @@
+//! The approver queue (whom each waiting request asks) and the ops board's listings.
+
+use super::decisions::{by_request, DecisionRow, DECISION_COLUMNS};
+use super::requests::{placeholders, prefixed, request, RequestRow, Tx, COLUMNS};
+use sqlx::Row;
+
+/// Forgets whom requests that no longer wait for approval asked.
+pub async fn clear_stale_waits(tx: &mut Tx<'_>) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "delete from request_waits where request_id not in \
+         (select request_id from requests where state = 'pending_approval')",
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// Replaces the teams `request_id` asks now (none once it no longer waits for approval).
+pub async fn set_waits(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+    teams: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from request_waits where request_id = $1")
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    for team in teams {
+        sqlx::query(
+            "insert into request_waits (team_id, request_id) values ($1, $2) on conflict do nothing",
+        )
+        .bind(team.as_str())
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Requests waiting for approval that ask one of `teams` now (optionally of one application /
+/// environment; empty means any), newest first, with their requester's name, and the decisions
+/// on them by request. Read through `request_waits`, so only those requests are read at all.
+pub async fn pending(
+    db: &super::Db,
+    app: &str,
+    env: &str,
+    teams: &[String],
+) -> Result<
+    (
+        Vec<(RequestRow, String)>,
+        std::collections::HashMap<i64, Vec<DecisionRow>>,
+    ),
+    sqlx::Error,
+> {
+    if teams.is_empty() {
+        return Ok((Vec::new(), std::collections::HashMap::new()));
+    }
+    let asked = format!(
+        "select w.request_id from request_waits w where w.team_id in ({})",
+        placeholders(0, teams.len())
+    );
+    let mut conditions = vec![
+        "r.state = 'pending_approval'".to_owned(),
+        format!("r.request_id in ({asked})"),
+    ];
+    let mut extra: Vec<&str> = Vec::new();
+    for (column, value) in [("r.application_id", app), ("r.environment_id", env)] {
+        if !value.is_empty() {
+            extra.push(value);
+            conditions.push(format!("{column} = ${}", teams.len() + extra.len()));
+        }
+    }
+    let sql = format!(
+        "select {}, u.display_name as requester_name from requests r \
+         join users u on u.user_id = r.requester_id where {} order by r.request_id desc",
+        prefixed("r"),
+        conditions.join(" and ")
+    );
+    let mut query = sqlx::query(&sql);
+    for t in teams {
+        query = query.bind(t.as_str());
+    }
+    for v in extra {
+        query = query.bind(v);
+    }
+    let rows = query
+        .persistent(db.keep_listing_prepared())
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let sql = format!(
+        "select d.request_id, {DECISION_COLUMNS} from decisions d \
+         where d.request_id in ({asked}) order by d.decision_id"
+    );
+    let mut query = sqlx::query(&sql);
+    for t in teams {
+        query = query.bind(t.as_str());
+    }
+    Ok((rows, by_request(&query.fetch_all(&db.pool).await?)?))
+}
+
+/// Every request waiting for approval, with the decisions on it: to recompute whom they ask.
+pub async fn all_pending(
+    tx: &mut Tx<'_>,
+) -> Result<Vec<(RequestRow, Vec<DecisionRow>)>, sqlx::Error> {
+    let rows: Vec<RequestRow> = sqlx::query(&format!(
+        "select {COLUMNS} from requests where state = 'pending_approval' order by request_id"
+    ))
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(request)
+    .collect::<Result<_, _>>()?;
+    let mut map = by_request(
+        &sqlx::query(&format!(
+            "select d.request_id, {DECISION_COLUMNS} from decisions d \
+             join requests r on r.request_id = d.request_id \
+             where r.state = 'pending_approval' order by d.decision_id"
+        ))
+        .fetch_all(&mut **tx)
+        .await?,
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let d = map.remove(&row.id).unwrap_or_default();
+            (row, d)
+        })
+        .collect())
+}
+
+/// A page of requests, newest first, with their requester's name. Empty filters match all.
+pub async fn board(
+    db: &super::Db,
+    state: &str,
+    app: &str,
+    env: &str,
+    search: &str,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
+    select_requests(db, state, app, env, search, before, limit).await
+}
+
+/// `text` with LIKE's wildcards and its escape character taken literally (escape `\\`).
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Requests newest first. Only the filters given become conditions, so each query can use the
+/// index that fits it.
+async fn select_requests(
+    db: &super::Db,
+    state: &str,
+    app: &str,
+    env: &str,
+    search: &str,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut param = |value: &str| {
+        binds.push(value.to_owned());
+        format!("${}", binds.len())
+    };
+    // On PostgreSQL a search reads the narrow `request_search` copy (alias `s`) and cuts the page
+    // there; everything else reads the requests themselves.
+    let narrow = db.kind == super::DbKind::Postgres && !search.is_empty();
+    let t = if narrow { "s" } else { "r" };
+    for (column, value) in [
+        ("state", state),
+        ("application_id", app),
+        ("environment_id", env),
+    ] {
+        if !value.is_empty() {
+            conditions.push(format!("{t}.{column} = {}", param(value)));
+        }
+    }
+    let plain = !search.contains(['%', '_', '\\']);
+    if db.kind == super::DbKind::Sqlite && plain && search.chars().count() >= 3 {
+        // The trigram index answers a substring of three characters or more, case-insensitively.
+        let p = param(&format!("%{search}%"));
+        conditions.push(format!(
+            "r.request_id in (select rowid from request_search where title like {p} \
+             union select rowid from request_search where version like {p})"
+        ));
+    } else if !search.is_empty() {
+        let p = param(&format!("%{}%", like_escaped(&search.to_lowercase())));
+        conditions.push(if narrow {
+            format!("s.text like {p} escape '\\'")
+        } else {
+            format!(
+                "(lower(r.title) like {p} escape '\\' or lower(r.version) like {p} escape '\\')"
+            )
+        });
+    }
+    let n = binds.len();
+    if before > 0 {
+        conditions.push(format!("{t}.request_id < ${}", n + 1));
+    }
+    let limit_param = n + 1 + usize::from(before > 0);
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("where {}", conditions.join(" and "))
+    };
+    let sql = if narrow {
+        format!(
+            "select {}, u.display_name as requester_name from \
+             (select s.request_id from request_search s {filter} \
+              order by s.request_id desc limit ${limit_param}) m \
+             join requests r on r.request_id = m.request_id \
+             join users u on u.user_id = r.requester_id \
+             order by r.request_id desc",
+            prefixed("r")
+        )
+    } else {
+        format!(
+            "select {}, u.display_name as requester_name from requests r \
+             join users u on u.user_id = r.requester_id {filter} \
+             order by r.request_id desc limit ${limit_param}",
+            prefixed("r")
+        )
+    };
+    let mut query = sqlx::query(&sql);
+    for b in &binds {
+        query = query.bind(b.as_str());
+    }
+    if before > 0 {
+        query = query.bind(before);
+    }
+    query
+        .bind(limit)
+        .persistent(db.keep_listing_prepared())
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
+        .collect()
+}

@@ -1,0 +1,298 @@
+//! A request's lifecycle: one pure function from the request, an event, its policy and the time
+//! to the next state and the effects that go with it, or the reason the event is refused.
+//! Every change of a request's state goes through [`transition`]; the one apply step in
+//! `db::apply` writes the state and every effect in the caller's transaction. A new capability
+//! is a new event or a new effect here, never a state written somewhere else.
+
+use super::approval::{self, Approval};
+use super::audit::AuditEvent;
+use super::request::{self, Draft, FieldErrors, State};
+use super::{Policy, TicketTrigger};
+
+/// The request as its lifecycle sees it.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// `None` before it is stored: the only event it takes then is [`Event::Submitted`].
+    pub state: Option<State>,
+    pub requester_id: i64,
+    pub scheduled_at: Option<i64>,
+    /// Its pipeline deploys it: approval does not queue a dispatch.
+    pub self_deploy: bool,
+    /// Every approval given so far, voided ones included.
+    pub approvals: Vec<Approval>,
+    /// A CI step of it failed or was cancelled, so operations may run it again.
+    pub retryable: bool,
+}
+
+/// Who acts.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user_id: i64,
+    pub teams: Vec<String>,
+    /// Operations or an administrator.
+    pub ops: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+/// A CI step's stage result as a pipeline reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageStatus {
+    Started,
+    Succeeded,
+    Failed,
+}
+
+impl StageStatus {
+    pub fn parse(s: &str) -> Option<StageStatus> {
+        match s {
+            "started" => Some(StageStatus::Started),
+            "succeeded" => Some(StageStatus::Succeeded),
+            "failed" => Some(StageStatus::Failed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageStatus::Started => "started",
+            StageStatus::Succeeded => "succeeded",
+            StageStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Submitted {
+        by: i64,
+        version: String,
+        origin: String,
+        /// The pipeline token that opened it in `by`'s name, and that token's own user.
+        on_behalf: Option<(String, String)>,
+    },
+    Decided {
+        by: Viewer,
+        verdict: Verdict,
+        comment: String,
+    },
+    Cancelled {
+        by: Viewer,
+        reason: String,
+    },
+    Edited {
+        by: Viewer,
+        before: Box<Draft>,
+        after: Box<Draft>,
+    },
+    /// The approvals' lifetime ran out before the deployment started.
+    ApprovalsLapsed,
+    /// The dispatch waits for a window or a freeze to end.
+    WaitingForWindow {
+        note: String,
+    },
+    StepStarted {
+        step: String,
+        connector: String,
+        target: String,
+    },
+    /// The CI could not be reached; the dispatch tries again later.
+    CiUnreachable {
+        step: String,
+        attempt: i64,
+        next_at: String,
+        error: String,
+    },
+    StepSucceeded {
+        step: String,
+    },
+    /// Every CI step succeeded.
+    Deployed,
+    StepFailed {
+        step: String,
+        message: String,
+    },
+    StageResultPosted {
+        stage: String,
+        status: StageStatus,
+        duration_ms: Option<i64>,
+        metrics: serde_json::Map<String, serde_json::Value>,
+        /// The pipeline token's name.
+        by: String,
+        /// The stage is the deploy stage of a request whose pipeline deploys it.
+        deploys: bool,
+    },
+    Retried {
+        by: Viewer,
+        step: String,
+        attempt: i64,
+    },
+    CancelledByOps {
+        by: Viewer,
+        reason: String,
+        step: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Audit {
+        actor: Option<i64>,
+        event: AuditEvent,
+    },
+    /// Records a decision at `stage`, voiding the decider's lapsed ones there first.
+    Decision {
+        user_id: i64,
+        teams: Vec<String>,
+        stage: usize,
+        verdict: Verdict,
+        comment: String,
+    },
+    /// Voids every approval so far: `count` of them, because `material` fields changed.
+    VoidApprovals { count: u64, material: Vec<String> },
+    /// Stores the edited request.
+    Rewrite(Box<Draft>),
+    /// Queues the dispatch, due at `at`.
+    Enqueue { at: i64 },
+    /// Moves the queued dispatch to `at`.
+    Reschedule { at: i64 },
+    /// Takes back a dispatch that has not started.
+    Withdraw,
+    /// The teams the approver queue finds the request under (none once it no longer waits).
+    Reindex { teams: Vec<String> },
+    RaiseTicket {
+        on: Vec<TicketTrigger>,
+        what: String,
+        detail: String,
+    },
+    /// Live pages and the dispatch worker hear of the change once it is committed.
+    Announce,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub state: State,
+    pub effects: Vec<Effect>,
+}
+
+/// Why an event is refused; nothing is written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("some fields are not valid")]
+    Invalid(FieldErrors),
+    /// The event changes nothing now (approvals that still hold cannot lapse).
+    #[error("nothing to change")]
+    Unchanged,
+}
+
+/// What a viewer may do to a request: the buttons a page shows, the calls a use case accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Actions {
+    pub decide: bool,
+    pub edit: bool,
+    pub cancel: bool,
+    pub retry: bool,
+    pub stop: bool,
+}
+
+pub fn allowed_actions(request: &Subject, policy: &Policy, viewer: &Viewer, now: i64) -> Actions {
+    let state = request.state;
+    let open = state.is_some_and(State::is_open);
+    let own = viewer.user_id == request.requester_id;
+    Actions {
+        decide: state == Some(State::PendingApproval)
+            && approval::can_approve(
+                policy,
+                request.requester_id,
+                &request.approvals,
+                now,
+                viewer.user_id,
+                &viewer.teams,
+            ),
+        edit: open && own,
+        cancel: open && (own || viewer.ops),
+        retry: viewer.ops && state == Some(State::Failed) && request.retryable,
+        stop: viewer.ops && matches!(state, Some(State::Provisioning | State::Deploying)),
+    }
+}
+
+/// The next state of `request` after `event`, with its effects; or why the event is refused.
+pub fn transition(
+    request: &Subject,
+    event: &Event,
+    policy: &Policy,
+    now: i64,
+) -> Result<Transition, Refusal> {
+    let rules = super::lifecycle_rules::Rules {
+        request,
+        policy,
+        now,
+    };
+    rules.apply(event)
+}
+
+/// A state change's usual companions: the teams to ask when it waits for approval, and the news.
+pub(super) fn finish(
+    request: &Subject,
+    policy: &Policy,
+    approvals: &[Approval],
+    state: State,
+    mut effects: Vec<Effect>,
+    now: i64,
+) -> Transition {
+    let waits = state == State::PendingApproval;
+    if waits || request.state == Some(State::PendingApproval) {
+        let teams = if waits {
+            let eval = approval::evaluate(policy, request.requester_id, approvals, now);
+            approval::teams_to_ask(policy, &eval)
+        } else {
+            Vec::new()
+        };
+        effects.push(Effect::Reindex { teams });
+    }
+    effects.push(Effect::Announce);
+    Transition { state, effects }
+}
+
+/// An audit entry by nobody in particular (the policy, the dispatch, the pipeline).
+pub(super) fn audit(event: AuditEvent) -> Effect {
+    Effect::Audit { actor: None, event }
+}
+
+/// An audit entry by a person.
+pub(super) fn audit_by(actor: i64, event: AuditEvent) -> Effect {
+    Effect::Audit {
+        actor: Some(actor),
+        event,
+    }
+}
+
+/// The state an approved request takes and the dispatch it queues.
+pub(super) fn approve(request: &Subject, reason: &str, now: i64) -> (State, Vec<Effect>) {
+    let mut effects = vec![audit(AuditEvent::Approved {
+        reason: reason.to_owned(),
+    })];
+    // A pipeline that deploys itself passes the gate instead.
+    if !request.self_deploy {
+        effects.push(Effect::Enqueue {
+            at: request.scheduled_at.unwrap_or(now),
+        });
+    }
+    (request::approved_state(request.scheduled_at, now), effects)
+}
+
+pub use super::lifecycle_rules::{
+    edit_refusal, voided_reason, CHANGED_MEANWHILE, MAX_COMMENT, MAX_REASON,
+};
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;

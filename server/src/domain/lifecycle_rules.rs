@@ -1,0 +1,549 @@
+//! The rule of each lifecycle event (see `lifecycle`): which states it leaves, where it leads,
+//! what it writes. Pure.
+
+use super::approval::{self, Approval};
+use super::audit::{self, AuditEvent};
+use super::lifecycle::{
+    approve, audit, audit_by, finish, Effect, Event, Refusal, StageStatus, Subject, Transition,
+    Verdict, Viewer,
+};
+use super::request::{self, Draft, State};
+use super::{text, Policy, TicketTrigger};
+
+/// The longest reason a cancellation takes, and the longest comment on a decision.
+pub const MAX_REASON: usize = 2000;
+pub const MAX_COMMENT: usize = 10_000;
+
+pub const CHANGED_MEANWHILE: &str = "This request changed while you were looking at it (someone \
+     decided, edited or cancelled it). Your decision was not counted; reload to see where it stands.";
+
+pub(super) struct Rules<'a> {
+    pub request: &'a Subject,
+    pub policy: &'a Policy,
+    pub now: i64,
+}
+
+fn words(state: State) -> String {
+    state.as_str().replace('_', " ")
+}
+
+fn invalid(field: &str, problem: String) -> Refusal {
+    Refusal::Invalid([(field.to_owned(), problem)].into())
+}
+
+fn step_words(step: &str) -> &'static str {
+    if step == "provision" {
+        "Provisioning"
+    } else {
+        "Deployment"
+    }
+}
+
+impl Rules<'_> {
+    fn state(&self) -> Result<State, Refusal> {
+        self.request
+            .state
+            .ok_or_else(|| Refusal::Conflict("This request is not stored yet.".into()))
+    }
+
+    fn done(&self, approvals: &[Approval], state: State, effects: Vec<Effect>) -> Transition {
+        finish(
+            self.request,
+            self.policy,
+            approvals,
+            state,
+            effects,
+            self.now,
+        )
+    }
+
+    /// The same state, with `effects`.
+    fn stay(&self, effects: Vec<Effect>) -> Result<Transition, Refusal> {
+        let state = self.state()?;
+        Ok(self.done(&self.request.approvals, state, effects))
+    }
+
+    fn approvals_complete(&self, approvals: &[Approval]) -> bool {
+        approval::evaluate(self.policy, self.request.requester_id, approvals, self.now).complete()
+    }
+
+    pub fn apply(&self, event: &Event) -> Result<Transition, Refusal> {
+        match event {
+            Event::Submitted {
+                by,
+                version,
+                origin,
+                on_behalf,
+            } => self.submitted(*by, version, origin, on_behalf.as_ref()),
+            Event::Decided {
+                by,
+                verdict,
+                comment,
+            } => self.decided(by, *verdict, comment.trim()),
+            Event::Cancelled { by, reason } => self.cancelled(by, reason.trim()),
+            Event::Edited { by, before, after } => self.edited(by, before, after),
+            Event::ApprovalsLapsed => self.lapsed(),
+            Event::WaitingForWindow { note } => {
+                self.stay(vec![audit(AuditEvent::WaitingForWindow {
+                    note: note.clone(),
+                })])
+            }
+            Event::CiUnreachable {
+                step,
+                attempt,
+                next_at,
+                error,
+            } => self.stay(vec![audit(AuditEvent::CiRetry {
+                step: step.clone(),
+                attempt: *attempt,
+                next_at: next_at.clone(),
+                error: error.clone(),
+            })]),
+            Event::StepStarted {
+                step,
+                connector,
+                target,
+            } => self.step_started(step, connector, target),
+            Event::StepSucceeded { step } => {
+                self.deploying()?;
+                self.stay(vec![audit(AuditEvent::StepSucceeded {
+                    step: step.clone(),
+                })])
+            }
+            Event::Deployed => {
+                self.deploying()?;
+                let effects = vec![audit(AuditEvent::Deployed {
+                    reason: audit::EVERY_STEP_SUCCEEDED.into(),
+                })];
+                Ok(self.done(&self.request.approvals, State::Succeeded, effects))
+            }
+            Event::StepFailed { step, message } => self.step_failed(step, message),
+            Event::StageResultPosted { .. } => self.stage_result(event),
+            Event::Retried { by, step, attempt } => self.retried(by, step, *attempt),
+            Event::CancelledByOps { by, reason, step } => {
+                self.cancelled_by_ops(by, reason.trim(), step)
+            }
+        }
+    }
+
+    fn submitted(
+        &self,
+        by: i64,
+        version: &str,
+        origin: &str,
+        on_behalf: Option<&(String, String)>,
+    ) -> Result<Transition, Refusal> {
+        if self.request.state.is_some() {
+            return Err(Refusal::Conflict(
+                "This request was submitted already.".into(),
+            ));
+        }
+        let mut effects = vec![audit_by(
+            by,
+            AuditEvent::Submitted {
+                version: version.to_owned(),
+                origin: origin.to_owned(),
+                token: on_behalf.map(|(token, _)| token.clone()),
+                on_behalf_by: on_behalf.map(|(_, user)| user.clone()),
+            },
+        )];
+        let state = if self.policy.stages.is_empty() {
+            let (state, approved) = approve(self.request, audit::NO_APPROVAL_NEEDED, self.now);
+            effects.extend(approved);
+            state
+        } else {
+            State::PendingApproval
+        };
+        Ok(self.done(&[], state, effects))
+    }
+
+    fn decided(&self, by: &Viewer, verdict: Verdict, comment: &str) -> Result<Transition, Refusal> {
+        if verdict == Verdict::Reject && comment.is_empty() {
+            return Err(invalid(
+                "comment",
+                "Say why you reject this request.".into(),
+            ));
+        }
+        if let Some(p) = text::block_problem(comment, MAX_COMMENT) {
+            return Err(invalid("comment", p));
+        }
+        if self.request.state != Some(State::PendingApproval) {
+            return Err(Refusal::Conflict(CHANGED_MEANWHILE.into()));
+        }
+        let r = self.request;
+        let eval = approval::evaluate(self.policy, r.requester_id, &r.approvals, self.now);
+        if !approval::can_approve_in(
+            self.policy,
+            r.requester_id,
+            &r.approvals,
+            self.now,
+            by.user_id,
+            &by.teams,
+            &eval,
+        ) {
+            let why = if by.user_id == r.requester_id && !self.policy.requester_can_approve {
+                "You cannot decide on your own request."
+            } else {
+                "None of your teams is needed at this stage of the request, or you have already decided."
+            };
+            return Err(Refusal::Forbidden(why.into()));
+        }
+        let stage = eval.current.unwrap_or_default();
+        let stage_name = eval
+            .stages
+            .get(stage)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let mut effects = vec![Effect::Decision {
+            user_id: by.user_id,
+            teams: by.teams.clone(),
+            stage,
+            verdict,
+            comment: comment.to_owned(),
+        }];
+        let (stage, comment) = (stage_name, comment.to_owned());
+        if verdict == Verdict::Reject {
+            effects.push(audit_by(
+                by.user_id,
+                AuditEvent::Rejected { stage, comment },
+            ));
+            return Ok(self.done(&r.approvals, State::Rejected, effects));
+        }
+        effects.push(audit_by(
+            by.user_id,
+            AuditEvent::Approval { stage, comment },
+        ));
+        // Only a lapsed decision of theirs can be at this stage: it gives way to the new one.
+        let current = eval.current.unwrap_or_default();
+        let mut approvals: Vec<Approval> = r
+            .approvals
+            .iter()
+            .cloned()
+            .map(|mut a| {
+                a.voided |= a.user_id == by.user_id && a.stage == current;
+                a
+            })
+            .collect();
+        approvals.push(Approval {
+            user_id: by.user_id,
+            teams: by.teams.clone(),
+            stage: current,
+            at_ms: self.now,
+            voided: false,
+        });
+        let state = if self.approvals_complete(&approvals) {
+            let (state, approved) = approve(r, audit::EVERY_STAGE_SATISFIED, self.now);
+            effects.extend(approved);
+            state
+        } else {
+            State::PendingApproval
+        };
+        Ok(self.done(&approvals, state, effects))
+    }
+
+    fn cancelled(&self, by: &Viewer, reason: &str) -> Result<Transition, Refusal> {
+        if let Some(p) = text::line_problem(reason, MAX_REASON) {
+            return Err(invalid("reason", p));
+        }
+        let state = self.state()?;
+        if self.request.requester_id != by.user_id && !by.ops {
+            return Err(Refusal::Forbidden(
+                "Only the requester or operations may cancel a request.".into(),
+            ));
+        }
+        if !state.is_open() {
+            return Err(Refusal::Conflict(format!(
+                "This request is {} and can no longer be cancelled.",
+                words(state)
+            )));
+        }
+        let effects = vec![
+            audit_by(
+                by.user_id,
+                AuditEvent::Cancelled {
+                    reason: reason.to_owned(),
+                    step: None,
+                },
+            ),
+            Effect::Withdraw,
+        ];
+        Ok(self.done(&self.request.approvals, State::Cancelled, effects))
+    }
+
+    fn edited(&self, by: &Viewer, before: &Draft, after: &Draft) -> Result<Transition, Refusal> {
+        let state = self.state()?;
+        if let Some(refused) = edit_refusal(self.request, by) {
+            return Err(refused);
+        }
+        let changed = request::changed_fields(before, after);
+        if changed.is_empty() {
+            return Err(Refusal::Unchanged);
+        }
+        let mut effects = vec![
+            Effect::Rewrite(Box::new(after.clone())),
+            audit_by(
+                by.user_id,
+                AuditEvent::Edited {
+                    fields: changed.iter().map(|f| (*f).to_owned()).collect(),
+                    from_version: before.version.clone(),
+                    to_version: after.version.clone(),
+                },
+            ),
+        ];
+        let material = request::material_changes(self.policy, before, after);
+        let live = self.request.approvals.iter().filter(|a| !a.voided).count();
+        let count = if material.is_empty() { 0 } else { live as u64 };
+        let mut approvals = self.request.approvals.clone();
+        if count > 0 {
+            approvals.iter_mut().for_each(|a| a.voided = true);
+            effects.push(Effect::VoidApprovals {
+                count,
+                material: material.clone(),
+            });
+            effects.push(audit(AuditEvent::ApprovalsVoided {
+                count,
+                reason: voided_reason(&material),
+                fields: material,
+            }));
+        }
+        let next = if state == State::PendingApproval {
+            State::PendingApproval
+        } else if !self.policy.stages.is_empty() && count > 0 {
+            effects.push(Effect::Withdraw);
+            State::PendingApproval
+        } else {
+            effects.push(Effect::Reschedule {
+                at: after.scheduled_at.unwrap_or(self.now),
+            });
+            request::approved_state(after.scheduled_at, self.now)
+        };
+        Ok(self.done(&approvals, next, effects))
+    }
+
+    fn lapsed(&self) -> Result<Transition, Refusal> {
+        let state = self.state()?;
+        let has_lifetime =
+            !self.policy.stages.is_empty() && self.policy.approval_lifetime_secs.is_some();
+        if !matches!(state, State::Approved | State::Scheduled)
+            || !has_lifetime
+            || self.approvals_complete(&self.request.approvals)
+        {
+            return Err(Refusal::Unchanged);
+        }
+        let effects = vec![
+            Effect::Withdraw,
+            audit(AuditEvent::ApprovalsLapsed {
+                reason: audit::APPROVALS_EXPIRED.into(),
+            }),
+        ];
+        Ok(self.done(&self.request.approvals, State::PendingApproval, effects))
+    }
+
+    fn deploying(&self) -> Result<State, Refusal> {
+        match self.state()? {
+            s @ (State::Provisioning | State::Deploying) => Ok(s),
+            s => Err(Refusal::Conflict(format!(
+                "This request is {}, not deploying.",
+                words(s)
+            ))),
+        }
+    }
+
+    fn step_started(
+        &self,
+        step: &str,
+        connector: &str,
+        target: &str,
+    ) -> Result<Transition, Refusal> {
+        match self.state()? {
+            State::Approved | State::Scheduled
+                if self.approvals_complete(&self.request.approvals) => {}
+            State::Approved | State::Scheduled => {
+                return Err(Refusal::Conflict(
+                    "The approvals of this request no longer hold.".into(),
+                ))
+            }
+            _ => {
+                self.deploying()?;
+            }
+        }
+        let next = if step == "provision" {
+            State::Provisioning
+        } else {
+            State::Deploying
+        };
+        let effects = vec![audit(AuditEvent::StepStarted {
+            step: step.to_owned(),
+            connector: connector.to_owned(),
+            target: target.to_owned(),
+        })];
+        Ok(self.done(&self.request.approvals, next, effects))
+    }
+
+    fn step_failed(&self, step: &str, message: &str) -> Result<Transition, Refusal> {
+        match self.state()? {
+            State::Approved | State::Scheduled | State::Provisioning | State::Deploying => {}
+            s => {
+                return Err(Refusal::Conflict(format!(
+                    "This request is {}; it has no step to fail.",
+                    words(s)
+                )))
+            }
+        }
+        let effects = vec![
+            audit(AuditEvent::StepFailed {
+                step: step.to_owned(),
+                message: message.to_owned(),
+            }),
+            Effect::RaiseTicket {
+                on: vec![TicketTrigger::DeployFailed, TicketTrigger::StageFailed],
+                what: format!("{} failed", step_words(step)),
+                detail: message.to_owned(),
+            },
+        ];
+        Ok(self.done(&self.request.approvals, State::Failed, effects))
+    }
+
+    fn stage_result(&self, event: &Event) -> Result<Transition, Refusal> {
+        let Event::StageResultPosted {
+            stage,
+            status,
+            duration_ms,
+            metrics,
+            by,
+            deploys,
+        } = event
+        else {
+            return Err(Refusal::Unchanged);
+        };
+        let state = self.state()?;
+        let mut effects = vec![audit(AuditEvent::StageResult {
+            stage: stage.clone(),
+            status: status.as_str().to_owned(),
+            duration_ms: *duration_ms,
+            metrics: metrics.clone(),
+            by: by.clone(),
+        })];
+        // A request that deploys itself follows what its pipeline says of the deploy stage;
+        // it starts deploying only while its approvals hold.
+        let approved = matches!(state, State::Approved | State::Scheduled);
+        let holds = !approved || self.approvals_complete(&self.request.approvals);
+        let next = match (state, status) {
+            (State::Approved | State::Scheduled, StageStatus::Started) if holds => {
+                Some(State::Deploying)
+            }
+            (State::Approved | State::Scheduled | State::Deploying, StageStatus::Succeeded)
+                if holds =>
+            {
+                Some(State::Succeeded)
+            }
+            (State::Approved | State::Scheduled | State::Deploying, StageStatus::Failed) => {
+                Some(State::Failed)
+            }
+            _ => None,
+        }
+        .filter(|_| *deploys && self.request.self_deploy);
+        if let Some(next) = next {
+            effects.push(audit(AuditEvent::PipelineState {
+                state: next.as_str().to_owned(),
+                stage: stage.clone(),
+            }));
+        }
+        if *status == StageStatus::Failed {
+            let on = if *deploys && self.request.self_deploy {
+                vec![TicketTrigger::DeployFailed, TicketTrigger::StageFailed]
+            } else {
+                vec![TicketTrigger::StageFailed]
+            };
+            effects.push(Effect::RaiseTicket {
+                on,
+                what: format!("{stage} failed"),
+                detail: format!("The pipeline reported the {stage} stage failed ({by})."),
+            });
+        }
+        Ok(self.done(&self.request.approvals, next.unwrap_or(state), effects))
+    }
+
+    fn ops_only(by: &Viewer) -> Result<(), Refusal> {
+        if by.ops {
+            Ok(())
+        } else {
+            Err(Refusal::Forbidden(
+                "Only operations may retry or cancel a deployment.".into(),
+            ))
+        }
+    }
+
+    fn retried(&self, by: &Viewer, step: &str, attempt: i64) -> Result<Transition, Refusal> {
+        Self::ops_only(by)?;
+        if self.request.state != Some(State::Failed) || !self.request.retryable {
+            return Err(Refusal::Conflict(
+                "Only a request whose CI step failed can be retried.".into(),
+            ));
+        }
+        let effects = vec![
+            audit_by(
+                by.user_id,
+                AuditEvent::RetryRequested {
+                    step: step.to_owned(),
+                    attempt,
+                },
+            ),
+            Effect::Enqueue { at: self.now },
+        ];
+        Ok(self.done(&self.request.approvals, State::Approved, effects))
+    }
+
+    fn cancelled_by_ops(
+        &self,
+        by: &Viewer,
+        reason: &str,
+        step: &Option<String>,
+    ) -> Result<Transition, Refusal> {
+        if let Some(p) = text::line_problem(reason, MAX_REASON) {
+            return Err(invalid("reason", p));
+        }
+        Self::ops_only(by)?;
+        if !matches!(
+            self.request.state,
+            Some(State::Provisioning | State::Deploying)
+        ) {
+            return Err(Refusal::Conflict(
+                "Only a deployment in progress can be cancelled.".into(),
+            ));
+        }
+        let effects = vec![audit_by(
+            by.user_id,
+            AuditEvent::Cancelled {
+                reason: reason.to_owned(),
+                step: step.clone(),
+            },
+        )];
+        Ok(self.done(&self.request.approvals, State::Cancelled, effects))
+    }
+}
+
+/// Why `by` may not edit `request` now, if they may not: asked before the form is read.
+pub fn edit_refusal(request: &Subject, by: &Viewer) -> Option<Refusal> {
+    if request.requester_id != by.user_id {
+        return Some(Refusal::Forbidden(
+            "Only the requester may edit a request.".into(),
+        ));
+    }
+    match request.state {
+        Some(state) if !state.is_open() => Some(Refusal::Conflict(format!(
+            "This request is {} and can no longer be edited.",
+            words(state)
+        ))),
+        _ => None,
+    }
+}
+
+/// "the risk and the customer impact changed", in the words of the form.
+pub fn voided_reason(material: &[String]) -> String {
+    let names: Vec<String> = material
+        .iter()
+        .map(|m| format!("the {}", m.trim_start_matches("fields.").replace('_', " ")))
+        .collect();
+    format!("{} changed", text::list_words(&names, "and"))
+}
