@@ -251,6 +251,7 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or_default();
         server::service::requests::decide(
             &state.db,
+            &active.catalog,
             &ben,
             id,
             revision,
@@ -258,11 +259,11 @@ async fn main() -> anyhow::Result<()> {
             "",
         )
         .await?;
-        let token = server::service::api::create_token(
+        let token = server::service::tokens::create_token(
             &state.db,
             &active.catalog,
             &root,
-            &server::service::api::TokenForm {
+            &server::service::tokens::TokenForm {
                 name: "load".into(),
                 scopes: vec!["gate:read".into()],
                 applications: vec!["banking".into()],

@@ -111,8 +111,8 @@ async fn serve() -> anyhow::Result<()> {
     if demo {
         println!(
             "Demo logins (password \"{}\"): {}",
-            crate::service::demo::PASSWORD,
-            crate::service::demo::USERS
+            crate::demo::PASSWORD,
+            crate::demo::USERS
                 .iter()
                 .map(|u| format!("{} ({})", u.username, u.role))
                 .collect::<Vec<_>>()

@@ -6,14 +6,17 @@ pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod dispatch;
 pub mod domain;
+pub mod gate;
 pub mod http;
 pub mod replicas;
 pub mod service;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod ui;
 
 /// Rendering pages and answering API calls allocate many small, short-lived values; mimalloc
 /// serves them with less locking and less fragmentation than the system allocator.

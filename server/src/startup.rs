@@ -4,7 +4,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::catalog::store::CatalogStore;
 use crate::config::Settings;
 use crate::db::{sessions::SqlSessionStore, Db};
-use crate::service::demo;
+use crate::demo;
 use crate::state::{AppState, Shared};
 use anyhow::Context;
 use leptos::config::LeptosOptions;
@@ -26,7 +26,7 @@ impl Application {
         let catalog_file = read_catalog(&settings)?;
         let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
         db.migrate().await?;
-        let pending = crate::service::requests::settle_all(&db)
+        let pending = crate::service::approvals::settle_all(&db)
             .await
             .context("cannot read the requests waiting for approval")?;
         tracing::debug!(pending, "approver queue indexed");
@@ -152,7 +152,7 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                     }
                 }
                 _ = lapse.tick() => {
-                    match crate::service::requests::lapse_approvals(&state.db, &state.catalog.current().catalog, crate::db::now_ms()).await {
+                    match crate::service::approvals::lapse_approvals(&state.db, &state.catalog.current().catalog, crate::db::now_ms()).await {
                         Ok(ids) => {
                             for id in ids {
                                 let _ = state.db.changes.send(id);

@@ -1,9 +1,11 @@
 //! Catalog as code: reads the TOML file, validates it and names the file, line and field of
 //! every mistake.
 
+mod bindings;
 mod raw;
 pub mod store;
 mod validate;
+mod windows;
 
 use crate::domain::Catalog;
 use std::fmt;

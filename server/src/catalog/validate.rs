@@ -1,28 +1,24 @@
 //! Turns the raw file into the domain's catalog, collecting every mistake with its line.
 
+use super::bindings::*;
 use super::raw::*;
+use super::windows::*;
 use super::{line_of, CatalogIssue};
 use crate::domain::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-/// Placeholders a CI parameter template may use.
-pub const TEMPLATE_VARIABLES: [&str; 7] = [
-    "application",
-    "environment",
-    "version",
-    "artifact",
-    "request_id",
-    "requester",
-    "title",
-];
-
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     source: &'a str,
     issues: Vec<CatalogIssue>,
 }
 
 impl Checker<'_> {
-    fn issue<T>(&mut self, at: &S<T>, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn issue<T>(
+        &mut self,
+        at: &S<T>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.issues.push(CatalogIssue {
             line: Some(line_of(self.source, at.span().start)),
             field: field.into(),
@@ -30,7 +26,7 @@ impl Checker<'_> {
         });
     }
 
-    fn id(
+    pub(super) fn id(
         &mut self,
         id: &S<String>,
         field: &str,
@@ -58,7 +54,7 @@ impl Checker<'_> {
         value.clone()
     }
 
-    fn name(&mut self, name: &S<String>, field: &str) -> String {
+    pub(super) fn name(&mut self, name: &S<String>, field: &str) -> String {
         let value = name.get_ref().trim();
         if value.is_empty() {
             self.issue(name, field, "must not be empty");
@@ -66,7 +62,12 @@ impl Checker<'_> {
         value.to_owned()
     }
 
-    fn team_ref(&mut self, team: &S<String>, field: &str, teams: &HashSet<String>) -> String {
+    pub(super) fn team_ref(
+        &mut self,
+        team: &S<String>,
+        field: &str,
+        teams: &HashSet<String>,
+    ) -> String {
         if !teams.contains(team.get_ref()) {
             self.issue(team, field, format!("unknown team \"{}\"", team.get_ref()));
         }
@@ -390,341 +391,4 @@ fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Known<'_>) ->
         windows,
         material_fields: material_fields(c, &field, p.material_fields.as_ref(), known),
     }
-}
-
-fn window(c: &mut Checker<'_>, i: usize, w: &RawWindow, seen: &mut HashSet<String>) -> Window {
-    let field = format!("windows[{i}]");
-    let id = c.id(&w.id, &format!("{field}.id"), seen, "window");
-    if jiff::tz::TimeZone::get(w.timezone.get_ref()).is_err() {
-        c.issue(
-            &w.timezone,
-            format!("{field}.timezone"),
-            format!("unknown time zone \"{}\"", w.timezone.get_ref()),
-        );
-    }
-    let mut days = Vec::new();
-    for d in w.days.get_ref() {
-        match parse_days(d) {
-            Some(range) => days.extend(range),
-            None => c.issue(
-                &w.days,
-                format!("{field}.days"),
-                format!("\"{d}\" is not a day (use mon … sun, or a range like \"mon-fri\")"),
-            ),
-        }
-    }
-    days.sort_unstable();
-    days.dedup();
-    if w.days.get_ref().is_empty() {
-        c.issue(&w.days, format!("{field}.days"), "name at least one day");
-    }
-    let start = clock(c, &w.from, &format!("{field}.from"));
-    let end = clock(c, &w.to, &format!("{field}.to"));
-    if start >= end && end != 0 {
-        c.issue(
-            &w.to,
-            format!("{field}.to"),
-            "must be later than `from` (split a window that crosses midnight in two)",
-        );
-    }
-    Window {
-        name: w.name.clone().unwrap_or_else(|| capitalise(&id)),
-        id,
-        timezone: w.timezone.get_ref().clone(),
-        days,
-        start_minute: start,
-        end_minute: if end == 0 { 24 * 60 } else { end },
-    }
-}
-
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
-fn parse_days(text: &str) -> Option<Vec<u8>> {
-    let day = |s: &str| {
-        let s = s.trim().to_ascii_lowercase();
-        DAYS.iter()
-            .position(|d| s.starts_with(d))
-            .and_then(|p| u8::try_from(p + 1).ok())
-    };
-    match text.split_once('-') {
-        Some((a, b)) => {
-            let (a, b) = (day(a)?, day(b)?);
-            (a <= b).then(|| (a..=b).collect())
-        }
-        None => day(text).map(|d| vec![d]),
-    }
-}
-
-fn clock(c: &mut Checker<'_>, at: &S<String>, field: &str) -> u16 {
-    let parsed = at.get_ref().split_once(':').and_then(|(h, m)| {
-        let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
-        (h < 24 && m < 60 && m.to_string().len() <= 2).then_some(h * 60 + m)
-    });
-    parsed.unwrap_or_else(|| {
-        c.issue(
-            at,
-            field,
-            format!("\"{}\" is not a time of day (write HH:MM)", at.get_ref()),
-        );
-        0
-    })
-}
-
-fn freeze(
-    c: &mut Checker<'_>,
-    i: usize,
-    f: &RawFreeze,
-    seen: &mut HashSet<String>,
-    apps: &HashSet<String>,
-    envs: &HashSet<String>,
-) -> Freeze {
-    let field = format!("freezes[{i}]");
-    let id = c.id(&f.id, &format!("{field}.id"), seen, "freeze");
-    let mut instant = |at: &S<String>, name: &str| match at.get_ref().parse::<jiff::Timestamp>() {
-        Ok(t) => t.as_millisecond(),
-        Err(_) => {
-            c.issue(
-                at,
-                format!("{field}.{name}"),
-                format!(
-                    "\"{}\" is not a date-time with a zone (write e.g. 2026-12-20T00:00:00Z)",
-                    at.get_ref()
-                ),
-            );
-            0
-        }
-    };
-    let (start_ms, end_ms) = (instant(&f.from, "from"), instant(&f.to, "to"));
-    if end_ms <= start_ms && end_ms != 0 {
-        c.issue(&f.to, format!("{field}.to"), "must be later than `from`");
-    }
-    for a in &f.applications {
-        if !apps.contains(a.get_ref()) {
-            c.issue(
-                a,
-                format!("{field}.applications"),
-                format!("unknown application \"{}\"", a.get_ref()),
-            );
-        }
-    }
-    for e in &f.environments {
-        if !envs.contains(e.get_ref()) {
-            c.issue(
-                e,
-                format!("{field}.environments"),
-                format!("no application has an environment \"{}\"", e.get_ref()),
-            );
-        }
-    }
-    Freeze {
-        id,
-        reason: c.name(&f.reason, &format!("{field}.reason")),
-        start_ms,
-        end_ms,
-        applications: f.applications.iter().map(|a| a.get_ref().clone()).collect(),
-        environments: f.environments.iter().map(|e| e.get_ref().clone()).collect(),
-    }
-}
-
-fn ticket_rule(
-    c: &mut Checker<'_>,
-    i: usize,
-    t: &RawTicketRule,
-    seen: &mut HashSet<String>,
-    teams: &HashSet<String>,
-    apps: &HashSet<String>,
-    envs: &HashSet<String>,
-) -> TicketRule {
-    let field = format!("tickets[{i}]");
-    let id = c.id(&t.id, &format!("{field}.id"), seen, "ticket rule");
-    let on = TicketTrigger::ALL
-        .into_iter()
-        .find(|k| k.as_str() == t.on.get_ref())
-        .unwrap_or_else(|| {
-            c.issue(
-                &t.on,
-                format!("{field}.on"),
-                format!(
-                    "\"{}\" is not a trigger (deploy_failed or stage_failed)",
-                    t.on.get_ref()
-                ),
-            );
-            TicketTrigger::DeployFailed
-        });
-    let kind = match t.kind.get_ref().as_str() {
-        "incident" => TicketKind::Incident,
-        "task" => TicketKind::Task,
-        other => {
-            c.issue(
-                &t.kind,
-                format!("{field}.kind"),
-                format!("\"{other}\" is not a ticket kind (incident or task)"),
-            );
-            TicketKind::Task
-        }
-    };
-    let team = c.team_ref(&t.team, &format!("{field}.team"), teams);
-    for a in &t.applications {
-        if !apps.contains(a.get_ref()) {
-            c.issue(
-                a,
-                format!("{field}.applications"),
-                format!("unknown application \"{}\"", a.get_ref()),
-            );
-        }
-    }
-    for e in &t.environments {
-        if !envs.contains(e.get_ref()) {
-            c.issue(
-                e,
-                format!("{field}.environments"),
-                format!("no application has an environment \"{}\"", e.get_ref()),
-            );
-        }
-    }
-    let webhook = t.webhook.as_ref().map(|w| {
-        let url = w.get_ref().trim();
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            c.issue(
-                w,
-                format!("{field}.webhook"),
-                format!("\"{url}\" is not an http(s) address"),
-            );
-        }
-        url.to_owned()
-    });
-    TicketRule {
-        id,
-        on,
-        applications: t.applications.iter().map(|a| a.get_ref().clone()).collect(),
-        environments: t.environments.iter().map(|e| e.get_ref().clone()).collect(),
-        kind,
-        team,
-        webhook,
-    }
-}
-
-fn ci_binding(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> CiBinding {
-    let field = format!("{field}.ci");
-    let kind = ConnectorKind::parse(ci.connector.get_ref()).unwrap_or_else(|| {
-        let known: Vec<&str> = ConnectorKind::ALL.iter().map(|k| k.as_str()).collect();
-        c.issue(
-            &ci.connector,
-            format!("{field}.connector"),
-            format!(
-                "unknown connector \"{}\" (expected one of {})",
-                ci.connector.get_ref(),
-                known.join(", ")
-            ),
-        );
-        ConnectorKind::Shell
-    });
-    let mut settings = BTreeMap::new();
-    for (key, value) in &ci.settings {
-        let name = format!("{field}.settings.{}", key.get_ref());
-        secret_rule(c, key, value, &name);
-        settings.insert(key.get_ref().clone(), value.get_ref().clone());
-    }
-    for required in kind.required_settings() {
-        if !settings.contains_key(*required) {
-            c.issue(
-                &ci.connector,
-                format!("{field}.settings.{required}"),
-                format!("the {} connector needs this setting", kind.as_str()),
-            );
-        }
-    }
-    let provision = ci
-        .provision
-        .as_ref()
-        .map(|j| job(c, &format!("{field}.provision"), j));
-    let deploy = job(c, &format!("{field}.deploy"), ci.deploy.get_ref());
-    CiBinding {
-        connector: kind,
-        settings,
-        provision,
-        deploy,
-    }
-}
-
-fn secret_rule(c: &mut Checker<'_>, key: &S<String>, value: &S<String>, field: &str) {
-    let lower = key.get_ref().to_ascii_lowercase();
-    if let Some(stem) = lower.strip_suffix("_env") {
-        let valid = value
-            .get_ref()
-            .starts_with(|ch: char| ch.is_ascii_uppercase() || ch == '_')
-            && value
-                .get_ref()
-                .chars()
-                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_');
-        if !valid {
-            c.issue(
-                value,
-                field,
-                format!(
-                    "must name an environment variable holding the {stem} (e.g. BUILDBOT_PASSWORD)"
-                ),
-            );
-        } else if value.get_ref().starts_with("RUNWAY_") {
-            c.issue(
-                value,
-                field,
-                "RUNWAY_ names are the portal's own settings (an unknown one stops start-up): choose another name, e.g. BUILDBOT_PASSWORD",
-            );
-        }
-    } else if ["password", "token", "secret", "key"]
-        .iter()
-        .any(|s| lower.contains(s))
-    {
-        c.issue(
-            key,
-            field,
-            format!(
-                "secrets are never written in the catalog: put it in an environment variable and name it with `{}_env`",
-                key.get_ref()
-            ),
-        );
-    }
-}
-
-fn job(c: &mut Checker<'_>, field: &str, j: &RawJob) -> CiJob {
-    if j.job.get_ref().trim().is_empty() {
-        c.issue(&j.job, format!("{field}.job"), "must not be empty");
-    }
-    let mut params = BTreeMap::new();
-    for (key, value) in &j.params {
-        for var in placeholders(value.get_ref()) {
-            if !TEMPLATE_VARIABLES.contains(&var) && !var.starts_with("fields.") {
-                c.issue(
-                    value,
-                    format!("{field}.params.{}", key.get_ref()),
-                    format!(
-                        "unknown placeholder {{{var}}} (known: {})",
-                        TEMPLATE_VARIABLES.join(", ")
-                    ),
-                );
-            }
-        }
-        params.insert(key.get_ref().clone(), value.get_ref().clone());
-    }
-    CiJob {
-        target: j.job.get_ref().trim().to_owned(),
-        params,
-    }
-}
-
-/// The `{name}` placeholders of a template.
-pub fn placeholders(template: &str) -> impl Iterator<Item = &str> {
-    template
-        .split('{')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.trim()))
-}
-
-/// "72h", "3 days", "1 day 12h" or ISO 8601 "P3D"; a day counts as 24 hours.
-fn parse_duration(text: &str) -> Result<jiff::SignedDuration, jiff::Error> {
-    text.parse::<jiff::SignedDuration>().or_else(|_| {
-        text.parse::<jiff::Span>()?
-            .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-    })
 }

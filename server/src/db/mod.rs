@@ -1,17 +1,19 @@
 //! The database: one pool for SQLite or PostgreSQL, migrations, and one query module per resource.
 
-pub mod api;
 pub mod apply;
 pub mod audit;
 pub mod catalog_versions;
 pub mod decisions;
 pub mod dispatch;
-pub mod gate_cache;
+pub mod gate_checks;
+pub mod idempotency;
 pub mod outbox;
 pub mod queue;
 pub mod requests;
 pub mod sessions;
+pub mod stage_results;
 pub mod tickets;
+pub mod tokens;
 pub mod users;
 
 use anyhow::Context;
@@ -61,7 +63,7 @@ pub struct Db {
     pub pool: AnyPool,
     pub kind: DbKind,
     /// Live API tokens and the gate-check writer, shared by every clone.
-    pub api: std::sync::Arc<gate_cache::ApiCache>,
+    pub api: std::sync::Arc<crate::gate::cache::ApiCache>,
     /// Ids of requests that just changed, for the live pages and the dispatch worker; sent once
     /// the change is committed.
     pub changes: tokio::sync::broadcast::Sender<i64>,
@@ -75,7 +77,7 @@ pub struct Db {
 /// again.
 pub struct Write {
     tx: sqlx::Transaction<'static, sqlx::Any>,
-    api: std::sync::Arc<gate_cache::ApiCache>,
+    api: std::sync::Arc<crate::gate::cache::ApiCache>,
     changes: tokio::sync::broadcast::Sender<i64>,
     /// Requests to announce once committed.
     announced: Vec<i64>,
@@ -182,17 +184,19 @@ impl Db {
         // wait behind a page's queries for one.
         let writers = std::sync::Arc::default();
         let records = match kind {
-            DbKind::Sqlite => gate_cache::Records::Sqlite(options, std::sync::Arc::clone(&writers)),
+            DbKind::Sqlite => {
+                crate::gate::records::Records::Sqlite(options, std::sync::Arc::clone(&writers))
+            }
             DbKind::Postgres => {
                 // Named, so that an administrator can tell it apart in `pg_stat_activity`.
-                gate_cache::Records::Postgres(Box::new(
+                crate::gate::records::Records::Postgres(Box::new(
                     sqlx::postgres::PgConnectOptions::from_str(url)?
                         .application_name("runway gate records"),
                 ))
             }
         };
         Ok(Db {
-            api: gate_cache::ApiCache::start(pool.clone(), records),
+            api: crate::gate::cache::ApiCache::start(pool.clone(), records),
             pool,
             kind,
             changes: tokio::sync::broadcast::channel(1024).0,
@@ -276,7 +280,10 @@ fn pool_options(kind: DbKind, max_connections: u32) -> AnyPoolOptions {
 
 /// On SQLite: WAL lets readers run beside the writer; the busy timeout makes a second writer wait
 /// instead of failing at once.
-async fn prepare_connection(kind: DbKind, conn: &mut sqlx::AnyConnection) -> sqlx::Result<()> {
+pub(crate) async fn prepare_connection(
+    kind: DbKind,
+    conn: &mut sqlx::AnyConnection,
+) -> sqlx::Result<()> {
     if kind == DbKind::Sqlite {
         conn.execute("pragma journal_mode = wal; pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = normal")
             .await?;

@@ -7,6 +7,7 @@
 //! on the CI by its key, so it is never started twice.
 
 mod crash;
+mod runs;
 mod steps;
 
 pub use crash::crash_point;
@@ -15,12 +16,12 @@ pub use steps::{backoff_ms, binding_of};
 use crate::db::dispatch::{self as d, Job};
 use crate::db::now_ms;
 use crate::db::requests as q;
+use crate::domain::format_ms;
 use crate::domain::lifecycle::Event;
 use crate::domain::request::State;
 use crate::domain::schedule::{dispatch_gate, Gate};
 use crate::service::error::Result;
 use crate::service::lifecycle::record;
-use crate::service::views::format_ms;
 use crate::state::AppState;
 use std::time::Duration;
 
@@ -97,7 +98,7 @@ async fn handle(state: &AppState, job: &Job) -> Result<()> {
     }
     // Approvals may have lapsed while it waited.
     let active = state.catalog.current();
-    if crate::service::requests::lapse_one(&state.db, &active.catalog, &row, now).await? {
+    if crate::service::approvals::lapse_one(&state.db, &active.catalog, &row, now).await? {
         return Ok(());
     }
     if let Some(at) = row.scheduled_at.filter(|at| *at > now) {

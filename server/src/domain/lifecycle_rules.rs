@@ -4,11 +4,10 @@
 use super::approval::{self, Approval};
 use super::audit::{self, AuditEvent};
 use super::lifecycle::{
-    approve, audit, audit_by, finish, Effect, Event, Refusal, StageStatus, Subject, Transition,
-    Verdict, Viewer,
+    approve, audit, audit_by, finish, Effect, Event, Refusal, Subject, Transition, Verdict, Viewer,
 };
 use super::request::{self, Draft, State};
-use super::{text, Policy, TicketTrigger};
+use super::{text, Policy};
 
 /// The longest reason a cancellation takes, and the longest comment on a decision.
 pub const MAX_REASON: usize = 2000;
@@ -23,15 +22,15 @@ pub(super) struct Rules<'a> {
     pub now: i64,
 }
 
-fn words(state: State) -> String {
+pub(super) fn words(state: State) -> String {
     state.as_str().replace('_', " ")
 }
 
-fn invalid(field: &str, problem: String) -> Refusal {
+pub(super) fn invalid(field: &str, problem: String) -> Refusal {
     Refusal::Invalid([(field.to_owned(), problem)].into())
 }
 
-fn step_words(step: &str) -> &'static str {
+pub(super) fn step_words(step: &str) -> &'static str {
     if step == "provision" {
         "Provisioning"
     } else {
@@ -40,13 +39,18 @@ fn step_words(step: &str) -> &'static str {
 }
 
 impl Rules<'_> {
-    fn state(&self) -> Result<State, Refusal> {
+    pub(super) fn state(&self) -> Result<State, Refusal> {
         self.request
             .state
             .ok_or_else(|| Refusal::Conflict("This request is not stored yet.".into()))
     }
 
-    fn done(&self, approvals: &[Approval], state: State, effects: Vec<Effect>) -> Transition {
+    pub(super) fn done(
+        &self,
+        approvals: &[Approval],
+        state: State,
+        effects: Vec<Effect>,
+    ) -> Transition {
         finish(
             self.request,
             self.policy,
@@ -58,12 +62,12 @@ impl Rules<'_> {
     }
 
     /// The same state, with `effects`.
-    fn stay(&self, effects: Vec<Effect>) -> Result<Transition, Refusal> {
+    pub(super) fn stay(&self, effects: Vec<Effect>) -> Result<Transition, Refusal> {
         let state = self.state()?;
         Ok(self.done(&self.request.approvals, state, effects))
     }
 
-    fn approvals_complete(&self, approvals: &[Approval]) -> bool {
+    pub(super) fn approvals_complete(&self, approvals: &[Approval]) -> bool {
         approval::evaluate(self.policy, self.request.requester_id, approvals, self.now).complete()
     }
 
@@ -337,189 +341,6 @@ impl Rules<'_> {
             }),
         ];
         Ok(self.done(&self.request.approvals, State::PendingApproval, effects))
-    }
-
-    fn deploying(&self) -> Result<State, Refusal> {
-        match self.state()? {
-            s @ (State::Provisioning | State::Deploying) => Ok(s),
-            s => Err(Refusal::Conflict(format!(
-                "This request is {}, not deploying.",
-                words(s)
-            ))),
-        }
-    }
-
-    fn step_started(
-        &self,
-        step: &str,
-        connector: &str,
-        target: &str,
-    ) -> Result<Transition, Refusal> {
-        match self.state()? {
-            State::Approved | State::Scheduled
-                if self.approvals_complete(&self.request.approvals) => {}
-            State::Approved | State::Scheduled => {
-                return Err(Refusal::Conflict(
-                    "The approvals of this request no longer hold.".into(),
-                ))
-            }
-            _ => {
-                self.deploying()?;
-            }
-        }
-        let next = if step == "provision" {
-            State::Provisioning
-        } else {
-            State::Deploying
-        };
-        let effects = vec![audit(AuditEvent::StepStarted {
-            step: step.to_owned(),
-            connector: connector.to_owned(),
-            target: target.to_owned(),
-        })];
-        Ok(self.done(&self.request.approvals, next, effects))
-    }
-
-    fn step_failed(&self, step: &str, message: &str) -> Result<Transition, Refusal> {
-        match self.state()? {
-            State::Approved | State::Scheduled | State::Provisioning | State::Deploying => {}
-            s => {
-                return Err(Refusal::Conflict(format!(
-                    "This request is {}; it has no step to fail.",
-                    words(s)
-                )))
-            }
-        }
-        let effects = vec![
-            audit(AuditEvent::StepFailed {
-                step: step.to_owned(),
-                message: message.to_owned(),
-            }),
-            Effect::RaiseTicket {
-                on: vec![TicketTrigger::DeployFailed, TicketTrigger::StageFailed],
-                what: format!("{} failed", step_words(step)),
-                detail: message.to_owned(),
-            },
-        ];
-        Ok(self.done(&self.request.approvals, State::Failed, effects))
-    }
-
-    fn stage_result(&self, event: &Event) -> Result<Transition, Refusal> {
-        let Event::StageResultPosted {
-            stage,
-            status,
-            duration_ms,
-            metrics,
-            by,
-            deploys,
-        } = event
-        else {
-            return Err(Refusal::Unchanged);
-        };
-        let state = self.state()?;
-        let mut effects = vec![audit(AuditEvent::StageResult {
-            stage: stage.clone(),
-            status: status.as_str().to_owned(),
-            duration_ms: *duration_ms,
-            metrics: metrics.clone(),
-            by: by.clone(),
-        })];
-        // A request that deploys itself follows what its pipeline says of the deploy stage;
-        // it starts deploying only while its approvals hold.
-        let approved = matches!(state, State::Approved | State::Scheduled);
-        let holds = !approved || self.approvals_complete(&self.request.approvals);
-        let next = match (state, status) {
-            (State::Approved | State::Scheduled, StageStatus::Started) if holds => {
-                Some(State::Deploying)
-            }
-            (State::Approved | State::Scheduled | State::Deploying, StageStatus::Succeeded)
-                if holds =>
-            {
-                Some(State::Succeeded)
-            }
-            (State::Approved | State::Scheduled | State::Deploying, StageStatus::Failed) => {
-                Some(State::Failed)
-            }
-            _ => None,
-        }
-        .filter(|_| *deploys && self.request.self_deploy);
-        if let Some(next) = next {
-            effects.push(audit(AuditEvent::PipelineState {
-                state: next.as_str().to_owned(),
-                stage: stage.clone(),
-            }));
-        }
-        if *status == StageStatus::Failed {
-            let on = if *deploys && self.request.self_deploy {
-                vec![TicketTrigger::DeployFailed, TicketTrigger::StageFailed]
-            } else {
-                vec![TicketTrigger::StageFailed]
-            };
-            effects.push(Effect::RaiseTicket {
-                on,
-                what: format!("{stage} failed"),
-                detail: format!("The pipeline reported the {stage} stage failed ({by})."),
-            });
-        }
-        Ok(self.done(&self.request.approvals, next.unwrap_or(state), effects))
-    }
-
-    fn ops_only(by: &Viewer) -> Result<(), Refusal> {
-        if by.ops {
-            Ok(())
-        } else {
-            Err(Refusal::Forbidden(
-                "Only operations may retry or cancel a deployment.".into(),
-            ))
-        }
-    }
-
-    fn retried(&self, by: &Viewer, step: &str, attempt: i64) -> Result<Transition, Refusal> {
-        Self::ops_only(by)?;
-        if self.request.state != Some(State::Failed) || !self.request.retryable {
-            return Err(Refusal::Conflict(
-                "Only a request whose CI step failed can be retried.".into(),
-            ));
-        }
-        let effects = vec![
-            audit_by(
-                by.user_id,
-                AuditEvent::RetryRequested {
-                    step: step.to_owned(),
-                    attempt,
-                },
-            ),
-            Effect::Enqueue { at: self.now },
-        ];
-        Ok(self.done(&self.request.approvals, State::Approved, effects))
-    }
-
-    fn cancelled_by_ops(
-        &self,
-        by: &Viewer,
-        reason: &str,
-        step: &Option<String>,
-    ) -> Result<Transition, Refusal> {
-        if let Some(p) = text::line_problem(reason, MAX_REASON) {
-            return Err(invalid("reason", p));
-        }
-        Self::ops_only(by)?;
-        if !matches!(
-            self.request.state,
-            Some(State::Provisioning | State::Deploying)
-        ) {
-            return Err(Refusal::Conflict(
-                "Only a deployment in progress can be cancelled.".into(),
-            ));
-        }
-        let effects = vec![audit_by(
-            by.user_id,
-            AuditEvent::Cancelled {
-                reason: reason.to_owned(),
-                step: step.clone(),
-            },
-        )];
-        Ok(self.done(&self.request.approvals, State::Cancelled, effects))
     }
 }
 

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod gate;
 pub mod lifecycle;
 mod lifecycle_rules;
+mod lifecycle_steps;
 pub mod policy;
 pub mod request;
 pub mod schedule;

@@ -1,8 +1,11 @@
 //! `/api/v1`: what CI servers call, with `Authorization: Bearer <token>`. Errors are JSON
 //! problem answers (RFC 9457) that name the field at fault.
 
-use crate::service::api::{self, GateInput, NewRequestInput, StageInput};
-use crate::service::error::Error;
+use super::problem::{body, Problem};
+use crate::service::gate::{self, GateInput};
+use crate::service::pipeline_requests::{self, NewRequestInput};
+use crate::service::stage_results::{self, StageInput};
+use crate::service::tokens;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -11,9 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 /// The largest body the API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -89,205 +90,9 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(<ApiDoc as utoipa::OpenApi>::openapi())
 }
 
-/// A problem answer: status, a short title, the detail, and the fields at fault.
-pub struct Problem {
-    status: StatusCode,
-    detail: String,
-    errors: BTreeMap<String, String>,
-}
-
-impl Problem {
-    fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Problem {
-            status,
-            detail: detail.into(),
-            errors: BTreeMap::new(),
-        }
-    }
-
-    fn field(status: StatusCode, field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Problem {
-            status,
-            detail: format!("{field}: {message}"),
-            errors: BTreeMap::from([(field.to_owned(), message)]),
-        }
-    }
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let errors: Vec<_> = self
-            .errors
-            .iter()
-            .map(|(field, message)| json!({ "field": field, "message": message }))
-            .collect();
-        let mut body = json!({
-            "type": "about:blank",
-            "title": self.status.canonical_reason().unwrap_or("Error"),
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        if !errors.is_empty() {
-            body["errors"] = errors.into();
-        }
-        let mut response = (self.status, Json(body)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"runway\""),
-            );
-        }
-        response
-    }
-}
-
-impl From<Error> for Problem {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, m),
-            Error::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, m),
-            Error::NotFound(m) => Problem::new(StatusCode::NOT_FOUND, m),
-            Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, m),
-            Error::Invalid(errors) => Problem {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                detail: errors
-                    .iter()
-                    .map(|(f, m)| format!("{f}: {m}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                errors,
-            },
-            other => {
-                tracing::error!(error = %other, "API call failed");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on the server; it has been logged.",
-                )
-            }
-        }
-    }
-}
-
-/// The JSON body as `T`, or a problem naming where it is wrong.
-fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>) -> Result<T, Problem> {
-    let bytes = bytes.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("The body is larger than {} KiB.", BODY_LIMIT / 1024),
-            )
-        } else {
-            Problem::new(StatusCode::BAD_REQUEST, e.body_text())
-        }
-    })?;
-    // A JSON string holds a NUL character only as the escape `\u0000`: without one, a body that
-    // reads as `T` at once is taken as it is. Anything else goes the long way, which names the
-    // field at fault. Every body type denies unknown fields, and must: read straight, serde_json
-    // skips an ignored value without checking its text, so a type that ignored unknown fields
-    // would take a lone surrogate there that the long way refuses.
-    if !bytes.windows(6).any(|w| w == br"\u0000") {
-        if let Ok(input) = serde_json::from_slice::<T>(&bytes) {
-            return Ok(input);
-        }
-    }
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            format!("The body is not JSON: {e}"),
-        )
-    })?;
-    // Text with a NUL character cannot be stored (and never means anything here).
-    if let Some(field) = nul_in(&value, "") {
-        return Err(Problem::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &field,
-            "contains a NUL character",
-        ));
-    }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() || path == "." {
-            // Not JSON at all, or a problem with the whole object (an unknown or missing field).
-            let message = inner.to_string();
-            match field_in(&message) {
-                Some(field) => Problem::field(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &field,
-                    strip_position(&message),
-                ),
-                None => Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("The body is not the JSON object expected: {message}"),
-                ),
-            }
-        } else {
-            Problem::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &path,
-                strip_position(&inner.to_string()),
-            )
-        }
-    })
-}
-
-/// The path of the first string (or key) holding a NUL character.
-fn nul_in(value: &serde_json::Value, path: &str) -> Option<String> {
-    let here = |p: &str| {
-        if p.is_empty() {
-            ".".to_owned()
-        } else {
-            p.to_owned()
-        }
-    };
-    match value {
-        serde_json::Value::String(s) if s.contains('\0') => Some(here(path)),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| nul_in(v, &format!("{path}[{i}]"))),
-        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
-            let inner = if path.is_empty() {
-                k.clone()
-            } else {
-                format!("{path}.{k}")
-            };
-            if k.contains('\0') {
-                Some(here(path))
-            } else {
-                nul_in(v, &inner)
-            }
-        }),
-        _ => None,
-    }
-}
-
-/// The field serde names in "unknown field `x`" or "missing field `x`".
-fn field_in(message: &str) -> Option<String> {
-    if !(message.starts_with("unknown field") || message.starts_with("missing field")) {
-        return None;
-    }
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    Some(message[start..end].to_owned())
-}
-
-/// "invalid type: integer `5`, expected a string at line 1 column 20" without the position.
-fn strip_position(message: &str) -> String {
-    message
-        .rsplit_once(" at line ")
-        .map_or(message, |(m, _)| m)
-        .to_owned()
-}
-
 /// The live API token a call carries (`Authorization: Bearer rwy_…`); without one, the 401
 /// problem answer. Read from the headers alone, before the body.
-struct ApiToken(std::sync::Arc<crate::db::api::TokenRow>);
+struct ApiToken(std::sync::Arc<crate::db::tokens::TokenRow>);
 
 impl axum::extract::FromRequestParts<AppState> for ApiToken {
     type Rejection = Problem;
@@ -300,7 +105,7 @@ impl axum::extract::FromRequestParts<AppState> for ApiToken {
             .headers
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or("?"));
-        Ok(ApiToken(api::authenticate(&state.db, header).await?))
+        Ok(ApiToken(tokens::authenticate(&state.db, header).await?))
     }
 }
 
@@ -318,7 +123,7 @@ fn request_id(raw: &str) -> Result<i64, Problem> {
 #[utoipa::path(post, path = "/api/v1/gate", tag = "gate",
     request_body = GateInput,
     responses(
-        (status = 200, description = "The answer: allow, deny or pending, and why", body = api::GateAnswer),
+        (status = 200, description = "The answer: allow, deny or pending, and why", body = gate::GateAnswer),
         (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks gate:read or the application", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "A field is wrong", body = ProblemDoc, content_type = "application/problem+json"),
@@ -330,7 +135,7 @@ async fn gate(
 ) -> Result<Response, Problem> {
     let input: GateInput = body(bytes)?;
     let active = state.catalog.current();
-    let answer = api::gate(&state.db, &active, api::Asker::Token(&token), &input).await?;
+    let answer = gate::gate(&state.db, &active, gate::Asker::Token(&token), &input).await?;
     Ok(Json(answer).into_response())
 }
 
@@ -339,8 +144,8 @@ async fn gate(
     request_body = NewRequestInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "The same key with the same body answers with the same request")),
     responses(
-        (status = 201, description = "Opened", body = api::RequestStatus),
-        (status = 200, description = "Opened before with this key (Idempotent-Replayed: true)", body = api::RequestStatus),
+        (status = 201, description = "Opened", body = pipeline_requests::RequestStatus),
+        (status = 200, description = "Opened before with this key (Idempotent-Replayed: true)", body = pipeline_requests::RequestStatus),
         (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks requests:write or the application; or the user may not request it; or requested_by names someone else without requests:on-behalf", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "A field is wrong", body = ProblemDoc, content_type = "application/problem+json"),
@@ -363,11 +168,12 @@ async fn open_request(
         })?),
     };
     let active = state.catalog.current();
-    let (id, created) = api::open_request(&state.db, &active, &token, &input, key).await?;
+    let (id, created) =
+        pipeline_requests::open_request(&state.db, &active, &token, &input, key).await?;
     if created {
         let _ = state.db.changes.send(id);
     }
-    let status = api::request_status(&state.db, &active, &token, id).await?;
+    let status = pipeline_requests::request_status(&state.db, &active, &token, id).await?;
     let mut response = (
         if created {
             StatusCode::CREATED
@@ -395,7 +201,7 @@ use axum::http::HeaderName;
 #[utoipa::path(get, path = "/api/v1/requests/{id}", tag = "requests",
     params(("id" = i64, Path, description = "The request's number")),
     responses(
-        (status = 200, description = "Its state", body = api::RequestStatus),
+        (status = 200, description = "Its state", body = pipeline_requests::RequestStatus),
         (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 403, description = "The token may not read it", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = ProblemDoc, content_type = "application/problem+json"),
@@ -407,7 +213,10 @@ async fn request_status(
 ) -> Result<Response, Problem> {
     let id = request_id(&id)?;
     let active = state.catalog.current();
-    Ok(Json(api::request_status(&state.db, &active, &token, id).await?).into_response())
+    Ok(
+        Json(pipeline_requests::request_status(&state.db, &active, &token, id).await?)
+            .into_response(),
+    )
 }
 
 /// A stage result of the pipeline, shown on the request's timeline.
@@ -430,7 +239,8 @@ async fn stage_result(
     let id = request_id(&id)?;
     let input: StageInput = body(bytes)?;
     let active = state.catalog.current();
-    let result = api::record_stage(&state.db, &active.catalog, &token, id, &input).await?;
+    let result =
+        stage_results::record_stage(&state.db, &active.catalog, &token, id, &input).await?;
     let _ = state.db.changes.send(id);
     Ok((
         StatusCode::CREATED,

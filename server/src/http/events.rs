@@ -1,9 +1,9 @@
 //! Server-sent events: every open page learns at once that a request changed, of the requests
 //! its viewer may read.
 
-use crate::service::backend::user_of;
-use crate::service::request_views::may_read;
 use crate::state::AppState;
+use crate::ui::request_page::may_read;
+use crate::ui::viewer::user_of;
 use app::backend::ViewerSlot;
 use app::model::Viewer;
 use axum::extract::State;

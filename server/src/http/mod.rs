@@ -5,11 +5,12 @@ pub mod api;
 mod events;
 mod health;
 mod login;
+pub mod problem;
 mod requests;
 mod viewer;
 
-use crate::service::backend::PortalBackend;
 use crate::state::AppState;
+use crate::ui::backend::PortalBackend;
 use app::backend::SharedBackend;
 use axum::body::Body;
 use axum::extract::{Request, State};

@@ -3,11 +3,11 @@
 
 use super::viewer::SignedIn;
 use crate::domain::request::RawDraft;
-use crate::service::backend::user_of;
 use crate::service::error::Error;
-use crate::service::flash::{self, Flash};
 use crate::service::requests::{self, Verdict};
 use crate::state::AppState;
+use crate::ui::flash::{self, Flash};
+use crate::ui::viewer::user_of;
 use app::model::Notice;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -2,8 +2,8 @@
 
 use crate::auth::SESSION_USER;
 use crate::db::users;
-use crate::service::views;
 use crate::state::AppState;
+use crate::ui::views;
 use app::backend::ViewerSlot;
 use axum::extract::{Request, State};
 use axum::middleware::Next;

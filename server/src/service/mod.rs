@@ -1,14 +1,13 @@
 //! Use cases, each one transaction; the UI's backend and the REST API both call these.
 
-pub mod api;
-pub mod backend;
-pub mod demo;
+pub mod approvals;
 pub mod deployments;
 pub mod error;
-pub mod flash;
-pub mod gate_views;
+pub mod gate;
+mod input;
 pub mod lifecycle;
-pub mod request_views;
+pub mod pipeline_requests;
 pub mod requests;
+pub mod stage_results;
 pub mod tickets;
-pub mod views;
+pub mod tokens;

@@ -278,7 +278,7 @@ async fn a_request_whose_approvals_lapse_before_dispatch_needs_them_again(kind: 
         approve(&app, "ben", id).await.expect("ben"),
         State::Approved
     );
-    let lapsed = requests::lapse_approvals(
+    let lapsed = server::service::approvals::lapse_approvals(
         &app.state.db,
         &app.state.catalog.current().catalog,
         now_ms(),
@@ -293,7 +293,7 @@ async fn a_request_whose_approvals_lapse_before_dispatch_needs_them_again(kind: 
         .execute(&app.state.db.pool)
         .await
         .expect("age");
-    let lapsed = requests::lapse_approvals(
+    let lapsed = server::service::approvals::lapse_approvals(
         &app.state.db,
         &app.state.catalog.current().catalog,
         now_ms(),
@@ -318,7 +318,7 @@ async fn a_request_whose_approvals_lapse_before_dispatch_needs_them_again(kind: 
         Some("approvals_lapsed")
     );
     assert!(
-        requests::lapse_approvals(
+        server::service::approvals::lapse_approvals(
             &app.state.db,
             &app.state.catalog.current().catalog,
             now_ms()

@@ -4,8 +4,8 @@
 use crate::helpers::*;
 use crate::requests::{approve, count, draft, revision};
 use serde_json::{json, Value};
-use server::service::api::{self, TokenForm};
 use server::service::requests;
+use server::service::tokens::{self, TokenForm};
 
 /// An API token made by the administrator; its secret.
 pub(crate) async fn token(app: &TestApp, scopes: &[&str], applications: &[&str]) -> String {
@@ -22,7 +22,7 @@ pub(crate) async fn token_as(
     applications: &[&str],
 ) -> String {
     let root = app.user("root").await;
-    api::create_token(
+    tokens::create_token(
         &app.state.db,
         &app.state.catalog.current().catalog,
         &root,
@@ -97,7 +97,7 @@ async fn tokens_are_hashed_scoped_and_revocable(kind: Kind) {
     let catalog = app.state.catalog.current().catalog.clone();
     // Only administrators make tokens, and a bad form names each field.
     let ada = app.user("ada").await;
-    let refused = api::create_token(&app.state.db, &catalog, &ada, &TokenForm::default())
+    let refused = tokens::create_token(&app.state.db, &catalog, &ada, &TokenForm::default())
         .await
         .err()
         .expect("not an admin");
@@ -106,7 +106,7 @@ async fn tokens_are_hashed_scoped_and_revocable(kind: Kind) {
         "Only administrators manage API tokens."
     );
     let root = app.user("root").await;
-    let invalid = api::create_token(
+    let invalid = tokens::create_token(
         &app.state.db,
         &catalog,
         &root,
@@ -140,7 +140,7 @@ async fn tokens_are_hashed_scoped_and_revocable(kind: Kind) {
         .expect("hashes");
     assert_eq!(
         stored,
-        [api::sha256_hex(secret.as_bytes())],
+        [tokens::sha256_hex(secret.as_bytes())],
         "only the hash is kept"
     );
 
@@ -209,10 +209,10 @@ async fn tokens_are_hashed_scoped_and_revocable(kind: Kind) {
     )
     .await;
     assert_eq!(status, 200);
-    let listed = api::tokens(&app.state.db, &root).await.expect("tokens");
+    let listed = tokens::tokens(&app.state.db, &root).await.expect("tokens");
     assert!(listed[0].last_used_at.is_some(), "last use recorded");
 
-    api::revoke_token(&app.state.db, &root, listed[0].id)
+    tokens::revoke_token(&app.state.db, &root, listed[0].id)
         .await
         .expect("revoked");
     let (status, answer, _) = call(

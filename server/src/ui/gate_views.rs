@@ -1,8 +1,10 @@
 //! What the API tokens page and the gate page show.
 
-use crate::db::api::{GateCheck, TokenRow};
+use crate::db::gate_checks::GateCheck;
+use crate::db::tokens::TokenRow;
 use crate::domain::{format_ms, Catalog};
-use crate::service::api::{GateAnswer, GateInput, SCOPES};
+use crate::service::gate::{GateAnswer, GateInput};
+use crate::service::tokens::SCOPES;
 use app::model::{GateLine, GatePageView, TokenLine, TokensView};
 
 fn target(catalog: &Catalog, app: &str, env: &str) -> String {
@@ -129,17 +131,17 @@ fn median(mut values: Vec<i64>) -> Option<i64> {
 /// An application's stage results since `since`, one chart per stage.
 pub fn history(
     app: &crate::domain::Application,
-    results: Vec<(String, crate::db::api::StageResult)>,
+    results: Vec<(String, crate::db::stage_results::StageResult)>,
     since: i64,
     now: i64,
 ) -> app::model::HistoryView {
-    use crate::service::request_views::duration_words;
+    use crate::ui::timeline::duration_words;
     use app::model::{ChartPoint, StageResultLine, StageSeries};
     let env_name = |id: &str| {
         app.environment(id)
             .map_or_else(|| id.to_owned(), |e| e.name.clone())
     };
-    let duration = |r: &crate::db::api::StageResult| {
+    let duration = |r: &crate::db::stage_results::StageResult| {
         r.started_at
             .zip(r.finished_at)
             .map(|(s, f)| f - s)
@@ -152,7 +154,7 @@ pub fn history(
     let stages = names
         .into_iter()
         .map(|name| {
-            let of: Vec<&(String, crate::db::api::StageResult)> =
+            let of: Vec<&(String, crate::db::stage_results::StageResult)> =
                 results.iter().filter(|(_, r)| r.stage == name).collect();
             let durations: Vec<i64> = of.iter().filter_map(|(_, r)| duration(r)).collect();
             let longest = durations.iter().copied().max().unwrap_or(0);

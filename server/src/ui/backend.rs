@@ -1,9 +1,12 @@
 //! The UI's server functions land here.
 
-use super::{api, demo, flash, gate_views, request_views, tickets, views};
+use super::viewer::{internal, privileged, reads, team_ids, user_of};
+use super::{flash, gate_views, request_form, request_lists, request_page, views};
 use crate::catalog::store::{Applied, ApplyError};
 use crate::db::{catalog_versions, users};
+use crate::demo;
 use crate::service::error::Error;
+use crate::service::{gate, tickets, tokens};
 use crate::state::AppState;
 use app::backend::Backend;
 use app::model::*;
@@ -13,36 +16,6 @@ pub struct PortalBackend {
 }
 
 /// Logs the cause and answers opaquely.
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "request failed");
-    ApiError::Internal
-}
-
-fn team_ids(viewer: &Viewer) -> Vec<String> {
-    viewer.teams.iter().map(|t| t.id.clone()).collect()
-}
-
-/// Administrators and operations see every application and who asked the gate.
-fn privileged(viewer: &Viewer) -> bool {
-    viewer.roles.admin || viewer.roles.ops
-}
-
-/// Whether `viewer` may read what concerns the application `app_id` (see `Catalog::may_read`).
-pub fn reads(catalog: &crate::domain::Catalog, viewer: &Viewer, app_id: &str) -> bool {
-    catalog.may_read(app_id, &team_ids(viewer), privileged(viewer))
-}
-
-/// The account behind a viewer, as use cases take it.
-pub fn user_of(viewer: &Viewer) -> users::User {
-    users::User {
-        id: viewer.id,
-        username: viewer.username.clone(),
-        display_name: viewer.display_name.clone(),
-        is_admin: viewer.roles.admin,
-        teams: team_ids(viewer),
-    }
-}
-
 impl PortalBackend {
     /// Refuses a viewer who may not read the request `id` (tickets follow their request).
     async fn readable_request(&self, viewer: &Viewer, id: i64) -> Result<(), ApiError> {
@@ -51,10 +24,10 @@ impl PortalBackend {
             .await
             .map_err(internal)?
             .ok_or_else(|| ApiError::NotFound(format!("There is no request {id}.")))?;
-        if request_views::may_read(&active.catalog, &user_of(viewer), viewer.roles.ops, &row) {
+        if request_page::may_read(&active.catalog, &user_of(viewer), viewer.roles.ops, &row) {
             Ok(())
         } else {
-            Err(ApiError::from(request_views::unreadable(
+            Err(ApiError::from(request_page::unreadable(
                 &active.catalog,
                 &row.application_id,
             )))
@@ -66,7 +39,7 @@ impl PortalBackend {
 impl Backend for PortalBackend {
     async fn tokens(&self, viewer: &Viewer) -> Result<TokensView, ApiError> {
         let active = self.state.catalog.current();
-        let rows = api::tokens(&self.state.db, &user_of(viewer))
+        let rows = tokens::tokens(&self.state.db, &user_of(viewer))
             .await
             .map_err(ApiError::from)?;
         Ok(gate_views::tokens(&active.catalog, rows))
@@ -94,11 +67,11 @@ impl Backend for PortalBackend {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
-        let made = api::create_token(
+        let made = tokens::create_token(
             &self.state.db,
             &active.catalog,
             &user_of(viewer),
-            &api::TokenForm {
+            &tokens::TokenForm {
                 name: form.name.clone(),
                 scopes,
                 applications,
@@ -117,7 +90,7 @@ impl Backend for PortalBackend {
     }
 
     async fn revoke_token(&self, viewer: &Viewer, id: i64) -> Result<(), ApiError> {
-        api::revoke_token(&self.state.db, &user_of(viewer), id)
+        tokens::revoke_token(&self.state.db, &user_of(viewer), id)
             .await
             .map_err(ApiError::from)
     }
@@ -125,7 +98,7 @@ impl Backend for PortalBackend {
     async fn gate_page(&self, viewer: &Viewer) -> Result<GatePageView, ApiError> {
         let active = self.state.catalog.current();
         let catalog = &active.catalog;
-        let mut recent = crate::db::api::gate_checks(&self.state.db, 200)
+        let mut recent = crate::db::gate_checks::gate_checks(&self.state.db, 200)
             .await
             .map_err(internal)?;
         recent.retain(|g| reads(catalog, viewer, &g.application_id));
@@ -148,14 +121,14 @@ impl Backend for PortalBackend {
             .application(&app)
             .ok_or_else(|| ApiError::NotFound(format!("There is no application {app}.")))?;
         if !reads(&active.catalog, viewer, &app) {
-            return Err(ApiError::from(request_views::unreadable(
+            return Err(ApiError::from(request_page::unreadable(
                 &active.catalog,
                 &app,
             )));
         }
         let now = crate::db::now_ms();
         let since = now - gate_views::HISTORY_DAYS * 86_400_000;
-        let results = crate::db::api::stage_history(&self.state.db, &app, since, 5000)
+        let results = crate::db::stage_results::stage_history(&self.state.db, &app, since, 5000)
             .await
             .map_err(internal)?;
         Ok(gate_views::history(application, results, since, now))
@@ -229,13 +202,13 @@ impl Backend for PortalBackend {
         let user = user_of(viewer);
         let app = form.application.trim();
         if active.catalog.application(app).is_some() && !reads(&active.catalog, viewer, app) {
-            return Err(ApiError::from(request_views::unreadable(
+            return Err(ApiError::from(request_page::unreadable(
                 &active.catalog,
                 app,
             )));
         }
         let at = form.at.trim();
-        let input = api::GateInput {
+        let input = gate::GateInput {
             application: form.application,
             environment: form.environment,
             version: form.version,
@@ -251,7 +224,7 @@ impl Backend for PortalBackend {
                 at.to_owned()
             }),
         };
-        match api::gate(&self.state.db, &active, api::Asker::User(&user), &input).await {
+        match gate::gate(&self.state.db, &active, gate::Asker::User(&user), &input).await {
             Ok(answer) => Ok(GateOutcome::Answered(Box::new(gate_views::answered(
                 &active.catalog,
                 &input,
@@ -314,7 +287,7 @@ impl Backend for PortalBackend {
             .await
             .unwrap_or_default();
         let active = self.state.catalog.current();
-        request_views::form(
+        request_form::form(
             &active.catalog,
             &user_of(viewer),
             &app,
@@ -329,7 +302,7 @@ impl Backend for PortalBackend {
     async fn edit_form(&self, viewer: &Viewer, id: i64) -> Result<RequestFormView, ApiError> {
         let flash = flash::take_current(&flash::edit_page(id)).await;
         let active = self.state.catalog.current();
-        request_views::edit_form(&self.state.db, &active.catalog, &user_of(viewer), id, flash)
+        request_form::edit_form(&self.state.db, &active.catalog, &user_of(viewer), id, flash)
             .await
             .map_err(ApiError::from)
     }
@@ -348,7 +321,7 @@ impl Backend for PortalBackend {
             None
         };
         let active = self.state.catalog.current();
-        request_views::request(
+        request_page::request(
             &self.state.db,
             &active.catalog,
             &user_of(viewer),
@@ -368,7 +341,7 @@ impl Backend for PortalBackend {
         oldest_first: bool,
     ) -> Result<QueueView, ApiError> {
         let active = self.state.catalog.current();
-        request_views::queue(
+        request_lists::queue(
             &self.state.db,
             &active.catalog,
             &user_of(viewer),
@@ -387,7 +360,7 @@ impl Backend for PortalBackend {
             ));
         }
         let active = self.state.catalog.current();
-        request_views::board(&self.state.db, &active.catalog, &filter)
+        request_lists::board(&self.state.db, &active.catalog, &filter)
             .await
             .map_err(ApiError::from)
     }

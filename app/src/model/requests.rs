@@ -1,0 +1,173 @@
+//! Requests as the pages show them: the form, a request's page, the queue and the board.
+
+use super::{Notice, TicketLine};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldView {
+    pub id: String,
+    pub label: String,
+    /// text, select, checkbox or number.
+    pub kind: String,
+    pub required: bool,
+    pub options: Vec<String>,
+    pub help: String,
+}
+
+/// The release request form for one application and environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestFormView {
+    pub app_id: String,
+    pub app_name: String,
+    pub env_id: String,
+    pub env_name: String,
+    pub policy: String,
+    pub fields: Vec<FieldView>,
+    /// What was typed, when a submission was refused.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Field name → message.
+    pub errors: std::collections::BTreeMap<String, String>,
+    pub notice: Option<Notice>,
+    /// Set when the form edits an existing request rather than opening a new one.
+    pub editing: Option<EditingView>,
+}
+
+/// One CI run of a request: provision or deploy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepView {
+    /// "Provision" or "Deploy", with the attempt when retried.
+    pub name: String,
+    /// triggering, queued, running, succeeded, failed, cancelled.
+    pub state: String,
+    /// "shell: scripts/demo/deploy.sh".
+    pub job: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub url: Option<String>,
+    pub log_tail: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditingView {
+    pub id: i64,
+    pub revision: i64,
+    /// Approvals given so far: a material change voids them.
+    pub approvals: u32,
+    /// What voids them, in words: "A change to anything but the title".
+    pub material: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleView {
+    /// "2 of CAB".
+    pub text: String,
+    pub approved_by: Vec<String>,
+    pub still_needed: u32,
+    /// Who could still approve this rule.
+    pub eligible: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageView {
+    pub name: String,
+    /// done, current or waiting.
+    pub status: String,
+    pub rules: Vec<RuleView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub at: String,
+    pub actor: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: i64,
+    pub app_id: String,
+    pub title: String,
+    pub app_name: String,
+    pub env_name: String,
+    pub version: String,
+    pub artifact: String,
+    pub summary: String,
+    pub risk: String,
+    pub rollback_plan: String,
+    pub schedule: String,
+    pub fields: Vec<(String, String)>,
+    pub state: String,
+    pub requester: String,
+    pub created_at: String,
+    /// The pipeline that opened it, when one did (its address; may be empty).
+    pub pipeline: Option<String>,
+    /// The pipeline deploys it itself once approved (the portal calls no CI).
+    pub self_deploy: bool,
+    /// Tickets its failures raised.
+    pub tickets: Vec<TicketLine>,
+    pub revision: i64,
+    pub catalog_version: Option<i64>,
+    pub stages: Vec<StageView>,
+    /// The CI runs started for it, oldest first.
+    pub steps: Vec<StepView>,
+    /// What its deployment waits for ("waiting for window until …", "waiting on CI — attempt 2 …").
+    pub waiting: Option<String>,
+    pub timeline: Vec<EventView>,
+    pub can_decide: bool,
+    pub can_edit: bool,
+    pub can_cancel: bool,
+    /// Operations: retry the failed CI step.
+    pub can_retry: bool,
+    /// Operations: cancel the deployment in progress (and its CI run).
+    pub can_stop: bool,
+    pub notice: Option<Notice>,
+}
+
+/// One line of a list of requests (queue, board).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestLine {
+    pub id: i64,
+    pub title: String,
+    pub app_name: String,
+    pub env_name: String,
+    pub version: String,
+    pub state: String,
+    pub requester: String,
+    pub updated_at: String,
+    /// What the request waits for, in words.
+    pub waiting_for: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub requests: Vec<RequestLine>,
+    /// (id, name) of the applications and environments in the queue, for the filters.
+    pub applications: Vec<(String, String)>,
+    pub environments: Vec<(String, String)>,
+}
+
+/// The ops board's filters, as they travel in the page's address.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BoardFilter {
+    pub state: String,
+    pub app: String,
+    pub env: String,
+    /// Searched in titles and versions.
+    pub q: String,
+    /// Show requests older than this id (keyset pagination); 0 for the newest.
+    pub before: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardView {
+    /// Requests on their way to production now, by state: approved, scheduled, provisioning,
+    /// deploying, with how many.
+    pub in_flight: Vec<(String, i64)>,
+    pub requests: Vec<RequestLine>,
+    /// The cursor of the next page, if there is one.
+    pub next_before: Option<i64>,
+    pub states: Vec<String>,
+    pub applications: Vec<(String, String)>,
+    pub environments: Vec<(String, String)>,
+}

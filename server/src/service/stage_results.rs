@@ -1,0 +1,141 @@
+//! Stage results a pipeline posts: kept for history, and followed by a request whose pipeline
+//! deploys it.
+
+use super::input::{optional, parse_time};
+use super::tokens::authorize;
+use crate::db::apply::{apply, Target};
+use crate::db::requests as q;
+use crate::db::stage_results::NewStageResult;
+use crate::db::tokens::TokenRow;
+use crate::db::{now_ms, Db};
+use crate::domain::lifecycle::{self, Event, StageStatus};
+use crate::domain::Catalog;
+use crate::service::error::Error;
+use crate::service::lifecycle::load;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A stage of the pipeline, as it reports it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageInput {
+    pub stage: String,
+    /// started, succeeded or failed.
+    pub status: String,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// Named numbers: tests_passed, tests_failed, coverage, duration_ms …
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, f64>)]
+    pub metrics: BTreeMap<String, serde_json::Value>,
+}
+
+/// The stage a pipeline reports that, for a request that deploys itself, moves the request.
+const DEPLOY_STAGE: &str = "deploy";
+
+pub async fn record_stage(
+    db: &Db,
+    catalog: &Catalog,
+    token: &TokenRow,
+    id: i64,
+    input: &StageInput,
+) -> Result<i64, Error> {
+    let mut errors = BTreeMap::new();
+    let stage = input.stage.trim();
+    if stage.is_empty() {
+        errors.insert(
+            "stage".into(),
+            "Which stage (build, test, deploy …)?".into(),
+        );
+    } else if stage.chars().count() > 60
+        || !stage
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | ':' | '/'))
+    {
+        errors.insert(
+            "stage".into(),
+            "At most 60 letters, digits, spaces and - _ . : /".into(),
+        );
+    }
+    let status = input.status.trim();
+    if !matches!(status, "started" | "succeeded" | "failed") {
+        errors.insert("status".into(), "One of started, succeeded, failed.".into());
+    }
+    let started = parse_time("started_at", optional(&input.started_at), &mut errors);
+    let finished = parse_time("finished_at", optional(&input.finished_at), &mut errors);
+    if let (Some(s), Some(f)) = (started, finished) {
+        if f < s {
+            errors.insert(
+                "finished_at".into(),
+                "A stage cannot finish before it starts.".into(),
+            );
+        }
+    }
+    if input.metrics.len() > 50 {
+        errors.insert("metrics".into(), "At most 50 metrics.".into());
+    }
+    for (name, value) in &input.metrics {
+        if name.is_empty()
+            || name.len() > 60
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            errors.insert(
+                format!("metrics.{name}"),
+                "A metric name is at most 60 letters, digits and _ - .".into(),
+            );
+        } else if !value.as_f64().is_some_and(f64::is_finite) {
+            errors.insert(format!("metrics.{name}"), "A metric is a number.".into());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let row = q::get(&db.pool, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
+    authorize(token, "events:write", &row.application_id)?;
+    let status = StageStatus::parse(status).unwrap_or(StageStatus::Started);
+    let now = now_ms();
+    let metrics = serde_json::to_string(&input.metrics)?;
+    let mut tx = db.write().await?;
+    let loaded = load(&mut tx, id).await?;
+    let event = Event::StageResultPosted {
+        stage: stage.to_owned(),
+        status,
+        duration_ms: started.zip(finished).map(|(s, f)| f - s),
+        metrics: input.metrics.clone().into_iter().collect(),
+        by: token.name.clone(),
+        deploys: stage.eq_ignore_ascii_case(DEPLOY_STAGE),
+    };
+    let t = lifecycle::transition(&loaded.subject, &event, &loaded.row.policy, now)?;
+    if t.state != loaded.row.state
+        && !q::bump_revision(&mut tx, id, loaded.row.revision, now).await?
+    {
+        return Err(Error::Conflict(format!(
+            "Request #{id} changed while this result was recorded; send it again."
+        )));
+    }
+    let result = crate::db::stage_results::insert_stage_result(
+        &mut tx,
+        &NewStageResult {
+            request_id: id,
+            application_id: &loaded.row.application_id,
+            environment_id: &loaded.row.environment_id,
+            stage,
+            status: status.as_str(),
+            started_at: started,
+            finished_at: finished,
+            metrics: &metrics,
+            token_id: Some(token.id),
+            now,
+        },
+    )
+    .await?;
+    apply(&mut tx, catalog, Target::from(&loaded.row), &t, now).await?;
+    tx.commit().await?;
+    Ok(result)
+}

@@ -1,0 +1,12 @@
+//! Presenters: turn what the use cases read into the UI's model (`app::model`), and the
+//! `Backend` the UI's server functions call. No rule of the portal is decided here.
+
+pub mod backend;
+pub mod flash;
+pub mod gate_views;
+pub mod request_form;
+pub mod request_lists;
+pub mod request_page;
+pub mod timeline;
+pub mod viewer;
+pub mod views;

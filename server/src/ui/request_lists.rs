@@ -1,0 +1,178 @@
+//! The lists of requests: the approver queue and the ops board.
+
+use super::request_page::*;
+use super::views::format_ms;
+use crate::db::requests::RequestRow;
+use crate::db::users::User;
+use crate::db::{now_ms, Db};
+use crate::domain::approval::{self};
+use crate::domain::request::State;
+use crate::domain::Catalog;
+use crate::service::error::Error;
+use crate::service::lifecycle::approvals;
+use app::model::*;
+use std::collections::BTreeMap;
+
+/// The requests `user` can decide on now.
+pub async fn queue(
+    db: &Db,
+    catalog: &Catalog,
+    user: &User,
+    app: &str,
+    env: &str,
+    oldest_first: bool,
+) -> Result<QueueView, Error> {
+    let now = now_ms();
+    let (pending, decisions) = crate::db::queue::pending(db, app, env, &user.teams).await?;
+    let mut applications = BTreeMap::new();
+    let mut environments = BTreeMap::new();
+    let mut requests = Vec::new();
+    for (row, requester) in pending {
+        let theirs = decisions
+            .get(&row.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let policy = &row.policy;
+        let given = approvals(theirs);
+        let eval = approval::evaluate(policy, row.requester_id, &given, now);
+        if !approval::can_approve_in(
+            policy,
+            row.requester_id,
+            &given,
+            now,
+            user.id,
+            &user.teams,
+            &eval,
+        ) {
+            continue;
+        }
+        let (app_name, env_name) = target_names(catalog, &row);
+        applications.insert(row.application_id.clone(), app_name);
+        environments.insert(row.environment_id.clone(), env_name);
+        let waiting_for = eval
+            .current
+            .and_then(|c| eval.stages.get(c))
+            .map(|s| {
+                let missing: Vec<String> = s
+                    .rules
+                    .iter()
+                    .filter(|r| !r.satisfied())
+                    .map(|r| {
+                        format!(
+                            "{} more of {}",
+                            r.needed as usize - r.counted.len(),
+                            catalog.team_name(&r.team)
+                        )
+                    })
+                    .collect();
+                format!("{}: {}", s.name, missing.join(", "))
+            })
+            .unwrap_or_default();
+        requests.push(line(catalog, row, requester, waiting_for));
+    }
+    if oldest_first {
+        requests.reverse();
+    }
+    Ok(QueueView {
+        requests,
+        applications: applications.into_iter().collect(),
+        environments: environments.into_iter().collect(),
+    })
+}
+
+/// (application name, environment name) of a request, or their ids if the catalog dropped them.
+pub(super) fn target_names(catalog: &Catalog, row: &RequestRow) -> (String, String) {
+    let app = catalog.application(&row.application_id);
+    (
+        app.map_or_else(|| row.application_id.clone(), |a| a.name.clone()),
+        app.and_then(|a| a.environment(&row.environment_id))
+            .map_or_else(|| row.environment_id.clone(), |e| e.name.clone()),
+    )
+}
+
+pub(super) fn line(
+    catalog: &Catalog,
+    row: RequestRow,
+    requester: String,
+    waiting_for: String,
+) -> RequestLine {
+    let (app_name, env_name) = target_names(catalog, &row);
+    RequestLine {
+        id: row.id,
+        title: row.title,
+        app_name,
+        env_name,
+        version: row.version,
+        state: state_words(row.state),
+        requester,
+        updated_at: format_ms(row.updated_at),
+        waiting_for,
+    }
+}
+
+const BOARD_PAGE: i64 = 50;
+
+/// Every request for ops: filtered, newest first, a page at a time.
+pub async fn board(db: &Db, catalog: &Catalog, filter: &BoardFilter) -> Result<BoardView, Error> {
+    let state = match filter.state.trim() {
+        "" => "",
+        s => State::parse(s)
+            .map(State::as_str)
+            .ok_or_else(|| Error::NotFound(format!("There is no request state {s}.")))?,
+    };
+    let search = filter.q.trim();
+    let mut rows = crate::db::queue::board(
+        db,
+        state,
+        &filter.app,
+        &filter.env,
+        search,
+        filter.before.max(0),
+        BOARD_PAGE + 1,
+    )
+    .await?;
+    let next_before = (rows.len() as i64 > BOARD_PAGE).then(|| {
+        rows.truncate(BOARD_PAGE as usize);
+        rows.last().map(|(r, _)| r.id).unwrap_or_default()
+    });
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let notes = crate::db::dispatch::notes(db, &ids).await?;
+    let requests = rows
+        .into_iter()
+        .map(|(row, requester)| {
+            let waiting_for = match (notes.get(&row.id), row.scheduled_at) {
+                (Some(note), _) if row.state.is_open() => note.clone(),
+                (_, Some(at)) if row.state == State::Scheduled => {
+                    format!("scheduled for {}", format_ms(at))
+                }
+                _ => String::new(),
+            };
+            line(catalog, row, requester, waiting_for)
+        })
+        .collect();
+    Ok(BoardView {
+        in_flight: crate::db::dispatch::in_flight(db).await?,
+        requests,
+        next_before,
+        states: State::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
+        applications: catalog
+            .applications
+            .iter()
+            .map(|a| (a.id.clone(), a.name.clone()))
+            .collect(),
+        environments: {
+            let mut envs: Vec<(String, String)> = catalog
+                .applications
+                .iter()
+                .flat_map(|a| {
+                    a.environments
+                        .iter()
+                        .map(|e| (e.id.clone(), e.name.clone()))
+                })
+                .collect();
+            envs.sort();
+            envs.dedup_by(|a, b| a.0 == b.0);
+            envs
+        },
+    })
+}

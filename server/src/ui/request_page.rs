@@ -1,0 +1,265 @@
+//! A request's page: what it asks, where its approvals and its deployment stand, its timeline
+//! and what the viewer may do; and who may read it.
+
+use super::timeline::*;
+use super::views::format_ms;
+use crate::db::decisions::{self, DecisionRow};
+use crate::db::requests::{self as q, RequestRow};
+use crate::db::users::User;
+use crate::db::{now_ms, users, Db};
+use crate::domain::approval::{self, Evaluation};
+use crate::domain::lifecycle::{self as lifecycle};
+use crate::domain::request::State;
+use crate::domain::{Catalog, Policy};
+use crate::service::error::Error;
+use crate::service::lifecycle::subject;
+use app::model::*;
+use std::collections::BTreeMap;
+
+/// "2026-12-01 14:30 Europe/Paris (13:30 UTC)", or the UTC time alone for a UTC schedule.
+pub fn format_in_zone(ms: i64, zone: &str) -> String {
+    let (Ok(at), Ok(tz)) = (
+        jiff::Timestamp::from_millisecond(ms),
+        jiff::tz::TimeZone::get(zone),
+    ) else {
+        return format_ms(ms);
+    };
+    if zone == "UTC" {
+        return format_ms(ms);
+    }
+    format!(
+        "{} {zone} ({})",
+        at.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M"),
+        at.strftime("%H:%M UTC")
+    )
+}
+
+/// Whether `user` may read the request `row`: its requester always, the teams its frozen policy
+/// names (they may be asked to approve it even after the catalog changed), anyone else as the
+/// catalog says of its application (see [`Catalog::may_read`]).
+pub fn may_read(catalog: &Catalog, user: &User, is_ops: bool, row: &q::RequestRow) -> bool {
+    let named_by_policy = || user.teams.iter().any(|t| row.policy.names_team(t));
+    row.requester_id == user.id
+        || catalog.may_read(&row.application_id, &user.teams, user.is_admin || is_ops)
+        || named_by_policy()
+}
+
+/// The refusal a person gets for an application they may not read.
+pub fn unreadable(catalog: &Catalog, app_id: &str) -> Error {
+    let name = catalog
+        .application(app_id)
+        .map_or(app_id, |a| a.name.as_str());
+    Error::Forbidden(format!(
+        "Only the teams of {name} (and operations) may read its requests."
+    ))
+}
+
+pub(super) fn state_words(state: State) -> String {
+    state.as_str().replace('_', " ")
+}
+
+pub(super) fn step_name(step: &str) -> String {
+    match step {
+        "provision" => "Provision".to_owned(),
+        "deploy" => "Deploy".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+pub(super) fn step_view(r: &crate::db::dispatch::RunRow) -> StepView {
+    let name = if r.attempt > 1 {
+        format!("{} (attempt {})", step_name(&r.step), r.attempt)
+    } else {
+        step_name(&r.step)
+    };
+    StepView {
+        name,
+        state: r.state.clone(),
+        job: format!("{}: {}", r.connector, r.target),
+        started_at: format_ms(r.started_at),
+        finished_at: r.finished_at.map(format_ms),
+        url: r.url.clone(),
+        log_tail: r.log_tail.clone(),
+        message: r.message.clone(),
+    }
+}
+
+pub(super) fn stages(
+    catalog: &Catalog,
+    policy: &Policy,
+    eval: &Evaluation,
+    requester: i64,
+    members: &[(String, i64, String)],
+    names: &BTreeMap<i64, String>,
+    open: bool,
+) -> Vec<StageView> {
+    let counted_anywhere: Vec<i64> = eval
+        .stages
+        .iter()
+        .flat_map(|s| s.rules.iter().flat_map(|r| r.counted.iter().copied()))
+        .collect();
+    eval.stages
+        .iter()
+        .enumerate()
+        .map(|(i, stage)| StageView {
+            name: stage.name.clone(),
+            status: match eval.current {
+                Some(c) if c == i && open => "current",
+                Some(c) if c < i => "waiting",
+                Some(c) if c == i => "stopped",
+                _ => "done",
+            }
+            .to_owned(),
+            rules: stage
+                .rules
+                .iter()
+                .map(|r| RuleView {
+                    text: format!("{} of {}", r.needed, catalog.team_name(&r.team)),
+                    approved_by: r
+                        .counted
+                        .iter()
+                        .map(|u| names.get(u).cloned().unwrap_or_default())
+                        .collect(),
+                    still_needed: r
+                        .needed
+                        .saturating_sub(u32::try_from(r.counted.len()).unwrap_or(u32::MAX)),
+                    eligible: members
+                        .iter()
+                        .filter(|(team, id, _)| {
+                            team == &r.team
+                                && (policy.requester_can_approve || *id != requester)
+                                && (policy.approver_may_count_twice
+                                    || !counted_anywhere.contains(id))
+                        })
+                        .map(|(_, _, name)| name.clone())
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub async fn request(
+    db: &Db,
+    catalog: &Catalog,
+    user: &User,
+    is_ops: bool,
+    id: i64,
+    notice: Option<Notice>,
+) -> Result<RequestView, Error> {
+    let row = q::get(&db.pool, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
+    if !may_read(catalog, user, is_ops, &row) {
+        return Err(unreadable(catalog, &row.application_id));
+    }
+    let decisions = decisions::decisions(&db.pool, id).await?;
+    let events = crate::db::audit::events(&db.pool, id).await?;
+    let tickets = crate::service::tickets::of_request(db, catalog, id).await?;
+    let members = users::members(db).await?;
+    let runs = crate::db::dispatch::runs(&db.pool, id).await?;
+    let job = crate::db::dispatch::job_of(&db.pool, id).await?;
+    let now = now_ms();
+    let policy = &row.policy;
+    let retryable = runs
+        .iter()
+        .any(|r| r.state == "failed" || r.state == "cancelled");
+    let request = subject(&row, &decisions, retryable);
+    let eval = approval::evaluate(policy, row.requester_id, &request.approvals, now);
+    let actions = lifecycle::allowed_actions(
+        &request,
+        policy,
+        &crate::service::requests::viewer(user, is_ops),
+        now,
+    );
+    let names = names(db, &row, &decisions).await?;
+    let pending = row.state == State::PendingApproval;
+    let app = catalog.application(&row.application_id);
+    let field_label = |k: &str| {
+        app.and_then(|a| a.fields.iter().find(|f| f.id == k))
+            .map_or_else(|| k.to_owned(), |f| f.label.clone())
+    };
+    let fields = &row.fields;
+    Ok(RequestView {
+        id,
+        title: row.title.clone(),
+        app_name: app.map_or_else(|| row.application_id.clone(), |a| a.name.clone()),
+        env_name: app
+            .and_then(|a| a.environment(&row.environment_id))
+            .map_or_else(|| row.environment_id.clone(), |e| e.name.clone()),
+        version: row.version.clone(),
+        artifact: row.artifact.clone(),
+        summary: row.summary.clone(),
+        risk: row.risk.as_str().to_owned(),
+        rollback_plan: row.rollback_plan.clone(),
+        schedule: row.scheduled_at.map_or_else(
+            || "As soon as approved".to_owned(),
+            |ms| format_in_zone(ms, &row.timezone),
+        ),
+        fields: fields
+            .iter()
+            .map(|(k, v)| {
+                let shown = match v {
+                    serde_json::Value::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (field_label(k), shown)
+            })
+            .collect(),
+        state: state_words(row.state),
+        requester: names.get(&row.requester_id).cloned().unwrap_or_default(),
+        created_at: format_ms(row.created_at),
+        pipeline: (row.origin == "pipeline").then(|| row.pipeline_url.clone()),
+        app_id: row.application_id.clone(),
+        self_deploy: row.self_deploy,
+        tickets,
+        revision: row.revision,
+        catalog_version: row.catalog_version_id,
+        stages: stages(
+            catalog,
+            policy,
+            &eval,
+            row.requester_id,
+            &members,
+            &names,
+            pending,
+        ),
+        steps: runs.iter().map(step_view).collect(),
+        waiting: job
+            .filter(|(state, note, _)| {
+                !note.is_empty() && (state == "queued" || state == "running")
+            })
+            .map(|(_, note, _)| note),
+        timeline: events
+            .iter()
+            .map(|e| EventView {
+                at: format_ms(e.at),
+                actor: e.actor.clone(),
+                text: event_text(e),
+            })
+            .collect(),
+        can_decide: actions.decide,
+        can_edit: actions.edit,
+        can_retry: actions.retry,
+        can_stop: actions.stop,
+        can_cancel: actions.cancel,
+        notice,
+    })
+}
+
+pub(super) async fn names(
+    db: &Db,
+    row: &RequestRow,
+    decisions: &[DecisionRow],
+) -> Result<BTreeMap<i64, String>, sqlx::Error> {
+    let mut names = BTreeMap::new();
+    for id in std::iter::once(row.requester_id).chain(decisions.iter().map(|d| d.user_id)) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(id) {
+            if let Some(u) = users::by_id(db, id).await? {
+                slot.insert(u.display_name);
+            }
+        }
+    }
+    Ok(names)
+}

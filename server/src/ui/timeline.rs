@@ -1,0 +1,118 @@
+//! A request's audit trail in words, one line per entry.
+
+use super::request_page::*;
+use crate::db::audit::EventRow;
+use crate::domain::audit::AuditEvent;
+
+/// One line of the timeline, in words.
+pub(super) fn event_text(e: &EventRow) -> String {
+    let quoted = |v: &str| {
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!(": “{v}”")
+        }
+    };
+    match &e.event {
+        AuditEvent::Submitted {
+            version,
+            token: Some(token),
+            on_behalf_by,
+            ..
+        } => format!(
+            "submitted version {version}, opened in their name by {} with the pipeline token “{token}”",
+            on_behalf_by.as_deref().unwrap_or_default()
+        ),
+        AuditEvent::Submitted { version, .. } => format!("submitted version {version}"),
+        AuditEvent::Approval { stage, comment } => {
+            format!("approved at stage {stage}{}", quoted(comment))
+        }
+        AuditEvent::Rejected { stage, comment } => {
+            format!("rejected at stage {stage}{}", quoted(comment))
+        }
+        AuditEvent::Approved { reason } => format!("Approved: {reason}"),
+        AuditEvent::Cancelled { reason, .. } => format!("cancelled the request{}", quoted(reason)),
+        AuditEvent::Edited {
+            fields,
+            from_version,
+            to_version,
+        } => {
+            let version = if from_version == to_version {
+                String::new()
+            } else {
+                format!(" (version {from_version} → {to_version})")
+            };
+            format!("edited the {}{version}", fields.join(", "))
+        }
+        AuditEvent::ApprovalsVoided { count, reason, .. } => format!(
+            "{count} approval(s) voided: {reason}; the request needs approval again"
+        ),
+        AuditEvent::WaitingForWindow { note } => format!("Deployment {note}"),
+        AuditEvent::StepStarted {
+            step,
+            connector,
+            target,
+        } => format!("{} started ({connector}: {target})", step_name(step)),
+        AuditEvent::CiRetry {
+            step,
+            attempt,
+            next_at,
+            error,
+        } => format!(
+            "The CI could not be reached for {step} ({error}); attempt {attempt}, next at {next_at}"
+        ),
+        AuditEvent::StepSucceeded { step } => format!("{} succeeded", step_name(step)),
+        AuditEvent::StepFailed { step, message } => {
+            format!("{} failed: {message}", step_name(step))
+        }
+        AuditEvent::Deployed { .. } => "Deployed: every CI step succeeded".to_owned(),
+        AuditEvent::RetryRequested { step, attempt } => format!(
+            "asked for {} to run again (attempt {attempt})",
+            step_name(step).to_lowercase()
+        ),
+        AuditEvent::StageResult {
+            stage,
+            status,
+            duration_ms,
+            metrics,
+            by,
+        } => {
+            let duration = duration_ms
+                .map(|ms| format!(" in {}", duration_words(ms)))
+                .unwrap_or_default();
+            let metrics: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let metrics = if metrics.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", metrics.join(", "))
+            };
+            format!("{stage} {status}{duration}{metrics} (reported by {by})")
+        }
+        AuditEvent::TicketOpened {
+            ticket,
+            kind,
+            team,
+            title,
+        } => format!("Ticket #{ticket} opened ({kind} for {team}): {title}"),
+        AuditEvent::PipelineState { state, stage } => format!(
+            "The pipeline reported its {stage} stage: the request is {}",
+            state.replace('_', " ")
+        ),
+        AuditEvent::ApprovalsLapsed { reason } => {
+            format!("Approvals lapsed: {reason}; the request needs approval again")
+        }
+        AuditEvent::Unknown { kind } => kind.replace('_', " "),
+    }
+}
+
+/// "4 min 30 s", "2 h 5 min", "800 ms".
+pub fn duration_words(ms: i64) -> String {
+    let secs = ms / 1000;
+    match secs {
+        _ if ms < 1000 => format!("{ms} ms"),
+        0..=59 => format!("{secs} s"),
+        60..=3599 if secs % 60 == 0 => format!("{} min", secs / 60),
+        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
+    }
+}

@@ -1,0 +1,34 @@
+//! The signed-in viewer as the use cases take them: their account, their teams, their rights.
+
+use crate::db::users;
+use app::model::*;
+
+pub(super) fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "request failed");
+    ApiError::Internal
+}
+
+pub(crate) fn team_ids(viewer: &Viewer) -> Vec<String> {
+    viewer.teams.iter().map(|t| t.id.clone()).collect()
+}
+
+/// Administrators and operations see every application and who asked the gate.
+pub(crate) fn privileged(viewer: &Viewer) -> bool {
+    viewer.roles.admin || viewer.roles.ops
+}
+
+/// Whether `viewer` may read what concerns the application `app_id` (see `Catalog::may_read`).
+pub fn reads(catalog: &crate::domain::Catalog, viewer: &Viewer, app_id: &str) -> bool {
+    catalog.may_read(app_id, &team_ids(viewer), privileged(viewer))
+}
+
+/// The account behind a viewer, as use cases take it.
+pub fn user_of(viewer: &Viewer) -> users::User {
+    users::User {
+        id: viewer.id,
+        username: viewer.username.clone(),
+        display_name: viewer.display_name.clone(),
+        is_admin: viewer.roles.admin,
+        teams: team_ids(viewer),
+    }
+}
