@@ -9,6 +9,7 @@
 //! parameters must be declared by the force scheduler (checked before starting, since Buildbot
 //! silently drops unknown ones).
 
+use super::buildbot_answers::*;
 use super::{tail, CiConnector, CiError, RunRef, RunState, RunStatus, StartJob};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
@@ -238,68 +239,6 @@ impl Buildbot {
             .map_err(|e| super::unreachable("Buildbot", &e))?;
         Ok(tail(&bytes, LOG_TAIL_BYTES))
     }
-}
-
-/// The first object of a REST collection answer.
-fn first(answer: &Value, collection: &str) -> Option<Value> {
-    answer[collection].as_array()?.first().cloned()
-}
-
-/// Field names and types of a force scheduler, nested layouts included.
-fn collect_fields(fields: &Value, out: &mut HashMap<String, String>) {
-    for field in fields.as_array().into_iter().flatten() {
-        if let Some(name) = field["fullName"].as_str().filter(|n| !n.is_empty()) {
-            out.insert(
-                name.to_owned(),
-                field["type"].as_str().unwrap_or_default().to_owned(),
-            );
-        }
-        collect_fields(&field["fields"], out);
-    }
-}
-
-/// The JSON-RPC error message of an answer, or the answer itself when short.
-fn rpc_message(text: &str) -> String {
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
-        return text.chars().take(300).collect();
-    };
-    match &value["error"]["message"] {
-        Value::String(m) => m.clone(),
-        // Per-field complaints about the force parameters.
-        Value::Object(fields) => fields
-            .iter()
-            .map(|(field, m)| format!("{field}: {}", m.as_str().unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => text.chars().take(300).collect(),
-    }
-}
-
-/// Buildbot results codes, for a finished build request.
-fn finished(results: i64) -> RunState {
-    match results {
-        0 | 1 => RunState::Succeeded,
-        6 => RunState::Cancelled,
-        _ => RunState::Failed,
-    }
-}
-
-fn results_word(results: i64) -> &'static str {
-    match results {
-        0 => "success",
-        1 => "warnings",
-        2 => "failure",
-        3 => "skipped",
-        4 => "exception",
-        5 => "retry",
-        6 => "cancelled",
-        _ => "unknown",
-    }
-}
-
-/// The text a run's reason carries so `find` can recognise it.
-fn marker(key: &str) -> String {
-    format!("[runway:{key}]")
 }
 
 #[async_trait::async_trait]

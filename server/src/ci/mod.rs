@@ -2,6 +2,7 @@
 //! finds it again by its idempotency key after a crash. One file per connector.
 
 pub mod buildbot;
+mod buildbot_answers;
 pub mod github;
 pub mod gitlab;
 mod http;

@@ -203,24 +203,32 @@ pub struct Actions {
     pub stop: bool,
 }
 
+/// What the lifecycle would accept from `viewer` now: each action is asked of [`transition`]
+/// itself, so the buttons and the use cases cannot disagree.
 pub fn allowed_actions(request: &Subject, policy: &Policy, viewer: &Viewer, now: i64) -> Actions {
-    let state = request.state;
-    let open = state.is_some_and(State::is_open);
-    let own = viewer.user_id == request.requester_id;
+    let accepts = |event: Event| transition(request, &event, policy, now).is_ok();
+    let by = || viewer.clone();
     Actions {
-        decide: state == Some(State::PendingApproval)
-            && approval::can_approve(
-                policy,
-                request.requester_id,
-                &request.approvals,
-                now,
-                viewer.user_id,
-                &viewer.teams,
-            ),
-        edit: open && own,
-        cancel: open && (own || viewer.ops),
-        retry: viewer.ops && state == Some(State::Failed) && request.retryable,
-        stop: viewer.ops && matches!(state, Some(State::Provisioning | State::Deploying)),
+        decide: accepts(Event::Decided {
+            by: by(),
+            verdict: Verdict::Approve,
+            comment: String::new(),
+        }),
+        edit: request.state.is_some() && edit_refusal(request, viewer).is_none(),
+        cancel: accepts(Event::Cancelled {
+            by: by(),
+            reason: String::new(),
+        }),
+        retry: accepts(Event::Retried {
+            by: by(),
+            step: String::new(),
+            attempt: 0,
+        }),
+        stop: accepts(Event::CancelledByOps {
+            by: by(),
+            reason: String::new(),
+            step: None,
+        }),
     }
 }
 

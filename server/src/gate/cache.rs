@@ -199,8 +199,6 @@ impl ApiCache {
     }
 }
 
-/// The most records one commit takes.
-
 /// Reads the change counter every `WATCH_EVERY` while the cache lives; a new value (another
 /// process committed a change) makes every kept release stale.
 async fn watch_changes(pool: AnyPool, cache: Weak<ApiCache>) {

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 /// A record waiting to be written, and who waits for it.
 pub(super) type Pending = (GateCheck, oneshot::Sender<Result<(), String>>);
 
+/// The most records one commit takes.
 const BATCH: usize = 256;
 
 /// Where the gate's records are written: a connection of their own (see `Db::connect`), held by
