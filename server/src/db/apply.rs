@@ -142,3 +142,64 @@ async fn raise(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every source file of the server, as (path, text).
+    fn sources() -> Vec<(String, String)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).expect("source folder").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).expect("source file");
+                    out.push((path.display().to_string(), text));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        walk(&root.join("src"), &mut out);
+        walk(&root.join("../app/src"), &mut out);
+        out
+    }
+
+    #[test]
+    fn only_the_apply_step_writes_a_requests_state() {
+        let mut found = 0;
+        for (path, text) in sources() {
+            // The code, not its tests (which name what they look for).
+            let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let calls = text.matches("q::set_state(").count()
+                + text.matches("requests::set_state(").count();
+            let statements = text.matches("update requests set state").count();
+            if path.ends_with("db/apply.rs") {
+                found += calls;
+                continue;
+            }
+            assert_eq!(
+                calls, 0,
+                "{path} moves a request to a state outside db::apply"
+            );
+            let defines = path.ends_with("db/requests.rs");
+            assert!(
+                statements == usize::from(defines),
+                "{path} writes a request's state in SQL outside db::requests::set_state"
+            );
+        }
+        assert_eq!(found, 1, "db::apply writes the state in one place");
+    }
+
+    /// A newcomer reads a room in one sitting: no source file over 400 lines (tests aside).
+    #[test]
+    fn no_source_file_is_over_400_lines() {
+        for (path, text) in sources() {
+            if path.ends_with("tests.rs") {
+                continue;
+            }
+            let lines = text.lines().count();
+            assert!(lines <= 400, "{path} has {lines} lines");
+        }
+    }
+}
