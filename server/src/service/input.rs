@@ -1,11 +1,6 @@
 //! Reading what a pipeline sends: the checks the API's use cases share, each naming its field.
 
-use crate::service::error::Error;
 use std::collections::BTreeMap;
-
-pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::invalid(field, message)
-}
 
 pub(crate) fn optional(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())

@@ -1,7 +1,7 @@
 //! Requests opened by a pipeline, and their status as a pipeline waiting on them reads it.
 
 use super::gate::{candidate, rfc3339, target};
-use super::input::{check_url, invalid, optional};
+use super::input::{check_url, optional};
 use super::tokens::{authorize, authorize_any, ON_BEHALF};
 use crate::catalog::store::ActiveCatalog;
 use crate::db::requests as q;
@@ -103,9 +103,9 @@ pub async fn open_request(
         .ok_or_else(|| Error::Forbidden("The token's user no longer exists.".into()))?;
     let requester = match optional(&input.requested_by) {
         Some(name) if name != own.username => {
-            let named = users::by_username(db, name)
-                .await?
-                .ok_or_else(|| invalid("requested_by", format!("There is no user {name}.")))?;
+            let named = users::by_username(db, name).await?.ok_or_else(|| {
+                Error::invalid("requested_by", format!("There is no user {name}."))
+            })?;
             if !token.scopes.iter().any(|s| s == ON_BEHALF) {
                 return Err(Error::Forbidden(format!(
                     "requested_by: the token \"{}\" opens requests as {} only; naming someone \
@@ -150,7 +150,7 @@ pub async fn open_request(
                 return if hash == body_hash {
                     Ok((id, false))
                 } else {
-                    Err(invalid(
+                    Err(Error::invalid(
                         "Idempotency-Key",
                         format!("This key opened request #{id} with another body; use a new key for a new request."),
                     ))
