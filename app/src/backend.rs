@@ -13,7 +13,6 @@ pub struct ViewerSlot(pub Option<Viewer>);
 pub trait Backend: Send + Sync + 'static {
     async fn home(&self, viewer: &Viewer) -> Result<HomeView, ApiError>;
     async fn catalog(&self, viewer: &Viewer) -> Result<CatalogView, ApiError>;
-    async fn reload_catalog(&self, viewer: &Viewer) -> Result<ReloadOutcome, ApiError>;
     async fn login_info(&self) -> Result<LoginInfo, ApiError>;
     async fn request_form(
         &self,
@@ -38,24 +37,10 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<QueueView, ApiError>;
     async fn board(&self, viewer: &Viewer, filter: BoardFilter) -> Result<BoardView, ApiError>;
     async fn tokens(&self, viewer: &Viewer) -> Result<TokensView, ApiError>;
-    async fn create_token(
-        &self,
-        viewer: &Viewer,
-        form: TokenForm,
-    ) -> Result<TokenOutcome, ApiError>;
-    async fn revoke_token(&self, viewer: &Viewer, id: i64) -> Result<(), ApiError>;
     async fn gate_page(&self, viewer: &Viewer) -> Result<GatePageView, ApiError>;
     async fn history(&self, viewer: &Viewer, app: String) -> Result<HistoryView, ApiError>;
     async fn tickets(&self, viewer: &Viewer, state: String) -> Result<TicketsView, ApiError>;
     async fn ticket(&self, viewer: &Viewer, id: i64) -> Result<TicketView, ApiError>;
-    async fn work_ticket(
-        &self,
-        viewer: &Viewer,
-        id: i64,
-        action: String,
-        comment: String,
-    ) -> Result<TicketView, ApiError>;
-    async fn dry_run(&self, viewer: &Viewer, form: DryRunForm) -> Result<GateOutcome, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -46,8 +46,10 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(local)
             .build();
+        let gate = crate::gate::cache::ApiCache::start(&db, &settings.database_url)?;
         let state = AppState::new(Shared {
             db,
+            gate,
             throttle: Arc::new(LoginThrottle::new(
                 settings.login_max_failures,
                 Duration::from_secs(settings.login_lockout_secs),

@@ -26,6 +26,9 @@ impl std::ops::Deref for AppState {
 
 pub struct Shared {
     pub db: Db,
+    /// What the API keeps in memory beside the database: live tokens, the gate's answers, and
+    /// the gate's record writer.
+    pub gate: Arc<crate::gate::cache::ApiCache>,
     pub settings: Arc<Settings>,
     pub catalog: Arc<CatalogStore>,
     pub throttle: Arc<LoginThrottle>,

@@ -19,17 +19,3 @@ pub async fn get_ticket(id: i64) -> Result<TicketView, ApiError> {
         .await
         .map_err(crate::backend::with_status)
 }
-
-/// Acknowledge, resolve, reopen or comment (owner team, operations, administrators).
-#[server(prefix = "/rpc", endpoint = "tickets/work")]
-pub async fn work_ticket(
-    id: i64,
-    action: String,
-    #[server(default)] comment: String,
-) -> Result<TicketView, ApiError> {
-    let (backend, viewer) = crate::backend::context().await?;
-    backend
-        .work_ticket(&viewer, id, action, comment)
-        .await
-        .map_err(crate::backend::with_status)
-}

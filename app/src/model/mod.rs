@@ -87,6 +87,8 @@ pub struct CatalogView {
     /// Filled for admins only.
     pub history: Vec<CatalogVersionView>,
     pub can_reload: bool,
+    /// What the admin's last re-apply did, shown once.
+    pub reload: Option<ReloadOutcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,4 +131,32 @@ pub struct LoginInfo {
 pub struct Notice {
     pub ok: bool,
     pub text: String,
+}
+
+/// What a form post left for its page, shown once: the notice of its outcome, the values typed
+/// (the form is filled in with them again) and a message for each refused field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Posted {
+    pub notice: Option<Notice>,
+    pub values: std::collections::BTreeMap<String, String>,
+    pub errors: Vec<(String, String)>,
+}
+
+impl Posted {
+    /// The value typed in `field`, or `default` when the form was not posted.
+    pub fn value_or(&self, field: &str, default: &str) -> String {
+        self.values
+            .get(field)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    /// Whether a checkbox is ticked: as posted, or `default` when the form was not posted.
+    pub fn ticked_or(&self, field: &str, default: bool) -> bool {
+        if self.values.is_empty() {
+            default
+        } else {
+            self.values.contains_key(field)
+        }
+    }
 }

@@ -9,6 +9,10 @@ pub struct TokensView {
     /// (id, name) of every application, for the form.
     pub applications: Vec<(String, String)>,
     pub scopes: Vec<String>,
+    /// What the last post of the form left, shown once.
+    pub posted: super::Posted,
+    /// The token just made: its secret is shown this once.
+    pub created: Option<NewToken>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,11 +31,11 @@ pub struct TokenLine {
     pub revoked: Option<String>,
 }
 
-/// What creating a token gave: the secret (shown once) or the fields to mend.
+/// A token just made, with its secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum TokenOutcome {
-    Created { name: String, secret: String },
-    Invalid(Vec<(String, String)>),
+pub struct NewToken {
+    pub name: String,
+    pub secret: String,
 }
 
 /// The gate page: the dry-run form's choices and the latest answers.
@@ -39,6 +43,10 @@ pub enum TokenOutcome {
 pub struct GatePageView {
     pub applications: Vec<GateTarget>,
     pub recent: Vec<GateLine>,
+    /// What the last dry run's form post left, shown once.
+    pub posted: super::Posted,
+    /// The last dry run's answer.
+    pub answer: Option<GateLine>,
 }
 
 /// An application the dry-run form offers, with its environments as (id, name).
@@ -63,38 +71,6 @@ pub struct GateLine {
     pub rule: String,
     pub reasons: Vec<String>,
     pub request_id: Option<i64>,
-}
-
-/// The answer of a dry run, or the fields to mend.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum GateOutcome {
-    Answered(Box<GateLine>),
-    Invalid(Vec<(String, String)>),
-}
-
-/// The token form as the browser sends it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TokenForm {
-    pub name: String,
-    pub gate_read: bool,
-    pub requests_write: bool,
-    pub events_write: bool,
-    pub requests_on_behalf: bool,
-    /// Application ids separated by spaces or commas, or `*`.
-    pub applications: String,
-    pub acts_as: String,
-}
-
-/// The gate's dry-run form.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DryRunForm {
-    pub application: String,
-    pub environment: String,
-    pub version: String,
-    pub artifact: String,
-    pub actor: String,
-    /// `YYYY-MM-DDTHH:MM` in UTC; empty means now.
-    pub at: String,
 }
 
 /// An application's pipeline history: each stage's results and durations over time.
@@ -174,4 +150,6 @@ pub struct TicketView {
     /// (author, text, when).
     pub comments: Vec<(String, String, String)>,
     pub can_work: bool,
+    /// What the viewer's last post of its form left, shown once.
+    pub posted: super::Posted,
 }

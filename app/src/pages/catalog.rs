@@ -1,4 +1,4 @@
-use crate::api::catalog::{get_catalog, ReloadCatalog};
+use crate::api::catalog::get_catalog;
 use crate::components::feedback::{ErrorNotice, Loading};
 use crate::model::{CatalogVersionView, CatalogView, ReloadOutcome};
 use crate::pages::home::AppCard;
@@ -7,8 +7,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn CatalogPage() -> impl IntoView {
-    let reload = ServerAction::<ReloadCatalog>::new();
-    let catalog = Resource::new(move || reload.version().get(), |_| get_catalog());
+    let catalog = Resource::new(|| (), |()| get_catalog());
     view! {
         <Title text="Catalog"/>
         <h1>"Catalog"</h1>
@@ -16,7 +15,7 @@ pub fn CatalogPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match catalog.await {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(c) => view! { <CatalogBody catalog=c reload/> }.into_any(),
+                    Ok(c) => view! { <CatalogBody catalog=c/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -24,7 +23,7 @@ pub fn CatalogPage() -> impl IntoView {
 }
 
 #[component]
-fn CatalogBody(catalog: CatalogView, reload: ServerAction<ReloadCatalog>) -> impl IntoView {
+fn CatalogBody(catalog: CatalogView) -> impl IntoView {
     let CatalogView {
         version,
         teams,
@@ -33,6 +32,7 @@ fn CatalogBody(catalog: CatalogView, reload: ServerAction<ReloadCatalog>) -> imp
         freezes,
         history,
         can_reload,
+        reload,
     } = catalog;
     view! {
         <p class="muted version">
@@ -41,7 +41,7 @@ fn CatalogBody(catalog: CatalogView, reload: ServerAction<ReloadCatalog>) -> imp
                 None => "No catalog has been applied yet.".to_owned(),
             }}
         </p>
-        {can_reload.then(|| view! { <ReloadForm reload/> })}
+        {can_reload.then(|| view! { <ReloadForm outcome=reload/> })}
         <section>
             <h2>"Applications"</h2>
             <div class="apps">
@@ -84,28 +84,25 @@ fn Lines(items: Vec<String>, empty: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn ReloadForm(reload: ServerAction<ReloadCatalog>) -> impl IntoView {
-    let outcome = move || {
-        reload.value().get().map(|result| match result {
-            Ok(ReloadOutcome::Applied(v)) => view! {
+fn ReloadForm(outcome: Option<ReloadOutcome>) -> impl IntoView {
+    let outcome = outcome.map(|outcome| match outcome {
+            ReloadOutcome::Applied(v) => view! {
                 <p class="notice notice-ok" role="status">{format!("Applied version {} ({}).", v.id, short(&v.checksum))}</p>
             }.into_any(),
-            Ok(ReloadOutcome::Unchanged(v)) => view! {
+            ReloadOutcome::Unchanged(v) => view! {
                 <p class="notice" role="status">{format!("The file is unchanged: version {} stays in force.", v.id)}</p>
             }.into_any(),
-            Ok(ReloadOutcome::Rejected(text)) => view! {
+            ReloadOutcome::Rejected(text) => view! {
                 <div class="notice notice-error" role="alert">
                     <p>"The file was refused; the running version stays in force."</p>
                     <pre>{text}</pre>
                 </div>
             }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-        })
-    };
+        });
     view! {
-        <ActionForm action=reload attr:class="inline">
-            <button type="submit" disabled=move || reload.pending().get()>"Re-apply the catalog file"</button>
-        </ActionForm>
+        <form method="post" action="/catalog/reload" class="inline">
+            <button type="submit">"Re-apply the catalog file"</button>
+        </form>
         {outcome}
     }
 }

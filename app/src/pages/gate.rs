@@ -1,14 +1,13 @@
-use crate::api::gate::{get_gate_page, DryRun};
+use crate::api::gate::get_gate_page;
 use crate::components::feedback::{ErrorNotice, FieldProblems, Loading};
-use crate::model::{GateLine, GateOutcome, GatePageView};
+use crate::model::{GateLine, GatePageView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The gate pipelines ask before they deploy: a dry-run form and the latest answers.
 #[component]
 pub fn GatePage() -> impl IntoView {
-    let ask = ServerAction::<DryRun>::new();
-    let page = Resource::new(move || ask.version().get(), |_| get_gate_page());
+    let page = Resource::new(|| (), |()| get_gate_page());
     view! {
         <Title text="Deployment gate"/>
         <h1>"Deployment gate"</h1>
@@ -20,7 +19,7 @@ pub fn GatePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(p) => view! { <GateBody page=p ask/> }.into_any(),
+                    Ok(p) => view! { <GateBody page=p/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -28,42 +27,46 @@ pub fn GatePage() -> impl IntoView {
 }
 
 #[component]
-fn GateBody(page: GatePageView, ask: ServerAction<DryRun>) -> impl IntoView {
+fn GateBody(page: GatePageView) -> impl IntoView {
     let GatePageView {
         applications,
         recent,
+        posted,
+        answer,
     } = page;
-    let outcome = move || {
-        ask.value().get().map(|result| match result {
-            Ok(GateOutcome::Answered(line)) => view! { <Answer line=*line/> }.into_any(),
-            Ok(GateOutcome::Invalid(fields)) => view! { <FieldProblems fields/> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-        })
+    let outcome = match answer {
+        Some(line) => Some(view! { <Answer line/> }.into_any()),
+        None if !posted.errors.is_empty() => {
+            Some(view! { <FieldProblems fields=posted.errors.clone()/> }.into_any())
+        }
+        None => None,
     };
+    let value = |name: &str| posted.value_or(name, "");
+    let (chosen_app, chosen_env) = (value("application"), value("environment"));
     view! {
         <section class="card">
             <h2>"Dry run"</h2>
-            <ActionForm action=ask attr:class="stacked" attr:data-testid="dry-run">
+            <form method="post" action="/gate/dry-run" class="stacked" data-testid="dry-run">
                 <label>"Application"
                     <select name="application">
-                        {applications.iter().map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> }).collect_view()}
+                        {applications.iter().map(|a| view! { <option value=a.id.clone() selected=a.id == chosen_app>{a.name.clone()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>"Environment"
                     <select name="environment">
                         {applications.iter().map(|a| view! {
                             <optgroup label=a.name.clone()>
-                                {a.environments.iter().map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> }).collect_view()}
+                                {a.environments.iter().map(|(id, name)| view! { <option value=id.clone() selected=*id == chosen_env>{name.clone()}</option> }).collect_view()}
                             </optgroup>
                         }).collect_view()}
                     </select>
                 </label>
-                <label>"Version" <input name="version" required placeholder="2.4.0"/></label>
-                <label>"Artifact digest (optional)" <input name="artifact" placeholder="sha256:…"/></label>
-                <label>"Actor: user or team (optional)" <input name="actor" placeholder="fintech"/></label>
-                <label>"At (UTC; now when empty)" <input type="datetime-local" name="at"/></label>
-                <button type="submit" disabled=move || ask.pending().get()>"Ask the gate"</button>
-            </ActionForm>
+                <label>"Version" <input name="version" required placeholder="2.4.0" value=value("version")/></label>
+                <label>"Artifact digest (optional)" <input name="artifact" placeholder="sha256:…" value=value("artifact")/></label>
+                <label>"Actor: user or team (optional)" <input name="actor" placeholder="fintech" value=value("actor")/></label>
+                <label>"At (UTC; now when empty)" <input type="datetime-local" name="at" value=value("at")/></label>
+                <button type="submit">"Ask the gate"</button>
+            </form>
             {outcome}
         </section>
         <section>

@@ -1,5 +1,5 @@
-use crate::api::tickets::{get_ticket, get_tickets, WorkTicket};
-use crate::components::feedback::{ErrorNotice, Loading};
+use crate::api::tickets::{get_ticket, get_tickets};
+use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
 use crate::model::{TicketLine, TicketView, TicketsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -67,17 +67,13 @@ pub fn TicketPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or_default()
     };
-    let work = ServerAction::<WorkTicket>::new();
-    let ticket = Resource::new(
-        move || (id(), work.version().get()),
-        |(id, _)| get_ticket(id),
-    );
+    let ticket = Resource::new(id, get_ticket);
     view! {
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match ticket.await {
                     Err(e) => view! { <Title text="Ticket"/><ErrorNotice error=e/> }.into_any(),
-                    Ok(t) => view! { <TicketBody ticket=t work/> }.into_any(),
+                    Ok(t) => view! { <TicketBody ticket=t/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -85,7 +81,7 @@ pub fn TicketPage() -> impl IntoView {
 }
 
 #[component]
-fn TicketBody(ticket: TicketView, work: ServerAction<WorkTicket>) -> impl IntoView {
+fn TicketBody(ticket: TicketView) -> impl IntoView {
     let TicketView {
         ticket: line,
         detail,
@@ -95,15 +91,10 @@ fn TicketBody(ticket: TicketView, work: ServerAction<WorkTicket>) -> impl IntoVi
         webhook,
         comments,
         can_work,
+        posted,
     } = ticket;
     let id = line.id;
     let state = line.state.clone();
-    let failed = move || {
-        work.value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| view! { <ErrorNotice error=e/> })
-    };
     let buttons: Vec<(&str, &str)> = match state.as_str() {
         "open" => vec![("acknowledge", "Acknowledge"), ("resolve", "Resolve")],
         "acknowledged" => vec![("resolve", "Resolve")],
@@ -140,18 +131,18 @@ fn TicketBody(ticket: TicketView, work: ServerAction<WorkTicket>) -> impl IntoVi
                 }.into_any()
             }}
             {can_work.then(|| view! {
-                <ActionForm action=work attr:class="stacked" attr:data-testid="work-ticket">
-                    <input type="hidden" name="id" value=id/>
-                    <label>"Comment" <textarea name="comment" rows="3"></textarea></label>
+                <form method="post" action=format!("/tickets/{id}/work") class="stacked" data-testid="work-ticket">
+                    <label>"Comment" <textarea name="comment" rows="3">{posted.value_or("comment", "")}</textarea></label>
                     <div class="actions">
                         {buttons.into_iter().map(|(action, label)| view! {
                             <button type="submit" name="action" value=action>{label}</button>
                         }).collect_view()}
                         <button type="submit" name="action" value="comment" class="secondary">"Comment"</button>
                     </div>
-                </ActionForm>
+                </form>
             })}
-            {failed}
+            <NoticeBox notice=posted.notice.clone()/>
+            {(!posted.errors.is_empty()).then(|| view! { <FieldProblems fields=posted.errors.clone()/> })}
         </section>
     }
 }

@@ -1,18 +1,13 @@
-use crate::api::gate::{get_tokens, CreateToken, RevokeToken};
-use crate::components::feedback::{ErrorNotice, FieldProblems, Loading};
-use crate::model::{TokenLine, TokenOutcome, TokensView};
+use crate::api::gate::get_tokens;
+use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
+use crate::model::{TokenLine, TokensView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// Administrators: the tokens CI servers use for `/api/v1`.
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| get_tokens(),
-    );
+    let tokens = Resource::new(|| (), |()| get_tokens());
     view! {
         <Title text="API tokens"/>
         <h1>"API tokens"</h1>
@@ -26,7 +21,7 @@ pub fn TokensPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match tokens.await {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(t) => view! { <TokensBody view=t create revoke/> }.into_any(),
+                    Ok(t) => view! { <TokensBody view=t/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -34,57 +29,54 @@ pub fn TokensPage() -> impl IntoView {
 }
 
 #[component]
-fn TokensBody(
-    view: TokensView,
-    create: ServerAction<CreateToken>,
-    revoke: ServerAction<RevokeToken>,
-) -> impl IntoView {
+fn TokensBody(view: TokensView) -> impl IntoView {
     let TokensView {
         tokens,
         applications,
         scopes: _,
+        posted,
+        created,
     } = view;
     let known = applications
         .iter()
         .map(|(id, name)| format!("{id} ({name})"))
         .collect::<Vec<_>>()
         .join(", ");
-    let outcome = move || {
-        create.value().get().map(|result| match result {
-            Ok(TokenOutcome::Created { name, secret }) => view! {
-                <div class="notice notice-ok" role="status">
-                    <p>{format!("Token \"{name}\" made. Copy its secret now: it is not shown again.")}</p>
-                    <pre data-testid="secret">{secret}</pre>
-                </div>
-            }
-            .into_any(),
-            Ok(TokenOutcome::Invalid(fields)) => view! { <FieldProblems fields/> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-        })
+    let outcome = match created {
+        Some(made) => view! {
+            <div class="notice notice-ok" role="status">
+                <p>{format!("Token \"{}\" made. Copy its secret now: it is not shown again.", made.name)}</p>
+                <pre data-testid="secret">{made.secret}</pre>
+            </div>
+        }
+        .into_any(),
+        None if !posted.errors.is_empty() => view! { <FieldProblems fields=posted.errors.clone()/> }.into_any(),
+        None => view! { <NoticeBox notice=posted.notice.clone()/> }.into_any(),
     };
+    let value = |name: &str| posted.value_or(name, "");
     view! {
         <section class="card">
             <h2>"New token"</h2>
-            <ActionForm action=create attr:class="stacked">
-                <label>"Name" <input name="name" required placeholder="Jenkins banking pipeline"/></label>
+            <form method="post" action="/admin/tokens/new" class="stacked">
+                <label>"Name" <input name="name" required placeholder="Jenkins banking pipeline" value=value("name")/></label>
                 <fieldset>
                     <legend>"Scopes"</legend>
-                    <label><input type="checkbox" name="gate_read" value="on" checked/>" gate:read — ask the gate, read requests"</label>
-                    <label><input type="checkbox" name="requests_write" value="on"/>" requests:write — open requests"</label>
-                    <label><input type="checkbox" name="events_write" value="on"/>" events:write — post stage results"</label>
-                    <label><input type="checkbox" name="requests_on_behalf" value="on"/>" requests:on-behalf — open requests for other people (requested_by)"</label>
+                    <label><input type="checkbox" name="gate_read" value="on" checked=posted.ticked_or("gate_read", true)/>" gate:read — ask the gate, read requests"</label>
+                    <label><input type="checkbox" name="requests_write" value="on" checked=posted.ticked_or("requests_write", false)/>" requests:write — open requests"</label>
+                    <label><input type="checkbox" name="events_write" value="on" checked=posted.ticked_or("events_write", false)/>" events:write — post stage results"</label>
+                    <label><input type="checkbox" name="requests_on_behalf" value="on" checked=posted.ticked_or("requests_on_behalf", false)/>" requests:on-behalf — open requests for other people (requested_by)"</label>
                 </fieldset>
                 <label>
                     "Applications (ids, or * for every application)"
-                    <input name="applications" required placeholder="banking storefront"/>
+                    <input name="applications" required placeholder="banking storefront" value=value("applications")/>
                     <small class="muted">{format!("Known: {known}")}</small>
                 </label>
                 <label>
                     "Acts as (the user a pipeline's requests come from; you when empty)"
-                    <input name="acts_as" placeholder="ada"/>
+                    <input name="acts_as" placeholder="ada" value=value("acts_as")/>
                 </label>
-                <button type="submit" disabled=move || create.pending().get()>"Make the token"</button>
-            </ActionForm>
+                <button type="submit">"Make the token"</button>
+            </form>
             {outcome}
         </section>
         <section>
@@ -98,7 +90,7 @@ fn TokensBody(
                             <th>"Name"</th><th>"Token"</th><th>"Scopes"</th><th>"Applications"</th>
                             <th>"Acts as"</th><th>"Made"</th><th>"Last used"</th><th></th>
                         </tr></thead>
-                        <tbody>{tokens.into_iter().map(|t| view! { <TokenRow token=t revoke/> }).collect_view()}</tbody>
+                        <tbody>{tokens.into_iter().map(|t| view! { <TokenRow token=t/> }).collect_view()}</tbody>
                     </table>
                 }.into_any()
             }}
@@ -107,7 +99,7 @@ fn TokensBody(
 }
 
 #[component]
-fn TokenRow(token: TokenLine, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+fn TokenRow(token: TokenLine) -> impl IntoView {
     let TokenLine {
         id,
         name,
@@ -134,10 +126,9 @@ fn TokenRow(token: TokenLine, revoke: ServerAction<RevokeToken>) -> impl IntoVie
                 {match revoked {
                     Some(at) => view! { <span class="muted">{format!("revoked {at}")}</span> }.into_any(),
                     None => view! {
-                        <ActionForm action=revoke attr:class="inline">
-                            <input type="hidden" name="id" value=id/>
+                        <form method="post" action=format!("/admin/tokens/{id}/revoke") class="inline">
                             <button type="submit" class="danger">"Revoke"</button>
-                        </ActionForm>
+                        </form>
                     }.into_any(),
                 }}
             </td>

@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod stage_results;
 pub mod tickets;
 pub mod tokens;
+pub mod turns;
 pub mod users;
 
 use anyhow::Context;
@@ -62,14 +63,14 @@ impl DbKind {
 pub struct Db {
     pub pool: AnyPool,
     pub kind: DbKind,
-    /// Live API tokens and the gate-check writer, shared by every clone.
-    pub api: std::sync::Arc<crate::gate::cache::ApiCache>,
+    /// Changes this process committed (see `Write::commit`): what is kept in memory beside the
+    /// database (the gate's answers) is stale once it moves.
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Ids of requests that just changed, for the live pages and the dispatch worker; sent once
     /// the change is committed.
     pub changes: tokio::sync::broadcast::Sender<i64>,
-    /// On SQLite, the writers of this process take turns here rather than in SQLite's busy
-    /// handler, which sleeps in steps of up to 100 ms when it finds the database locked.
-    writers: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// On SQLite, the writers of this process take turns here (see `turns`).
+    writers: turns::Turns,
 }
 
 /// A transaction that writes (see `Db::write`). It derefs to the transaction; committing it
@@ -77,12 +78,12 @@ pub struct Db {
 /// again.
 pub struct Write {
     tx: sqlx::Transaction<'static, sqlx::Any>,
-    api: std::sync::Arc<crate::gate::cache::ApiCache>,
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
     changes: tokio::sync::broadcast::Sender<i64>,
     /// Requests to announce once committed.
     announced: Vec<i64>,
     /// Held until the transaction ends (SQLite only).
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _turn: Option<turns::Turn>,
 }
 
 impl std::ops::Deref for Write {
@@ -130,9 +131,9 @@ impl Write {
         sqlx::query("update change_counter set n = n + 1 where id = 1")
             .execute(&mut *self.tx)
             .await?;
-        let api = self.api.clone();
+        let commits = self.commits.clone();
         self.commit_unseen().await?;
-        api.changed();
+        commits.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(())
     }
 }
@@ -180,27 +181,12 @@ impl Db {
             .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
-        // The gate's records have a connection of their own (connected on first use): they never
-        // wait behind a page's queries for one.
-        let writers = std::sync::Arc::default();
-        let records = match kind {
-            DbKind::Sqlite => {
-                crate::gate::records::Records::Sqlite(options, std::sync::Arc::clone(&writers))
-            }
-            DbKind::Postgres => {
-                // Named, so that an administrator can tell it apart in `pg_stat_activity`.
-                crate::gate::records::Records::Postgres(Box::new(
-                    sqlx::postgres::PgConnectOptions::from_str(url)?
-                        .application_name("runway gate records"),
-                ))
-            }
-        };
         Ok(Db {
-            api: crate::gate::cache::ApiCache::start(pool.clone(), records),
             pool,
             kind,
+            commits: std::sync::Arc::default(),
             changes: tokio::sync::broadcast::channel(1024).0,
-            writers,
+            writers: turns::Turns::default(),
         })
     }
 
@@ -208,17 +194,23 @@ impl Db {
     /// (`begin immediate`), waiting out the busy timeout for another writer: a deferred
     /// transaction that reads first cannot wait when it later writes, and fails with
     /// "database is locked" whenever another connection wrote meanwhile.
-    pub async fn write(&self) -> sqlx::Result<Write> {
+    #[track_caller]
+    pub fn write(&self) -> impl std::future::Future<Output = sqlx::Result<Write>> + Send + '_ {
+        self.write_by(std::panic::Location::caller())
+    }
+
+    /// [`Db::write`], the turn taken at `by` (named if it is held too long).
+    async fn write_by(&self, by: &'static std::panic::Location<'static>) -> sqlx::Result<Write> {
         let (tx, turn) = match self.kind {
             DbKind::Sqlite => {
-                let turn = self.writers.clone().lock_owned().await;
+                let turn = self.writers.take(by).await?;
                 (self.pool.begin_with("begin immediate").await?, Some(turn))
             }
             DbKind::Postgres => (self.pool.begin().await?, None),
         };
         Ok(Write {
             tx,
-            api: self.api.clone(),
+            commits: self.commits.clone(),
             changes: self.changes.clone(),
             announced: Vec::new(),
             _turn: turn,
@@ -228,19 +220,35 @@ impl Db {
     /// Runs one statement that writes, on the one write path: on SQLite it waits its turn
     /// behind this process's other writers (see [`Db::write`]) instead of meeting SQLite's busy
     /// handler; on PostgreSQL it runs as it is.
-    pub async fn write_one<'q>(
-        &self,
+    #[track_caller]
+    pub fn write_one<'a, 'q: 'a>(
+        &'a self,
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::Result<sqlx::any::AnyQueryResult> {
-        match self.kind {
-            DbKind::Postgres => query.execute(&self.pool).await,
-            DbKind::Sqlite => {
-                let mut tx = self.write().await?;
-                let done = query.execute(&mut **tx).await?;
-                tx.commit_unseen().await?;
-                Ok(done)
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::any::AnyQueryResult>> + Send + use<'a, 'q>
+    {
+        let by = std::panic::Location::caller();
+        async move {
+            match self.kind {
+                DbKind::Postgres => query.execute(&self.pool).await,
+                DbKind::Sqlite => {
+                    let mut tx = self.write_by(by).await?;
+                    let done = query.execute(&mut **tx).await?;
+                    tx.commit_unseen().await?;
+                    Ok(done)
+                }
             }
         }
+    }
+
+    /// The count of changes this process committed, for what keeps answers in memory.
+    pub fn commits(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        self.commits.clone()
+    }
+
+    /// The turn SQLite's writers of this process take (see [`Db::write`]), for a writer with a
+    /// connection of its own.
+    pub fn writers(&self) -> turns::Turns {
+        self.writers.clone()
     }
 
     fn migrator(&self) -> &'static Migrator {

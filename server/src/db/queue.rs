@@ -1,8 +1,45 @@
 //! The approver queue (whom each waiting request asks) and the ops board's listings.
 
 use super::decisions::{by_request, DecisionRow, DECISION_COLUMNS};
-use super::requests::{placeholders, prefixed, request, RequestRow, Tx, COLUMNS};
+use super::requests::{decoded, placeholders, request, RequestRow, Tx, COLUMNS};
+use crate::domain::request::State;
+use crate::domain::Policy;
+use sqlx::any::AnyRow;
 use sqlx::Row;
+
+/// A request as a list shows it: what a line says, not its body, fields or policy.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub id: i64,
+    pub application_id: String,
+    pub environment_id: String,
+    pub requester_id: i64,
+    pub requester_name: String,
+    pub title: String,
+    pub version: String,
+    pub state: State,
+    pub scheduled_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// The columns of [`Listed`], of `requests r` joined with `users u`.
+const LISTED: &str = "r.request_id, r.application_id, r.environment_id, r.requester_id, \
+     u.display_name as requester_name, r.title, r.version, r.state, r.scheduled_at, r.updated_at";
+
+fn listed(row: &AnyRow) -> Result<Listed, sqlx::Error> {
+    Ok(Listed {
+        id: row.try_get("request_id")?,
+        application_id: row.try_get("application_id")?,
+        environment_id: row.try_get("environment_id")?,
+        requester_id: row.try_get("requester_id")?,
+        requester_name: row.try_get("requester_name")?,
+        title: row.try_get("title")?,
+        version: row.try_get("version")?,
+        state: decoded(row, "state", |s| State::parse(s).ok_or("an unknown state"))?,
+        scheduled_at: row.try_get("scheduled_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
 
 /// Forgets whom requests that no longer wait for approval asked.
 pub async fn clear_stale_waits(tx: &mut Tx<'_>) -> Result<u64, sqlx::Error> {
@@ -38,8 +75,8 @@ pub async fn set_waits(
 }
 
 /// Requests waiting for approval that ask one of `teams` now (optionally of one application /
-/// environment; empty means any), newest first, with their requester's name, and the decisions
-/// on them by request. Read through `request_waits`, so only those requests are read at all.
+/// environment; empty means any), newest first, with their policy, and the decisions on them by
+/// request. Read through `request_waits`, so only those requests are read at all.
 pub async fn pending(
     db: &super::Db,
     app: &str,
@@ -47,7 +84,7 @@ pub async fn pending(
     teams: &[String],
 ) -> Result<
     (
-        Vec<(RequestRow, String)>,
+        Vec<(Listed, Policy)>,
         std::collections::HashMap<i64, Vec<DecisionRow>>,
     ),
     sqlx::Error,
@@ -71,9 +108,8 @@ pub async fn pending(
         }
     }
     let sql = format!(
-        "select {}, u.display_name as requester_name from requests r \
+        "select {LISTED}, r.policy from requests r \
          join users u on u.user_id = r.requester_id where {} order by r.request_id desc",
-        prefixed("r"),
         conditions.join(" and ")
     );
     let mut query = sqlx::query(&sql);
@@ -88,7 +124,12 @@ pub async fn pending(
         .fetch_all(&db.pool)
         .await?
         .iter()
-        .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
+        .map(|row| {
+            let policy = decoded(row, "policy", |s| {
+                serde_json::from_str(s).map_err(|_| "not a policy")
+            })?;
+            Ok((listed(row)?, policy))
+        })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let sql = format!(
         "select d.request_id, {DECISION_COLUMNS} from decisions d \
@@ -131,7 +172,7 @@ pub async fn all_pending(
         .collect())
 }
 
-/// A page of requests, newest first, with their requester's name. Empty filters match all.
+/// A page of requests, newest first. Empty filters match all.
 pub async fn board(
     db: &super::Db,
     state: &str,
@@ -140,7 +181,7 @@ pub async fn board(
     search: &str,
     before: i64,
     limit: i64,
-) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
+) -> Result<Vec<Listed>, sqlx::Error> {
     select_requests(db, state, app, env, search, before, limit).await
 }
 
@@ -161,7 +202,7 @@ async fn select_requests(
     search: &str,
     before: i64,
     limit: i64,
-) -> Result<Vec<(RequestRow, String)>, sqlx::Error> {
+) -> Result<Vec<Listed>, sqlx::Error> {
     let mut conditions = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let mut param = |value: &str| {
@@ -211,20 +252,18 @@ async fn select_requests(
     };
     let sql = if narrow {
         format!(
-            "select {}, u.display_name as requester_name from \
+            "select {LISTED} from \
              (select s.request_id from request_search s {filter} \
               order by s.request_id desc limit ${limit_param}) m \
              join requests r on r.request_id = m.request_id \
              join users u on u.user_id = r.requester_id \
-             order by r.request_id desc",
-            prefixed("r")
+             order by r.request_id desc"
         )
     } else {
         format!(
-            "select {}, u.display_name as requester_name from requests r \
+            "select {LISTED} from requests r \
              join users u on u.user_id = r.requester_id {filter} \
-             order by r.request_id desc limit ${limit_param}",
-            prefixed("r")
+             order by r.request_id desc limit ${limit_param}"
         )
     };
     let mut query = sqlx::query(&sql);
@@ -240,6 +279,6 @@ async fn select_requests(
         .fetch_all(&db.pool)
         .await?
         .iter()
-        .map(|row| Ok((request(row)?, row.try_get("requester_name")?)))
+        .map(listed)
         .collect()
 }

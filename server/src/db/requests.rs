@@ -71,7 +71,7 @@ pub(super) fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
 }
 
 /// A text column read through `parse`; a value it refuses is a decoding error naming the column.
-fn decoded<T>(
+pub(super) fn decoded<T>(
     row: &AnyRow,
     column: &str,
     parse: impl FnOnce(&str) -> Result<T, &'static str>,

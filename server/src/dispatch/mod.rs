@@ -24,6 +24,7 @@ use crate::service::error::Result;
 use crate::service::lifecycle::record;
 use crate::state::AppState;
 use std::time::Duration;
+use tokio::task::JoinSet;
 
 /// How long a claimed job stays with its worker without news before another may take it.
 const LEASE_MS: i64 = 60_000;
@@ -33,34 +34,51 @@ const POLL_MS: i64 = 1_000;
 const IDLE: Duration = Duration::from_secs(5);
 
 /// Runs the worker until the task is aborted.
+///
+/// Claimed jobs run side by side (each holds its own lease, so two never touch one request): a
+/// request approved while another one's CI run is being looked at is dispatched at once instead
+/// of waiting its turn.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         // Every change to a request (an approval above all) wakes the worker at once.
         let mut changes = state.db.changes.subscribe();
+        let mut running = JoinSet::new();
         loop {
-            drain(&state).await;
-            let wait = match d::next_due(&state.db).await {
-                Ok(Some(at)) => {
-                    Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0))
-                        .min(IDLE)
-                }
-                Ok(None) => IDLE,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the dispatch outbox");
-                    IDLE
-                }
+            claim_due(&state, &mut running).await;
+            let wait = if running.len() >= PARALLEL {
+                // Due jobs wait for a free slot, not for the clock.
+                IDLE
+            } else {
+                until_next_due(&state).await
             };
             tokio::select! {
                 _ = changes.recv() => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
                 () = tokio::time::sleep(wait) => {}
             }
         }
     })
 }
 
-/// Handles every job that is due now.
-pub async fn drain(state: &AppState) {
-    loop {
+/// How many claimed jobs one worker handles at once.
+const PARALLEL: usize = 8;
+
+async fn until_next_due(state: &AppState) -> Duration {
+    match d::next_due(&state.db).await {
+        Ok(Some(at)) => {
+            Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0)).min(IDLE)
+        }
+        Ok(None) => IDLE,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the dispatch outbox");
+            IDLE
+        }
+    }
+}
+
+/// Claims due jobs while a slot is free and starts each on its own task.
+async fn claim_due(state: &AppState, running: &mut JoinSet<()>) {
+    while running.len() < PARALLEL {
         let job = match d::claim(&state.db, now_ms(), LEASE_MS).await {
             Ok(Some(job)) => job,
             Ok(None) => return,
@@ -70,15 +88,20 @@ pub async fn drain(state: &AppState) {
             }
         };
         crash_point("after_claim");
-        let request = job.request_id;
-        if let Err(e) = handle(state, &job).await {
-            tracing::error!(request, error = %e, "dispatch step failed; trying again shortly");
-            let _ =
-                d::release_now(&state.db, job.id, now_ms() + 5_000, job.attempts, &job.note).await;
-        }
-        // The job's own progress (a note, a retry planned) shows on the live pages too.
-        let _ = state.db.changes.send(request);
+        let state = state.clone();
+        running.spawn(async move { run_job(&state, &job).await });
     }
+}
+
+/// Handles one claimed job; a failure hands it back to the outbox for a later try.
+async fn run_job(state: &AppState, job: &Job) {
+    let request = job.request_id;
+    if let Err(e) = handle(state, job).await {
+        tracing::error!(request, error = %e, "dispatch step failed; trying again shortly");
+        let _ = d::release_now(&state.db, job.id, now_ms() + 5_000, job.attempts, &job.note).await;
+    }
+    // The job's own progress (a note, a retry planned) shows on the live pages too.
+    let _ = state.db.changes.send(request);
 }
 
 async fn handle(state: &AppState, job: &Job) -> Result<()> {

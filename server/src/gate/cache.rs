@@ -4,11 +4,12 @@
 //! (each call still waits until its record is committed).
 //!
 //! Kept releases are dropped whenever a change is committed: at once for this process's own
-//! changes (see `Write::commit`), and within `WATCH_EVERY` for another process's, seen through the
-//! database's change counter.
+//! changes (counted by `Write::commit`), and within `WATCH_EVERY` for another process's, seen
+//! through the database's change counter.
 
 use crate::db::gate_checks::GateCheck;
 use crate::db::tokens::TokenRow;
+use crate::db::Db;
 use crate::domain::gate::Candidate;
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -48,8 +49,10 @@ pub struct ApiCache {
     tokens: Mutex<HashMap<String, Cached>>,
     /// Actors named in gate calls, by name, with when they were read (kept for `TOKEN_TTL`).
     members: Mutex<HashMap<String, (Member, Instant)>>,
-    /// Bumped by every committed change; a kept release read under an older value is stale.
-    generation: AtomicU64,
+    /// Bumped when another process's change is seen; with this process's own commits (counted
+    /// by the database handle) it makes the generation a kept release was read under.
+    seen: AtomicU64,
+    commits: Arc<AtomicU64>,
     /// The requests covering a release ("application\0environment\0version"), newest first, with
     /// the generation they were read under.
     releases: RwLock<HashMap<String, (u64, Release)>>,
@@ -63,9 +66,11 @@ impl std::fmt::Debug for ApiCache {
 }
 
 impl ApiCache {
-    /// The cache, with its gate-check writer (on the `records` connection) and its change
+    /// The cache of the database `db` (at `url`), with its gate-check writer and its change
     /// watcher running.
-    pub fn start(pool: AnyPool, records: Records) -> Arc<ApiCache> {
+    pub fn start(db: &Db, url: &str) -> anyhow::Result<Arc<ApiCache>> {
+        let pool = db.pool.clone();
+        let records = Records::of(db, url)?;
         let (writer, inbox) = mpsc::channel(4096);
         let sqlite = matches!(records, Records::Sqlite(..));
         let wal = Arc::new(Wal::default());
@@ -73,7 +78,8 @@ impl ApiCache {
         let cache = Arc::new(ApiCache {
             tokens: Mutex::new(HashMap::new()),
             members: Mutex::new(HashMap::new()),
-            generation: AtomicU64::new(0),
+            seen: AtomicU64::new(0),
+            commits: db.commits(),
             releases: RwLock::new(HashMap::new()),
             writer,
         });
@@ -81,17 +87,18 @@ impl ApiCache {
             tokio::spawn(checkpoint_wal(pool.clone(), Arc::downgrade(&cache), wal));
         }
         tokio::spawn(watch_changes(pool, Arc::downgrade(&cache)));
-        cache
+        Ok(cache)
     }
 
-    /// The generation to read a release under: take it before reading.
+    /// The generation to read a release under: take it before reading. Both counts only grow,
+    /// so their sum moves whenever either does.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.seen.load(Ordering::Acquire) + self.commits.load(Ordering::Acquire)
     }
 
-    /// A change was committed: every kept release may be stale.
-    pub fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// Another process committed a change: every kept release may be stale.
+    fn changed(&self) {
+        self.seen.fetch_add(1, Ordering::AcqRel);
     }
 
     fn release_key(app: &str, env: &str, version: &str) -> String {

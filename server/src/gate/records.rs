@@ -18,14 +18,31 @@ pub(super) type Pending = (GateCheck, oneshot::Sender<Result<(), String>>);
 /// The most records one commit takes.
 const BATCH: usize = 256;
 
-/// Where the gate's records are written: a connection of their own (see `Db::connect`), held by
+/// Where the gate's records are written: a connection of their own (they never wait behind a
+/// page's queries for one), connected on first use and held by
 /// their writer alone. Not a pool: a pool tests a connection with a round trip to the database
 /// each time it is taken and each time it is given back, which would triple a batch's round
 /// trips.
 pub enum Records {
     /// With the process's turn for SQLite writers (see `Db::write`).
-    Sqlite(AnyConnectOptions, Arc<tokio::sync::Mutex<()>>),
+    Sqlite(AnyConnectOptions, crate::db::turns::Turns),
     Postgres(Box<PgConnectOptions>),
+}
+
+impl Records {
+    /// The records' connection to the database `db` at `url`.
+    pub(super) fn of(db: &crate::db::Db, url: &str) -> anyhow::Result<Records> {
+        use std::str::FromStr;
+        Ok(match db.kind {
+            crate::db::DbKind::Sqlite => {
+                Records::Sqlite(AnyConnectOptions::from_str(url)?, db.writers())
+            }
+            // Named, so that an administrator can tell it apart in `pg_stat_activity`.
+            crate::db::DbKind::Postgres => Records::Postgres(Box::new(
+                PgConnectOptions::from_str(url)?.application_name("runway gate records"),
+            )),
+        })
+    }
 }
 
 enum RecordsConnection {
@@ -152,7 +169,7 @@ async fn write_batch(
 ) -> Result<(), sqlx::Error> {
     // On SQLite a batch waits its turn behind the other writers of this process.
     let _turn = match records {
-        Records::Sqlite(_, writers) => Some(writers.clone().lock_owned().await),
+        Records::Sqlite(_, writers) => Some(writers.take(std::panic::Location::caller()).await?),
         Records::Postgres(_) => None,
     };
     if let Some(mut conn) = connection.take() {

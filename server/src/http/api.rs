@@ -105,7 +105,9 @@ impl axum::extract::FromRequestParts<AppState> for ApiToken {
             .headers
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or("?"));
-        Ok(ApiToken(tokens::authenticate(&state.db, header).await?))
+        Ok(ApiToken(
+            tokens::authenticate(&state.db, &state.gate, header).await?,
+        ))
     }
 }
 
@@ -135,7 +137,14 @@ async fn gate(
 ) -> Result<Response, Problem> {
     let input: GateInput = body(bytes)?;
     let active = state.catalog.current();
-    let answer = gate::gate(&state.db, &active, gate::Asker::Token(&token), &input).await?;
+    let answer = gate::gate(
+        &state.db,
+        &state.gate,
+        &active,
+        gate::Asker::Token(&token),
+        &input,
+    )
+    .await?;
     Ok(Json(answer).into_response())
 }
 

@@ -3,10 +3,12 @@
 
 pub mod api;
 mod events;
+mod forms;
 mod health;
 mod login;
 pub mod problem;
 mod requests;
+mod tools;
 mod viewer;
 
 use crate::state::AppState;
@@ -74,6 +76,11 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/edit", post(requests::edit))
         .route("/requests/{id}/retry", post(requests::retry))
         .route("/requests/{id}/stop", post(requests::stop))
+        .route("/admin/tokens/new", post(tools::create_token))
+        .route("/admin/tokens/{id}/revoke", post(tools::revoke_token))
+        .route("/gate/dry-run", post(tools::dry_run))
+        .route("/catalog/reload", post(tools::reload_catalog))
+        .route("/tickets/{id}/work", post(tools::work_ticket))
         .route("/rpc/{*name}", any(server_fn))
         .leptos_routes_with_context(&state, generate_route_list(app::App), context, move || {
             app::shell(leptos.clone())

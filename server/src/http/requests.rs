@@ -1,6 +1,7 @@
 //! Request forms as plain posts (they work without JavaScript): submit, decide, cancel.
 //! Each answers with a redirect; messages and refused input travel in the session's flash.
 
+use super::forms::{failure, field, notice, Fields};
 use super::viewer::SignedIn;
 use crate::domain::request::RawDraft;
 use crate::service::error::Error;
@@ -14,37 +15,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use std::collections::BTreeMap;
 use tower_sessions::Session;
-
-type Fields = Vec<(String, String)>;
-
-fn notice(ok: bool, text: impl Into<String>) -> Option<Notice> {
-    Some(Notice {
-        ok,
-        text: text.into(),
-    })
-}
-
-fn field<'a>(form: &'a Fields, name: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-fn failure(e: Error) -> Option<Notice> {
-    match e {
-        Error::NotFound(m) | Error::Forbidden(m) | Error::Conflict(m) | Error::Unauthorized(m) => {
-            notice(false, m)
-        }
-        Error::Invalid(fields) => notice(false, fields.into_values().collect::<Vec<_>>().join(" ")),
-        other => {
-            tracing::error!(error = %other, "request change failed");
-            notice(
-                false,
-                "Something went wrong on the server; it has been logged.",
-            )
-        }
-    }
-}
 
 pub async fn submit(
     State(state): State<AppState>,
@@ -129,6 +99,7 @@ async fn back_to_form(
             notice,
             values: form.into_iter().collect(),
             errors,
+            outcome: None,
         },
     )
     .await;

@@ -10,6 +10,7 @@ use crate::db::users::{self, User};
 use crate::db::{now_ms, Db};
 use crate::domain::gate::{self, Actor, Answer, Candidate};
 use crate::domain::Catalog;
+use crate::gate::cache::ApiCache;
 use crate::service::error::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -74,17 +75,22 @@ pub(crate) fn target<'c>(
     Some((app, env))
 }
 
-async fn actor(db: &Db, catalog: &Catalog, name: Option<&str>) -> Result<Actor, sqlx::Error> {
+async fn actor(
+    db: &Db,
+    cache: &ApiCache,
+    catalog: &Catalog,
+    name: Option<&str>,
+) -> Result<Actor, sqlx::Error> {
     let Some(name) = name else {
         return Ok(Actor::Unnamed);
     };
-    let member = match db.api.member(name) {
+    let member = match cache.member(name) {
         Some(member) => member,
         None => {
             let member = users::by_username(db, name)
                 .await?
                 .map(|u| (u.username, u.teams));
-            db.api.keep_member(name, member.clone());
+            cache.keep_member(name, member.clone());
             member
         }
     };
@@ -119,6 +125,7 @@ pub(crate) fn rfc3339(ms: i64) -> String {
 
 pub async fn gate(
     db: &Db,
+    cache: &ApiCache,
     active: &ActiveCatalog,
     asker: Asker<'_>,
     input: &GateInput,
@@ -150,8 +157,8 @@ pub async fn gate(
     }
     let now = now_ms();
     let at_ms = at.unwrap_or(now);
-    let actor = actor(db, catalog, actor_name).await?;
-    let candidates = releases(db, &app.id, &env.id, version).await?;
+    let actor = actor(db, cache, catalog, actor_name).await?;
+    let candidates = releases(db, cache, &app.id, &env.id, version).await?;
     let answer = gate::decide(
         &gate::Query {
             catalog,
@@ -168,7 +175,7 @@ pub async fn gate(
         Asker::Token(t) => (Some(t.id), None),
         Asker::User(u) => (None, Some(u.id)),
     };
-    db.api
+    cache
         .record(GateCheck {
             id: 0,
             token_id,
@@ -208,22 +215,22 @@ pub async fn gate(
 
 pub(crate) async fn releases(
     db: &Db,
+    cache: &ApiCache,
     app: &str,
     env: &str,
     version: &str,
 ) -> Result<std::sync::Arc<Vec<Candidate>>, Error> {
-    if let Some(kept) = db.api.release(app, env, version) {
+    if let Some(kept) = cache.release(app, env, version) {
         return Ok(kept);
     }
-    let generation = db.api.generation();
+    let generation = cache.generation();
     let rows = crate::db::gate_checks::releases(db, app, env, version).await?;
     let mut candidates = Vec::with_capacity(rows.len());
     for row in &rows {
         candidates.push(candidate(db, row).await?);
     }
     let candidates = std::sync::Arc::new(candidates);
-    db.api
-        .keep_release(generation, app, env, version, candidates.clone());
+    cache.keep_release(generation, app, env, version, candidates.clone());
     Ok(candidates)
 }
 

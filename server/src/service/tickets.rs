@@ -97,6 +97,8 @@ pub async fn work(
         _ => format!("{to} the ticket: {comment}"),
     };
     t::comment(&mut tx, id, Some(user.id), &note, now).await?;
+    // The request's page shows its tickets.
+    tx.announce(ticket.request_id);
     tx.commit().await?;
     tracing::info!(ticket = id, state = to, by = %user.username, "ticket worked");
     Ok(to.to_owned())
@@ -258,5 +260,6 @@ pub async fn view(
         }),
         comments,
         can_work: may_work(catalog, user, &ticket),
+        posted: Default::default(),
     })
 }

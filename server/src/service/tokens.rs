@@ -4,6 +4,7 @@ use crate::db::tokens::{NewToken, TokenRow};
 use crate::db::users::{self, User};
 use crate::db::{now_ms, Db};
 use crate::domain::Catalog;
+use crate::gate::cache::ApiCache;
 use crate::service::error::Error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -143,12 +144,12 @@ pub async fn create_token(
     Ok(Created { id, secret })
 }
 
-pub async fn revoke_token(db: &Db, admin: &User, id: i64) -> Result<(), Error> {
+pub async fn revoke_token(db: &Db, cache: &ApiCache, admin: &User, id: i64) -> Result<(), Error> {
     if !admin.is_admin {
         return Err(not_admin());
     }
     if crate::db::tokens::revoke_token(db, id, now_ms()).await? {
-        db.api.forget(id);
+        cache.forget(id);
         tracing::info!(token = id, by = %admin.username, "API token revoked");
         Ok(())
     } else {
@@ -168,6 +169,7 @@ pub async fn tokens(db: &Db, admin: &User) -> Result<Vec<TokenRow>, Error> {
 /// The token an `Authorization` header carries, if it is live.
 pub async fn authenticate(
     db: &Db,
+    cache: &ApiCache,
     header: Option<&str>,
 ) -> Result<std::sync::Arc<TokenRow>, Error> {
     let Some(header) = header else {
@@ -186,18 +188,18 @@ pub async fn authenticate(
             )
         })?;
     let hash = sha256_hex(secret.as_bytes());
-    let token = match db.api.token(&hash) {
+    let token = match cache.token(&hash) {
         Some(token) => token,
         None => {
             let token =
                 std::sync::Arc::new(crate::db::tokens::live_token(db, &hash).await?.ok_or_else(
                     || Error::Unauthorized("This API token is unknown or was revoked.".into()),
                 )?);
-            db.api.keep(&hash, token.clone());
+            cache.keep(&hash, token.clone());
             token
         }
     };
-    if db.api.touch_due(&hash) {
+    if cache.touch_due(&hash) {
         crate::db::tokens::touch_token(db, token.id, now_ms()).await?;
     }
     Ok(token)

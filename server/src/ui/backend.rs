@@ -2,37 +2,15 @@
 
 use super::viewer::{internal, privileged, reads, team_ids, user_of};
 use super::{flash, gate_views, request_form, request_lists, request_page, views};
-use crate::catalog::store::{Applied, ApplyError};
 use crate::db::{catalog_versions, users};
 use crate::demo;
-use crate::service::error::Error;
-use crate::service::{gate, tickets, tokens};
+use crate::service::{tickets, tokens};
 use crate::state::AppState;
 use app::backend::Backend;
 use app::model::*;
 
 pub struct PortalBackend {
     pub state: AppState,
-}
-
-/// Logs the cause and answers opaquely.
-impl PortalBackend {
-    /// Refuses a viewer who may not read the request `id` (tickets follow their request).
-    async fn readable_request(&self, viewer: &Viewer, id: i64) -> Result<(), ApiError> {
-        let active = self.state.catalog.current();
-        let row = crate::db::requests::get(&self.state.db.pool, id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| ApiError::NotFound(format!("There is no request {id}.")))?;
-        if request_page::may_read(&active.catalog, &user_of(viewer), viewer.roles.ops, &row) {
-            Ok(())
-        } else {
-            Err(ApiError::from(request_page::unreadable(
-                &active.catalog,
-                &row.application_id,
-            )))
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -42,57 +20,12 @@ impl Backend for PortalBackend {
         let rows = tokens::tokens(&self.state.db, &user_of(viewer))
             .await
             .map_err(ApiError::from)?;
-        Ok(gate_views::tokens(&active.catalog, rows))
-    }
-
-    async fn create_token(
-        &self,
-        viewer: &Viewer,
-        form: TokenForm,
-    ) -> Result<TokenOutcome, ApiError> {
-        let active = self.state.catalog.current();
-        let scopes = [
-            (form.gate_read, "gate:read"),
-            (form.requests_write, "requests:write"),
-            (form.events_write, "events:write"),
-            (form.requests_on_behalf, "requests:on-behalf"),
-        ]
-        .into_iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, s)| s.to_owned())
-        .collect();
-        let applications = form
-            .applications
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let made = tokens::create_token(
-            &self.state.db,
-            &active.catalog,
-            &user_of(viewer),
-            &tokens::TokenForm {
-                name: form.name.clone(),
-                scopes,
-                applications,
-                acts_as: form.acts_as,
-            },
-        )
-        .await;
-        match made {
-            Ok(created) => Ok(TokenOutcome::Created {
-                name: form.name.trim().to_owned(),
-                secret: created.secret,
-            }),
-            Err(Error::Invalid(fields)) => Ok(TokenOutcome::Invalid(fields.into_iter().collect())),
-            Err(e) => Err(ApiError::from(e)),
+        let mut page = gate_views::tokens(&active.catalog, rows);
+        if let Some(flash) = flash::take_current(flash::TOKENS_PAGE).await {
+            page.created = flash.outcome();
+            page.posted = flash.posted();
         }
-    }
-
-    async fn revoke_token(&self, viewer: &Viewer, id: i64) -> Result<(), ApiError> {
-        tokens::revoke_token(&self.state.db, &user_of(viewer), id)
-            .await
-            .map_err(ApiError::from)
+        Ok(page)
     }
 
     async fn gate_page(&self, viewer: &Viewer) -> Result<GatePageView, ApiError> {
@@ -111,6 +44,10 @@ impl Backend for PortalBackend {
         }
         let mut page = gate_views::gate_page(catalog, recent);
         page.applications.retain(|a| reads(catalog, viewer, &a.id));
+        if let Some(flash) = flash::take_current(flash::GATE_PAGE).await {
+            page.answer = flash.outcome();
+            page.posted = flash.posted();
+        }
         Ok(page)
     }
 
@@ -159,81 +96,14 @@ impl Backend for PortalBackend {
 
     async fn ticket(&self, viewer: &Viewer, id: i64) -> Result<TicketView, ApiError> {
         let active = self.state.catalog.current();
-        let ticket = tickets::view(&self.state.db, &active.catalog, &user_of(viewer), id)
+        let mut ticket = tickets::view(&self.state.db, &active.catalog, &user_of(viewer), id)
             .await
             .map_err(ApiError::from)?;
-        self.readable_request(viewer, ticket.ticket.request_id)
-            .await?;
-        Ok(ticket)
-    }
-
-    async fn work_ticket(
-        &self,
-        viewer: &Viewer,
-        id: i64,
-        action: String,
-        comment: String,
-    ) -> Result<TicketView, ApiError> {
-        let active = self.state.catalog.current();
-        let user = user_of(viewer);
-        let action = tickets::Move::parse(&action).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "action: {action} is not acknowledge, resolve, reopen or comment"
-            ))
-        })?;
-        let of_request = crate::db::tickets::get(&self.state.db.pool, id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| ApiError::NotFound(format!("There is no ticket {id}.")))?
-            .request_id;
-        self.readable_request(viewer, of_request).await?;
-        tickets::work(&self.state.db, &active.catalog, &user, id, action, &comment)
-            .await
-            .map_err(ApiError::from)?;
-        let ticket = tickets::view(&self.state.db, &active.catalog, &user, id)
-            .await
-            .map_err(ApiError::from)?;
-        let _ = self.state.db.changes.send(ticket.ticket.request_id);
-        Ok(ticket)
-    }
-
-    async fn dry_run(&self, viewer: &Viewer, form: DryRunForm) -> Result<GateOutcome, ApiError> {
-        let active = self.state.catalog.current();
-        let user = user_of(viewer);
-        let app = form.application.trim();
-        if active.catalog.application(app).is_some() && !reads(&active.catalog, viewer, app) {
-            return Err(ApiError::from(request_page::unreadable(
-                &active.catalog,
-                app,
-            )));
+        request_page::readable(&self.state, viewer, ticket.ticket.request_id).await?;
+        if let Some(flash) = flash::take_current(&flash::ticket_page(id)).await {
+            ticket.posted = flash.posted();
         }
-        let at = form.at.trim();
-        let input = gate::GateInput {
-            application: form.application,
-            environment: form.environment,
-            version: form.version,
-            artifact: Some(form.artifact),
-            actor: Some(form.actor),
-            pipeline_url: None,
-            // The form gives a UTC minute; the API takes RFC 3339.
-            at: Some(if at.is_empty() {
-                jiff::Timestamp::now().to_string()
-            } else if at.len() == 16 {
-                format!("{at}:00Z")
-            } else {
-                at.to_owned()
-            }),
-        };
-        match gate::gate(&self.state.db, &active, gate::Asker::User(&user), &input).await {
-            Ok(answer) => Ok(GateOutcome::Answered(Box::new(gate_views::answered(
-                &active.catalog,
-                &input,
-                &user.display_name,
-                &answer,
-            )))),
-            Err(Error::Invalid(fields)) => Ok(GateOutcome::Invalid(fields.into_iter().collect())),
-            Err(e) => Err(ApiError::from(e)),
-        }
+        Ok(ticket)
     }
 
     async fn home(&self, viewer: &Viewer) -> Result<HomeView, ApiError> {
@@ -252,29 +122,19 @@ impl Backend for PortalBackend {
         } else {
             Vec::new()
         };
-        Ok(views::catalog_view(
+        let mut page = views::catalog_view(
             &active.catalog,
             active.version.as_ref(),
             &members,
             &history,
             admin,
-        ))
-    }
-
-    async fn reload_catalog(&self, viewer: &Viewer) -> Result<ReloadOutcome, ApiError> {
-        if !viewer.roles.admin {
-            return Err(ApiError::Forbidden(
-                "Only administrators may re-apply the catalog.".into(),
-            ));
+        );
+        if admin {
+            page.reload = flash::take_current(flash::CATALOG_PAGE)
+                .await
+                .and_then(|f| f.outcome());
         }
-        tracing::info!(by = %viewer.username, "catalog re-apply requested");
-        match self.state.catalog.apply_file(&self.state.db).await {
-            Ok(Applied::New(v)) => Ok(ReloadOutcome::Applied(views::version(&v))),
-            Ok(Applied::Unchanged(v)) => Ok(ReloadOutcome::Unchanged(views::version(&v))),
-            Err(ApplyError::Invalid(e)) => Ok(ReloadOutcome::Rejected(e.to_string())),
-            Err(ApplyError::NoFile) => Ok(ReloadOutcome::Rejected(ApplyError::NoFile.to_string())),
-            Err(e @ ApplyError::Storage(_)) => Err(internal(e)),
-        }
+        Ok(page)
     }
 
     async fn request_form(

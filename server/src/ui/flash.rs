@@ -14,6 +14,26 @@ pub struct Flash {
     pub notice: Option<Notice>,
     pub values: BTreeMap<String, String>,
     pub errors: BTreeMap<String, String>,
+    /// What the post gave, as JSON, for the page to show once (a new token's secret, a dry
+    /// run's answer, a catalog re-apply's outcome).
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+impl Flash {
+    /// The outcome as the page's type; `None` when there is none (or it does not read).
+    pub fn outcome<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_str(self.outcome.as_deref()?).ok()
+    }
+
+    /// What the page shows of the post: its notice, the values typed, the refused fields.
+    pub fn posted(self) -> app::model::Posted {
+        app::model::Posted {
+            notice: self.notice,
+            values: self.values,
+            errors: self.errors.into_iter().collect(),
+        }
+    }
 }
 
 /// The most characters of one typed value a refused form keeps: the longest field the portal
@@ -45,6 +65,15 @@ pub async fn put(session: &Session, mut flash: Flash) {
     flash.values = bounded(std::mem::take(&mut flash.values), MAX_KEPT_CHARS);
     flash.errors = bounded(std::mem::take(&mut flash.errors), SHORT);
     flash.page = clip(std::mem::take(&mut flash.page), SHORT);
+    // An outcome is made by the portal from bounded input; one far too long is dropped whole,
+    // since a clipped one would not read.
+    if flash
+        .outcome
+        .as_ref()
+        .is_some_and(|o| o.len() > 4 * MAX_KEPT_CHARS)
+    {
+        flash.outcome = None;
+    }
     if let Some(n) = flash.notice.as_mut() {
         n.text = clip(std::mem::take(&mut n.text), SHORT);
     }
@@ -80,3 +109,11 @@ pub fn request_page(id: i64) -> String {
 pub fn edit_page(id: i64) -> String {
     format!("edit:{id}")
 }
+
+pub fn ticket_page(id: i64) -> String {
+    format!("ticket:{id}")
+}
+
+pub const TOKENS_PAGE: &str = "tokens";
+pub const GATE_PAGE: &str = "gate";
+pub const CATALOG_PAGE: &str = "catalog";

@@ -53,6 +53,8 @@ pub fn tokens(catalog: &Catalog, rows: Vec<TokenRow>) -> TokensView {
             .map(|a| (a.id.clone(), a.name.clone()))
             .collect(),
         scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        posted: Default::default(),
+        created: None,
     }
 }
 
@@ -87,6 +89,8 @@ pub fn gate_page(catalog: &Catalog, checks: Vec<GateCheck>) -> GatePageView {
                 request_id: g.request_id,
             })
             .collect(),
+        posted: Default::default(),
+        answer: None,
     }
 }
 

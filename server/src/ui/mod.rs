@@ -8,5 +8,6 @@ pub mod request_form;
 pub mod request_lists;
 pub mod request_page;
 pub mod timeline;
+pub mod tools;
 pub mod viewer;
 pub mod views;

@@ -2,7 +2,7 @@
 
 use super::request_page::*;
 use super::views::format_ms;
-use crate::db::requests::RequestRow;
+use crate::db::queue::Listed;
 use crate::db::users::User;
 use crate::db::{now_ms, Db};
 use crate::domain::approval::{self};
@@ -27,12 +27,12 @@ pub async fn queue(
     let mut applications = BTreeMap::new();
     let mut environments = BTreeMap::new();
     let mut requests = Vec::new();
-    for (row, requester) in pending {
+    for (row, policy) in pending {
         let theirs = decisions
             .get(&row.id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let policy = &row.policy;
+        let policy = &policy;
         let given = approvals(theirs);
         let eval = approval::evaluate(policy, row.requester_id, &given, now);
         if !approval::can_approve_in(
@@ -46,7 +46,7 @@ pub async fn queue(
         ) {
             continue;
         }
-        let (app_name, env_name) = target_names(catalog, &row);
+        let (app_name, env_name) = target_names(catalog, &row.application_id, &row.environment_id);
         applications.insert(row.application_id.clone(), app_name);
         environments.insert(row.environment_id.clone(), env_name);
         let waiting_for = eval
@@ -68,7 +68,7 @@ pub async fn queue(
                 format!("{}: {}", s.name, missing.join(", "))
             })
             .unwrap_or_default();
-        requests.push(line(catalog, row, requester, waiting_for));
+        requests.push(line(catalog, row, waiting_for));
     }
     if oldest_first {
         requests.reverse();
@@ -81,22 +81,17 @@ pub async fn queue(
 }
 
 /// (application name, environment name) of a request, or their ids if the catalog dropped them.
-pub(super) fn target_names(catalog: &Catalog, row: &RequestRow) -> (String, String) {
-    let app = catalog.application(&row.application_id);
+pub(super) fn target_names(catalog: &Catalog, app_id: &str, env_id: &str) -> (String, String) {
+    let app = catalog.application(app_id);
     (
-        app.map_or_else(|| row.application_id.clone(), |a| a.name.clone()),
-        app.and_then(|a| a.environment(&row.environment_id))
-            .map_or_else(|| row.environment_id.clone(), |e| e.name.clone()),
+        app.map_or_else(|| app_id.to_owned(), |a| a.name.clone()),
+        app.and_then(|a| a.environment(env_id))
+            .map_or_else(|| env_id.to_owned(), |e| e.name.clone()),
     )
 }
 
-pub(super) fn line(
-    catalog: &Catalog,
-    row: RequestRow,
-    requester: String,
-    waiting_for: String,
-) -> RequestLine {
-    let (app_name, env_name) = target_names(catalog, &row);
+pub(super) fn line(catalog: &Catalog, row: Listed, waiting_for: String) -> RequestLine {
+    let (app_name, env_name) = target_names(catalog, &row.application_id, &row.environment_id);
     RequestLine {
         id: row.id,
         title: row.title,
@@ -104,7 +99,7 @@ pub(super) fn line(
         env_name,
         version: row.version,
         state: state_words(row.state),
-        requester,
+        requester: row.requester_name,
         updated_at: format_ms(row.updated_at),
         waiting_for,
     }
@@ -133,13 +128,13 @@ pub async fn board(db: &Db, catalog: &Catalog, filter: &BoardFilter) -> Result<B
     .await?;
     let next_before = (rows.len() as i64 > BOARD_PAGE).then(|| {
         rows.truncate(BOARD_PAGE as usize);
-        rows.last().map(|(r, _)| r.id).unwrap_or_default()
+        rows.last().map(|r| r.id).unwrap_or_default()
     });
-    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let notes = crate::db::dispatch::notes(db, &ids).await?;
     let requests = rows
         .into_iter()
-        .map(|(row, requester)| {
+        .map(|row| {
             let waiting_for = match (notes.get(&row.id), row.scheduled_at) {
                 (Some(note), _) if row.state.is_open() => note.clone(),
                 (_, Some(at)) if row.state == State::Scheduled => {
@@ -147,7 +142,7 @@ pub async fn board(db: &Db, catalog: &Catalog, filter: &BoardFilter) -> Result<B
                 }
                 _ => String::new(),
             };
-            line(catalog, row, requester, waiting_for)
+            line(catalog, row, waiting_for)
         })
         .collect();
     Ok(BoardView {

@@ -54,6 +54,24 @@ pub fn unreadable(catalog: &Catalog, app_id: &str) -> Error {
     ))
 }
 
+/// Refuses a viewer who may not read the request `id` (tickets follow their request).
+pub async fn readable(
+    state: &crate::state::AppState,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<(), Error> {
+    let active = state.catalog.current();
+    let row = q::get(&state.db.pool, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
+    let user = super::viewer::user_of(viewer);
+    if may_read(&active.catalog, &user, viewer.roles.ops, &row) {
+        Ok(())
+    } else {
+        Err(unreadable(&active.catalog, &row.application_id))
+    }
+}
+
 pub(super) fn state_words(state: State) -> String {
     state.as_str().replace('_', " ")
 }

@@ -194,5 +194,6 @@ pub fn catalog_view(
             Vec::new()
         },
         can_reload: is_admin,
+        reload: None,
     }
 }

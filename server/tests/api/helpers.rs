@@ -308,6 +308,25 @@ impl TestApp {
             .expect("server function")
     }
 
+    /// Posts a page's form with its fields as a URL-encoded `body`, as a browser without
+    /// JavaScript does; the answer is not followed.
+    pub async fn post_form(&self, path: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("form post")
+    }
+
+    /// Posts a form, then reads the page it sends back to, where the outcome shows once.
+    pub async fn post_form_then_page(&self, path: &str, body: &str) -> String {
+        let resp = self.post_form(path, body).await;
+        assert_eq!(resp.status(), 303, "POST {path}");
+        self.get_html(&location(&resp)).await
+    }
+
     /// The account of a user, as use cases take it.
     pub async fn user(&self, username: &str) -> server::db::users::User {
         let (id, _) = server::db::users::password_hash(&self.state.db, username)

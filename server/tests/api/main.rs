@@ -14,4 +14,5 @@ mod request_pages;
 mod requests;
 mod security;
 mod tickets;
+mod tools;
 mod visibility;

@@ -75,10 +75,15 @@ async fn server_functions_refuse_anonymous_callers(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
     };
-    for name in ["home", "catalog", "catalog/reload"] {
+    for name in ["home", "catalog"] {
         let resp = app.rpc(name).await;
         assert_eq!(resp.status(), 401, "{name}");
     }
+    let reload = app.post_form("/catalog/reload", "").await;
+    assert!(
+        location(&reload).starts_with("/login"),
+        "re-apply signs in first"
+    );
     let viewer = app.rpc("viewer").await;
     assert_eq!(viewer.status(), 200);
     assert_eq!(viewer.text().await.expect("body"), "null");
@@ -89,7 +94,7 @@ async fn only_admins_may_reapply_the_catalog(kind: Kind) {
         return;
     };
     app.login_as("olga").await;
-    let resp = app.rpc("catalog/reload").await;
+    let resp = app.post_form("/catalog/reload", "").await;
     assert_eq!(resp.status(), 403);
     assert!(resp
         .text()
@@ -103,8 +108,8 @@ async fn reapplying_a_bad_file_keeps_the_running_version(kind: Kind) {
         return;
     };
     app.login_as("root").await;
-    let unchanged = app.rpc("catalog/reload").await.text().await.expect("body");
-    assert!(unchanged.contains("Unchanged"), "{unchanged}");
+    let unchanged = app.post_form_then_page("/catalog/reload", "").await;
+    assert!(unchanged.contains("The file is unchanged"), "{unchanged}");
 
     let good = std::fs::read_to_string(&app.catalog).expect("read");
     std::fs::write(
@@ -112,9 +117,9 @@ async fn reapplying_a_bad_file_keeps_the_running_version(kind: Kind) {
         good.replace("count = 2, team = \"cab\"", "count = 2, team = \"nobody\""),
     )
     .expect("write");
-    let rejected = app.rpc("catalog/reload").await.text().await.expect("body");
+    let rejected = app.post_form_then_page("/catalog/reload", "").await;
     assert!(
-        rejected.contains("Rejected") && rejected.contains("unknown team"),
+        rejected.contains("The file was refused") && rejected.contains("unknown team"),
         "{rejected}"
     );
     assert!(
@@ -133,8 +138,8 @@ async fn reapplying_a_bad_file_keeps_the_running_version(kind: Kind) {
     )
     .expect("write");
     app.login_as("root").await;
-    let applied = app.rpc("catalog/reload").await.text().await.expect("body");
-    assert!(applied.contains("Applied"), "{applied}");
+    let applied = app.post_form_then_page("/catalog/reload", "").await;
+    assert!(applied.contains("Applied version"), "{applied}");
     app.login_as("ada").await;
     assert!(app.get_html("/").await.contains("then 3 of CAB"));
 }

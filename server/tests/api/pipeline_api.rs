@@ -212,7 +212,7 @@ async fn tokens_are_hashed_scoped_and_revocable(kind: Kind) {
     let listed = tokens::tokens(&app.state.db, &root).await.expect("tokens");
     assert!(listed[0].last_used_at.is_some(), "last use recorded");
 
-    tokens::revoke_token(&app.state.db, &root, listed[0].id)
+    tokens::revoke_token(&app.state.db, &app.state.gate, &root, listed[0].id)
         .await
         .expect("revoked");
     let (status, answer, _) = call(

@@ -76,8 +76,8 @@ async fn an_application_may_be_closed_to_other_teams(kind: Kind) {
         .await;
     assert_eq!(rpc.status(), 403);
     let dry = app
-        .rpc_with(
-            "gate/dry-run",
+        .post_form(
+            "/gate/dry-run",
             "application=banking&environment=production&version=2.4.0&artifact=&actor=&at=",
         )
         .await;
