@@ -72,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         ..Default::default()
     };
     let mut latencies = Vec::with_capacity(count);
+    let mut slowest = Vec::with_capacity(count);
     for _ in 0..count {
         let id = server::service::requests::submit(
             &state.db,
@@ -86,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .map(|r| r.revision)
             .unwrap_or_default();
+        let asked = std::time::Instant::now();
         let resp = ben
             .post(format!("{address}/requests/{id}/decision"))
             .form(&[
@@ -95,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
             .send()
             .await?;
         anyhow::ensure!(resp.status() == 303, "decision: {}", resp.status());
+        let decided_in = asked.elapsed().as_millis();
         let approved: i64 = sqlx::query_scalar(
             "select at from request_events where request_id = $1 and kind = 'approved'",
         )
@@ -116,7 +119,17 @@ async fn main() -> anyhow::Result<()> {
         }
         let called = called.ok_or_else(|| anyhow::anyhow!("request {id} was never dispatched"))?;
         latencies.push(called - approved);
+        slowest.push((called - approved, decided_in));
     }
+    // The slowest, beside how long their approval's own post took: a slow approval is the
+    // approval's commit, a slow dispatch behind a quick approval is the worker's.
+    slowest.sort_unstable_by(|a, b| b.cmp(a));
+    let worst: Vec<String> = slowest
+        .iter()
+        .take(5)
+        .map(|(l, d)| format!("{l} ms (approval post {d} ms)"))
+        .collect();
+    println!("# slowest: {}", worst.join(", "));
     latencies.sort_unstable();
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
     println!("BENCH dispatch_latency_median {} ms", pct(0.5));

@@ -14,26 +14,76 @@ pub struct Job {
     pub note: String,
 }
 
-/// Claims the most overdue job: a queued one whose time has come, or one whose worker stopped
-/// renewing its lease (a crash). The lease keeps other workers and replicas off it.
-pub async fn claim(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Job>, sqlx::Error> {
+/// A job that may be claimed: queued and due, or left by a worker that stopped renewing its
+/// lease. `$1` is now.
+const DUE: &str =
+    "((state = 'queued' and due_at <= $1) or (state = 'running' and lease_until < $1))";
+
+/// The requests among `ids` whose job may be claimed now.
+pub async fn due_among(db: &Db, now: i64, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "select request_id from dispatch_jobs where {DUE} and request_id in ({})",
+        super::requests::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_scalar(&sql).bind(now);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(&db.pool).await
+}
+
+/// Claims the most overdue job for `lease_ms`: a queued one whose time has come, or one whose
+/// worker stopped renewing its lease (a crash); the lease keeps other workers and replicas off
+/// it. With `only`, the job of that request, if it is due: a request just approved is dispatched
+/// at once rather than behind the runs being looked at.
+pub async fn claim(
+    db: &Db,
+    now: i64,
+    lease_ms: i64,
+    only: Option<i64>,
+) -> Result<Option<Job>, sqlx::Error> {
     let lock = match db.kind {
         DbKind::Postgres => "for update skip locked",
         DbKind::Sqlite => "",
     };
+    let due = DUE;
+    let of_request = if only.is_some() {
+        "and request_id = $3"
+    } else {
+        ""
+    };
+    // A read first: most looks find nothing due, and a claim is a write, which takes its turn.
+    let look = format!(
+        "select dispatch_job_id from dispatch_jobs where {due} {} limit 1",
+        if only.is_some() {
+            "and request_id = $2"
+        } else {
+            ""
+        }
+    );
+    let mut waiting = sqlx::query_scalar::<_, i64>(&look).bind(now);
+    if let Some(request) = only {
+        waiting = waiting.bind(request);
+    }
+    if waiting.fetch_optional(&db.pool).await?.is_none() {
+        return Ok(None);
+    }
     let sql = format!(
         "update dispatch_jobs set state = 'running', lease_until = $2 \
          where dispatch_job_id = (select dispatch_job_id from dispatch_jobs \
-           where (state = 'queued' and due_at <= $1) or (state = 'running' and lease_until < $1) \
+           where {due} {of_request} \
            order by due_at, dispatch_job_id limit 1 {lock}) \
          returning dispatch_job_id, request_id, attempts, note"
     );
     let mut tx = db.write().await?;
-    let claimed = sqlx::query(&sql)
-        .bind(now)
-        .bind(now + lease_ms)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let mut query = sqlx::query(&sql).bind(now).bind(now + lease_ms);
+    if let Some(request) = only {
+        query = query.bind(request);
+    }
+    let claimed = query.fetch_optional(&mut **tx).await?;
     tx.commit_unseen().await?;
     claimed
         .map(|r| {

@@ -16,6 +16,7 @@ pub use steps::{backoff_ms, binding_of};
 use crate::db::dispatch::{self as d, Job};
 use crate::db::now_ms;
 use crate::db::requests as q;
+use crate::db::turns::in_background;
 use crate::domain::format_ms;
 use crate::domain::lifecycle::Event;
 use crate::domain::request::State;
@@ -24,6 +25,7 @@ use crate::service::error::Result;
 use crate::service::lifecycle::record;
 use crate::state::AppState;
 use std::time::Duration;
+use tokio::sync::broadcast::error::TryRecvError;
 use tokio::task::JoinSet;
 
 /// How long a claimed job stays with its worker without news before another may take it.
@@ -43,8 +45,19 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         // Every change to a request (an approval above all) wakes the worker at once.
         let mut changes = state.db.changes.subscribe();
         let mut running = JoinSet::new();
+        let mut woken = Vec::new();
         loop {
-            claim_due(&state, &mut running).await;
+            // The requests that changed are claimed first, even when every slot is taken by
+            // runs being looked at; the announcements are read again between two claims, so an
+            // approval never waits behind a row of polls.
+            take_waiting(&mut changes, &mut woken);
+            if !woken.is_empty() {
+                claim_woken(&state, &mut running, &woken).await;
+                woken.clear();
+            }
+            if running.len() < PARALLEL && claim(&state, &mut running, None).await {
+                continue;
+            }
             let wait = if running.len() >= PARALLEL {
                 // Due jobs wait for a free slot, not for the clock.
                 IDLE
@@ -52,12 +65,24 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 until_next_due(&state).await
             };
             tokio::select! {
-                _ = changes.recv() => {}
+                changed = changes.recv() => woken.extend(changed.ok()),
                 Some(_) = running.join_next(), if !running.is_empty() => {}
                 () = tokio::time::sleep(wait) => {}
             }
         }
     })
+}
+
+/// Every announcement waiting, without waiting for more.
+fn take_waiting(changes: &mut tokio::sync::broadcast::Receiver<i64>, woken: &mut Vec<i64>) {
+    loop {
+        match changes.try_recv() {
+            Ok(request) => woken.push(request),
+            // Missed ones are of requests the next claims find anyway.
+            Err(TryRecvError::Lagged(_)) => {}
+            Err(_) => return,
+        }
+    }
 }
 
 /// How many claimed jobs one worker handles at once.
@@ -76,21 +101,42 @@ async fn until_next_due(state: &AppState) -> Duration {
     }
 }
 
-/// Claims due jobs while a slot is free and starts each on its own task.
-async fn claim_due(state: &AppState, running: &mut JoinSet<()>) {
-    while running.len() < PARALLEL {
-        let job = match d::claim(&state.db, now_ms(), LEASE_MS).await {
-            Ok(Some(job)) => job,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot claim a dispatch job");
-                return;
+/// Claims the due jobs of the requests that just changed.
+async fn claim_woken(state: &AppState, running: &mut JoinSet<()>, woken: &[i64]) {
+    let mut woken = woken.to_vec();
+    woken.sort_unstable();
+    woken.dedup();
+    match d::due_among(&state.db, now_ms(), &woken).await {
+        Ok(due) => {
+            for request in due {
+                claim(state, running, Some(request)).await;
             }
-        };
-        crash_point("after_claim");
-        let state = state.clone();
-        running.spawn(async move { run_job(&state, &job).await });
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the dispatch outbox"),
     }
+}
+
+/// Claims one due job (of `only` that request) and starts it on its own task; whether one was.
+async fn claim(state: &AppState, running: &mut JoinSet<()>, only: Option<i64>) -> bool {
+    let job = match d::claim(&state.db, now_ms(), LEASE_MS, only).await {
+        Ok(Some(job)) => job,
+        Ok(None) => return false,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot claim a dispatch job");
+            return false;
+        }
+    };
+    crash_point("after_claim");
+    let state = state.clone();
+    // The job of a request that just changed is a person's doing (an approval above all): its
+    // writes go as a person's would. The rest (runs being looked at, retries) give way. The
+    // claims themselves are the loop's, one at a time: it never queues behind the jobs.
+    if only.is_some() {
+        running.spawn(async move { run_job(&state, &job).await });
+    } else {
+        running.spawn(in_background(async move { run_job(&state, &job).await }));
+    }
+    true
 }
 
 /// Handles one claimed job; a failure hands it back to the outbox for a later try.

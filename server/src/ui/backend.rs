@@ -4,7 +4,7 @@ use super::viewer::{internal, privileged, reads, team_ids, user_of};
 use super::{flash, gate_views, request_form, request_lists, request_page, views};
 use crate::db::{catalog_versions, users};
 use crate::demo;
-use crate::service::{tickets, tokens};
+use crate::service::tokens;
 use crate::state::AppState;
 use app::backend::Backend;
 use app::model::*;
@@ -74,7 +74,7 @@ impl Backend for PortalBackend {
     async fn tickets(&self, viewer: &Viewer, state: String) -> Result<TicketsView, ApiError> {
         let active = self.state.catalog.current();
         let catalog = &active.catalog;
-        let mut view = tickets::list(&self.state.db, catalog, &state)
+        let mut view = super::tickets::list(&self.state.db, catalog, &state)
             .await
             .map_err(ApiError::from)?;
         let apps = crate::db::requests::applications_of(
@@ -96,9 +96,10 @@ impl Backend for PortalBackend {
 
     async fn ticket(&self, viewer: &Viewer, id: i64) -> Result<TicketView, ApiError> {
         let active = self.state.catalog.current();
-        let mut ticket = tickets::view(&self.state.db, &active.catalog, &user_of(viewer), id)
-            .await
-            .map_err(ApiError::from)?;
+        let mut ticket =
+            super::tickets::view(&self.state.db, &active.catalog, &user_of(viewer), id)
+                .await
+                .map_err(ApiError::from)?;
         request_page::readable(&self.state, viewer, ticket.ticket.request_id).await?;
         if let Some(flash) = flash::take_current(&flash::ticket_page(id)).await {
             ticket.posted = flash.posted();

@@ -7,6 +7,7 @@ pub mod gate_views;
 pub mod request_form;
 pub mod request_lists;
 pub mod request_page;
+pub mod tickets;
 pub mod timeline;
 pub mod tools;
 pub mod viewer;

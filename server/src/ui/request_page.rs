@@ -173,7 +173,7 @@ pub async fn request(
     }
     let decisions = decisions::decisions(&db.pool, id).await?;
     let events = crate::db::audit::events(&db.pool, id).await?;
-    let tickets = crate::service::tickets::of_request(db, catalog, id).await?;
+    let tickets = super::tickets::of_request(db, catalog, id).await?;
     let members = users::members(db).await?;
     let runs = crate::db::dispatch::runs(&db.pool, id).await?;
     let job = crate::db::dispatch::job_of(&db.pool, id).await?;

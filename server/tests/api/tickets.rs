@@ -40,7 +40,7 @@ async fn a_failed_deployment_opens_a_ticket_its_owners_work(kind: Kind) {
     let ids = ticket_ids(&app, id).await;
     assert_eq!(ids.len(), 1, "one rule matches");
     let catalog = app.state.catalog.current().catalog.clone();
-    let ticket = tickets::view(&app.state.db, &catalog, &ada, ids[0])
+    let ticket = server::ui::tickets::view(&app.state.db, &catalog, &ada, ids[0])
         .await
         .expect("ticket");
     assert_eq!(
@@ -104,7 +104,7 @@ async fn a_failed_deployment_opens_a_ticket_its_owners_work(kind: Kind) {
         .await
         .expect_err("resolved tickets are not acknowledged");
     assert!(again.to_string().contains("is resolved"), "{again}");
-    let resolved = tickets::view(&app.state.db, &catalog, &ada, ids[0])
+    let resolved = server::ui::tickets::view(&app.state.db, &catalog, &ada, ids[0])
         .await
         .expect("ticket");
     assert_eq!(resolved.ticket.state, "resolved");
