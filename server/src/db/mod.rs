@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod audit;
 pub mod catalog_versions;
+pub mod ci_runs;
 pub mod decisions;
 pub mod dispatch;
 pub mod gate_checks;
