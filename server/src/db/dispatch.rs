@@ -57,21 +57,17 @@ pub async fn claim(
     } else {
         ""
     };
-    // A read first: most looks find nothing due, and a claim is a write, which takes its turn.
-    let look = format!(
-        "select dispatch_job_id from dispatch_jobs where {due} {} limit 1",
-        if only.is_some() {
-            "and request_id = $2"
-        } else {
-            ""
+    // A look for any due job reads first: most looks find nothing, and a claim is a write, which
+    // takes its turn. (A claim of one request follows `due_among`, which has read already.)
+    if only.is_none() {
+        let look = format!("select dispatch_job_id from dispatch_jobs where {due} limit 1");
+        let waiting: Option<i64> = sqlx::query_scalar(&look)
+            .bind(now)
+            .fetch_optional(&db.pool)
+            .await?;
+        if waiting.is_none() {
+            return Ok(None);
         }
-    );
-    let mut waiting = sqlx::query_scalar::<_, i64>(&look).bind(now);
-    if let Some(request) = only {
-        waiting = waiting.bind(request);
-    }
-    if waiting.fetch_optional(&db.pool).await?.is_none() {
-        return Ok(None);
     }
     let sql = format!(
         "update dispatch_jobs set state = 'running', lease_until = $2 \

@@ -10,6 +10,21 @@ on_both_databases!(
     a_ticket_is_worked_through_its_form,
 );
 
+/// What the gate answers a pipeline asking with `secret`.
+async fn gate_status(app: &TestApp, secret: &str) -> u16 {
+    app.client
+        .post(app.url("/api/v1/gate"))
+        .bearer_auth(secret)
+        .json(&serde_json::json!({
+            "application": "banking", "environment": "staging", "version": "8.8.8"
+        }))
+        .send()
+        .await
+        .expect("gate")
+        .status()
+        .as_u16()
+}
+
 async fn a_token_made_through_the_form_shows_its_secret_once(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
@@ -31,17 +46,7 @@ async fn a_token_made_through_the_form_shows_its_secret_once(kind: Kind) {
     let again = app.get_html("/admin/tokens").await;
     assert!(!again.contains(&secret), "the secret is shown once only");
     assert!(again.contains("Jenkins banking"));
-    let asked = app
-        .client
-        .post(app.url("/api/v1/gate"))
-        .bearer_auth(&secret)
-        .json(&serde_json::json!({
-            "application": "banking", "environment": "staging", "version": "8.8.8"
-        }))
-        .send()
-        .await
-        .expect("gate");
-    assert_eq!(asked.status(), 200, "the new token works");
+    assert_eq!(gate_status(&app, &secret).await, 200, "the new token works");
 
     let id = server::db::tokens::tokens(&app.state.db)
         .await
@@ -51,17 +56,11 @@ async fn a_token_made_through_the_form_shows_its_secret_once(kind: Kind) {
         .post_form_then_page(&format!("/admin/tokens/{id}/revoke"), "")
         .await;
     assert!(page.contains(&format!("Token {id} revoked.")), "{page}");
-    let asked = app
-        .client
-        .post(app.url("/api/v1/gate"))
-        .bearer_auth(&secret)
-        .json(&serde_json::json!({
-            "application": "banking", "environment": "staging", "version": "8.8.8"
-        }))
-        .send()
-        .await
-        .expect("gate");
-    assert_eq!(asked.status(), 401, "a revoked token is refused");
+    assert_eq!(
+        gate_status(&app, &secret).await,
+        401,
+        "a revoked token is refused"
+    );
 }
 
 async fn a_refused_token_form_comes_back_filled_in_with_its_fields_named(kind: Kind) {
