@@ -48,8 +48,10 @@ buildbot:
 			buildbot==$(BUILDBOT_VERSION) buildbot-worker==$(BUILDBOT_VERSION) buildbot-www==$(BUILDBOT_VERSION); \
 	fi
 
+## The release build, then the site prepared for serving: digested names, brotli and gzip copies.
 build-release: tools
 	cargo leptos build --release
+	node scripts/assets.mjs target/site
 
 run: build-release
 	@mkdir -p "$${RUNWAY_DATA_DIR:-./data}"
@@ -63,6 +65,7 @@ test: tools chromium buildbot postgres-check
 	@mkdir -p target
 	cargo test -p server 2>&1 | tee target/test-cargo.log
 	cargo leptos build --release
+	node scripts/assets.mjs target/site
 	cd end2end && npx playwright test 2>&1 | tee ../target/test-e2e.log
 	@scripts/test-summary.sh target/test-cargo.log target/test-e2e.log
 

@@ -21,6 +21,7 @@ for f in "$PKG"/runway.wasm "$PKG"/runway.js "$PKG"/runway.css; do
 done
 bench payload_total_raw $((raw_total / 1024)) KiB
 bench payload_total_gzip $((gz_total / 1024)) KiB
+[ -f target/site/hash.txt ] || { echo "run 'node scripts/assets.mjs target/site' first (make build-release does)" >&2; exit 1; }
 
 # --- Cold start: process start to /readyz answering, migrations on a fresh SQLite file.
 port=$((20000 + RANDOM % 10000))
@@ -44,6 +45,32 @@ done
 sorted=($(printf '%s\n' "${starts[@]}" | sort -n))
 bench cold_start_median "${sorted[2]}" ms
 bench cold_start_max "${sorted[4]}" ms
+
+# --- What a first visit to the sign-in page downloads as served (brotli negotiated), and which of
+#     its assets a repeat visit would ask for again (any not kept for good).
+page=$(curl -fs "http://127.0.0.1:$port/login")
+visit=$(curl -fs -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: br' "http://127.0.0.1:$port/login")
+again=0
+for asset in $(grep -o '/pkg/[^"]*' <<<"$page" | sort -u); do
+  size=$(curl -fs -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: br' "http://127.0.0.1:$port$asset")
+  kept=$(curl -fsI -H 'Accept-Encoding: br' "http://127.0.0.1:$port$asset" | tr -d '\r' | grep -ci '^cache-control: .*immutable' || true)
+  bench "served_br_${asset##*.}" $((size / 1024)) KiB
+  visit=$((visit + size))
+  [ "$kept" = 1 ] || again=$((again + 1))
+done
+bench first_visit_br $((visit / 1024)) KiB
+bench repeat_visit_assets_fetched "$again" files
+
+# --- Time to a hydrated page in Chromium, CPU slowed 4x, on 10 Mbps / 40 ms and on fast 3G
+#     (request page, approver queue), and what a repeat visit fetches again: a portal of its own
+#     with the demo users.
+fl_port=$((port + 1))
+RUNWAY_LISTEN="127.0.0.1:$fl_port" RUNWAY_DATA_DIR="$work/first-load" RUNWAY_CATALOG=catalog/demo.toml \
+  RUNWAY_DEMO=true RUNWAY_DISPATCH=false RUNWAY_LOG=warn "$BIN" serve >/dev/null 2>&1 &
+fl_pid=$!
+until curl -fs "http://127.0.0.1:$fl_port/readyz" >/dev/null 2>&1; do sleep 0.05; done
+(cd end2end && node bench/first-load.mjs "http://127.0.0.1:$fl_port")
+kill "$fl_pid"; wait "$fl_pid" 2>/dev/null || true
 
 # --- Idle memory: resident set of the last server, a few seconds after start and one page view.
 curl -fs "http://127.0.0.1:$port/login" >/dev/null

@@ -1,6 +1,7 @@
 //! Changes seen by every replica: on PostgreSQL, each request change announced in this process is
 //! sent to the others with `NOTIFY`, and theirs arrive here with `LISTEN`, so live pages and the
-//! dispatch worker of every replica wake at once, whichever replica made the change.
+//! dispatch worker of every replica wake at once, whichever replica made the change. A catalog
+//! version applied on one replica is picked up by the others the same way.
 
 use crate::state::AppState;
 use sqlx::postgres::PgListener;
@@ -68,13 +69,20 @@ async fn receive(state: AppState, me: String, echoes: Echoes) {
                 continue;
             }
         };
-        if let Err(e) = listener.listen(CHANNEL).await {
+        let channels = [CHANNEL, crate::db::catalog_versions::CATALOG_CHANNEL];
+        if let Err(e) = listener.listen_all(channels).await {
             tracing::warn!(error = %e, "cannot listen for other replicas' changes; trying again");
             tokio::time::sleep(Duration::from_secs(5)).await;
             continue;
         }
         // `recv` reconnects by itself; an error here means the connection cannot be restored.
         while let Ok(notification) = listener.recv().await {
+            if notification.channel() == crate::db::catalog_versions::CATALOG_CHANNEL {
+                if let Err(e) = state.catalog.refresh(&state.db).await {
+                    tracing::warn!(error = %e, "cannot pick up the catalog applied elsewhere");
+                }
+                continue;
+            }
             let Some((from, id)) = notification.payload().split_once(':') else {
                 continue;
             };

@@ -40,11 +40,15 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {} (RUNWAY_LISTEN)", settings.listen))?;
         let local = listener.local_addr()?;
+        // The bundle's digests are read from the site (leptos would look beside the binary).
+        let hashes = std::path::absolute(settings.site_dir.join("hash.txt"))?;
         let leptos = LeptosOptions::builder()
             .output_name("runway")
             .site_root(settings.site_dir.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(local)
+            .hash_files(crate::http::assets::Digests::read(&settings.site_dir).in_use())
+            .hash_file(hashes.to_string_lossy().into_owned().into())
             .build();
         let gate = crate::gate::cache::ApiCache::start(&db, &settings.database_url)?;
         let state = AppState::new(Shared {

@@ -47,6 +47,9 @@ pub async fn history(db: &Db, limit: i64) -> Result<Vec<CatalogVersion>, sqlx::E
     .collect()
 }
 
+/// The channel on which a newly applied catalog version is told to every replica (PostgreSQL).
+pub const CATALOG_CHANNEL: &str = "runway_catalog";
+
 #[tracing::instrument(skip(db, source))]
 pub async fn insert(
     db: &Db,
@@ -55,6 +58,7 @@ pub async fn insert(
     origin: &str,
 ) -> Result<CatalogVersion, sqlx::Error> {
     let applied_at = now_ms();
+    let mut tx = db.write().await?;
     let id: i64 = sqlx::query_scalar(
         "insert into catalog_versions (checksum, source, origin, applied_at)
          values ($1, $2, $3, $4) returning catalog_version_id",
@@ -63,8 +67,17 @@ pub async fn insert(
     .bind(source)
     .bind(origin)
     .bind(applied_at)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut **tx)
     .await?;
+    if db.kind == crate::db::DbKind::Postgres {
+        // Sent when the version commits: the other replicas apply it at once.
+        sqlx::query("select pg_notify($1, $2)")
+            .bind(CATALOG_CHANNEL)
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    tx.commit().await?;
     Ok(CatalogVersion {
         id,
         checksum: checksum.to_owned(),

@@ -72,7 +72,13 @@ pub struct Db {
     pub changes: tokio::sync::broadcast::Sender<i64>,
     /// On SQLite, the writers of this process take turns here (see `turns`).
     writers: turns::Turns,
+    /// On PostgreSQL, what this handle signs its commit notices with (see `Write::commit`), so
+    /// that it can tell its own from other replicas'.
+    notices: Option<std::sync::Arc<str>>,
 }
+
+/// The channel on which a commit is told to every replica (PostgreSQL only).
+pub const COMMITS_CHANNEL: &str = "runway_commits";
 
 /// A transaction that writes (see `Db::write`). It derefs to the transaction; committing it
 /// also counts a change, so what this process and the others keep in memory for the gate is read
@@ -85,6 +91,8 @@ pub struct Write {
     announced: Vec<i64>,
     /// Held until the transaction ends (SQLite only).
     _turn: Option<turns::Turn>,
+    /// The signature of this handle's commit notices (PostgreSQL only).
+    notices: Option<std::sync::Arc<str>>,
 }
 
 impl std::ops::Deref for Write {
@@ -128,10 +136,26 @@ impl Write {
         Ok(())
     }
 
+    /// Commits a change, counted, and on PostgreSQL told to every replica (a notice is sent
+    /// when the transaction commits, and not at all when it does not).
     pub async fn commit(mut self) -> sqlx::Result<()> {
-        sqlx::query("update change_counter set n = n + 1 where id = 1")
-            .execute(&mut *self.tx)
-            .await?;
+        match &self.notices {
+            Some(me) => {
+                sqlx::query(
+                    "with counted as (update change_counter set n = n + 1 where id = 1 returning n) \
+                     select pg_notify($1, $2) from counted",
+                )
+                .bind(COMMITS_CHANNEL)
+                .bind(&**me)
+                .execute(&mut *self.tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("update change_counter set n = n + 1 where id = 1")
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
         let commits = self.commits.clone();
         self.commit_unseen().await?;
         commits.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
@@ -188,6 +212,8 @@ impl Db {
             commits: std::sync::Arc::default(),
             changes: tokio::sync::broadcast::channel(1024).0,
             writers: turns::Turns::default(),
+            notices: (kind == DbKind::Postgres)
+                .then(|| format!("{:016x}", rand::random::<u64>()).into()),
         })
     }
 
@@ -215,6 +241,7 @@ impl Db {
             changes: self.changes.clone(),
             announced: Vec::new(),
             _turn: turn,
+            notices: self.notices.clone(),
         })
     }
 
@@ -239,6 +266,12 @@ impl Db {
                 }
             }
         }
+    }
+
+    /// What this handle's commit notices carry (PostgreSQL only): a notice carrying it is one's
+    /// own.
+    pub fn notices(&self) -> Option<std::sync::Arc<str>> {
+        self.notices.clone()
     }
 
     /// The count of changes this process committed, for what keeps answers in memory.
@@ -288,13 +321,14 @@ fn pool_options(kind: DbKind, max_connections: u32) -> AnyPoolOptions {
 }
 
 /// On SQLite: WAL lets readers run beside the writer; the busy timeout makes a second writer wait
-/// instead of failing at once.
+/// instead of failing at once; the log is cut back to 64 MiB after each checkpoint that empties
+/// it, so that a burst of writes does not leave a large file behind for good.
 pub(crate) async fn prepare_connection(
     kind: DbKind,
     conn: &mut sqlx::AnyConnection,
 ) -> sqlx::Result<()> {
     if kind == DbKind::Sqlite {
-        conn.execute("pragma journal_mode = wal; pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = normal")
+        conn.execute("pragma journal_mode = wal; pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = normal; pragma journal_size_limit = 67108864")
             .await?;
     }
     Ok(())

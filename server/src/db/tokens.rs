@@ -101,14 +101,18 @@ pub async fn live_token(db: &Db, hash: &str) -> Result<Option<TokenRow>, sqlx::E
     .transpose()
 }
 
-/// Revokes a token; false when there is none or it was revoked before.
+/// Revokes a token; false when there is none or it was revoked before. Committed as a change,
+/// so that every replica's gate forgets the token at once.
 pub async fn revoke_token(db: &Db, id: i64, now: i64) -> Result<bool, sqlx::Error> {
-    let done = db.write_one(sqlx::query(
+    let mut tx = db.write().await?;
+    let done = sqlx::query(
         "update api_tokens set revoked_at = $2 where api_token_id = $1 and revoked_at is null",
     )
     .bind(id)
-    .bind(now))
+    .bind(now)
+    .execute(&mut **tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 

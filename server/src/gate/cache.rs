@@ -4,17 +4,16 @@
 //! (each call still waits until its record is committed).
 //!
 //! Kept releases are dropped whenever a change is committed: at once for this process's own
-//! changes (counted by `Write::commit`), and within `WATCH_EVERY` for another process's, seen
-//! through the database's change counter.
+//! changes (counted by `Write::commit`), and as soon as another process's is heard of (see
+//! `watch`).
 
 use crate::db::gate_checks::GateCheck;
 use crate::db::tokens::TokenRow;
 use crate::db::Db;
 use crate::domain::gate::Candidate;
-use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,9 +23,6 @@ use tokio::sync::{mpsc, oneshot};
 pub const TOKEN_TTL: Duration = Duration::from_secs(5);
 /// A token's last use is written at most this often.
 pub const TOUCH_EVERY: Duration = Duration::from_secs(60);
-/// How often the change counter is read: another replica's change reaches this one's gate within
-/// this time.
-pub const WATCH_EVERY: Duration = Duration::from_millis(100);
 /// The most releases kept: when the map is full it is emptied, and the calls that follow fill it
 /// again with the releases still asked about.
 const RELEASES_KEPT: usize = 50_000;
@@ -57,6 +53,8 @@ pub struct ApiCache {
     /// the generation they were read under.
     releases: RwLock<HashMap<String, (u64, Release)>>,
     writer: mpsc::Sender<Pending>,
+    /// Dropped with the cache, which ends its watcher.
+    _watched: oneshot::Sender<()>,
 }
 
 impl std::fmt::Debug for ApiCache {
@@ -75,6 +73,7 @@ impl ApiCache {
         let sqlite = matches!(records, Records::Sqlite(..));
         let wal = Arc::new(Wal::default());
         tokio::spawn(write_gate_checks(records, inbox, wal.clone()));
+        let (watched, unwatched) = oneshot::channel();
         let cache = Arc::new(ApiCache {
             tokens: Mutex::new(HashMap::new()),
             members: Mutex::new(HashMap::new()),
@@ -82,11 +81,16 @@ impl ApiCache {
             commits: db.commits(),
             releases: RwLock::new(HashMap::new()),
             writer,
+            _watched: watched,
         });
         if sqlite {
             tokio::spawn(checkpoint_wal(pool.clone(), Arc::downgrade(&cache), wal));
         }
-        tokio::spawn(watch_changes(pool, Arc::downgrade(&cache)));
+        let kept = Arc::downgrade(&cache);
+        match db.notices() {
+            Some(me) => tokio::spawn(super::watch::listen(url.to_owned(), me, kept, unwatched)),
+            None => tokio::spawn(super::watch::poll_counter(pool, kept)),
+        };
         Ok(cache)
     }
 
@@ -96,9 +100,18 @@ impl ApiCache {
         self.seen.load(Ordering::Acquire) + self.commits.load(Ordering::Acquire)
     }
 
-    /// Another process committed a change: every kept release may be stale.
-    fn changed(&self) {
+    /// Another process committed a change: every kept release may be stale, and so may every
+    /// kept token (revoked) and actor (teams changed).
+    pub(super) fn changed(&self) {
         self.seen.fetch_add(1, Ordering::AcqRel);
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.members
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     fn release_key(app: &str, env: &str, version: &str) -> String {
@@ -203,33 +216,5 @@ impl ApiCache {
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?
             .map_err(sqlx::Error::Protocol)
-    }
-}
-
-/// Reads the change counter every `WATCH_EVERY` while the cache lives; a new value (another
-/// process committed a change) makes every kept release stale.
-async fn watch_changes(pool: AnyPool, cache: Weak<ApiCache>) {
-    let mut seen: Option<i64> = None;
-    loop {
-        tokio::time::sleep(WATCH_EVERY).await;
-        let Some(cache) = cache.upgrade() else {
-            return;
-        };
-        let counted = sqlx::query_scalar::<_, i64>("select n from change_counter where id = 1")
-            .fetch_one(&pool)
-            .await;
-        match counted {
-            Ok(n) => {
-                if seen.is_some_and(|s| s != n) {
-                    cache.changed();
-                }
-                seen = Some(n);
-            }
-            // Unreadable (the database is down, or not migrated yet): trust nothing kept.
-            Err(_) => {
-                cache.changed();
-                seen = None;
-            }
-        }
     }
 }

@@ -2,6 +2,7 @@
 //! of them all.
 
 pub mod api;
+pub mod assets;
 mod events;
 mod forms;
 mod health;
@@ -64,6 +65,8 @@ pub fn router(state: AppState) -> Router {
                 state.settings.session_idle_minutes,
             )));
 
+    let site = state.settings.site_dir.clone();
+    let bundle = assets::bundle(&site, assets::Digests::read(&site));
     let pages = Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
@@ -82,7 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/catalog/reload", post(tools::reload_catalog))
         .route("/tickets/{id}/work", post(tools::work_ticket))
         .route("/rpc/{*name}", any(server_fn))
-        .leptos_routes_with_context(&state, generate_route_list(app::App), context, move || {
+        .leptos_routes_with_context(&state, route_list(), context, move || {
             app::shell(leptos.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
@@ -96,6 +99,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(PAGE_BODY_LIMIT))
         .layer(axum::Extension(backend))
         .layer(sessions);
+    // The bundle's files need no session nor viewer: they are served beside those layers.
+    let pages = assets::pages(Router::new().nest_service("/pkg", bundle).merge(pages));
 
     // The API carries its own credentials: no session, no viewer lookup.
     let api = axum::extract::DefaultBodyLimit::max(api::BODY_LIMIT)
@@ -222,6 +227,16 @@ async fn server_fn(
     req: Request<Body>,
 ) -> impl IntoResponse {
     handle_server_fns_with_context(move || provide_context(backend.clone()), req).await
+}
+
+/// The pages' routes, listed once per process. Listing them renders the app with every
+/// resource's load suppressed through a flag leptos keeps for the whole process: a page rendered
+/// meanwhile by another portal in the same process (the tests start many) would wait for its data
+/// forever. Listed once, before any portal of the process can serve, no render ever meets it.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// Server-function arguments are decoded before any of our code runs, so a malformed call

@@ -180,6 +180,9 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
+        // A page that never answers fails its test naming the URL, rather than at the test's
+        // time limit with no clue where.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("client")
 }
@@ -191,8 +194,14 @@ pub async fn spawn_app(kind: Kind) -> Option<TestApp> {
 
 pub async fn spawn_app_with(kind: Kind, extra: &[(&str, &str)]) -> Option<TestApp> {
     let db = TestDb::new(kind).await?;
-    // A copy the test may edit, so re-applying can be tried; its demo CI scripts are found
-    // from any folder and run without their pauses.
+    let catalog = test_catalog(&db);
+    Some(start(db, catalog, extra).await)
+}
+
+/// A copy of the demo catalog in the test's data folder, which the test may edit (so
+/// re-applying can be tried); its demo CI scripts are found from any folder and run without
+/// their pauses.
+pub fn test_catalog(db: &TestDb) -> PathBuf {
     let catalog = db.dir.path().join("catalog.toml");
     let scripts = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo/");
     let text = std::fs::read_to_string(demo_catalog())
@@ -203,7 +212,7 @@ pub async fn spawn_app_with(kind: Kind, extra: &[(&str, &str)]) -> Option<TestAp
             "RUNWAY_SITE = \"{application}-{environment}\", DEMO_PAUSE = \"0\"",
         );
     std::fs::write(&catalog, text).expect("write catalog");
-    Some(start(db, catalog, extra).await)
+    catalog
 }
 
 /// Stops `app` and starts it again on its database with its catalog rewritten by `change`,
@@ -371,7 +380,15 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let limit = std::time::Duration::from_secs(90);
+    within(name, std::time::Duration::from_secs(90), body).await
+}
+
+/// [`within_limit`] with a limit of the test's own.
+pub async fn within<F, Fut>(name: &str, limit: std::time::Duration, body: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     if tokio::time::timeout(limit, body()).await.is_err() {
         panic!(
             "{name} did not finish within {} s: it hangs",

@@ -1,3 +1,4 @@
+mod assets;
 mod authorization;
 mod buildbot;
 mod catalog;
@@ -8,8 +9,10 @@ mod edits;
 mod health;
 mod helpers;
 mod login;
+mod one_process;
 mod pages;
 mod pipeline_api;
+mod replicas;
 mod request_pages;
 mod requests;
 mod security;

@@ -31,7 +31,7 @@ pub(crate) async fn post_form(
         .expect("post")
 }
 
-fn revision_in(page: &str) -> String {
+pub(crate) fn revision_in(page: &str) -> String {
     let start = page
         .find("name=\"revision\" value=\"")
         .expect("revision field")
