@@ -87,3 +87,7 @@ cargo run --quiet --release -p server --example gate_load
 
 # --- Final approval → CI call latency over 200 requests, shell connector, SQLite.
 cargo run --quiet --release -p server --example dispatch_latency
+
+# --- SQLite's log under five minutes of mixed writes (requests opened, approved and deployed,
+#     pipelines asking the gate): the largest file seen.
+cargo run --quiet --release -p server --example soak

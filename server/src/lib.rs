@@ -19,6 +19,8 @@ pub mod telemetry;
 pub mod ui;
 
 /// Rendering pages and answering API calls allocate many small, short-lived values; mimalloc
-/// serves them with less locking and less fragmentation than the system allocator.
+/// serves them with less locking and less fragmentation than the system allocator. Built without
+/// transparent huge pages (`no_thp`): each thread's first 2 MiB page was filled at once, which
+/// took an idle portal from 24 to 40 MiB resident.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
