@@ -4,6 +4,8 @@
 //!
 //! `cargo run --release -p server --example dispatch_latency [-- COUNT]`
 
+mod common;
+
 use server::config::Settings;
 use server::startup::Application;
 use std::time::Duration;
@@ -59,18 +61,7 @@ async fn main() -> anyhow::Result<()> {
     let ada = server::db::users::by_id(&state.db, ada_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no demo user ada"))?;
-    let raw = server::domain::request::RawDraft {
-        version: "2.4.0".into(),
-        summary: "Latency probe".into(),
-        risk: "low".into(),
-        rollback_plan: "Redeploy".into(),
-        fields: [
-            ("change_ticket".to_owned(), "CHG-1".to_owned()),
-            ("customer_impact".to_owned(), "none".to_owned()),
-        ]
-        .into(),
-        ..Default::default()
-    };
+    let raw = common::banking_draft("2.4.0", "Latency probe");
     let mut latencies = Vec::with_capacity(count);
     let mut slowest = Vec::with_capacity(count);
     for _ in 0..count {

@@ -229,18 +229,7 @@ async fn main() -> anyhow::Result<()> {
             users("ben").await?,
             users("root").await?,
         );
-        let raw = server::domain::request::RawDraft {
-            version: "9.9.9".into(),
-            summary: "Benchmark".into(),
-            risk: "low".into(),
-            rollback_plan: "Previous version".into(),
-            fields: [
-                ("change_ticket".to_owned(), "CHG-1".to_owned()),
-                ("customer_impact".to_owned(), "none".to_owned()),
-            ]
-            .into(),
-            ..Default::default()
-        };
+        let raw = common::banking_draft("9.9.9", "Benchmark");
         let active = state.catalog.current();
         let id =
             server::service::requests::submit(&state.db, &active, &ada, "banking", "staging", &raw)

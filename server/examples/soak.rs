@@ -78,24 +78,17 @@ async fn main() -> anyhow::Result<()> {
     let mut work = tokio::task::JoinSet::new();
     // Ada opens requests to Staging, ten a second; Ben approves each as it comes.
     {
-        let (state, opened, decided, address) =
-            (state.clone(), opened.clone(), decided.clone(), address.clone());
+        let (state, opened, decided, address) = (
+            state.clone(),
+            opened.clone(),
+            decided.clone(),
+            address.clone(),
+        );
         work.spawn(async move {
             let mut n = 0u64;
             while Instant::now() < until {
                 n += 1;
-                let raw = server::domain::request::RawDraft {
-                    version: format!("5.{}.{}", n / 1000, n % 1000),
-                    summary: "Soak".into(),
-                    risk: "low".into(),
-                    rollback_plan: "Redeploy".into(),
-                    fields: [
-                        ("change_ticket".to_owned(), "CHG-1".to_owned()),
-                        ("customer_impact".to_owned(), "none".to_owned()),
-                    ]
-                    .into(),
-                    ..Default::default()
-                };
+                let raw = common::banking_draft(&format!("5.{}.{}", n / 1000, n % 1000), "Soak");
                 let catalog = state.catalog.current();
                 let id = server::service::requests::submit(
                     &state.db, &catalog, &ada, "banking", "staging", &raw,
@@ -108,7 +101,10 @@ async fn main() -> anyhow::Result<()> {
                     .unwrap_or_default();
                 let answer = ben
                     .post(format!("{address}/requests/{id}/decision"))
-                    .form(&[("revision", revision.to_string()), ("verdict", "approve".into())])
+                    .form(&[
+                        ("revision", revision.to_string()),
+                        ("verdict", "approve".into()),
+                    ])
                     .send()
                     .await?;
                 anyhow::ensure!(answer.status() == 303, "decision: {}", answer.status());
@@ -120,7 +116,8 @@ async fn main() -> anyhow::Result<()> {
     }
     // Pipelines asking the gate as fast as it answers.
     for _ in 0..gate_clients {
-        let (asked, address, token, http) = (asked.clone(), address.clone(), token.clone(), client()?);
+        let (asked, address, token, http) =
+            (asked.clone(), address.clone(), token.clone(), client()?);
         work.spawn(async move {
             let mut n = 0u64;
             while Instant::now() < until {

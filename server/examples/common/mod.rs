@@ -230,3 +230,19 @@ pub async fn seed(db: &Db, n: usize) -> anyhow::Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// A request to Banking as the demo catalog's form asks for it.
+pub fn banking_draft(version: &str, summary: &str) -> server::domain::request::RawDraft {
+    server::domain::request::RawDraft {
+        version: version.into(),
+        summary: summary.into(),
+        risk: "low".into(),
+        rollback_plan: "Redeploy the previous version".into(),
+        fields: [
+            ("change_ticket".to_owned(), "CHG-1".to_owned()),
+            ("customer_impact".to_owned(), "none".to_owned()),
+        ]
+        .into(),
+        ..Default::default()
+    }
+}
