@@ -33,10 +33,15 @@ for (const file of Object.values(bundle)) {
   }
 }
 
-// Copies left by earlier builds (hashed names and compressed files) go first.
-const hashed = /^runway\.[A-Za-z0-9_-]{16}\.(js|wasm|css)(\.br|\.gz)?$/;
+// Copies left by builds before the last one go; the last one's stay, so that a page served by a
+// replica not yet upgraded still finds its bundle during a rolling upgrade.
+const hashed = /^runway\.([A-Za-z0-9_-]{16})\.(js|wasm|css)(\.br|\.gz)?$/;
+const previous = existsSync(join(site, "hash.txt"))
+  ? new Set(readFileSync(join(site, "hash.txt"), "utf8").split("\n").map((l) => l.split(":")[1]?.trim()).filter(Boolean))
+  : new Set();
 for (const file of readdirSync(pkg)) {
-  if (hashed.test(file) || file.endsWith(".br") || file.endsWith(".gz")) {
+  const digested = file.match(hashed);
+  if (digested ? !previous.has(digested[1]) : file.endsWith(".br") || file.endsWith(".gz")) {
     unlinkSync(join(pkg, file));
   }
 }
@@ -58,7 +63,10 @@ function compressAll(dir) {
       sizes.push(...compressAll(path));
       continue;
     }
-    if (!COMPRESSIBLE.has(extname(file))) continue;
+    // The plain names of the bundle are never compressed: a build that leaves them without
+    // digests must not be answered with an older build's compressed copy.
+    if (!COMPRESSIBLE.has(extname(file)) || Object.values(bundle).includes(file)) continue;
+    if (/\.(br|gz)$/.test(file)) continue;
     const raw = readFileSync(path);
     const br = brotliCompressSync(raw, {
       params: {
@@ -67,9 +75,11 @@ function compressAll(dir) {
       },
     });
     const gz = gzipSync(raw, { level: 9 });
-    // A compressed copy no smaller than the file is of no use to anyone.
-    if (br.length < raw.length) writeFileSync(`${path}.br`, br);
-    if (gz.length < raw.length) writeFileSync(`${path}.gz`, gz);
+    // A compressed copy no smaller than the file is of no use to anyone (and an older one goes).
+    for (const [suffix, bytes] of [[".br", br], [".gz", gz]]) {
+      if (bytes.length < raw.length) writeFileSync(`${path}${suffix}`, bytes);
+      else if (existsSync(`${path}${suffix}`)) unlinkSync(`${path}${suffix}`);
+    }
     sizes.push({ path, raw: raw.length, br: br.length, gz: gz.length });
   }
   return sizes;

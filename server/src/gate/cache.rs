@@ -88,7 +88,13 @@ impl ApiCache {
         }
         let kept = Arc::downgrade(&cache);
         match db.notices() {
-            Some(me) => tokio::spawn(super::watch::listen(url.to_owned(), me, kept, unwatched)),
+            Some(me) => tokio::spawn(super::watch::listen(
+                url.to_owned(),
+                pool,
+                me,
+                kept,
+                unwatched,
+            )),
             None => tokio::spawn(super::watch::poll_counter(pool, kept)),
         };
         Ok(cache)

@@ -1,7 +1,8 @@
 //! How the gate's cache hears that another process committed a change, so that it drops what it
 //! kept: on PostgreSQL, the notice every commit sends (`Write::commit`), heard with `LISTEN` the
-//! moment it commits; on SQLite (one portal, and the command line beside it), the change counter,
-//! read ten times a second.
+//! moment it commits, and the change counter read once a second in case the listening connection
+//! died without a word; on SQLite (one portal, and the command line beside it), the change
+//! counter, read ten times a second.
 
 use super::cache::ApiCache;
 use crate::db::COMMITS_CHANNEL;
@@ -16,6 +17,12 @@ use tokio::sync::oneshot;
 const WATCH_EVERY: Duration = Duration::from_millis(100);
 /// How long a lost listening connection waits before it is opened again.
 const LISTEN_AGAIN_AFTER: Duration = Duration::from_secs(1);
+/// How long opening the listening connection may take before it is tried again.
+const CONNECT_WITHIN: Duration = Duration::from_secs(5);
+/// While listening, how often the change counter is read as well: a connection that died without
+/// a word (a firewall's idle drop) delivers nothing and reports nothing, and what is kept must not
+/// outlive that by more than this.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Tells the cache, while it lives, that something changed; false once it is gone.
 fn changed(cache: &Weak<ApiCache>) -> bool {
@@ -27,18 +34,19 @@ fn changed(cache: &Weak<ApiCache>) -> bool {
 /// dropped, and dropped again every `WATCH_EVERY` until listening resumes.
 pub(super) async fn listen(
     url: String,
+    pool: AnyPool,
     me: Arc<str>,
     cache: Weak<ApiCache>,
     mut gone: oneshot::Receiver<()>,
 ) {
     loop {
-        let opened = async {
+        let opened = tokio::time::timeout(CONNECT_WITHIN, async {
             let mut listener = PgListener::connect(&url).await?;
             listener.listen(COMMITS_CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
-        };
+        });
         let opened = tokio::select! {
-            opened = opened => opened,
+            opened = opened => opened.unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut)),
             _ = &mut gone => return,
         };
         match opened {
@@ -46,9 +54,21 @@ pub(super) async fn listen(
                 if !changed(&cache) {
                     return;
                 }
+                let mut counted = count(&pool).await;
+                let mut check = tokio::time::interval(CHECK_EVERY);
                 loop {
                     let notice = tokio::select! {
                         notice = listener.try_recv() => notice,
+                        _ = check.tick() => {
+                            let now = count(&pool).await;
+                            if now.is_none() || now != counted {
+                                counted = now;
+                                if !changed(&cache) {
+                                    return;
+                                }
+                            }
+                            continue;
+                        }
                         _ = &mut gone => return,
                     };
                     let heard = match notice {
@@ -81,6 +101,15 @@ pub(super) async fn listen(
     }
 }
 
+/// The database's change counter; `None` when it cannot be read (the database is down, or not
+/// migrated yet), when nothing kept may be trusted.
+async fn count(pool: &AnyPool) -> Option<i64> {
+    sqlx::query_scalar::<_, i64>("select n from change_counter where id = 1")
+        .fetch_one(pool)
+        .await
+        .ok()
+}
+
 /// Reads the change counter every `WATCH_EVERY` while the cache lives; a new value (another
 /// process committed a change) makes everything kept stale.
 pub(super) async fn poll_counter(pool: AnyPool, cache: Weak<ApiCache>) {
@@ -90,17 +119,13 @@ pub(super) async fn poll_counter(pool: AnyPool, cache: Weak<ApiCache>) {
         if cache.strong_count() == 0 {
             return;
         }
-        let counted = sqlx::query_scalar::<_, i64>("select n from change_counter where id = 1")
-            .fetch_one(&pool)
-            .await;
-        let fresh = match counted {
-            Ok(n) => {
+        let fresh = match count(&pool).await {
+            Some(n) => {
                 let moved = seen.is_some_and(|s| s != n);
                 seen = Some(n);
                 !moved
             }
-            // Unreadable (the database is down, or not migrated yet): trust nothing kept.
-            Err(_) => {
+            None => {
                 seen = None;
                 false
             }

@@ -94,6 +94,10 @@ async fn kept_for(
     let mut response = next.run(req).await;
     if response.status().is_success() || response.status().is_redirection() {
         response.headers_mut().insert(header::CACHE_CONTROL, value);
+        // The compressed copy is chosen by what the browser takes: a shared cache must keep each.
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }

@@ -68,6 +68,7 @@ async fn the_bundle_is_sent_compressed_and_kept_and_pages_are_never_kept() {
             header(&br, "cache-control"),
             "public, max-age=31536000, immutable"
         );
+        assert_eq!(header(&br, "vary"), "accept-encoding");
         assert_eq!(br.bytes().await.expect("body").as_ref(), b"brotli bytes");
         let gzip = get(js.clone(), "gzip").await;
         assert_eq!(header(&gzip, "content-encoding"), "gzip");

@@ -35,7 +35,7 @@ async fn a_portal_starting_does_not_stall_the_pages_of_another() {
             tokio::spawn(async move {
                 let mut rendered = 0;
                 loop {
-                    let page = tokio::time::timeout(Duration::from_secs(10), app.get_html("/"))
+                    let page = tokio::time::timeout(Duration::from_secs(30), app.get_html("/"))
                         .await
                         .unwrap_or_else(|_| {
                             panic!("the home page stalled while other portals started (after {rendered} renders)")

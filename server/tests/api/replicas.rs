@@ -46,13 +46,17 @@ impl Replica {
             .stderr(log)
             .spawn()
             .expect("start a replica");
-        let replica = Replica {
+        let mut replica = Replica {
             name,
             child,
             base: format!("http://127.0.0.1:{port}"),
             client: client(),
         };
         for _ in 0..300 {
+            // Ended (its port taken meanwhile, say): never mistake another portal for it.
+            if let Ok(Some(status)) = replica.child.try_wait() {
+                panic!("replica {name} ended at start ({status}; see {name}.log)");
+            }
             if let Ok(answer) = replica.client.get(replica.url("/readyz")).send().await {
                 if answer.status() == 200 {
                     return replica;
