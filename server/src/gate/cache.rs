@@ -110,10 +110,14 @@ impl ApiCache {
     /// kept token (revoked) and actor (teams changed).
     pub(super) fn changed(&self) {
         self.seen.fetch_add(1, Ordering::AcqRel);
-        self.tokens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        // Tokens are read again, but when each was last written as used is kept: a busy gate
+        // would otherwise write every token's last use again after each change elsewhere.
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        match Instant::now().checked_sub(TOKEN_TTL) {
+            Some(expired) => tokens.values_mut().for_each(|c| c.read_at = expired),
+            None => tokens.clear(),
+        }
+        drop(tokens);
         self.members
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -162,8 +166,13 @@ impl ApiCache {
             .map(|c| c.token.clone())
     }
 
-    pub fn keep(&self, hash: &str, token: Arc<TokenRow>) {
+    /// Keeps a token read under `generation` (taken before reading): not when a change was
+    /// committed meanwhile, which may have revoked it.
+    pub fn keep(&self, generation: u64, hash: &str, token: Arc<TokenRow>) {
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation() != generation {
+            return;
+        }
         let touched_at = tokens.get(hash).and_then(|c| c.touched_at);
         tokens.insert(
             hash.to_owned(),
@@ -197,8 +206,12 @@ impl ApiCache {
             .map(|(m, _)| m.clone())
     }
 
-    pub fn keep_member(&self, name: &str, member: Member) {
+    /// Keeps an actor read under `generation` (taken before reading), as `keep` does a token.
+    pub fn keep_member(&self, generation: u64, name: &str, member: Member) {
         let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation() != generation {
+            return;
+        }
         if members.len() > 10_000 {
             members.retain(|_, (_, at)| at.elapsed() < TOKEN_TTL);
         }

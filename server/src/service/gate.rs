@@ -87,10 +87,11 @@ async fn actor(
     let member = match cache.member(name) {
         Some(member) => member,
         None => {
+            let generation = cache.generation();
             let member = users::by_username(db, name)
                 .await?
                 .map(|u| (u.username, u.teams));
-            cache.keep_member(name, member.clone());
+            cache.keep_member(generation, name, member.clone());
             member
         }
     };

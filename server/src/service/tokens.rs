@@ -191,11 +191,12 @@ pub async fn authenticate(
     let token = match cache.token(&hash) {
         Some(token) => token,
         None => {
+            let generation = cache.generation();
             let token =
                 std::sync::Arc::new(crate::db::tokens::live_token(db, &hash).await?.ok_or_else(
                     || Error::Unauthorized("This API token is unknown or was revoked.".into()),
                 )?);
-            cache.keep(&hash, token.clone());
+            cache.keep(generation, &hash, token.clone());
             token
         }
     };
