@@ -78,9 +78,12 @@ sleep 3
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 bench idle_rss $((rss_kb / 1024)) MiB
 
-# --- Approver queue and ops board with 100,000 requests stored, server-side render under load,
+# --- Approver queue, a request's page and ops board with 100,000 requests stored, server-side
+#     render under load,
 #     on SQLite and PostgreSQL (p50 / p99 over 8 concurrent clients).
 cargo run --quiet --release -p server --example board_load
+# ... and the same with 1,000,000 requests stored (names end in `_1m`).
+cargo run --quiet --release -p server --example board_load -- --requests 1000000
 
 # --- The gate under load, 1,000,000 requests stored, 64 connections, beside a bare axum handler.
 cargo run --quiet --release -p server --example gate_load

@@ -1,5 +1,6 @@
-//! Seeds 100,000 release requests, then measures the approver queue and the ops board, rendered
-//! on the server, under concurrent load, on SQLite and on PostgreSQL. Prints `BENCH` lines.
+//! Seeds 100,000 release requests (or `--requests N`), then measures the approver queue, a
+//! request's page and the ops board, rendered on the server, under concurrent load, on SQLite and
+//! on PostgreSQL. Prints `BENCH` lines named with the number stored (`…_100k`, `…_1m`).
 //!
 //! `cargo run --release -p server --example board_load [-- --requests N --clients C --rounds R]`
 //! PostgreSQL is taken from `BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432`);
@@ -65,8 +66,11 @@ async fn run(label: &str, url: &str, dir: &std::path::Path, o: &Options) -> anyh
     // Steady state: the start-up sweeps (sessions, catalog, lapsed approvals) done before measuring.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let pages: [(&str, &str, &str); 4] = [
+    // A request from the middle of the stored ones, read by operations.
+    let request = format!("/requests/{}", (o.requests / 2).max(1));
+    let pages: [(&str, &str, &str); 5] = [
         ("queue", "cleo", "/approvals"),
+        ("request_page", "olga", request.as_str()),
         ("board", "olga", "/board"),
         (
             "board_filtered",
@@ -75,6 +79,12 @@ async fn run(label: &str, url: &str, dir: &std::path::Path, o: &Options) -> anyh
         ),
         ("board_search", "olga", "/board?q=3.1.4"),
     ];
+    // How many requests are stored, in the figures' names: `100k`, `1m`.
+    let size = match o.requests {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}m", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        n => n.to_string(),
+    };
     for (name, user, path) in pages {
         let mut samples = load(&address, user, path, o).await?;
         samples.sort_unstable();
@@ -82,8 +92,8 @@ async fn run(label: &str, url: &str, dir: &std::path::Path, o: &Options) -> anyh
             let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
             samples[i].as_secs_f64() * 1000.0
         };
-        println!("BENCH {name}_p50_{label} {:.1} ms", pct(0.50));
-        println!("BENCH {name}_p99_{label} {:.1} ms", pct(0.99));
+        println!("BENCH {name}_p50_{label}_{size} {:.1} ms", pct(0.50));
+        println!("BENCH {name}_p99_{label}_{size} {:.1} ms", pct(0.99));
     }
     server.abort();
     Ok(())
