@@ -74,20 +74,8 @@ async fn main() -> anyhow::Result<()> {
             &raw,
         )
         .await?;
-        let revision = server::db::requests::get(&state.db.pool, id)
-            .await?
-            .map(|r| r.revision)
-            .unwrap_or_default();
         let asked = std::time::Instant::now();
-        let resp = ben
-            .post(format!("{address}/requests/{id}/decision"))
-            .form(&[
-                ("revision", revision.to_string()),
-                ("verdict", "approve".into()),
-            ])
-            .send()
-            .await?;
-        anyhow::ensure!(resp.status() == 303, "decision: {}", resp.status());
+        common::approve(&ben, &address, &state.db, id).await?;
         let decided_in = asked.elapsed().as_millis();
         let approved: i64 = sqlx::query_scalar(
             "select at from request_events where request_id = $1 and kind = 'approved'",

@@ -95,19 +95,7 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .await?;
                 opened.fetch_add(1, Relaxed);
-                let revision = server::db::requests::get(&state.db.pool, id)
-                    .await?
-                    .map(|r| r.revision)
-                    .unwrap_or_default();
-                let answer = ben
-                    .post(format!("{address}/requests/{id}/decision"))
-                    .form(&[
-                        ("revision", revision.to_string()),
-                        ("verdict", "approve".into()),
-                    ])
-                    .send()
-                    .await?;
-                anyhow::ensure!(answer.status() == 303, "decision: {}", answer.status());
+                common::approve(&ben, &address, &state.db, id).await?;
                 decided.fetch_add(1, Relaxed);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

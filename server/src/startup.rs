@@ -18,6 +18,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     port: u16,
+    /// The bundle's digests, read once at start (see `http::assets`).
+    digests: crate::http::assets::Digests,
 }
 
 impl Application {
@@ -42,12 +44,13 @@ impl Application {
         let local = listener.local_addr()?;
         // The bundle's digests are read from the site (leptos would look beside the binary).
         let hashes = std::path::absolute(settings.site_dir.join("hash.txt"))?;
+        let digests = crate::http::assets::Digests::read(&settings.site_dir);
         let leptos = LeptosOptions::builder()
             .output_name("runway")
             .site_root(settings.site_dir.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(local)
-            .hash_files(crate::http::assets::Digests::read(&settings.site_dir).in_use())
+            .hash_files(digests.in_use())
             .hash_file(hashes.to_string_lossy().into_owned().into())
             .build();
         let gate = crate::gate::cache::ApiCache::start(&db, &settings.database_url)?;
@@ -67,6 +70,7 @@ impl Application {
             port: local.port(),
             listener,
             state,
+            digests,
         })
     }
 
@@ -90,7 +94,7 @@ impl Application {
         );
         let _replicas = AbortOnDrop(crate::replicas::spawn(self.state.clone()));
         let stopping = self.state.stopping.clone();
-        let app = crate::http::router(self.state);
+        let app = crate::http::router(self.state, self.digests);
         // Small answers go out at once: without TCP_NODELAY, a response written in two parts
         // waits for the client's delayed acknowledgement of the first (up to 40 ms).
         let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {

@@ -246,3 +246,26 @@ pub fn banking_draft(version: &str, summary: &str) -> server::domain::request::R
         ..Default::default()
     }
 }
+
+/// Approves request `id` through its page's form, as `client` (signed in) would.
+pub async fn approve(
+    client: &reqwest::Client,
+    address: &str,
+    db: &Db,
+    id: i64,
+) -> anyhow::Result<()> {
+    let revision = server::db::requests::get(&db.pool, id)
+        .await?
+        .map(|r| r.revision)
+        .unwrap_or_default();
+    let answer = client
+        .post(format!("{address}/requests/{id}/decision"))
+        .form(&[
+            ("revision", revision.to_string()),
+            ("verdict", "approve".into()),
+        ])
+        .send()
+        .await?;
+    anyhow::ensure!(answer.status() == 303, "decision: {}", answer.status());
+    Ok(())
+}

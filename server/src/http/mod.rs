@@ -43,7 +43,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// is answered 413 before any of it is read into the session).
 const PAGE_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, digests: assets::Digests) -> Router {
     let backend: SharedBackend = Arc::new(PortalBackend {
         state: state.clone(),
     });
@@ -65,8 +65,7 @@ pub fn router(state: AppState) -> Router {
                 state.settings.session_idle_minutes,
             )));
 
-    let site = state.settings.site_dir.clone();
-    let bundle = assets::bundle(&site, assets::Digests::read(&site));
+    let bundle = assets::bundle(&state.settings.site_dir, digests);
     let pages = Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
