@@ -36,16 +36,20 @@ e2e-deps:
 chromium:
 	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-## A Buildbot master and worker for the connector's live tests, in a venv of their own.
+## A Buildbot master and worker for the connector's live tests, and an SMTP server (aiosmtpd) for
+## the mail tests, in a venv of their own.
+AIOSMTPD_VERSION := 1.4.6
 BUILDBOT_VERSION := 4.3.0
 BUILDBOT_VENV := $(CURDIR)/.tools/buildbot
 buildbot:
-	@if [ ! -x "$(BUILDBOT_VENV)/bin/buildbot-worker" ] || ! "$(BUILDBOT_VENV)/bin/buildbot" --version 2>/dev/null | grep -q "$(BUILDBOT_VERSION)"; then \
+	@if [ ! -x "$(BUILDBOT_VENV)/bin/buildbot-worker" ] || ! "$(BUILDBOT_VENV)/bin/buildbot" --version 2>/dev/null | grep -q "$(BUILDBOT_VERSION)" \
+		|| ! "$(BUILDBOT_VENV)/bin/python" -c 'import aiosmtpd' 2>/dev/null; then \
 		python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || \
 			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv); \
 		rm -rf "$(BUILDBOT_VENV)" && python3 -m venv "$(BUILDBOT_VENV)" && \
 		"$(BUILDBOT_VENV)/bin/pip" install --quiet --disable-pip-version-check \
-			buildbot==$(BUILDBOT_VERSION) buildbot-worker==$(BUILDBOT_VERSION) buildbot-www==$(BUILDBOT_VERSION); \
+			buildbot==$(BUILDBOT_VERSION) buildbot-worker==$(BUILDBOT_VERSION) buildbot-www==$(BUILDBOT_VERSION) \
+			aiosmtpd==$(AIOSMTPD_VERSION); \
 	fi
 
 ## The release build, then the site prepared for serving: digested names, brotli and gzip copies.

@@ -41,6 +41,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn history(&self, viewer: &Viewer, app: String) -> Result<HistoryView, ApiError>;
     async fn tickets(&self, viewer: &Viewer, state: String) -> Result<TicketsView, ApiError>;
     async fn ticket(&self, viewer: &Viewer, id: i64) -> Result<TicketView, ApiError>;
+    async fn inbox(&self, viewer: &Viewer, before: i64) -> Result<InboxView, ApiError>;
+    async fn unread(&self, viewer: &Viewer) -> Result<i64, ApiError>;
+    async fn profile(&self, viewer: &Viewer) -> Result<ProfileView, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

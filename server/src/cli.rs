@@ -45,6 +45,9 @@ enum UserCommand {
         /// Full name shown in the portal (defaults to the user name).
         #[arg(long)]
         display_name: Option<String>,
+        /// Where their notifications are mailed (they may change it on their profile).
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Set a new password, read from standard input (or generated and printed once).
     Passwd { name: String },
@@ -85,7 +88,17 @@ pub async fn run() -> anyhow::Result<()> {
                     teams,
                     admin,
                     display_name,
-                } => add_user(&db, &settings, &name, &teams, admin, display_name).await,
+                    email,
+                } => {
+                    let person = NewPerson {
+                        name: &name,
+                        teams: &teams,
+                        admin,
+                        display_name,
+                        email,
+                    };
+                    add_user(&db, &settings, person).await
+                }
                 UserCommand::Passwd { name } => {
                     let (secret, generated) = read_password()?;
                     let hash = password::hash_blocking(secret.clone()).await?;
@@ -122,14 +135,28 @@ async fn serve() -> anyhow::Result<()> {
     app.run_until_stopped().await
 }
 
-async fn add_user(
-    db: &Db,
-    settings: &Settings,
-    name: &str,
-    teams: &[String],
+struct NewPerson<'a> {
+    name: &'a str,
+    teams: &'a [String],
     admin: bool,
     display_name: Option<String>,
-) -> anyhow::Result<()> {
+    email: Option<String>,
+}
+
+async fn add_user(db: &Db, settings: &Settings, person: NewPerson<'_>) -> anyhow::Result<()> {
+    let NewPerson {
+        name,
+        teams,
+        admin,
+        display_name,
+        email,
+    } = person;
+    if let Some(problem) = email
+        .as_deref()
+        .and_then(crate::domain::text::email_problem)
+    {
+        bail!("--email: {problem}");
+    }
     let valid_name = !name.is_empty()
         && name.len() <= MAX_USERNAME_LEN
         && name
@@ -164,6 +191,9 @@ async fn add_user(
     users::create(db, name, &display, &hash, admin, teams)
         .await
         .context("cannot create the user")?;
+    if let Some(email) = &email {
+        users::set_email(db, name, email).await?;
+    }
     announce(name, &secret, generated, "user created");
     Ok(())
 }

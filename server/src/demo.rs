@@ -65,11 +65,18 @@ pub const USERS: [DemoUser; 7] = [
     },
 ];
 
-/// Creates the demo accounts that do not exist yet.
+/// Where a demo account's mail goes.
+pub fn email(username: &str) -> String {
+    format!("{username}@runway.example")
+}
+
+/// Creates the demo accounts that do not exist yet, each with an address.
 pub async fn seed(db: &Db) -> anyhow::Result<()> {
     let mut hash = None;
     for u in &USERS {
         if users::password_hash(db, u.username).await?.is_some() {
+            // Accounts made before addresses existed get theirs.
+            users::set_email_if_unset(db, u.username, &email(u.username)).await?;
             continue;
         }
         if hash.is_none() {
@@ -86,8 +93,11 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
         )
         .await
         {
+            Ok(_) => {
+                users::set_email(db, u.username, &email(u.username)).await?;
+            }
             // Another replica created it meanwhile.
-            Ok(_) | Err(users::CreateUserError::Exists(_)) => {}
+            Err(users::CreateUserError::Exists(_)) => {}
             Err(users::CreateUserError::Db(e)) => return Err(e.into()),
         }
     }

@@ -20,12 +20,18 @@ pub struct Application {
     port: u16,
     /// The bundle's digests, read once at start (see `http::assets`).
     digests: crate::http::assets::Digests,
+    mailer: crate::notify::worker::Mailer,
 }
 
 impl Application {
     /// Connects, migrates, applies the catalog, seeds demo users when asked, and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let catalog_file = read_catalog(&settings)?;
+        let mailer = crate::notify::worker::Mailer {
+            transport: crate::notify::transport::Transport::from_settings(&settings)?,
+            from: settings.mail_from.clone(),
+            public_url: settings.public_url.clone(),
+        };
         let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
         db.migrate().await?;
         let pending = crate::service::approvals::settle_all(&db)
@@ -71,6 +77,7 @@ impl Application {
             listener,
             state,
             digests,
+            mailer,
         })
     }
 
@@ -93,6 +100,10 @@ impl Application {
                 .then(|| crate::dispatch::spawn(self.state.clone())),
         );
         let _replicas = AbortOnDrop(crate::replicas::spawn(self.state.clone()));
+        let _mail = AbortOnDrop(Some(tokio::spawn(crate::notify::worker::run(
+            self.state.clone(),
+            self.mailer,
+        ))));
         let stopping = self.state.stopping.clone();
         let app = crate::http::router(self.state, self.digests);
         // Small answers go out at once: without TCP_NODELAY, a response written in two parts

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod gate;
+pub mod inbox;
 pub mod requests;
 pub mod session;
 pub mod tickets;

@@ -1,3 +1,4 @@
+use crate::api::inbox::get_unread;
 use crate::api::requests::get_queue_count;
 use crate::api::session::get_viewer;
 use crate::model::{ApiError, Viewer};
@@ -10,6 +11,17 @@ pub type ViewerResource = Resource<Result<Option<Viewer>, ApiError>>;
 /// Counts the request changes the server announced; pages read it to refetch at once.
 #[derive(Debug, Clone, Copy)]
 pub struct Changes(pub RwSignal<u64>);
+
+/// Counts the times the server said the viewer's inbox changed.
+#[derive(Debug, Clone, Copy)]
+pub struct InboxChanges(pub RwSignal<u64>);
+
+/// The inbox change count, for resources that must follow the viewer's notifications.
+pub fn inbox_changes() -> u64 {
+    use_context::<InboxChanges>()
+        .map(|c| c.0.get())
+        .unwrap_or_default()
+}
 
 /// The change count, for resources that must follow every request change.
 pub fn changes() -> u64 {
@@ -24,8 +36,10 @@ pub fn Layout() -> impl IntoView {
     provide_context(viewer);
     let changes = RwSignal::new(0u64);
     provide_context(Changes(changes));
+    let inbox = RwSignal::new(0u64);
+    provide_context(InboxChanges(inbox));
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| listen(changes));
+    Effect::new(move |_| listen(changes, inbox));
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Runway"</a>
@@ -64,7 +78,8 @@ fn Nav(viewer: Viewer) -> impl IntoView {
             {viewer.roles.admin.then(|| view! { <A href="/admin/tokens">"API tokens"</A> })}
         </nav>
         <div class="user">
-            <span class="user-name" title=teams>{viewer.display_name.clone()}</span>
+            <InboxLink/>
+            <a class="user-name" href="/profile" title=teams>{viewer.display_name.clone()}</a>
             {roles.into_iter().map(|r| view! { <span class=format!("role role-{r}")>{r}</span> }).collect_view()}
             <form method="post" action="/logout" class="inline">
                 <button type="submit" class="link">"Sign out"</button>
@@ -91,9 +106,27 @@ fn ApprovalsLink() -> impl IntoView {
     }
 }
 
+/// The bell: the viewer's notifications, with the number unread, kept live.
+#[component]
+fn InboxLink() -> impl IntoView {
+    let count = Resource::new(inbox_changes, |_| get_unread());
+    view! {
+        <A href="/inbox" attr:class="bell" attr:aria-label="Notifications">
+            <span aria-hidden="true">"🔔"</span>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    count.await.ok().filter(|n| *n > 0).map(|n| view! {
+                        " " <span class="badge" data-testid="unread-count" aria-label=format!("{n} unread")>{n}</span>
+                    })
+                })}
+            </Suspense>
+        </A>
+    }
+}
+
 /// Subscribes to the server's change stream; the browser reconnects by itself after a drop.
 #[cfg(feature = "hydrate")]
-fn listen(changes: RwSignal<u64>) {
+fn listen(changes: RwSignal<u64>, inbox: RwSignal<u64>) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     let Ok(source) = web_sys::EventSource::new("/events") else {
@@ -102,7 +135,11 @@ fn listen(changes: RwSignal<u64>) {
     let on_change =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| changes.update(|n| *n += 1));
     let _ = source.add_event_listener_with_callback("request", on_change.as_ref().unchecked_ref());
-    // Both live as long as the page: the layout never unmounts.
+    let on_inbox =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| inbox.update(|n| *n += 1));
+    let _ = source.add_event_listener_with_callback("inbox", on_inbox.as_ref().unchecked_ref());
+    // They live as long as the page: the layout never unmounts.
     on_change.forget();
+    on_inbox.forget();
     std::mem::forget(source);
 }

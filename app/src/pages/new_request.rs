@@ -1,11 +1,11 @@
 use crate::api::requests::{get_edit_form, get_request_form};
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::components::field::Field;
 use crate::components::text_block::TextBlock;
 use crate::model::{FieldView, RequestFormView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use std::collections::BTreeMap;
 
 #[component]
 pub fn NewRequestPage() -> impl IntoView {
@@ -56,28 +56,6 @@ pub fn EditRequestPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-    }
-}
-
-/// A labelled input with its error (if any) underneath.
-#[component]
-fn Field(
-    name: String,
-    label: String,
-    errors: BTreeMap<String, String>,
-    #[prop(optional)] help: String,
-    #[prop(optional)] required: bool,
-    children: Children,
-) -> impl IntoView {
-    let error = errors.get(&name).cloned();
-    let invalid = error.is_some();
-    view! {
-        <div class="field" class:invalid=invalid>
-            <label for=name.clone()>{label}{required.then_some(" *")}</label>
-            {children()}
-            {(!help.is_empty()).then(|| view! { <p class="help">{help}</p> })}
-            {error.map(|e| view! { <p class="field-error" id=format!("{name}-error")>{e}</p> })}
-        </div>
     }
 }
 

@@ -46,6 +46,14 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Whether this process runs the dispatch worker.
     pub dispatch: bool,
+    /// Where mail goes: `smtp://host:port` (plain, or STARTTLS with `?tls=required`) or
+    /// `smtps://host:port` (TLS), a user name allowed; without it, each message is written as a
+    /// file under `<data dir>/mail/`.
+    pub smtp_url: Option<String>,
+    /// The SMTP password, from its own variable only (never in the URL, which is logged).
+    pub smtp_password: Option<String>,
+    /// The sender of every message.
+    pub mail_from: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -60,7 +68,7 @@ pub enum ConfigError {
     Unknown { name: String, known: String },
 }
 
-pub const KNOWN: [&str; 15] = [
+pub const KNOWN: [&str; 18] = [
     "RUNWAY_LISTEN",
     "RUNWAY_DATA_DIR",
     "RUNWAY_DATABASE_URL",
@@ -76,6 +84,9 @@ pub const KNOWN: [&str; 15] = [
     "RUNWAY_LOG_FORMAT",
     "RUNWAY_DISPATCH",
     "RUNWAY_CRASH_AT",
+    "RUNWAY_SMTP_URL",
+    "RUNWAY_SMTP_PASSWORD",
+    "RUNWAY_MAIL_FROM",
 ];
 
 struct Vars(BTreeMap<String, String>);
@@ -204,6 +215,32 @@ impl Settings {
                 })
             }
         };
+        let smtp_url = vars.text("RUNWAY_SMTP_URL");
+        if let Some(url) = &smtp_url {
+            smtp_url_problem(url).map_or(Ok(()), |expected| {
+                Err(ConfigError::Invalid {
+                    name: "RUNWAY_SMTP_URL".into(),
+                    value: url.clone(),
+                    expected: expected.into(),
+                })
+            })?;
+        }
+        let host = public_url
+            .split("://")
+            .nth(1)
+            .and_then(|h| h.split([':', '/']).next())
+            .filter(|h| h.contains('.'))
+            .unwrap_or("localhost");
+        let mail_from = vars
+            .text("RUNWAY_MAIL_FROM")
+            .unwrap_or_else(|| format!("Runway <runway@{host}>"));
+        if !mail_from.contains('@') || mail_from.contains(['\r', '\n']) {
+            return Err(ConfigError::Invalid {
+                name: "RUNWAY_MAIL_FROM".into(),
+                value: mail_from,
+                expected: "an address such as Runway <runway@example.com>".into(),
+            });
+        }
         Ok(Settings {
             listen,
             data_dir,
@@ -222,6 +259,9 @@ impl Settings {
             log: vars.text("RUNWAY_LOG").unwrap_or_else(|| "info".into()),
             log_format,
             dispatch: vars.flag_or("RUNWAY_DISPATCH", true)?,
+            smtp_url,
+            smtp_password: vars.0.get("RUNWAY_SMTP_PASSWORD").cloned(),
+            mail_from,
         })
     }
 
@@ -232,6 +272,27 @@ impl Settings {
     pub fn is_postgres(&self) -> bool {
         self.database_url.starts_with("postgres")
     }
+}
+
+/// What is wrong with an SMTP URL, if anything.
+fn smtp_url_problem(url: &str) -> Option<&'static str> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Some("an smtp://host:port or smtps://host:port URL");
+    };
+    if scheme != "smtp" && scheme != "smtps" {
+        return Some("an smtp://host:port or smtps://host:port URL");
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    if authority
+        .rsplit_once('@')
+        .is_some_and(|(user, _)| user.contains(':'))
+    {
+        return Some("a URL without a password: put it in RUNWAY_SMTP_PASSWORD");
+    }
+    if authority.rsplit('@').next().unwrap_or_default().is_empty() {
+        return Some("an smtp://host:port or smtps://host:port URL, with a host");
+    }
+    None
 }
 
 #[cfg(test)]
@@ -280,6 +341,10 @@ mod tests {
             ("RUNWAY_LOG_FORMAT", "xml"),
             ("RUNWAY_SESSION_IDLE_MINUTES", "0"),
             ("RUNWAY_PUBLIC_URL", "example.com"),
+            ("RUNWAY_SMTP_URL", "mail.example.com"),
+            ("RUNWAY_SMTP_URL", "smtp://bob:secret@mail.example.com"),
+            ("RUNWAY_SMTP_URL", "http://mail.example.com"),
+            ("RUNWAY_MAIL_FROM", "nobody"),
         ] {
             let err = Settings::from_vars(vars(&[(name, value)])).expect_err(name);
             assert!(err.to_string().starts_with(name), "{err}");

@@ -4,6 +4,8 @@
 
 use super::requests::{self as q, RequestRow};
 use super::{audit, decisions, outbox, queue, tickets, Write};
+#[path = "apply_tell.rs"]
+mod tell;
 use crate::domain::audit::AuditEvent;
 use crate::domain::lifecycle::{Effect, Transition, Verdict};
 use crate::domain::request::State;
@@ -13,6 +15,7 @@ use crate::domain::Catalog;
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
     pub id: i64,
+    pub requester_id: i64,
     pub application_id: &'a str,
     pub environment_id: &'a str,
     pub version: &'a str,
@@ -24,6 +27,7 @@ impl<'a> From<&'a RequestRow> for Target<'a> {
     fn from(row: &'a RequestRow) -> Self {
         Target {
             id: row.id,
+            requester_id: row.requester_id,
             application_id: &row.application_id,
             environment_id: &row.environment_id,
             version: &row.version,
@@ -87,6 +91,7 @@ pub async fn apply(
             Effect::RaiseTicket { on, what, detail } => {
                 raise(tx, catalog, &target, on, what, detail, now).await?;
             }
+            Effect::Notify(notice) => tell::notice(tx, catalog, &target, notice, now).await?,
             Effect::Announce => tx.announce(id),
         }
     }
@@ -138,6 +143,13 @@ async fn raise(
             title: what.to_owned(),
         };
         audit::event(tx, target.id, None, &opened, now).await?;
+        let told = crate::domain::notice::Notice {
+            kind: crate::domain::notice::Kind::TicketOpened,
+            audience: crate::domain::notice::Audience::Team(rule.team.clone()),
+            detail: detail.to_owned(),
+            actor: None,
+        };
+        tell::notice(tx, catalog, target, &told, now).await?;
         tracing::info!(ticket, request = target.id, rule = %rule.id, "ticket opened");
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! The database: one pool for SQLite or PostgreSQL, migrations, and one query module per resource.
 
 pub mod apply;
+mod change;
+pub use change::Change;
 pub mod audit;
 pub mod catalog_versions;
 pub mod ci_runs;
@@ -8,6 +10,7 @@ pub mod decisions;
 pub mod dispatch;
 pub mod gate_checks;
 pub mod idempotency;
+pub mod notifications;
 pub mod outbox;
 pub mod queue;
 pub mod requests;
@@ -109,6 +112,11 @@ impl std::ops::DerefMut for Write {
 }
 
 impl Write {
+    /// Tells `user`'s open pages that their inbox changed, once the transaction commits.
+    pub fn tell(&mut self, user: i64) {
+        self.announce(Change::Inbox(user).encode());
+    }
+
     /// Announces `request` once the transaction commits.
     pub fn announce(&mut self, request: i64) {
         if !self.announced.contains(&request) {

@@ -114,6 +114,31 @@ pub async fn create(
     Ok(id)
 }
 
+/// Sets a person's email address (checked by the caller). Returns false when no such user exists.
+pub async fn set_email(db: &Db, username: &str, email: &str) -> Result<bool, sqlx::Error> {
+    let done = db
+        .write_one(
+            sqlx::query("update users set email = $1 where username = $2")
+                .bind(email)
+                .bind(username),
+        )
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets a person's email address unless they have one.
+pub async fn set_email_if_unset(db: &Db, username: &str, email: &str) -> Result<(), sqlx::Error> {
+    let unset: Option<String> =
+        sqlx::query_scalar("select username from users where username = $1 and email = ''")
+            .bind(username)
+            .fetch_optional(&db.pool)
+            .await?;
+    if unset.is_some() {
+        set_email(db, username, email).await?;
+    }
+    Ok(())
+}
+
 /// Returns false when no such user exists.
 pub async fn set_password(
     db: &Db,
@@ -153,4 +178,40 @@ pub async fn members(db: &Db) -> Result<Vec<(String, i64, String)>, sqlx::Error>
         ))
     })
     .collect()
+}
+
+/// What a person set on their profile.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    pub email: String,
+    pub time_zone: String,
+    pub mail_prefs: String,
+}
+
+pub async fn profile(db: &Db, user_id: i64) -> Result<Profile, sqlx::Error> {
+    let row = sqlx::query("select email, time_zone, mail_prefs from users where user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map_or(Ok(Profile::default()), |r| {
+        Ok(Profile {
+            email: r.try_get("email")?,
+            time_zone: r.try_get("time_zone")?,
+            mail_prefs: r.try_get("mail_prefs")?,
+        })
+    })
+}
+
+pub async fn set_profile(db: &Db, user_id: i64, p: &Profile) -> Result<(), sqlx::Error> {
+    db.write_one(
+        sqlx::query(
+            "update users set email = $2, time_zone = $3, mail_prefs = $4 where user_id = $1",
+        )
+        .bind(user_id)
+        .bind(&p.email)
+        .bind(&p.time_zone)
+        .bind(&p.mail_prefs),
+    )
+    .await?;
+    Ok(())
 }

@@ -65,7 +65,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 until_next_due(&state).await
             };
             tokio::select! {
-                changed = changes.recv() => woken.extend(changed.ok()),
+                changed = changes.recv() => woken.extend(changed.ok().filter(|&id| id > 0)), // not inboxes
                 Some(_) = running.join_next(), if !running.is_empty() => {}
                 () = tokio::time::sleep(wait) => {}
             }
@@ -77,7 +77,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 fn take_waiting(changes: &mut tokio::sync::broadcast::Receiver<i64>, woken: &mut Vec<i64>) {
     loop {
         match changes.try_recv() {
-            Ok(request) => woken.push(request),
+            Ok(request) if request > 0 => woken.push(request),
+            // A person's inbox: nothing to dispatch.
+            Ok(_) => {}
             // Missed ones are of requests the next claims find anyway.
             Err(TryRecvError::Lagged(_)) => {}
             Err(_) => return,

@@ -6,6 +6,7 @@
 
 use super::approval::{self, Approval};
 use super::audit::AuditEvent;
+use super::notice::Notice;
 use super::request::{self, Draft, FieldErrors, State};
 use super::{Policy, TicketTrigger};
 
@@ -169,6 +170,8 @@ pub enum Effect {
         what: String,
         detail: String,
     },
+    /// Tells people of the change: an inbox entry each, and a mail if they receive that kind.
+    Notify(Notice),
     /// Live pages and the dispatch worker hear of the change once it is committed.
     Announce,
 }
@@ -266,6 +269,8 @@ pub(super) fn finish(
         };
         effects.push(Effect::Reindex { teams });
     }
+    let told = super::notice::notices(request, policy, approvals, state, &effects, now);
+    effects.extend(told);
     effects.push(Effect::Announce);
     Transition { state, effects }
 }

@@ -8,6 +8,7 @@ pub mod gate;
 pub mod lifecycle;
 mod lifecycle_rules;
 mod lifecycle_steps;
+pub mod notice;
 pub mod policy;
 pub mod request;
 pub mod schedule;

@@ -73,6 +73,23 @@ fn check(text: &str, max: usize, block: bool) -> Option<String> {
 }
 
 /// "a, b and c" (or "a, b or c" with `last` = "or"); empty for no items.
+/// What is wrong with an email address, if anything: one `@`, a name before it, a domain with a
+/// dot after it, no spaces, quotes, angle brackets or control characters, 254 characters at most.
+pub fn email_problem(address: &str) -> Option<String> {
+    let bad = |c: char| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c);
+    let valid = address.len() <= 254
+        && !address.chars().any(bad)
+        && address.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains("..")
+        });
+    (!valid).then(|| format!("{address:?} is not an email address such as ada@example.com."))
+}
+
 pub fn list_words(items: &[String], last: &str) -> String {
     match items.split_last() {
         None => String::new(),

@@ -86,16 +86,23 @@ fn events(state: AppState, viewer: Viewer) -> impl Stream<Item = Result<Event, I
                     received = changes.recv() => received,
                     _ = stopping.wait_for(|stop| *stop) => return None,
                 };
-                match received {
-                    Ok(id) if listener.hears(id).await => break id.to_string(),
+                match received.map(crate::db::Change::decode) {
+                    Ok(crate::db::Change::Inbox(user)) if user == listener.viewer.id => {
+                        break ("inbox", String::new());
+                    }
+                    Ok(crate::db::Change::Inbox(_)) => {}
+                    Ok(crate::db::Change::Request(id)) if listener.hears(id).await => {
+                        break ("request", id.to_string())
+                    }
                     Ok(_) => {}
                     // Missed some: tell the page to refresh whatever it shows.
-                    Err(RecvError::Lagged(_)) => break "*".to_owned(),
+                    Err(RecvError::Lagged(_)) => break ("request", "*".to_owned()),
                     Err(RecvError::Closed) => return None,
                 }
             };
+            let (event, data) = data;
             Some((
-                Ok(Event::default().event("request").data(data)),
+                Ok(Event::default().event(event).data(data)),
                 (changes, stopping, listener),
             ))
         },

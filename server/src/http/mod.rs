@@ -6,6 +6,7 @@ pub mod assets;
 mod events;
 mod forms;
 mod health;
+mod inbox;
 mod login;
 pub mod problem;
 mod requests;
@@ -83,6 +84,8 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         .route("/gate/dry-run", post(tools::dry_run))
         .route("/catalog/reload", post(tools::reload_catalog))
         .route("/tickets/{id}/work", post(tools::work_ticket))
+        .route("/inbox/read", post(inbox::read))
+        .route("/profile", post(inbox::save_profile))
         .route("/rpc/{*name}", any(server_fn))
         .leptos_routes_with_context(&state, route_list(), context, move || {
             app::shell(leptos.clone())

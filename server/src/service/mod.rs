@@ -6,6 +6,7 @@ pub mod error;
 pub mod gate;
 mod input;
 pub mod lifecycle;
+pub mod notifications;
 pub mod pipeline_requests;
 pub mod requests;
 pub mod stage_results;

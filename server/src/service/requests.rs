@@ -156,6 +156,7 @@ pub async fn submit_in(
     .await?;
     let target = Target {
         id,
+        requester_id: user.id,
         application_id,
         environment_id,
         version: &draft.version,

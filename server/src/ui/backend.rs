@@ -241,4 +241,30 @@ impl Backend for PortalBackend {
             demo_password: Some(demo::PASSWORD.to_owned()),
         })
     }
+
+    async fn inbox(&self, viewer: &Viewer, before: i64) -> Result<InboxView, ApiError> {
+        let mut page = super::inbox::inbox(&self.state.db, viewer, before)
+            .await
+            .map_err(internal)?;
+        if let Some(flash) = flash::take_current(flash::INBOX_PAGE).await {
+            page.posted = flash.posted();
+        }
+        Ok(page)
+    }
+
+    async fn unread(&self, viewer: &Viewer) -> Result<i64, ApiError> {
+        crate::db::notifications::unread(&self.state.db, viewer.id)
+            .await
+            .map_err(internal)
+    }
+
+    async fn profile(&self, viewer: &Viewer) -> Result<ProfileView, ApiError> {
+        let mut page = super::inbox::profile(&self.state.db, viewer)
+            .await
+            .map_err(internal)?;
+        if let Some(flash) = flash::take_current(flash::PROFILE_PAGE).await {
+            page.posted = flash.posted();
+        }
+        Ok(page)
+    }
 }

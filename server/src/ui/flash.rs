@@ -117,3 +117,5 @@ pub fn ticket_page(id: i64) -> String {
 pub const TOKENS_PAGE: &str = "tokens";
 pub const GATE_PAGE: &str = "gate";
 pub const CATALOG_PAGE: &str = "catalog";
+pub const INBOX_PAGE: &str = "inbox";
+pub const PROFILE_PAGE: &str = "profile";

@@ -25,7 +25,7 @@ pub struct Buildbot {
     pb: u16,
 }
 
-fn venv() -> Option<PathBuf> {
+pub(crate) fn venv() -> Option<PathBuf> {
     let dir = std::env::var_os("RUNWAY_TEST_BUILDBOT")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -51,7 +51,7 @@ fn venv() -> Option<PathBuf> {
 /// A free port below the kernel's ephemeral range (where the tests' own connections and servers
 /// on port 0 would take it from under a master still starting), never one already handed to
 /// another test of this process.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     let mut seed = u64::from(std::process::id())
         ^ u64::from(

@@ -9,6 +9,7 @@ mod edits;
 mod health;
 mod helpers;
 mod login;
+mod notifications;
 mod one_process;
 mod pages;
 mod pipeline_api;

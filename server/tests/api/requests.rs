@@ -21,7 +21,7 @@ pub(crate) fn draft(version: &str) -> RawDraft {
     }
 }
 
-async fn submit(
+pub(crate) async fn submit(
     app: &TestApp,
     user: &User,
     app_id: &str,

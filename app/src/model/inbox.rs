@@ -1,0 +1,46 @@
+//! A person's notifications and their profile.
+
+use super::Posted;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub id: i64,
+    pub request_id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub detail: String,
+    /// When, in the viewer's time zone.
+    pub at: String,
+    /// The same instant in UTC, shown on hover.
+    pub at_utc: String,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InboxView {
+    pub items: Vec<InboxItem>,
+    pub unread: i64,
+    /// The id to read further back from, when there are older ones.
+    pub older: Option<i64>,
+    pub posted: Posted,
+}
+
+/// One kind of notification and whether the person receives it by email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailChoice {
+    pub kind: String,
+    pub label: String,
+    pub on: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProfileView {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    /// IANA name; empty: the browser's.
+    pub time_zone: String,
+    pub choices: Vec<MailChoice>,
+    pub posted: Posted,
+}

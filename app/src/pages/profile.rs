@@ -1,0 +1,74 @@
+use crate::api::inbox::get_profile;
+use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::components::field::Field;
+use crate::model::ProfileView;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use std::collections::BTreeMap;
+
+/// The viewer's own settings: where mail goes, which kinds, and the time zone times are shown in.
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let profile = Resource::new(|| (), |()| get_profile());
+    view! {
+        <Title text="Your profile"/>
+        <h1>"Your profile"</h1>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(p) => view! { <ProfileForm view=p/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProfileForm(view: ProfileView) -> impl IntoView {
+    let ProfileView {
+        username,
+        display_name,
+        email,
+        time_zone,
+        choices,
+        posted,
+    } = view;
+    let errors: BTreeMap<String, String> = posted.errors.iter().cloned().collect();
+    let email = posted.value_or("email", &email);
+    let time_zone = posted.value_or("time_zone", &time_zone);
+    let choices = choices
+        .into_iter()
+        .map(|c| {
+            let on = posted.ticked_or(&format!("mail_{}", c.kind), c.on);
+            view! {
+                <label class="check">
+                    <input type="checkbox" name=format!("mail_{}", c.kind) value="on" checked=on/>
+                    " " {c.label}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="muted">{format!("Signed in as {display_name} ({username}).")}</p>
+        <NoticeBox notice=posted.notice.clone()/>
+        <form method="post" action="/profile" class="card stacked" novalidate>
+            <input type="hidden" name="sent" value="1"/>
+            <Field name="email".into() label="Email address".into() errors=errors.clone()
+                help="Where notifications are mailed. Leave it empty to be told only here.".into()>
+                <input id="email" name="email" type="email" value=email autocomplete="email"
+                    aria-describedby="email-error"/>
+            </Field>
+            <Field name="time_zone".into() label="Time zone".into() errors=errors.clone()
+                help="An IANA name such as Europe/Paris. Leave it empty to use your browser's.".into()>
+                <input id="time_zone" name="time_zone" value=time_zone placeholder="Europe/Paris"
+                    aria-describedby="time_zone-error"/>
+            </Field>
+            <fieldset>
+                <legend>"Mail me when"</legend>
+                {choices}
+            </fieldset>
+            <button type="submit">"Save"</button>
+        </form>
+    }
+}

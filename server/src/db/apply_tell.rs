@@ -1,0 +1,84 @@
+//! The apply step's part for [`Effect::Notify`](crate::domain::lifecycle::Effect): who the
+//! audience is now, an inbox entry for each, and the mail for those who receive that kind.
+
+use super::Target;
+use crate::db::notifications::{self as n, NewNotification, Recipient};
+use crate::db::Write;
+use crate::domain::notice::{Audience, Notice};
+use crate::domain::Catalog;
+use crate::notify::{subject, Names};
+
+pub(super) async fn notice(
+    tx: &mut Write,
+    catalog: &Catalog,
+    target: &Target<'_>,
+    notice: &Notice,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut recipients = audience(tx, catalog, target, &notice.audience).await?;
+    recipients.retain(|r| Some(r.user_id) != notice.actor);
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let requester: String = sqlx::query_scalar("select display_name from users where user_id = $1")
+        .bind(target.requester_id)
+        .fetch_optional(&mut ***tx)
+        .await?
+        .unwrap_or_default();
+    let app = catalog.application(target.application_id);
+    let names = Names {
+        application: app.map_or(target.application_id, |a| a.name.as_str()),
+        environment: app
+            .and_then(|a| a.environment(target.environment_id))
+            .map_or(target.environment_id, |e| e.name.as_str()),
+        version: target.version,
+        requester: &requester,
+        request_id: target.id,
+    };
+    let subject = subject(notice.kind, &names);
+    for r in &recipients {
+        let row = NewNotification {
+            user_id: r.user_id,
+            request_id: target.id,
+            kind: notice.kind.as_str(),
+            subject: &subject,
+            detail: &notice.detail,
+            now,
+        };
+        let address = r.mails(notice.kind).then_some(r.email.as_str());
+        n::insert(tx, &row, address).await?;
+        tx.tell(r.user_id);
+    }
+    Ok(())
+}
+
+/// The people an audience names now.
+async fn audience(
+    tx: &mut Write,
+    catalog: &Catalog,
+    target: &Target<'_>,
+    audience: &Audience,
+) -> Result<Vec<Recipient>, sqlx::Error> {
+    Ok(match audience {
+        Audience::Requester => n::person(tx, target.requester_id)
+            .await?
+            .into_iter()
+            .collect(),
+        Audience::Approvers { teams, .. } => {
+            // Those who decided already, and the requester, are not asked.
+            let mut except = n::deciders(tx, target.id).await?;
+            except.push(target.requester_id);
+            n::members(tx, teams, &except).await?
+        }
+        Audience::Team(team) => n::members(tx, std::slice::from_ref(team), &[]).await?,
+        Audience::Operations => {
+            let ops: Vec<String> = catalog
+                .teams
+                .iter()
+                .filter(|t| t.ops)
+                .map(|t| t.id.clone())
+                .collect();
+            n::members(tx, &ops, &[]).await?
+        }
+    })
+}

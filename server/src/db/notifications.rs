@@ -1,0 +1,372 @@
+//! People's notifications (the inbox) and the mail still to send for them.
+
+use super::Db;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+pub type Tx<'a> = Transaction<'a, Any>;
+
+/// Mail to one address about one request goes at most once a minute; what comes meanwhile is
+/// folded into the next message.
+pub const FOLD_MS: i64 = 60_000;
+
+/// A person to tell, as stored: where their mail goes and what they turned off.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub user_id: i64,
+    pub email: String,
+    /// Their changes to the kinds mailed by default: `+kind` or `-kind`.
+    pub mail_prefs: String,
+}
+
+impl Recipient {
+    /// Whether they receive `kind` by email.
+    pub fn mails(&self, kind: crate::domain::notice::Kind) -> bool {
+        crate::domain::notice::mailed(kind, &self.mail_prefs) && !self.email.is_empty()
+    }
+}
+
+fn recipient(r: &AnyRow) -> Result<Recipient, sqlx::Error> {
+    Ok(Recipient {
+        user_id: r.try_get("user_id")?,
+        email: r.try_get("email")?,
+        mail_prefs: r.try_get("mail_prefs")?,
+    })
+}
+
+/// The members of `teams`, less the people `except`.
+pub async fn members(
+    tx: &mut Tx<'_>,
+    teams: &[String],
+    except: &[i64],
+) -> Result<Vec<Recipient>, sqlx::Error> {
+    if teams.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=teams.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "select distinct u.user_id, u.email, u.mail_prefs from users u \
+         join memberships m on m.user_id = u.user_id \
+         where m.team_id in ({}) order by u.user_id",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for t in teams {
+        query = query.bind(t.as_str());
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    Ok(rows
+        .iter()
+        .map(recipient)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|r| !except.contains(&r.user_id))
+        .collect())
+}
+
+/// One person by id.
+pub async fn person(tx: &mut Tx<'_>, user_id: i64) -> Result<Option<Recipient>, sqlx::Error> {
+    sqlx::query("select user_id, email, mail_prefs from users where user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .as_ref()
+        .map(recipient)
+        .transpose()
+}
+
+/// Everyone who has decided on the request and whose decision still stands.
+pub async fn deciders(tx: &mut Tx<'_>, request_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("select user_id from decisions where request_id = $1 and voided = 0")
+        .bind(request_id)
+        .fetch_all(&mut **tx)
+        .await
+}
+
+pub struct NewNotification<'a> {
+    pub user_id: i64,
+    pub request_id: i64,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub detail: &'a str,
+    pub now: i64,
+}
+
+/// Writes a notification, and the mail for it when `address` is given.
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    n: &NewNotification<'_>,
+    address: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "insert into notifications (user_id, request_id, kind, subject, detail, created_at) \
+         values ($1, $2, $3, $4, $5, $6) returning notification_id",
+    )
+    .bind(n.user_id)
+    .bind(n.request_id)
+    .bind(n.kind)
+    .bind(n.subject)
+    .bind(n.detail)
+    .bind(n.now)
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some(address) = address {
+        // Due at once, or a minute after the last message to this address about this request.
+        let last: Option<i64> = sqlx::query_scalar(
+            "select max(sent_at) from mail_outbox where address = $1 and request_id = $2 \
+             and state = 'sent'",
+        )
+        .bind(address)
+        .bind(n.request_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let due = last.map_or(n.now, |l| n.now.max(l + FOLD_MS));
+        sqlx::query(
+            "insert into mail_outbox (notification_id, address, request_id, due_at) \
+             values ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(address)
+        .bind(n.request_id)
+        .bind(due)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// A notification as the inbox shows it.
+#[derive(Debug, Clone)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub request_id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub detail: String,
+    pub created_at: i64,
+    pub read: bool,
+}
+
+/// A person's notifications, newest first, before `before` (0: from the newest).
+pub async fn inbox(
+    db: &Db,
+    user_id: i64,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<NotificationRow>, sqlx::Error> {
+    sqlx::query(
+        "select notification_id, request_id, kind, subject, detail, created_at, read_at \
+         from notifications where user_id = $1 and ($2 = 0 or notification_id < $2) \
+         order by notification_id desc limit $3",
+    )
+    .bind(user_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(NotificationRow {
+            id: r.try_get("notification_id")?,
+            request_id: r.try_get("request_id")?,
+            kind: r.try_get("kind")?,
+            subject: r.try_get("subject")?,
+            detail: r.try_get("detail")?,
+            created_at: r.try_get("created_at")?,
+            read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+        })
+    })
+    .collect()
+}
+
+pub async fn unread(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from notifications where user_id = $1 and read_at is null")
+        .bind(user_id)
+        .fetch_one(&db.pool)
+        .await
+}
+
+/// Marks one of `user_id`'s notifications read, or all of them (`id` = None). Returns how many.
+pub async fn mark_read(
+    tx: &mut Tx<'_>,
+    user_id: i64,
+    id: Option<i64>,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update notifications set read_at = $3 where user_id = $1 and read_at is null \
+         and ($2 = 0 or notification_id = $2)",
+    )
+    .bind(user_id)
+    .bind(id.unwrap_or(0))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// One queued mail folded with the others of its address and request.
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub mail_id: i64,
+    pub notification_id: i64,
+    pub address: String,
+    pub request_id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub detail: String,
+    pub created_at: i64,
+    pub attempts: i64,
+}
+
+/// Leases every queued mail of the (address, request) pairs that have one due, for `lease_ms`;
+/// a worker that dies holding them lets them go when the lease ends.
+pub async fn claim_due(
+    db: &Db,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<QueuedMail>, sqlx::Error> {
+    let mut tx = db.write().await?;
+    let due = "state = 'queued' and due_at <= $1 and (lease_until is null or lease_until < $1)";
+    let pairs: Vec<(String, i64)> = sqlx::query(&format!(
+        "select address, request_id from mail_outbox where {due} \
+         group by address, request_id order by min(mail_id) limit $2"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("address")?, r.try_get("request_id")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    let mut out = Vec::new();
+    for (address, request_id) in pairs {
+        let rows = sqlx::query(
+            "update mail_outbox set lease_until = $1 where address = $2 and request_id = $3 \
+             and state = 'queued' and (lease_until is null or lease_until < $4) \
+             returning mail_id",
+        )
+        .bind(now + lease_ms)
+        .bind(&address)
+        .bind(request_id)
+        .bind(now)
+        .fetch_all(&mut **tx)
+        .await?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get("mail_id"))
+            .collect::<Result<_, _>>()?;
+        for id in ids {
+            let r = sqlx::query(
+                "select o.mail_id, o.notification_id, o.address, o.request_id, o.attempts, \
+                 n.kind, n.subject, n.detail, n.created_at from mail_outbox o \
+                 join notifications n on n.notification_id = o.notification_id \
+                 where o.mail_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+            out.push(QueuedMail {
+                mail_id: r.try_get("mail_id")?,
+                notification_id: r.try_get("notification_id")?,
+                address: r.try_get("address")?,
+                request_id: r.try_get("request_id")?,
+                kind: r.try_get("kind")?,
+                subject: r.try_get("subject")?,
+                detail: r.try_get("detail")?,
+                created_at: r.try_get("created_at")?,
+                attempts: r.try_get("attempts")?,
+            });
+        }
+    }
+    tx.commit_unseen().await?;
+    out.sort_by_key(|m| m.mail_id);
+    Ok(out)
+}
+
+/// Records that the mails `ids` went out as one message.
+pub async fn sent(db: &Db, ids: &[i64], message_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.write().await?;
+    for id in ids {
+        sqlx::query(
+            "update mail_outbox set state = 'sent', sent_at = $2, message_id = $3, \
+             lease_until = null, attempts = attempts + 1 where mail_id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(message_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    tx.commit_unseen().await
+}
+
+/// Records a failed attempt: queued again at `retry_at`, or failed for good (`None`).
+pub async fn attempt_failed(
+    db: &Db,
+    ids: &[i64],
+    error: &str,
+    retry_at: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.write().await?;
+    for id in ids {
+        sqlx::query(
+            "update mail_outbox set state = $2, due_at = coalesce($3, due_at), \
+             lease_until = null, attempts = attempts + 1, last_error = $4 where mail_id = $1",
+        )
+        .bind(id)
+        .bind(if retry_at.is_some() {
+            "queued"
+        } else {
+            "failed"
+        })
+        .bind(retry_at)
+        .bind(error)
+        .execute(&mut **tx)
+        .await?;
+    }
+    tx.commit_unseen().await
+}
+
+/// Mail as admins see it: the latest, failures first.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub mail_id: i64,
+    pub address: String,
+    pub request_id: i64,
+    pub subject: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub due_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+pub async fn outbox(db: &Db, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    sqlx::query(
+        "select o.mail_id, o.address, o.request_id, n.subject, o.state, o.attempts, \
+         o.last_error, o.due_at, o.sent_at from mail_outbox o \
+         join notifications n on n.notification_id = o.notification_id \
+         order by case o.state when 'failed' then 0 when 'queued' then 1 else 2 end, \
+         o.mail_id desc limit $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(OutboxRow {
+            mail_id: r.try_get("mail_id")?,
+            address: r.try_get("address")?,
+            request_id: r.try_get("request_id")?,
+            subject: r.try_get("subject")?,
+            state: r.try_get("state")?,
+            attempts: r.try_get("attempts")?,
+            last_error: r.try_get("last_error")?,
+            due_at: r.try_get("due_at")?,
+            sent_at: r.try_get("sent_at")?,
+        })
+    })
+    .collect()
+}
