@@ -4,6 +4,9 @@ const port = Number(process.env.E2E_PORT ?? 3311);
 const dataDir = "../target/e2e-data";
 // The deployment specs' portal, with Buildbot on the two ports after it.
 export const deployPort = port + 10;
+// The SMTP server the portal mails through, keeping every message in a Maildir the specs read.
+export const smtpPort = port + 20;
+export const mailDir = "../target/e2e-mail";
 
 export default defineConfig({
   testDir: "./tests",
@@ -43,7 +46,14 @@ export default defineConfig({
       RUNWAY_LOG: "warn",
       // These specs follow requests and approvals; the deployment flow has specs of its own.
       RUNWAY_DISPATCH: "false",
+      RUNWAY_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      RUNWAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
     },
+  }, {
+    command: `rm -rf ${mailDir} && exec ../.tools/buildbot/bin/python -m aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox ${mailDir}`,
+    port: smtpPort,
+    reuseExistingServer: false,
+    timeout: 30_000,
   }, {
     command: `./deploy-stack.sh ${deployPort}`,
     url: `http://127.0.0.1:${deployPort}/readyz`,

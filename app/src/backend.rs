@@ -44,6 +44,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn inbox(&self, viewer: &Viewer, before: i64) -> Result<InboxView, ApiError>;
     async fn unread(&self, viewer: &Viewer) -> Result<i64, ApiError>;
     async fn profile(&self, viewer: &Viewer) -> Result<ProfileView, ApiError>;
+    async fn mail_outbox(&self, viewer: &Viewer) -> Result<MailOutboxView, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

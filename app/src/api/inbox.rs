@@ -20,3 +20,13 @@ pub async fn get_profile() -> Result<ProfileView, ApiError> {
     let (backend, viewer) = crate::backend::context().await?;
     backend.profile(&viewer).await
 }
+
+/// Administrators: the mail outbox, failures first.
+#[server(prefix = "/rpc", endpoint = "admin/mail")]
+pub async fn get_mail_outbox() -> Result<crate::model::MailOutboxView, ApiError> {
+    let (backend, viewer) = crate::backend::context().await?;
+    backend
+        .mail_outbox(&viewer)
+        .await
+        .map_err(crate::backend::with_status)
+}

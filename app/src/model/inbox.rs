@@ -44,3 +44,25 @@ pub struct ProfileView {
     pub choices: Vec<MailChoice>,
     pub posted: Posted,
 }
+
+/// One message of the mail outbox, as administrators see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailLine {
+    pub id: i64,
+    pub address: String,
+    pub request_id: i64,
+    pub subject: String,
+    /// queued, sent or failed.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: String,
+    /// When it was sent, or when it is next tried.
+    pub when: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MailOutboxView {
+    pub lines: Vec<MailLine>,
+    /// Where messages go: the SMTP server (its address without a password), or the folder.
+    pub destination: String,
+}

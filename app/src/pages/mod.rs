@@ -6,6 +6,7 @@ pub mod history;
 pub mod home;
 pub mod inbox;
 pub mod login;
+pub mod mail;
 pub mod new_request;
 pub mod not_found;
 pub mod profile;

@@ -267,4 +267,8 @@ impl Backend for PortalBackend {
         }
         Ok(page)
     }
+
+    async fn mail_outbox(&self, viewer: &Viewer) -> Result<MailOutboxView, ApiError> {
+        super::inbox::mail_outbox(&self.state.db, &self.state.settings, viewer).await
+    }
 }

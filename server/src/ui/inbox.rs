@@ -6,7 +6,9 @@ use crate::db::users;
 use crate::db::Db;
 use crate::domain::format_ms;
 use crate::domain::notice::{mailed, Kind};
-use app::model::{InboxItem, InboxView, MailChoice, ProfileView, Viewer};
+use app::model::{
+    ApiError, InboxItem, InboxView, MailChoice, MailLine, MailOutboxView, ProfileView, Viewer,
+};
 
 /// How many notifications a page shows.
 const PAGE: i64 = 50;
@@ -65,5 +67,42 @@ pub async fn profile(db: &Db, viewer: &Viewer) -> Result<ProfileView, sqlx::Erro
         email: p.email,
         time_zone: p.time_zone,
         posted: Default::default(),
+    })
+}
+
+/// Administrators: the latest mail, failures first, and where it goes.
+pub async fn mail_outbox(
+    db: &Db,
+    settings: &crate::config::Settings,
+    viewer: &Viewer,
+) -> Result<MailOutboxView, ApiError> {
+    if !viewer.roles.admin {
+        return Err(ApiError::Forbidden(
+            "Only administrators see the mail outbox.".into(),
+        ));
+    }
+    let rows = n::outbox(db, 200).await.map_err(super::viewer::internal)?;
+    let destination = match &settings.smtp_url {
+        Some(url) => format!("Mail goes through the SMTP server {url}."),
+        None => format!(
+            "No SMTP server is set (RUNWAY_SMTP_URL): each message is written as an .eml file in {}.",
+            settings.data_dir.join("mail").display()
+        ),
+    };
+    Ok(MailOutboxView {
+        lines: rows
+            .into_iter()
+            .map(|r| MailLine {
+                id: r.mail_id,
+                address: r.address,
+                request_id: r.request_id,
+                subject: r.subject,
+                when: format_ms(r.sent_at.unwrap_or(r.due_at)),
+                state: r.state,
+                attempts: r.attempts,
+                last_error: r.last_error,
+            })
+            .collect(),
+        destination,
     })
 }

@@ -302,6 +302,22 @@ async fn without_smtp_mail_is_written_as_files(kind: Kind) {
             .unwrap_or(false)
     })
     .await;
+    // Administrators see the outbox; nobody else does.
+    app.login_as("root").await;
+    let page = app.get_html("/admin/mail").await;
+    assert!(page.contains("ben@runway.example"), "{page}");
+    assert!(page.contains("written as an .eml file"), "{page}");
+    assert!(page.contains(">sent<"), "{page}");
+    app.logout().await;
+    app.login_as("ada").await;
+    let resp = app.get("/admin/mail").await;
+    assert_eq!(resp.status(), 403);
+    let page = resp.text().await.expect("body");
+    assert!(
+        page.contains("Only administrators see the mail outbox."),
+        "{page}"
+    );
+    assert!(!page.contains("ben@runway.example"), "{page}");
 }
 
 /// The inbox page lists what Ben was told, the bell counts it, and marking read clears it.
