@@ -91,6 +91,10 @@ cargo run --quiet --release -p server --example gate_load
 # --- Final approval → CI call latency over 200 requests, shell connector, SQLite.
 cargo run --quiet --release -p server --example dispatch_latency
 
+# --- Notifications: submit p99 with a first stage of 2 and of 200 approvers; outbox throughput
+#     to a local SMTP server, one worker.
+cargo run --quiet --release -p server --example notify_load
+
 # --- SQLite's log under five minutes of mixed writes (requests opened, approved and deployed,
 #     pipelines asking the gate): the largest file seen.
 cargo run --quiet --release -p server --example soak

@@ -96,11 +96,31 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Tells the server the browser's time zone (a cookie), so that times are shown in it for people
+/// who did not choose one on their profile.
+#[cfg(feature = "hydrate")]
+fn remember_time_zone() {
+    use js_sys::{Array, Intl, Object, Reflect};
+    let options = Intl::DateTimeFormat::new(&Array::new(), &Object::new()).resolved_options();
+    let Some(zone) = Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|z| z.as_string())
+    else {
+        return;
+    };
+    let Ok(document) = Reflect::get(&js_sys::global(), &"document".into()) else {
+        return;
+    };
+    let cookie = format!("runway_tz={zone}; path=/; max-age=31536000; samesite=lax");
+    let _ = Reflect::set(&document, &"cookie".into(), &cookie.into());
+}
+
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
+    remember_time_zone();
     // Lets browser tests (and curious users) tell a hydrated page from plain HTML.
     let _ = js_sys::Reflect::set(&js_sys::global(), &"__runwayHydrated".into(), &true.into());
 }

@@ -25,7 +25,7 @@ pub fn RequestTable(
                 <tr>
                     <th>"Request"</th><th>"Target"</th><th>"Version"</th>
                     {show_state.then(|| view! { <th>"State"</th> })}
-                    <th>"Requested by"</th><th>{details}</th><th>"Updated (UTC)"</th>
+                    <th>"Requested by"</th><th>{details}</th><th>"Updated"</th>
                 </tr>
             </thead>
             <tbody>
@@ -39,7 +39,7 @@ pub fn RequestTable(
                             {show_state.then(|| view! { <td><span class=state_class>{r.state}</span></td> })}
                             <td>{r.requester}</td>
                             <td>{r.waiting_for}</td>
-                            <td>{r.updated_at}</td>
+                            <td><time title=r.updated_utc>{r.updated_at}</time></td>
                         </tr>
                     }
                 }).collect_view()}

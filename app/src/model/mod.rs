@@ -19,6 +19,9 @@ pub struct Viewer {
     pub display_name: String,
     pub teams: Vec<TeamRef>,
     pub roles: Roles,
+    /// The zone times are shown in: their profile's, else their browser's, else UTC.
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +58,9 @@ impl Roles {
 pub struct HomeView {
     pub applications: Vec<AppSummary>,
     pub catalog_empty: bool,
+    /// The viewer's own requests: open first, then the latest finished.
+    #[serde(default)]
+    pub mine: Vec<RequestLine>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -134,7 +134,10 @@ pub struct RequestLine {
     pub version: String,
     pub state: String,
     pub requester: String,
+    /// In the viewer's time zone, and in UTC (shown on hover).
     pub updated_at: String,
+    #[serde(default)]
+    pub updated_utc: String,
     /// What the request waits for, in words.
     pub waiting_for: String,
 }

@@ -1,6 +1,7 @@
 use crate::api::catalog::get_home;
 use crate::components::feedback::{ErrorNotice, Loading};
-use crate::model::{AppSummary, EnvSummary};
+use crate::components::request_table::RequestTable;
+use crate::model::{AppSummary, EnvSummary, RequestLine};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -9,6 +10,12 @@ pub fn HomePage() -> impl IntoView {
     let home = Resource::new(|| (), |_| get_home());
     view! {
         <Title text="Home"/>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                let mine = home.await.map(|h| h.mine).unwrap_or_default();
+                (!mine.is_empty()).then(|| view! { <MyRequests requests=mine/> })
+            })}
+        </Suspense>
         <h1>"What you can release"</h1>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
@@ -32,6 +39,17 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The viewer's own requests, open first.
+#[component]
+fn MyRequests(requests: Vec<RequestLine>) -> impl IntoView {
+    view! {
+        <section class="mine" aria-labelledby="mine-title" data-testid="my-requests">
+            <h1 id="mine-title">"Your requests"</h1>
+            <RequestTable requests details="Waiting for" show_state=true/>
+        </section>
     }
 }
 

@@ -2,7 +2,7 @@
 //! audience is now, an inbox entry for each, and the mail for those who receive that kind.
 
 use super::Target;
-use crate::db::notifications::{self as n, NewNotification, Recipient};
+use crate::db::notifications::{self as n, NewNotifications, Recipient};
 use crate::db::Write;
 use crate::domain::notice::{Audience, Notice};
 use crate::domain::Catalog;
@@ -36,17 +36,19 @@ pub(super) async fn notice(
         request_id: target.id,
     };
     let subject = subject(notice.kind, &names);
+    let row = NewNotifications {
+        request_id: target.id,
+        kind: notice.kind.as_str(),
+        subject: &subject,
+        detail: &notice.detail,
+        now,
+    };
+    let to: Vec<(i64, Option<&str>)> = recipients
+        .iter()
+        .map(|r| (r.user_id, r.mails(notice.kind).then_some(r.email.as_str())))
+        .collect();
+    n::insert(tx, &row, &to).await?;
     for r in &recipients {
-        let row = NewNotification {
-            user_id: r.user_id,
-            request_id: target.id,
-            kind: notice.kind.as_str(),
-            subject: &subject,
-            detail: &notice.detail,
-            now,
-        };
-        let address = r.mails(notice.kind).then_some(r.email.as_str());
-        n::insert(tx, &row, address).await?;
         tx.tell(r.user_id);
     }
     Ok(())

@@ -83,8 +83,8 @@ pub async fn deciders(tx: &mut Tx<'_>, request_id: i64) -> Result<Vec<i64>, sqlx
         .await
 }
 
-pub struct NewNotification<'a> {
-    pub user_id: i64,
+/// One notice, told to several people at once.
+pub struct NewNotifications<'a> {
     pub request_id: i64,
     pub kind: &'a str,
     pub subject: &'a str,
@@ -92,47 +92,75 @@ pub struct NewNotification<'a> {
     pub now: i64,
 }
 
-/// Writes a notification, and the mail for it when `address` is given.
+/// Rows a statement takes at most (SQLite allows 32,766 parameters).
+const CHUNK: usize = 500;
+
+/// Writes the notice for each of `to` (user id, and the address when they receive it by email):
+/// a few statements whatever their number, so a stage of hundreds of approvers does not slow
+/// the change that reaches it.
 pub async fn insert(
     tx: &mut Tx<'_>,
-    n: &NewNotification<'_>,
-    address: Option<&str>,
-) -> Result<i64, sqlx::Error> {
-    let id: i64 = sqlx::query_scalar(
-        "insert into notifications (user_id, request_id, kind, subject, detail, created_at) \
-         values ($1, $2, $3, $4, $5, $6) returning notification_id",
-    )
-    .bind(n.user_id)
-    .bind(n.request_id)
-    .bind(n.kind)
-    .bind(n.subject)
-    .bind(n.detail)
-    .bind(n.now)
-    .fetch_one(&mut **tx)
-    .await?;
-    if let Some(address) = address {
-        // Due at once, or a minute after the last message to this address about this request.
-        let last: Option<i64> = sqlx::query_scalar(
-            "select max(sent_at) from mail_outbox where address = $1 and request_id = $2 \
-             and state = 'sent'",
-        )
-        .bind(address)
-        .bind(n.request_id)
-        .fetch_one(&mut **tx)
-        .await?;
-        let due = last.map_or(n.now, |l| n.now.max(l + FOLD_MS));
-        sqlx::query(
-            "insert into mail_outbox (notification_id, address, request_id, due_at) \
-             values ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(address)
-        .bind(n.request_id)
-        .bind(due)
-        .execute(&mut **tx)
-        .await?;
+    n: &NewNotifications<'_>,
+    to: &[(i64, Option<&str>)],
+) -> Result<(), sqlx::Error> {
+    let mut ids: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for chunk in to.chunks(CHUNK) {
+        // The notice's own values are bound once; each person adds one.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, $1, $2, $3, $4, $5)", i + 6))
+            .collect();
+        let sql = format!(
+            "insert into notifications (user_id, request_id, kind, subject, detail, created_at) \
+             values {} returning notification_id, user_id",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(n.request_id)
+            .bind(n.kind)
+            .bind(n.subject)
+            .bind(n.detail)
+            .bind(n.now);
+        for (user, _) in chunk {
+            query = query.bind(*user);
+        }
+        for r in query.fetch_all(&mut **tx).await? {
+            ids.insert(r.try_get("user_id")?, r.try_get("notification_id")?);
+        }
     }
-    Ok(id)
+    let mailed: Vec<(i64, &str)> = to
+        .iter()
+        .filter_map(|(user, address)| Some((*ids.get(user)?, (*address)?)))
+        .collect();
+    if mailed.is_empty() {
+        return Ok(());
+    }
+    // Due at once, or a minute after the last message to that address about this request.
+    let last: std::collections::HashMap<String, i64> = sqlx::query(
+        "select address, max(sent_at) as last from mail_outbox \
+         where request_id = $1 and state = 'sent' group by address",
+    )
+    .bind(n.request_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("address")?, r.try_get("last")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    for chunk in mailed.chunks(CHUNK) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, $1, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+            .collect();
+        let sql = format!(
+            "insert into mail_outbox (notification_id, address, request_id, due_at) values {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(n.request_id);
+        for (id, address) in chunk {
+            let due = last.get(*address).map_or(n.now, |l| n.now.max(l + FOLD_MS));
+            query = query.bind(*id).bind(*address).bind(due);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// A notification as the inbox shows it.

@@ -172,6 +172,23 @@ pub async fn all_pending(
         .collect())
 }
 
+/// The requests `requester` asked for: those still open first, then the latest finished.
+pub async fn mine(db: &super::Db, requester: i64, limit: i64) -> Result<Vec<Listed>, sqlx::Error> {
+    sqlx::query(&format!(
+        "select {LISTED} from requests r join users u on u.user_id = r.requester_id \
+         where r.requester_id = $1 \
+         order by case when r.state in ('pending_approval', 'approved', 'scheduled', \
+         'provisioning', 'deploying') then 0 else 1 end, r.request_id desc limit $2"
+    ))
+    .bind(requester)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(listed)
+    .collect()
+}
+
 /// A page of requests, newest first. Empty filters match all.
 pub async fn board(
     db: &super::Db,

@@ -88,7 +88,8 @@ fn events(state: AppState, viewer: Viewer) -> impl Stream<Item = Result<Event, I
                 };
                 match received.map(crate::db::Change::decode) {
                     Ok(crate::db::Change::Inbox(user)) if user == listener.viewer.id => {
-                        break ("inbox", String::new());
+                        // An event without data is never dispatched by browsers.
+                        break ("inbox", "1".to_owned());
                     }
                     Ok(crate::db::Change::Inbox(_)) => {}
                     Ok(crate::db::Change::Request(id)) if listener.hears(id).await => {

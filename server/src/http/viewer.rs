@@ -39,7 +39,17 @@ pub async fn attach(
         },
         None => None,
     };
-    let viewer = user.map(|u| views::viewer(&u, &state.catalog.current().catalog));
+    let mut viewer = user.map(|u| views::viewer(&u, &state.catalog.current().catalog));
+    if let Some(v) = viewer.as_mut() {
+        v.time_zone = match users::profile(&state.db, v.id).await {
+            Ok(p) if !p.time_zone.is_empty() => p.time_zone,
+            Ok(_) => browser_zone(req.headers()).unwrap_or_else(|| "UTC".to_owned()),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot load the signed-in user");
+                return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        };
+    }
     let path = req.uri().path();
     if viewer.is_none() && !is_public(path) {
         let next = req
@@ -55,6 +65,19 @@ pub async fn attach(
     }
     req.extensions_mut().insert(ViewerSlot(viewer));
     next.run(req).await
+}
+
+/// The time zone the browser reported in the `runway_tz` cookie (set by the page once hydrated),
+/// when it names one.
+fn browser_zone(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .find_map(|c| c.trim().strip_prefix("runway_tz="))
+        .filter(|z| z.len() <= 64 && jiff::tz::TimeZone::get(z).is_ok())
+        .map(str::to_owned)
 }
 
 /// The signed-in user of a form post; anybody else is sent to the sign-in page.

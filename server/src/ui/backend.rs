@@ -109,7 +109,11 @@ impl Backend for PortalBackend {
 
     async fn home(&self, viewer: &Viewer) -> Result<HomeView, ApiError> {
         let active = self.state.catalog.current();
-        Ok(views::home(&active.catalog, &team_ids(viewer)))
+        let mut home = views::home(&active.catalog, &team_ids(viewer));
+        home.mine = request_lists::mine(&self.state.db, &active.catalog, viewer)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(home)
     }
 
     async fn catalog(&self, viewer: &Viewer) -> Result<CatalogView, ApiError> {
@@ -209,6 +213,7 @@ impl Backend for PortalBackend {
             &app,
             &env,
             oldest_first,
+            &viewer.time_zone,
         )
         .await
         .map_err(ApiError::from)
@@ -221,7 +226,7 @@ impl Backend for PortalBackend {
             ));
         }
         let active = self.state.catalog.current();
-        request_lists::board(&self.state.db, &active.catalog, &filter)
+        request_lists::board(&self.state.db, &active.catalog, &filter, &viewer.time_zone)
             .await
             .map_err(ApiError::from)
     }

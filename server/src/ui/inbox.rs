@@ -1,6 +1,6 @@
 //! Presenters of a person's notifications and profile.
 
-use super::request_page::format_in_zone;
+use super::request_page::format_local;
 use crate::db::notifications::{self as n, NotificationRow};
 use crate::db::users;
 use crate::db::Db;
@@ -13,18 +13,8 @@ use app::model::{
 /// How many notifications a page shows.
 const PAGE: i64 = 50;
 
-/// The zone a person's times are shown in: theirs, or UTC.
-pub fn zone_of(profile: &users::Profile) -> &str {
-    if profile.time_zone.is_empty() {
-        "UTC"
-    } else {
-        &profile.time_zone
-    }
-}
-
 pub async fn inbox(db: &Db, viewer: &Viewer, before: i64) -> Result<InboxView, sqlx::Error> {
-    let profile = users::profile(db, viewer.id).await?;
-    let zone = zone_of(&profile);
+    let zone = viewer.time_zone.as_str();
     let mut rows = n::inbox(db, viewer.id, before, PAGE + 1).await?;
     let older = (rows.len() as i64 > PAGE).then(|| {
         rows.truncate(PAGE as usize);
@@ -45,7 +35,7 @@ fn item(r: NotificationRow, zone: &str) -> InboxItem {
         kind: r.kind,
         subject: r.subject,
         detail: r.detail,
-        at: format_in_zone(r.created_at, zone),
+        at: format_local(r.created_at, zone),
         at_utc: format_ms(r.created_at),
         read: r.read,
     }

@@ -21,6 +21,7 @@ pub async fn queue(
     app: &str,
     env: &str,
     oldest_first: bool,
+    zone: &str,
 ) -> Result<QueueView, Error> {
     let now = now_ms();
     let (pending, decisions) = crate::db::queue::pending(db, app, env, &user.teams).await?;
@@ -68,7 +69,7 @@ pub async fn queue(
                 format!("{}: {}", s.name, missing.join(", "))
             })
             .unwrap_or_default();
-        requests.push(line(catalog, row, waiting_for));
+        requests.push(line(catalog, row, waiting_for, zone));
     }
     if oldest_first {
         requests.reverse();
@@ -90,7 +91,7 @@ pub(super) fn target_names(catalog: &Catalog, app_id: &str, env_id: &str) -> (St
     )
 }
 
-pub(super) fn line(catalog: &Catalog, row: Listed, waiting_for: String) -> RequestLine {
+pub(super) fn line(catalog: &Catalog, row: Listed, waiting_for: String, zone: &str) -> RequestLine {
     let (app_name, env_name) = target_names(catalog, &row.application_id, &row.environment_id);
     RequestLine {
         id: row.id,
@@ -100,15 +101,30 @@ pub(super) fn line(catalog: &Catalog, row: Listed, waiting_for: String) -> Reque
         version: row.version,
         state: state_words(row.state),
         requester: row.requester_name,
-        updated_at: format_ms(row.updated_at),
+        updated_at: format_local(row.updated_at, zone),
+        updated_utc: format_ms(row.updated_at),
         waiting_for,
     }
 }
 
 const BOARD_PAGE: i64 = 50;
 
+/// The viewer's own requests for the home page: open ones first, then the latest finished.
+pub async fn mine(db: &Db, catalog: &Catalog, viewer: &Viewer) -> Result<Vec<RequestLine>, Error> {
+    let rows = crate::db::queue::mine(db, viewer.id, 10).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| line(catalog, row, String::new(), &viewer.time_zone))
+        .collect())
+}
+
 /// Every request for ops: filtered, newest first, a page at a time.
-pub async fn board(db: &Db, catalog: &Catalog, filter: &BoardFilter) -> Result<BoardView, Error> {
+pub async fn board(
+    db: &Db,
+    catalog: &Catalog,
+    filter: &BoardFilter,
+    zone: &str,
+) -> Result<BoardView, Error> {
     let state = match filter.state.trim() {
         "" => "",
         s => State::parse(s)
@@ -142,7 +158,7 @@ pub async fn board(db: &Db, catalog: &Catalog, filter: &BoardFilter) -> Result<B
                 }
                 _ => String::new(),
             };
-            line(catalog, row, waiting_for)
+            line(catalog, row, waiting_for, zone)
         })
         .collect();
     Ok(BoardView {

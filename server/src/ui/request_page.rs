@@ -34,6 +34,20 @@ pub fn format_in_zone(ms: i64, zone: &str) -> String {
     )
 }
 
+/// "2026-12-01 14:30 CET": a list's time, short, in the viewer's zone (UTC when it is unknown).
+pub fn format_local(ms: i64, zone: &str) -> String {
+    match (
+        jiff::Timestamp::from_millisecond(ms),
+        jiff::tz::TimeZone::get(zone),
+    ) {
+        (Ok(at), Ok(tz)) => at
+            .to_zoned_datetime(tz)
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        _ => format_ms(ms),
+    }
+}
+
 /// Whether `user` may read the request `row`: its requester always, the teams its frozen policy
 /// names (they may be asked to approve it even after the catalog changed), anyone else as the
 /// catalog says of its application (see [`Catalog::may_read`]).

@@ -25,6 +25,7 @@ pub fn viewer(user: &User, catalog: &Catalog) -> Viewer {
                 name: catalog.team_name(t).to_owned(),
             })
             .collect(),
+        time_zone: String::new(),
         roles: Roles {
             requester: policies().any(|p| p.may_request(teams)),
             approver: policies().any(|p| p.approver_teams().any(|t| teams.iter().any(|m| m == t))),
@@ -133,6 +134,7 @@ pub fn application(
 
 pub fn home(catalog: &Catalog, teams: &[String]) -> HomeView {
     HomeView {
+        mine: Vec::new(),
         catalog_empty: catalog.applications.is_empty(),
         applications: catalog
             .applications

@@ -320,13 +320,42 @@ async fn without_smtp_mail_is_written_as_files(kind: Kind) {
     assert!(!page.contains("ben@runway.example"), "{page}");
 }
 
-/// The inbox page lists what Ben was told, the bell counts it, and marking read clears it.
+/// The inbox page lists what Ben was told, the bell counts it, and marking read clears it; his
+/// open pages hear of a new notification at once (an event with data: browsers drop one without).
 async fn the_inbox_lists_and_marks_read(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
     };
+    let ben = client();
+    let form = [("username", "ben"), ("password", DEMO_PASSWORD)];
+    ben.post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .expect("login");
+    let mut stream = ben.get(app.url("/events")).send().await.expect("events");
     let id = submit_banking(&app).await;
+    let mut seen = String::new();
+    while !seen.contains("event: inbox\ndata: ") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+            .await
+            .expect("an event within 5 s")
+            .expect("chunk")
+            .expect("stream open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    // The requester finds her request again from her home page.
+    app.login_as("ada").await;
+    let home = app.get_html("/").await;
+    assert!(home.contains("data-testid=\"my-requests\""), "{home}");
+    assert!(home.contains(&format!("href=\"/requests/{id}\"")), "{home}");
+    app.logout().await;
     app.login_as("ben").await;
+    let home = app.get_html("/").await;
+    assert!(
+        !home.contains("data-testid=\"my-requests\""),
+        "Ben asked for nothing: {home}"
+    );
     let page = app.get_html("/inbox").await;
     assert!(
         page.contains("Approval needed: Banking 2.4.0 to Production, from Ada Lovelace"),
