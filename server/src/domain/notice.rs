@@ -100,8 +100,8 @@ impl Kind {
 /// `-kind`, comma-separated; the last word on a kind wins).
 pub fn mailed(kind: Kind, prefs: &str) -> bool {
     prefs
-        .split(',')
-        .filter_map(|p| {
+        .rsplit(',')
+        .find_map(|p| {
             let (on, name) = match p.trim().split_at_checked(1)? {
                 ("+", name) => (true, name),
                 ("-", name) => (false, name),
@@ -109,7 +109,6 @@ pub fn mailed(kind: Kind, prefs: &str) -> bool {
             };
             (name == kind.as_str()).then_some(on)
         })
-        .last()
         .unwrap_or(kind.mailed_by_default())
 }
 
