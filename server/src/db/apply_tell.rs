@@ -25,16 +25,13 @@ pub(super) async fn notice(
         .fetch_optional(&mut ***tx)
         .await?
         .unwrap_or_default();
-    let app = catalog.application(target.application_id);
-    let names = Names {
-        application: app.map_or(target.application_id, |a| a.name.as_str()),
-        environment: app
-            .and_then(|a| a.environment(target.environment_id))
-            .map_or(target.environment_id, |e| e.name.as_str()),
-        version: target.version,
-        requester: &requester,
-        request_id: target.id,
-    };
+    let names = Names::of(
+        catalog,
+        (target.application_id, target.environment_id),
+        target.version,
+        &requester,
+        target.id,
+    );
     let subject = subject(notice.kind, &names);
     let row = NewNotifications {
         request_id: target.id,

@@ -128,14 +128,12 @@ pub async fn set_email(db: &Db, username: &str, email: &str) -> Result<bool, sql
 
 /// Sets a person's email address unless they have one.
 pub async fn set_email_if_unset(db: &Db, username: &str, email: &str) -> Result<(), sqlx::Error> {
-    let unset: Option<String> =
-        sqlx::query_scalar("select username from users where username = $1 and email = ''")
-            .bind(username)
-            .fetch_optional(&db.pool)
-            .await?;
-    if unset.is_some() {
-        set_email(db, username, email).await?;
-    }
+    db.write_one(
+        sqlx::query("update users set email = $1 where username = $2 and email = ''")
+            .bind(email)
+            .bind(username),
+    )
+    .await?;
     Ok(())
 }
 

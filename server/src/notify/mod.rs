@@ -17,6 +17,29 @@ pub struct Names<'a> {
     pub request_id: i64,
 }
 
+impl<'a> Names<'a> {
+    /// The names of request `request_id` of `app_id` to `env_id`, from the catalog (its ids when
+    /// the catalog no longer has them).
+    pub fn of(
+        catalog: &'a crate::domain::Catalog,
+        (app_id, env_id): (&'a str, &'a str),
+        version: &'a str,
+        requester: &'a str,
+        request_id: i64,
+    ) -> Names<'a> {
+        let app = catalog.application(app_id);
+        Names {
+            application: app.map_or(app_id, |a| a.name.as_str()),
+            environment: app
+                .and_then(|a| a.environment(env_id))
+                .map_or(env_id, |e| e.name.as_str()),
+            version,
+            requester,
+            request_id,
+        }
+    }
+}
+
 /// A subject line a person can triage from: what, which release, where, from whom.
 pub fn subject(kind: Kind, n: &Names<'_>) -> String {
     let release = format!("{} {} to {}", n.application, n.version, n.environment);

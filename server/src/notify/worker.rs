@@ -84,16 +84,13 @@ async fn deliver(
         .await?
         .map(|u| u.display_name)
         .unwrap_or_default();
-    let app = catalog.application(&request.application_id);
-    let names = Names {
-        application: app.map_or(request.application_id.as_str(), |a| a.name.as_str()),
-        environment: app
-            .and_then(|a| a.environment(&request.environment_id))
-            .map_or(request.environment_id.as_str(), |e| e.name.as_str()),
-        version: &request.version,
-        requester: &requester,
-        request_id: request.id,
-    };
+    let names = Names::of(
+        catalog,
+        (&request.application_id, &request.environment_id),
+        &request.version,
+        &requester,
+        request.id,
+    );
     let kind = Kind::parse(&first.kind).unwrap_or(Kind::ApprovalNeeded);
     let mut view = View::new(kind, &names, &first.detail, &mailer.public_url);
     view.also = group[1..]
