@@ -150,7 +150,7 @@ pub fn read_catalog(
 }
 
 /// Housekeeping: expired sessions, catalog versions applied by other replicas, SIGHUP reloads,
-/// approvals that lapsed before their request was dispatched.
+/// approvals that lapsed before their request was dispatched, reminders and escalations due.
 fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let store = SqlSessionStore::new(state.db.clone());
@@ -180,6 +180,10 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                             }
                         }
                         Err(e) => tracing::warn!(error = %e, "cannot check for lapsed approvals"),
+                    }
+                    let catalog = state.catalog.current();
+                    if let Err(e) = crate::service::approvals::chase_overdue(&state.db, &catalog.catalog, crate::db::now_ms()).await {
+                        tracing::warn!(error = %e, "cannot remind the approvers of waiting requests");
                     }
                 }
                 _ = webhooks.tick() => {

@@ -63,6 +63,8 @@ pub struct MailLine {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MailOutboxView {
     pub lines: Vec<MailLine>,
+    /// Chat messages, as lines whose address is the webhook's environment variable.
+    pub chat: Vec<MailLine>,
     /// Where messages go: the SMTP server (its address without a password), or the folder.
     pub destination: String,
 }

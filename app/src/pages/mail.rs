@@ -24,22 +24,39 @@ pub fn MailPage() -> impl IntoView {
 
 #[component]
 fn MailBody(view: MailOutboxView) -> impl IntoView {
-    let MailOutboxView { lines, destination } = view;
+    let MailOutboxView {
+        lines,
+        chat,
+        destination,
+    } = view;
     view! {
         <p class="muted">{destination}</p>
-        {if lines.is_empty() {
-            view! { <p class="muted">"No mail yet."</p> }.into_any()
-        } else {
-            view! {
-                <table class="table" data-testid="mail">
-                    <thead><tr>
-                        <th>"To"</th><th>"Subject"</th><th>"State"</th><th>"Tries"</th><th>"When"</th><th>"Last error"</th>
-                    </tr></thead>
-                    <tbody>{lines.into_iter().map(|l| view! { <MailRow line=l/> }).collect_view()}</tbody>
-                </table>
-            }.into_any()
-        }}
+        <Lines lines=lines to="To" empty="No mail yet." testid="mail"/>
+        <h2>"Chat"</h2>
+        <p class="muted">"Posted to the incoming webhook each team's or application's chat_webhook_env names in the catalog."</p>
+        <Lines lines=chat to="Webhook" empty="No chat messages yet." testid="chat"/>
     }
+}
+
+#[component]
+fn Lines(
+    lines: Vec<MailLine>,
+    to: &'static str,
+    empty: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    if lines.is_empty() {
+        return view! { <p class="muted">{empty}</p> }.into_any();
+    }
+    view! {
+        <table class="table" data-testid=testid>
+            <thead><tr>
+                <th>{to}</th><th>"Subject"</th><th>"State"</th><th>"Tries"</th><th>"When"</th><th>"Last error"</th>
+            </tr></thead>
+            <tbody>{lines.into_iter().map(|l| view! { <MailRow line=l/> }).collect_view()}</tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[component]

@@ -140,28 +140,7 @@ pub(super) fn ci_binding(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> CiBind
 pub(super) fn secret_rule(c: &mut Checker<'_>, key: &S<String>, value: &S<String>, field: &str) {
     let lower = key.get_ref().to_ascii_lowercase();
     if let Some(stem) = lower.strip_suffix("_env") {
-        let valid = value
-            .get_ref()
-            .starts_with(|ch: char| ch.is_ascii_uppercase() || ch == '_')
-            && value
-                .get_ref()
-                .chars()
-                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_');
-        if !valid {
-            c.issue(
-                value,
-                field,
-                format!(
-                    "must name an environment variable holding the {stem} (e.g. BUILDBOT_PASSWORD)"
-                ),
-            );
-        } else if value.get_ref().starts_with("RUNWAY_") {
-            c.issue(
-                value,
-                field,
-                "RUNWAY_ names are the portal's own settings (an unknown one stops start-up): choose another name, e.g. BUILDBOT_PASSWORD",
-            );
-        }
+        env_name(c, value, field, stem, "BUILDBOT_PASSWORD");
     } else if ["password", "token", "secret", "key"]
         .iter()
         .any(|s| lower.contains(s))
@@ -173,6 +152,29 @@ pub(super) fn secret_rule(c: &mut Checker<'_>, key: &S<String>, value: &S<String
                 "secrets are never written in the catalog: put it in an environment variable and name it with `{}_env`",
                 key.get_ref()
             ),
+        );
+    }
+}
+
+/// `value` names an environment variable (holding the `what`) the portal may read: upper case,
+/// and not one of its own `RUNWAY_` settings.
+pub(super) fn env_name(c: &mut Checker<'_>, value: &S<String>, field: &str, what: &str, e_g: &str) {
+    let name = value.get_ref();
+    let valid = name.starts_with(|ch: char| ch.is_ascii_uppercase() || ch == '_')
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_');
+    if !valid {
+        c.issue(
+            value,
+            field,
+            format!("must name an environment variable holding the {what} (e.g. {e_g})"),
+        );
+    } else if name.starts_with("RUNWAY_") {
+        c.issue(
+            value,
+            field,
+            format!("RUNWAY_ names are the portal's own settings (an unknown one stops start-up): choose another name, e.g. {e_g}"),
         );
     }
 }

@@ -5,6 +5,7 @@ mod bindings;
 mod raw;
 pub mod store;
 mod validate;
+mod validate_policy;
 mod windows;
 
 use crate::domain::Catalog;

@@ -44,6 +44,7 @@ pub struct RawTeam {
     pub description: String,
     #[serde(default)]
     pub ops: bool,
+    pub chat_webhook_env: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +83,7 @@ pub struct RawApplication {
     #[serde(default)]
     pub fields: Vec<RawField>,
     pub readers: Option<Vec<S<String>>>,
+    pub chat_webhook_env: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +122,10 @@ pub struct RawPolicy {
     #[serde(default)]
     pub windows: Vec<S<String>>,
     pub material_fields: Option<S<Vec<S<String>>>>,
+    pub remind_after: Option<S<String>>,
+    pub escalate_after: Option<S<String>>,
+    pub escalate_to: Option<S<String>>,
+    pub remind_in_windows: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

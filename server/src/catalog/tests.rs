@@ -195,3 +195,63 @@ fn material_fields_and_readers_name_what_exists_with_their_lines() {
     assert!(staging.is_material("fields.customer_impact"));
     assert!(!staging.is_material("risk"));
 }
+
+#[test]
+fn reminders_and_escalation_are_read_and_their_mistakes_named() {
+    let loaded = parse("demo.toml", demo()).expect("valid");
+    let prod = &loaded.catalog.applications[0].environments[1].policy;
+    assert_eq!(prod.chasing.remind_after_secs, Some(4 * 3_600));
+    assert_eq!(prod.chasing.escalate_after_secs, Some(16 * 3_600));
+    assert_eq!(prod.chasing.escalate_to.as_deref(), Some("ops"));
+    assert!(prod.chasing.in_windows);
+
+    let src = demo()
+        .replace("remind_after = \"4h\"", "remind_after = \"10s\"")
+        .replace("escalate_to = \"ops\"", "escalate_to = \"opps\"")
+        .replace(
+            "approval_lifetime = \"3 days\" }",
+            "approval_lifetime = \"3 days\", escalate_after = \"soon\", remind_in_windows = true }",
+        );
+    let err = errors(&src);
+    let named: Vec<(&str, &str)> = err
+        .issues
+        .iter()
+        .map(|i| (i.field.as_str(), i.message.as_str()))
+        .collect();
+    let p = "applications[0].environments";
+    assert!(
+        named.contains(&(
+            &format!("{p}[1].policy.remind_after"),
+            "must be at least one minute"
+        )),
+        "{err}"
+    );
+    assert!(
+        named.contains(&(
+            &format!("{p}[1].policy.escalate_to"),
+            "unknown team \"opps\""
+        )),
+        "{err}"
+    );
+    assert!(
+        named
+            .iter()
+            .any(|(f, m)| *f == format!("{p}[0].policy.escalate_after")
+                && m.contains("\"soon\" is not a duration")),
+        "{err}"
+    );
+    assert!(
+        named.contains(&(
+            &format!("{p}[0].policy.escalate_to"),
+            "name the team to escalate to (escalate_to) with escalate_after"
+        )),
+        "{err}"
+    );
+    assert!(
+        named.contains(&(
+            &format!("{p}[0].policy.remind_in_windows"),
+            "counts only the hours of the policy's windows, and it names none"
+        )),
+        "{err}"
+    );
+}

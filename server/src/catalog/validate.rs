@@ -2,6 +2,7 @@
 
 use super::bindings::*;
 use super::raw::*;
+use super::validate_policy::{policy, Known};
 use super::windows::*;
 use super::{line_of, CatalogIssue};
 use crate::domain::*;
@@ -91,6 +92,7 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
             name: c.name(&t.name, &format!("teams[{i}].name")),
             description: t.description.trim().to_owned(),
             ops: t.ops,
+            chat_webhook_env: chat_webhook(&mut c, &format!("teams[{i}]"), &t.chat_webhook_env),
         })
         .collect();
 
@@ -151,6 +153,7 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
                 owner: c.team_ref(&a.owner, &format!("{field}.owner"), &team_ids),
                 description: a.description.trim().to_owned(),
                 environments,
+                chat_webhook_env: chat_webhook(&mut c, &field, &a.chat_webhook_env),
                 readers: a.readers.as_ref().map(|teams| {
                     teams
                         .iter()
@@ -247,148 +250,10 @@ fn form_field(
 
 use crate::domain::text::capitalise;
 
-/// The ids a policy may name.
-struct Known<'a> {
-    teams: &'a HashSet<String>,
-    windows: &'a HashSet<String>,
-    /// The application's own form fields.
-    fields: &'a HashSet<String>,
-}
-
-fn material_fields(
-    c: &mut Checker<'_>,
-    field: &str,
-    listed: Option<&S<Vec<S<String>>>>,
-    known: &Known<'_>,
-) -> Option<Vec<String>> {
-    let listed = listed?;
-    let field = format!("{field}.material_fields");
-    let names = listed
-        .get_ref()
-        .iter()
-        .map(|name| {
-            let n = name.get_ref();
-            let own = n
-                .strip_prefix("fields.")
-                .is_some_and(|id| known.fields.contains(id));
-            if !(MATERIAL_FIELDS.contains(&n.as_str()) || n == "fields" || own) {
-                c.issue(
-                    name,
-                    field.clone(),
-                    format!(
-                        "\"{n}\" is not a field of the request; name {}, fields or fields.<id> of the application's own",
-                        MATERIAL_FIELDS.join(", ")
-                    ),
-                );
-            }
-            n.clone()
-        })
-        .collect();
-    Some(names)
-}
-
-fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Known<'_>) -> Policy {
-    let (teams, windows) = (known.teams, known.windows);
-    let field = format!("{field}.policy");
-    if p.requesters.get_ref().is_empty() {
-        c.issue(
-            &p.requesters,
-            format!("{field}.requesters"),
-            "name at least one team that may request",
-        );
-    }
-    let requesters = p
-        .requesters
-        .get_ref()
-        .iter()
-        .map(|t| c.team_ref(t, &format!("{field}.requesters"), teams))
-        .collect();
-    let stages = p
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let field = format!("{field}.stages[{i}]");
-            if s.rules.get_ref().is_empty() {
-                c.issue(
-                    &s.rules,
-                    format!("{field}.rules"),
-                    "a stage needs at least one rule",
-                );
-            }
-            let rules = s
-                .rules
-                .get_ref()
-                .iter()
-                .enumerate()
-                .map(|(j, r)| {
-                    let field = format!("{field}.rules[{j}]");
-                    let count = *r.count.get_ref();
-                    if !(1..=100).contains(&count) {
-                        c.issue(
-                            &r.count,
-                            format!("{field}.count"),
-                            "must be between 1 and 100",
-                        );
-                    }
-                    Rule {
-                        team: c.team_ref(&r.team, &format!("{field}.team"), teams),
-                        count: u32::try_from(count.clamp(1, 100)).unwrap_or(1),
-                    }
-                })
-                .collect();
-            Stage {
-                name: s.name.clone().unwrap_or_else(|| format!("Stage {}", i + 1)),
-                rules,
-            }
-        })
-        .collect();
-    let approval_lifetime_secs =
-        p.approval_lifetime
-            .as_ref()
-            .and_then(|l| match parse_duration(l.get_ref()) {
-                Ok(d) if d.as_secs() >= 60 => Some(d.as_secs()),
-                Ok(_) => {
-                    c.issue(
-                        l,
-                        format!("{field}.approval_lifetime"),
-                        "must be at least one minute",
-                    );
-                    None
-                }
-                Err(_) => {
-                    c.issue(
-                        l,
-                        format!("{field}.approval_lifetime"),
-                        format!(
-                            "\"{}\" is not a duration (write e.g. \"72h\" or \"3 days\")",
-                            l.get_ref()
-                        ),
-                    );
-                    None
-                }
-            });
-    let windows = p
-        .windows
-        .iter()
-        .map(|w| {
-            if !windows.contains(w.get_ref()) {
-                c.issue(
-                    w,
-                    format!("{field}.windows"),
-                    format!("unknown window \"{}\"", w.get_ref()),
-                );
-            }
-            w.get_ref().clone()
-        })
-        .collect();
-    Policy {
-        requesters,
-        stages,
-        requester_can_approve: p.requester_can_approve,
-        approver_may_count_twice: p.approver_may_count_twice,
-        approval_lifetime_secs,
-        windows,
-        material_fields: material_fields(c, &field, p.material_fields.as_ref(), known),
-    }
+/// The name of the environment variable holding a chat webhook address.
+fn chat_webhook(c: &mut Checker<'_>, field: &str, name: &Option<S<String>>) -> Option<String> {
+    let name = name.as_ref()?;
+    let field = format!("{field}.chat_webhook_env");
+    env_name(c, name, &field, "chat webhook address", "CHAT_WEBHOOK_CAB");
+    Some(name.get_ref().clone())
 }

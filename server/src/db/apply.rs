@@ -3,13 +3,13 @@
 //! else moves a request to another state.
 
 use super::requests::{self as q, RequestRow};
-use super::{audit, decisions, outbox, queue, tickets, Write};
+use super::{audit, chases, decisions, outbox, queue, tickets, Write};
 #[path = "apply_tell.rs"]
 mod tell;
 use crate::domain::audit::AuditEvent;
-use crate::domain::lifecycle::{Effect, Transition, Verdict};
+use crate::domain::lifecycle::{Due, Effect, Transition, Verdict};
 use crate::domain::request::State;
-use crate::domain::Catalog;
+use crate::domain::{schedule, Catalog};
 
 /// The request a transition applies to, as stored before it.
 #[derive(Debug, Clone, Copy)]
@@ -92,6 +92,20 @@ pub async fn apply(
                 raise(tx, catalog, &target, on, what, detail, now).await?;
             }
             Effect::Notify(notice) => tell::notice(tx, catalog, &target, notice, now).await?,
+            Effect::Chase {
+                remind,
+                escalate,
+                in_windows,
+            } => {
+                let at = |due: &Due| match due {
+                    Due::Keep => None,
+                    Due::Stop => Some(None),
+                    Due::After(secs) => {
+                        Some(schedule::counted_after(catalog, in_windows, now, *secs))
+                    }
+                };
+                chases::set(tx, id, at(remind), at(escalate)).await?;
+            }
             Effect::Announce => tx.announce(id),
         }
     }

@@ -1,5 +1,6 @@
 //! The apply step's part for [`Effect::Notify`](crate::domain::lifecycle::Effect): who the
-//! audience is now, an inbox entry for each, and the mail for those who receive that kind.
+//! audience is now, an inbox entry for each, the mail for those who receive that kind, and a
+//! message for each chat channel it reaches.
 
 use super::Target;
 use crate::db::notifications::{self as n, NewNotifications, Recipient};
@@ -17,7 +18,8 @@ pub(super) async fn notice(
 ) -> Result<(), sqlx::Error> {
     let mut recipients = audience(tx, catalog, target, &notice.audience).await?;
     recipients.retain(|r| Some(r.user_id) != notice.actor);
-    if recipients.is_empty() {
+    let channels = crate::notify::chat::channels(catalog, target.application_id, notice);
+    if recipients.is_empty() && channels.is_empty() {
         return Ok(());
     }
     let requester: String = sqlx::query_scalar("select display_name from users where user_id = $1")
@@ -45,6 +47,13 @@ pub(super) async fn notice(
         .map(|r| (r.user_id, r.mails(notice.kind).then_some(r.email.as_str())))
         .collect();
     n::insert(tx, &row, &to).await?;
+    if !channels.is_empty() {
+        let text = match notice.detail.trim() {
+            "" => subject.clone(),
+            detail => format!("{subject}\n{detail}"),
+        };
+        crate::db::chat::insert(tx, target.id, &channels, &text, now).await?;
+    }
     for r in &recipients {
         tx.tell(r.user_id);
     }

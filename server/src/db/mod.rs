@@ -5,6 +5,8 @@ mod change;
 pub use change::Change;
 pub mod audit;
 pub mod catalog_versions;
+pub mod chases;
+pub mod chat;
 pub mod ci_runs;
 pub mod decisions;
 pub mod dispatch;

@@ -32,6 +32,7 @@ fn policy(
         approval_lifetime_secs: lifetime,
         windows: vec![],
         material_fields: None,
+        chasing: Default::default(),
     }
 }
 

@@ -102,6 +102,15 @@ pub enum AuditEvent {
         state: String,
         stage: String,
     },
+    /// The request waited at `stage` past the policy's reminder or escalation time.
+    Reminded {
+        stage: String,
+        /// Its approvers were reminded.
+        reminded: bool,
+        /// The team told that it still waits.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalated_to: Option<String>,
+    },
     /// A kind this version does not know (written by a later one): kept, shown by its name.
     #[serde(skip)]
     Unknown {
@@ -145,7 +154,7 @@ mod tests {
     use super::AuditEvent;
 
     /// Entries as earlier versions wrote them: every one reads back, and writes the same JSON.
-    const STORED: [(&str, &str); 20] = [
+    const STORED: [(&str, &str); 21] = [
         ("submitted", r#"{"version":"2.4.0","origin":"portal"}"#),
         (
             "submitted",
@@ -192,6 +201,10 @@ mod tests {
         (
             "pipeline_state",
             r#"{"state":"deploying","stage":"deploy"}"#,
+        ),
+        (
+            "reminded",
+            r#"{"stage":"CAB","reminded":true,"escalated_to":"ops"}"#,
         ),
     ];
 

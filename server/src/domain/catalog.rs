@@ -83,6 +83,9 @@ pub struct Team {
     pub description: String,
     /// Members of an ops team watch and steer every request.
     pub ops: bool,
+    /// The environment variable holding the team's chat incoming-webhook address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_webhook_env: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +102,10 @@ pub struct Application {
     /// name and operations; `None` means every member of a catalog team.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readers: Option<Vec<String>>,
+    /// The environment variable holding the chat webhook of the application's own channel,
+    /// which hears of every one of its requests' notifications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_webhook_env: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,6 +167,30 @@ pub struct Policy {
     /// every field a person approves on except the title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub material_fields: Option<Vec<String>>,
+    /// Reminders and escalation while a request waits for approval.
+    #[serde(default, skip_serializing_if = "Chasing::is_off")]
+    pub chasing: Chasing,
+}
+
+/// Who is told again while a request waits at a stage: its approvers every `remind_after`,
+/// and the `escalate_to` team once after `escalate_after`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Chasing {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_after_secs: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate_after_secs: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate_to: Option<String>,
+    /// Only the time inside the policy's windows counts (business hours), not the whole clock.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_windows: bool,
+}
+
+impl Chasing {
+    pub fn is_off(&self) -> bool {
+        self.remind_after_secs.is_none() && self.escalate_after_secs.is_none()
+    }
 }
 
 /// The request's own fields a policy may call material; `fields` stands for all of the

@@ -9,6 +9,7 @@ fn team(id: &str, name: &str) -> Team {
         name: name.into(),
         description: String::new(),
         ops: false,
+        chat_webhook_env: None,
     }
 }
 
@@ -27,6 +28,7 @@ fn policy() -> Policy {
         approval_lifetime_secs: Some(3600),
         windows: vec![],
         material_fields: None,
+        chasing: Default::default(),
     }
 }
 
@@ -50,6 +52,7 @@ fn catalog() -> Catalog {
             }],
             fields: vec![],
             readers: None,
+            chat_webhook_env: None,
         }],
         ..Catalog::default()
     }

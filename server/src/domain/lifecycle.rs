@@ -137,6 +137,23 @@ pub enum Event {
         reason: String,
         step: Option<String>,
     },
+    /// A sweep found the request waiting past a due time it stored (see [`Effect::Chase`]):
+    /// the approvers are reminded, the escalation team told. A person's form stays current.
+    Overdue {
+        remind_at: Option<i64>,
+        escalate_at: Option<i64>,
+    },
+}
+
+/// When a reminder or an escalation falls due, as [`Effect::Chase`] sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// As it was.
+    Keep,
+    /// Never: the request no longer waits, or it was told already.
+    Stop,
+    /// After this many seconds of counted time from now.
+    After(i64),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +189,13 @@ pub enum Effect {
     },
     /// Tells people of the change: an inbox entry each, and a mail if they receive that kind.
     Notify(Notice),
+    /// Sets when the approvers are reminded next and when the escalation team is told;
+    /// `in_windows` names the windows whose open hours alone count (empty: the whole clock).
+    Chase {
+        remind: Due,
+        escalate: Due,
+        in_windows: Vec<String>,
+    },
     /// Live pages and the dispatch worker hear of the change once it is committed.
     Announce,
 }
@@ -270,6 +294,9 @@ pub(super) fn finish(
         effects.push(Effect::Reindex { teams });
     }
     let told = super::notice::notices(request, policy, approvals, state, &effects, now);
+    if let Some(chase) = super::lifecycle_chase::restart(request, policy, state, &told) {
+        effects.push(chase);
+    }
     effects.extend(told);
     effects.push(Effect::Announce);
     Transition { state, effects }

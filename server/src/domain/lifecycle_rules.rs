@@ -124,6 +124,10 @@ impl Rules<'_> {
             Event::StepFailed { step, message } => self.step_failed(step, message),
             Event::StageResultPosted { .. } => self.stage_result(event),
             Event::Retried { by, step, attempt } => self.retried(by, step, *attempt),
+            Event::Overdue {
+                remind_at,
+                escalate_at,
+            } => self.overdue(*remind_at, *escalate_at),
             Event::CancelledByOps { by, reason, step } => {
                 self.cancelled_by_ops(by, reason.trim(), step)
             }

@@ -24,6 +24,7 @@ fn policy(lifetime: Option<i64>, stages: usize) -> Policy {
         approval_lifetime_secs: lifetime,
         windows: vec![],
         material_fields: None,
+        chasing: Default::default(),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod gate;
 pub mod lifecycle;
+mod lifecycle_chase;
 mod lifecycle_rules;
 mod lifecycle_steps;
 pub mod notice;

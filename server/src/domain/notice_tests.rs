@@ -24,6 +24,7 @@ fn policy(stages: &[&str]) -> Policy {
         approval_lifetime_secs: None,
         windows: vec![],
         material_fields: None,
+        chasing: Default::default(),
     }
 }
 

@@ -47,7 +47,45 @@ pub fn describe_teams(catalog: &Catalog, teams: &[String], last: &str) -> String
 
 /// Approval lifetime in words: "approvals last 3 days".
 pub fn describe_lifetime(secs: Option<i64>) -> Option<String> {
-    let secs = secs?;
+    Some(format!("approvals last {}", duration_words(secs?)))
+}
+
+/// Reminders and escalation in words: "approvers reminded every 4 hours of Business hours;
+/// escalated to CAB after 1 day".
+pub fn describe_chasing(catalog: &Catalog, policy: &Policy) -> Option<String> {
+    let c = &policy.chasing;
+    let counted = if c.in_windows {
+        let names: Vec<&str> = catalog
+            .windows
+            .iter()
+            .filter(|w| policy.windows.contains(&w.id))
+            .map(|w| w.name.as_str())
+            .collect();
+        format!(" of {}", names.join(" or "))
+    } else {
+        String::new()
+    };
+    let parts: Vec<String> = [
+        c.remind_after_secs
+            .map(|s| format!("approvers reminded every {}{counted}", duration_words(s))),
+        c.escalate_after_secs
+            .zip(c.escalate_to.as_ref())
+            .map(|(s, team)| {
+                format!(
+                    "escalated to {} after {}{counted}",
+                    catalog.team_name(team),
+                    duration_words(s)
+                )
+            }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// "3 days", "1 hour", "5 minutes": the largest whole unit.
+fn duration_words(secs: i64) -> String {
     let (n, unit) = if secs % 86_400 == 0 {
         (secs / 86_400, "day")
     } else if secs % 3_600 == 0 {
@@ -56,7 +94,7 @@ pub fn describe_lifetime(secs: Option<i64>) -> Option<String> {
         ((secs + 59) / 60, "minute")
     };
     let plural = if n == 1 { "" } else { "s" };
-    Some(format!("approvals last {n} {unit}{plural}"))
+    format!("{n} {unit}{plural}")
 }
 
 #[cfg(test)]
@@ -70,6 +108,7 @@ mod tests {
             name: name.into(),
             description: String::new(),
             ops: false,
+            chat_webhook_env: None,
         }
     }
 
@@ -82,6 +121,7 @@ mod tests {
             approval_lifetime_secs: None,
             windows: vec![],
             material_fields: None,
+            chasing: Default::default(),
         }
     }
 
@@ -148,5 +188,18 @@ mod tests {
             Some("approvals last 1 hour")
         );
         assert_eq!(describe_lifetime(None), None);
+    }
+
+    #[test]
+    fn reminders_and_escalation_read_in_words() {
+        let mut p = policy(vec![stage(&[(1, "cab")])], false);
+        assert_eq!(describe_chasing(&catalog(), &p), None);
+        p.chasing.remind_after_secs = Some(4 * 3_600);
+        p.chasing.escalate_after_secs = Some(86_400);
+        p.chasing.escalate_to = Some("owners".into());
+        assert_eq!(
+            describe_chasing(&catalog(), &p).as_deref(),
+            Some("approvers reminded every 4 hours; escalated to Banking owners after 1 day")
+        );
     }
 }

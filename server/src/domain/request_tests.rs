@@ -19,6 +19,7 @@ fn app() -> Application {
                 approval_lifetime_secs: None,
                 windows: vec![],
                 material_fields: None,
+                chasing: Default::default(),
             },
             ci: None,
         }],
@@ -41,6 +42,7 @@ fn app() -> Application {
             },
         ],
         readers: None,
+        chat_webhook_env: None,
     }
 }
 

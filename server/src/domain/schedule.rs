@@ -26,6 +26,11 @@ fn freeze_applies(f: &Freeze, app: &str, env: &str) -> bool {
 
 /// The start of the next opening of `w` at or after `now_ms`, or `now_ms` itself when inside.
 fn window_opening(w: &Window, now_ms: i64) -> Option<i64> {
+    window_span(w, now_ms).map(|(start, _)| start)
+}
+
+/// The next opening of `w` at or after `now_ms` (from `now_ms` itself when inside), with its end.
+fn window_span(w: &Window, now_ms: i64) -> Option<(i64, i64)> {
     let tz = TimeZone::get(&w.timezone).ok()?;
     let now = Timestamp::from_millisecond(now_ms).ok()?;
     let mut date = now.to_zoned_datetime(tz.clone()).date();
@@ -43,7 +48,7 @@ fn window_opening(w: &Window, now_ms: i64) -> Option<i64> {
             };
             let (start, end) = (at(w.start_minute)?, at(w.end_minute)?);
             if now_ms < end {
-                return Some(start.max(now_ms));
+                return Some((start.max(now_ms), end));
             }
         }
         date = date.tomorrow().ok()?;
@@ -102,6 +107,39 @@ pub fn dispatch_gate(
     Gate::Never {
         reason: "freezes and windows leave no time to deploy".into(),
     }
+}
+
+/// The instant `secs` of counted time after `from_ms`: the whole clock when `windows` is empty,
+/// else only the hours inside them (business hours). `None` when the windows never open.
+pub fn counted_after(
+    catalog: &Catalog,
+    windows: &[String],
+    from_ms: i64,
+    secs: i64,
+) -> Option<i64> {
+    let mut left = secs.saturating_mul(1000);
+    if windows.is_empty() {
+        return Some(from_ms.saturating_add(left));
+    }
+    let windows: Vec<&Window> = catalog
+        .windows
+        .iter()
+        .filter(|w| windows.contains(&w.id))
+        .collect();
+    let mut at = from_ms;
+    // Each turn spends one opening; a year of daily openings bounds the walk.
+    for _ in 0..400 {
+        let (start, end) = windows
+            .iter()
+            .filter_map(|w| window_span(w, at))
+            .min_by_key(|(start, _)| *start)?;
+        if left <= end - start {
+            return Some(start + left);
+        }
+        left -= end - start;
+        at = end;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -229,5 +267,34 @@ mod tests {
             ),
             Gate::Never { .. }
         ));
+    }
+
+    #[test]
+    fn counted_time_skips_the_hours_outside_the_windows() {
+        let c = catalog();
+        let hours = |h: i64| h * 3600;
+        let windows = ["business-hours".to_owned()];
+        // The whole clock without windows.
+        assert_eq!(
+            counted_after(&c, &[], ms("2026-12-03T10:00:00Z"), hours(4)),
+            Some(ms("2026-12-03T14:00:00Z"))
+        );
+        // Thursday 15:00 Paris (14:00 UTC) + 4 h: 2 h left on Thursday, Friday to Sunday closed,
+        // 2 h on Monday from 09:00 Paris.
+        assert_eq!(
+            counted_after(&c, &windows, ms("2026-12-03T14:00:00Z"), hours(4)),
+            Some(ms("2026-12-07T10:00:00Z"))
+        );
+        // Saturday night counts from Monday's opening.
+        assert_eq!(
+            counted_after(&c, &windows, ms("2026-12-05T22:00:00Z"), hours(1)),
+            Some(ms("2026-12-07T09:00:00Z"))
+        );
+        // An opening used up exactly ends at its close.
+        assert_eq!(
+            counted_after(&c, &windows, ms("2026-12-07T08:00:00Z"), hours(8)),
+            Some(ms("2026-12-07T16:00:00Z"))
+        );
+        assert_eq!(counted_after(&c, &["nowhere".to_owned()], 0, 60), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Telling people: the words of each notification, the mail that carries them (askama
-//! templates, text and HTML), and the worker that delivers the mail outbox.
+//! templates, text and HTML), chat messages, and the worker that delivers both outboxes.
 
+pub mod chat;
 pub mod mail;
 pub mod transport;
 pub mod worker;

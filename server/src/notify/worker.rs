@@ -131,17 +131,18 @@ async fn deliver(
 }
 
 /// 5 s, 10 s, 20 s … up to 10 minutes.
-fn backoff(attempt: i64) -> Duration {
+pub(super) fn backoff(attempt: i64) -> Duration {
     let exp = u32::try_from(attempt.clamp(1, 10) - 1).unwrap_or_default();
     Duration::from_secs((5u64 << exp).min(600))
 }
 
 /// Runs the worker until the process stops: every two seconds, and at once when a change is
-/// committed (most changes queue mail).
+/// committed (most changes queue mail or chat messages).
 pub async fn run(state: crate::state::AppState, mailer: Mailer) {
     mailer.transport.check().await;
     let mut changes = state.db.changes.subscribe();
     let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let client = super::chat::client();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -156,6 +157,9 @@ pub async fn run(state: crate::state::AppState, mailer: Mailer) {
         let catalog = state.catalog.current();
         if let Err(e) = deliver_due(&state.db, &catalog.catalog, &mailer).await {
             tracing::warn!(error = %e, "cannot deliver mail");
+        }
+        if let Err(e) = super::chat::deliver_due(&state.db, &client, &mailer.public_url).await {
+            tracing::warn!(error = %e, "cannot post chat messages");
         }
     }
 }

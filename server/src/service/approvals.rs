@@ -1,5 +1,6 @@
-//! Approvals over time: requests whose approvals lapsed go back to approval, and whom each
-//! waiting request asks is recomputed at start-up.
+//! Approvals over time: requests whose approvals lapsed go back to approval, approvers of a
+//! request that waits too long are reminded and the policy's team told, and whom each waiting
+//! request asks is recomputed at start-up.
 
 use super::error::Result;
 use super::lifecycle::{change, load, subject, Loaded};
@@ -62,4 +63,29 @@ pub async fn lapse_one(db: &Db, catalog: &Catalog, row: &RequestRow, now: i64) -
         "approvals lapsed; the request needs them again"
     );
     Ok(true)
+}
+
+/// Reminds the approvers of every request waiting past its policy's `remind_after`, and tells
+/// the `escalate_to` team of those past `escalate_after`. Returns how many requests it changed.
+/// Replicas may sweep at once: each overdue request is taken by one of them.
+pub async fn chase_overdue(db: &Db, catalog: &Catalog, now: i64) -> Result<usize> {
+    let mut changed = 0;
+    for overdue in crate::db::chases::overdue(&db.pool, now, 200).await? {
+        let mut tx = db.write().await?;
+        if !crate::db::chases::claim(&mut tx, &overdue).await? {
+            continue;
+        }
+        let loaded = load(&mut tx, overdue.request_id).await?;
+        let event = Event::Overdue {
+            remind_at: overdue.remind_at,
+            escalate_at: overdue.escalate_at,
+        };
+        if lifecycle::transition(&loaded.subject, &event, &loaded.row.policy, now).is_err() {
+            continue;
+        }
+        change(&mut tx, catalog, &loaded, &event, now).await?;
+        tx.commit().await?;
+        changed += 1;
+    }
+    Ok(changed)
 }

@@ -72,6 +72,9 @@ pub async fn mail_outbox(
         ));
     }
     let rows = n::outbox(db, 200).await.map_err(super::viewer::internal)?;
+    let chat = crate::db::chat::recent(db, 100)
+        .await
+        .map_err(super::viewer::internal)?;
     let destination = match &settings.smtp_url {
         Some(url) => format!("Mail goes through the SMTP server {url}."),
         None => format!(
@@ -88,6 +91,19 @@ pub async fn mail_outbox(
                 request_id: r.request_id,
                 subject: r.subject,
                 when: format_ms(r.sent_at.unwrap_or(r.due_at)),
+                state: r.state,
+                attempts: r.attempts,
+                last_error: r.last_error,
+            })
+            .collect(),
+        chat: chat
+            .into_iter()
+            .map(|r| MailLine {
+                id: r.id,
+                address: r.webhook_env,
+                request_id: r.request_id,
+                subject: r.body.lines().next().unwrap_or_default().to_owned(),
+                when: format_ms(r.due_at),
                 state: r.state,
                 attempts: r.attempts,
                 last_error: r.last_error,

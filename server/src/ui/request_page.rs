@@ -268,7 +268,7 @@ pub async fn request(
             .map(|e| EventView {
                 at: format_ms(e.at),
                 actor: e.actor.clone(),
-                text: event_text(e),
+                text: event_text(catalog, e),
             })
             .collect(),
         can_decide: actions.decide,

@@ -3,9 +3,10 @@
 use super::request_page::*;
 use crate::db::audit::EventRow;
 use crate::domain::audit::AuditEvent;
+use crate::domain::Catalog;
 
 /// One line of the timeline, in words.
-pub(super) fn event_text(e: &EventRow) -> String {
+pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
     let quoted = |v: &str| {
         if v.is_empty() {
             String::new()
@@ -93,11 +94,28 @@ pub(super) fn event_text(e: &EventRow) -> String {
             kind,
             team,
             title,
-        } => format!("Ticket #{ticket} opened ({kind} for {team}): {title}"),
+        } => format!(
+            "Ticket #{ticket} opened ({kind} for {}): {title}",
+            catalog.team_name(team)
+        ),
         AuditEvent::PipelineState { state, stage } => format!(
             "The pipeline reported its {stage} stage: the request is {}",
             state.replace('_', " ")
         ),
+        AuditEvent::Reminded {
+            stage,
+            reminded,
+            escalated_to,
+        } => {
+            let mut told = Vec::new();
+            if *reminded {
+                told.push("its approvers reminded".to_owned());
+            }
+            if let Some(team) = escalated_to {
+                told.push(format!("escalated to {}", catalog.team_name(team)));
+            }
+            format!("Still waiting at stage {stage}: {}", told.join(", "))
+        }
         AuditEvent::ApprovalsLapsed { reason } => {
             format!("Approvals lapsed: {reason}; the request needs approval again")
         }

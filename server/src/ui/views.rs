@@ -2,7 +2,9 @@
 
 use crate::db::catalog_versions::CatalogVersion;
 use crate::db::users::User;
-use crate::domain::policy::{describe_environment, describe_lifetime, describe_teams};
+use crate::domain::policy::{
+    describe_chasing, describe_environment, describe_lifetime, describe_teams,
+};
 use crate::domain::{Application, Catalog, Environment};
 use app::model::*;
 
@@ -55,6 +57,7 @@ fn environment(catalog: &Catalog, app: &Application, env: &Environment) -> EnvSu
         }
     }
     constraints.extend(describe_lifetime(p.approval_lifetime_secs).map(|s| capitalise(&s)));
+    constraints.extend(describe_chasing(catalog, p).map(|s| capitalise(&s)));
     if p.approver_may_count_twice && !p.stages.is_empty() {
         constraints.push("One person may count for several rules".to_owned());
     }

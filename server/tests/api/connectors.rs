@@ -1,6 +1,7 @@
 //! The Jenkins, GitLab and GitHub connectors against a local mock server that answers as the
 //! documented APIs do: the requests they send, how they read the answers, errors and fallbacks.
 
+use crate::helpers::serve;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -40,13 +41,7 @@ impl Server {
         let app = axum::Router::new()
             .fallback(answer)
             .with_state(mock.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let base = serve(app).await;
         Server { mock, base }
     }
 

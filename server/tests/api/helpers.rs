@@ -450,3 +450,15 @@ pub fn portal_process(
 pub fn portal_log(db: &TestDb) -> PathBuf {
     db.dir.path().join("portal.log")
 }
+
+/// Serves `app` on a free loopback port for the rest of the test; its base address.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    base
+}

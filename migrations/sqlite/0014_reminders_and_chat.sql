@@ -1,0 +1,24 @@
+-- Reminders and escalation of a request that waits for approval: when its approvers are reminded
+-- next and when the policy's escalation team is told. A row exists only while one is due.
+create table chases (
+    request_id  bigint primary key constraint chases_request_fkey references requests (request_id),
+    remind_at   bigint,
+    escalate_at bigint
+);
+create index chases_remind_idx on chases (remind_at);
+create index chases_escalate_idx on chases (escalate_at);
+
+-- A chat message to post for a notification: to the incoming webhook whose address the named
+-- environment variable holds (the address carries a secret, so it is never stored).
+create table chat_outbox (
+    chat_id     integer primary key autoincrement,
+    request_id  bigint not null,
+    webhook_env text   not null,
+    body        text   not null,
+    state       text   not null default 'queued' constraint chat_outbox_state_check check (state in ('queued', 'sent', 'failed')),
+    due_at      bigint not null,
+    attempts    bigint not null default 0,
+    last_error  text   not null default '',
+    sent_at     bigint
+);
+create index chat_outbox_due_idx on chat_outbox (state, due_at);
