@@ -150,7 +150,7 @@ pub struct QueueView {
     pub environments: Vec<(String, String)>,
 }
 
-/// The ops board's filters, as they travel in the page's address.
+/// The board's filters, as they travel in the page's address.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BoardFilter {
     pub state: String,
@@ -160,6 +160,9 @@ pub struct BoardFilter {
     pub q: String,
     /// Show requests older than this id (keyset pagination); 0 for the newest.
     pub before: i64,
+    /// Only the viewer's own requests.
+    #[serde(default)]
+    pub mine: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -173,4 +176,7 @@ pub struct BoardView {
     pub states: Vec<String>,
     pub applications: Vec<(String, String)>,
     pub environments: Vec<(String, String)>,
+    /// The viewer reads every request (operations, administrators); others read those of the
+    /// applications open to them and their own.
+    pub everything: bool,
 }

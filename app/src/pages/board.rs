@@ -20,12 +20,12 @@ pub fn BoardPage() -> impl IntoView {
                 .get("before")
                 .and_then(|b| b.parse().ok())
                 .unwrap_or_default(),
+            mine: q.get("mine").is_some_and(|m| !m.is_empty() && m != "0"),
         })
     };
     let board = Resource::new(move || (filter(), changes()), |(f, _)| get_board(f));
     view! {
         <Title text="Requests"/>
-        <h1>"Every request"</h1>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 let f = filter();
@@ -51,6 +51,14 @@ fn Board(board: BoardView, filter: BoardFilter) -> impl IntoView {
             ("app", filter.app.clone()),
             ("env", filter.env.clone()),
             ("q", filter.q.clone()),
+            (
+                "mine",
+                if filter.mine {
+                    "1".into()
+                } else {
+                    String::new()
+                },
+            ),
             ("before", before.to_string()),
         ]
         .into_iter()
@@ -70,7 +78,13 @@ fn Board(board: BoardView, filter: BoardFilter) -> impl IntoView {
             .collect::<Vec<_>>();
         view! { <p class="in-flight" data-testid="in-flight"><strong>"In flight now: "</strong>{parts}</p> }
     });
+    let heading = match (filter.mine, board.everything) {
+        (true, _) => "Your requests",
+        (false, true) => "Every request",
+        (false, false) => "Requests you can read",
+    };
     view! {
+        <h1>{heading}</h1>
         {in_flight}
         <form method="get" action="/board" class="filters">
             <select name="state" aria-label="State">
@@ -86,6 +100,7 @@ fn Board(board: BoardView, filter: BoardFilter) -> impl IntoView {
                 {choices(board.environments, &filter.env)}
             </select>
             <input type="search" name="q" value=filter.q.clone() placeholder="Title or version" aria-label="Search"/>
+            <label class="check"><input type="checkbox" name="mine" value="1" checked=filter.mine/>" Only mine"</label>
             <button type="submit">"Filter"</button>
         </form>
         {if board.requests.is_empty() {

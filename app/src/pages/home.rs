@@ -49,6 +49,7 @@ fn MyRequests(requests: Vec<RequestLine>) -> impl IntoView {
         <section class="mine" aria-labelledby="mine-title" data-testid="my-requests">
             <h1 id="mine-title">"Your requests"</h1>
             <RequestTable requests details="Waiting for" show_state=true/>
+            <p><a href="/board?mine=1">"All your requests, with filters"</a></p>
         </section>
     }
 }

@@ -1,6 +1,7 @@
 //! The database: one pool for SQLite or PostgreSQL, migrations, and one query module per resource.
 
 pub mod apply;
+pub mod board;
 mod change;
 pub use change::Change;
 pub mod audit;

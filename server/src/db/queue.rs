@@ -1,4 +1,4 @@
-//! The approver queue (whom each waiting request asks) and the ops board's listings.
+//! The approver queue (whom each waiting request asks) and the requests a person asked for.
 
 use super::decisions::{by_request, DecisionRow, DECISION_COLUMNS};
 use super::requests::{decoded, placeholders, request, RequestRow, Tx, COLUMNS};
@@ -23,10 +23,11 @@ pub struct Listed {
 }
 
 /// The columns of [`Listed`], of `requests r` joined with `users u`.
-const LISTED: &str = "r.request_id, r.application_id, r.environment_id, r.requester_id, \
+pub(super) const LISTED: &str =
+    "r.request_id, r.application_id, r.environment_id, r.requester_id, \
      u.display_name as requester_name, r.title, r.version, r.state, r.scheduled_at, r.updated_at";
 
-fn listed(row: &AnyRow) -> Result<Listed, sqlx::Error> {
+pub(super) fn listed(row: &AnyRow) -> Result<Listed, sqlx::Error> {
     Ok(Listed {
         id: row.try_get("request_id")?,
         application_id: row.try_get("application_id")?,
@@ -187,115 +188,4 @@ pub async fn mine(db: &super::Db, requester: i64, limit: i64) -> Result<Vec<List
     .iter()
     .map(listed)
     .collect()
-}
-
-/// A page of requests, newest first. Empty filters match all.
-pub async fn board(
-    db: &super::Db,
-    state: &str,
-    app: &str,
-    env: &str,
-    search: &str,
-    before: i64,
-    limit: i64,
-) -> Result<Vec<Listed>, sqlx::Error> {
-    select_requests(db, state, app, env, search, before, limit).await
-}
-
-/// `text` with LIKE's wildcards and its escape character taken literally (escape `\\`).
-fn like_escaped(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// Requests newest first. Only the filters given become conditions, so each query can use the
-/// index that fits it.
-async fn select_requests(
-    db: &super::Db,
-    state: &str,
-    app: &str,
-    env: &str,
-    search: &str,
-    before: i64,
-    limit: i64,
-) -> Result<Vec<Listed>, sqlx::Error> {
-    let mut conditions = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
-    let mut param = |value: &str| {
-        binds.push(value.to_owned());
-        format!("${}", binds.len())
-    };
-    // On PostgreSQL a search reads the narrow `request_search` copy (alias `s`) and cuts the page
-    // there; everything else reads the requests themselves.
-    let narrow = db.kind == super::DbKind::Postgres && !search.is_empty();
-    let t = if narrow { "s" } else { "r" };
-    for (column, value) in [
-        ("state", state),
-        ("application_id", app),
-        ("environment_id", env),
-    ] {
-        if !value.is_empty() {
-            conditions.push(format!("{t}.{column} = {}", param(value)));
-        }
-    }
-    let plain = !search.contains(['%', '_', '\\']);
-    if db.kind == super::DbKind::Sqlite && plain && search.chars().count() >= 3 {
-        // The trigram index answers a substring of three characters or more, case-insensitively.
-        let p = param(&format!("%{search}%"));
-        conditions.push(format!(
-            "r.request_id in (select rowid from request_search where title like {p} \
-             union select rowid from request_search where version like {p})"
-        ));
-    } else if !search.is_empty() {
-        let p = param(&format!("%{}%", like_escaped(&search.to_lowercase())));
-        conditions.push(if narrow {
-            format!("s.text like {p} escape '\\'")
-        } else {
-            format!(
-                "(lower(r.title) like {p} escape '\\' or lower(r.version) like {p} escape '\\')"
-            )
-        });
-    }
-    let n = binds.len();
-    if before > 0 {
-        conditions.push(format!("{t}.request_id < ${}", n + 1));
-    }
-    let limit_param = n + 1 + usize::from(before > 0);
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("where {}", conditions.join(" and "))
-    };
-    let sql = if narrow {
-        format!(
-            "select {LISTED} from \
-             (select s.request_id from request_search s {filter} \
-              order by s.request_id desc limit ${limit_param}) m \
-             join requests r on r.request_id = m.request_id \
-             join users u on u.user_id = r.requester_id \
-             order by r.request_id desc"
-        )
-    } else {
-        format!(
-            "select {LISTED} from requests r \
-             join users u on u.user_id = r.requester_id {filter} \
-             order by r.request_id desc limit ${limit_param}"
-        )
-    };
-    let mut query = sqlx::query(&sql);
-    for b in &binds {
-        query = query.bind(b.as_str());
-    }
-    if before > 0 {
-        query = query.bind(before);
-    }
-    query
-        .bind(limit)
-        .persistent(db.keep_listing_prepared())
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(listed)
-        .collect()
 }

@@ -1,7 +1,8 @@
-//! The lists of requests: the approver queue and the ops board.
+//! The lists of requests: the approver queue, the viewer's own, and the board.
 
 use super::request_page::*;
 use super::views::format_ms;
+use crate::db::board::{BoardQuery, Scope};
 use crate::db::queue::Listed;
 use crate::db::users::User;
 use crate::db::{now_ms, Db};
@@ -118,13 +119,30 @@ pub async fn mine(db: &Db, catalog: &Catalog, viewer: &Viewer) -> Result<Vec<Req
         .collect())
 }
 
-/// Every request for ops: filtered, newest first, a page at a time.
+/// The requests `viewer` may read (every one for operations and administrators): filtered,
+/// newest first, a page at a time.
 pub async fn board(
     db: &Db,
     catalog: &Catalog,
+    viewer: &Viewer,
     filter: &BoardFilter,
-    zone: &str,
 ) -> Result<BoardView, Error> {
+    let everything = viewer.roles.ops || viewer.roles.admin;
+    let teams: Vec<String> = viewer.teams.iter().map(|t| t.id.clone()).collect();
+    let readable: Vec<String> = catalog
+        .applications
+        .iter()
+        .filter(|a| everything || catalog.may_read(&a.id, &teams, false))
+        .map(|a| a.id.clone())
+        .collect();
+    let scope = if everything {
+        Scope::All
+    } else {
+        Scope::Readable {
+            apps: &readable,
+            requester: viewer.id,
+        }
+    };
     let state = match filter.state.trim() {
         "" => "",
         s => State::parse(s)
@@ -132,16 +150,17 @@ pub async fn board(
             .ok_or_else(|| Error::NotFound(format!("There is no request state {s}.")))?,
     };
     let search = filter.q.trim();
-    let mut rows = crate::db::queue::board(
-        db,
+    let query = BoardQuery {
+        scope,
         state,
-        &filter.app,
-        &filter.env,
+        app: &filter.app,
+        env: &filter.env,
         search,
-        filter.before.max(0),
-        BOARD_PAGE + 1,
-    )
-    .await?;
+        requester: filter.mine.then_some(viewer.id),
+        before: filter.before.max(0),
+        limit: BOARD_PAGE + 1,
+    };
+    let mut rows = crate::db::board::board(db, &query).await?;
     let next_before = (rows.len() as i64 > BOARD_PAGE).then(|| {
         rows.truncate(BOARD_PAGE as usize);
         rows.last().map(|r| r.id).unwrap_or_default()
@@ -158,23 +177,31 @@ pub async fn board(
                 }
                 _ => String::new(),
             };
-            line(catalog, row, waiting_for, zone)
+            line(catalog, row, waiting_for, &viewer.time_zone)
         })
         .collect();
     Ok(BoardView {
-        in_flight: crate::db::dispatch::in_flight(db).await?,
+        // Counts over every application: for those who read them all.
+        in_flight: if everything {
+            crate::db::dispatch::in_flight(db).await?
+        } else {
+            Vec::new()
+        },
+        everything,
         requests,
         next_before,
         states: State::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
         applications: catalog
             .applications
             .iter()
+            .filter(|a| readable.contains(&a.id))
             .map(|a| (a.id.clone(), a.name.clone()))
             .collect(),
         environments: {
             let mut envs: Vec<(String, String)> = catalog
                 .applications
                 .iter()
+                .filter(|a| readable.contains(&a.id))
                 .flat_map(|a| {
                     a.environments
                         .iter()

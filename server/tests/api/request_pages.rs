@@ -367,9 +367,20 @@ async fn ops_see_every_request_filtered_and_paged(kind: Kind) {
         .expect("submitted");
     }
     app.login_as("ada").await;
-    submit_banking(&app).await;
-    let refused = app.get("/board").await;
-    assert_eq!(refused.status(), 403, "the board is for ops");
+    let own = submit_banking(&app).await;
+    // Everyone reads the board (what the catalog lets them read), and finds their own there.
+    let board = app.get_html("/board").await;
+    assert!(board.contains("Requests you can read"), "{board}");
+    assert!(
+        board.contains("5.0.54"),
+        "Ada reads every application: {board}"
+    );
+    assert!(!board.contains("data-testid=\"in-flight\""), "{board}");
+    let mine = app.get_html("/board?mine=1").await;
+    assert!(mine.contains("<h1>Your requests</h1>"), "{mine}");
+    assert!(mine.contains(&format!("href=\"{own}\"")), "{mine}");
+    assert!(!mine.contains("5.0.54"), "only hers: {mine}");
+    app.logout().await;
 
     app.login_as("olga").await;
     let first = app.get_html("/board").await;

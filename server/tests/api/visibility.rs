@@ -95,6 +95,38 @@ async fn an_application_may_be_closed_to_other_teams(kind: Kind) {
     let gate = app.rpc("gate").await.text().await.expect("gate");
     assert!(!gate.contains("\"banking\""), "{gate}");
     assert!(gate.contains("\"storefront\""), "{gate}");
+    // The board leaves out what Wes may not read, and still lists his own; searched and
+    // filtered alike.
+    let own = submit(&app, "wes", "storefront", &storefront("9.9.9")).await;
+    for path in [
+        "/board",
+        "/board?q=2.4",
+        "/board?app=banking",
+        "/board?q=9.9.9",
+    ] {
+        let board = app.get_html(path).await;
+        assert!(
+            !board.contains(&format!("href=\"/requests/{banking}\"")),
+            "{path}: {board}"
+        );
+        assert!(
+            !board.contains("<option value=\"banking\""),
+            "{path}: {board}"
+        );
+    }
+    let board = app.get_html("/board?q=9.9.9").await;
+    assert!(
+        board.contains(&format!("href=\"/requests/{own}\"")),
+        "{board}"
+    );
+    app.logout().await;
+    app.login_as("olga").await;
+    let board = app.get_html("/board?q=2.4").await;
+    assert!(
+        board.contains(&format!("href=\"/requests/{banking}\"")),
+        "ops read all: {board}"
+    );
+    assert!(board.contains("<option value=\"banking\""), "{board}");
 }
 
 async fn a_person_in_no_team_reads_nothing(kind: Kind) {
@@ -112,6 +144,8 @@ async fn a_person_in_no_team_reads_nothing(kind: Kind) {
         status_of(&app, "/applications/storefront/history").await,
         403
     );
+    let board = app.get_html("/board").await;
+    assert!(board.contains("No request matches."), "{board}");
 }
 
 /// Reads the live stream until `until` arrives; every request id heard before it.
