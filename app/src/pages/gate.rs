@@ -65,7 +65,7 @@ fn GateBody(page: GatePageView) -> impl IntoView {
                 <label>"Artifact digest (optional)" <input name="artifact" placeholder="sha256:…" value=value("artifact")/></label>
                 <label>"Actor: user or team (optional)" <input name="actor" placeholder="fintech" value=value("actor")/></label>
                 <label>"At (UTC; now when empty)" <input type="datetime-local" name="at" value=value("at")/></label>
-                <button type="submit">"Ask the gate"</button>
+                <button type="submit" class="primary">"Ask the gate"</button>
             </form>
             {outcome}
         </section>

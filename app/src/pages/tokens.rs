@@ -75,7 +75,7 @@ fn TokensBody(view: TokensView) -> impl IntoView {
                     "Acts as (the user a pipeline's requests come from; you when empty)"
                     <input name="acts_as" placeholder="ada" value=value("acts_as")/>
                 </label>
-                <button type="submit">"Make the token"</button>
+                <button type="submit" class="primary">"Make the token"</button>
             </form>
             {outcome}
         </section>
