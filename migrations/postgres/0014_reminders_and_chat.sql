@@ -22,3 +22,6 @@ create table chat_outbox (
     sent_at     bigint
 );
 create index chat_outbox_due_idx on chat_outbox (state, due_at);
+
+-- When the person's last daily digest went (those who asked for one in their mail preferences).
+alter table users add column digest_sent_at bigint;

@@ -42,6 +42,8 @@ pub struct ProfileView {
     /// IANA name; empty: the browser's.
     pub time_zone: String,
     pub choices: Vec<MailChoice>,
+    /// One daily digest (at 08:00 in their zone) instead of single mails.
+    pub digest: bool,
     pub posted: Posted,
 }
 

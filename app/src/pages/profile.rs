@@ -32,8 +32,10 @@ fn ProfileForm(view: ProfileView) -> impl IntoView {
         email,
         time_zone,
         choices,
+        digest,
         posted,
     } = view;
+    let digest = posted.ticked_or("digest", digest);
     let errors: BTreeMap<String, String> = posted.errors.iter().cloned().collect();
     let email = posted.value_or("email", &email);
     let time_zone = posted.value_or("time_zone", &time_zone);
@@ -68,6 +70,10 @@ fn ProfileForm(view: ProfileView) -> impl IntoView {
                 <legend>"Mail me when"</legend>
                 {choices}
             </fieldset>
+            <label class="check">
+                <input type="checkbox" name="digest" value="on" checked=digest/>
+                " Gather these in one daily digest at 08:00 (your time zone) instead of a mail each time"
+            </label>
             <button type="submit">"Save"</button>
         </form>
     }

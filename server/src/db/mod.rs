@@ -10,6 +10,7 @@ pub mod chases;
 pub mod chat;
 pub mod ci_runs;
 pub mod decisions;
+pub mod digests;
 pub mod dispatch;
 pub mod gate_checks;
 pub mod idempotency;

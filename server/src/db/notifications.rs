@@ -21,8 +21,10 @@ pub struct Recipient {
 
 impl Recipient {
     /// Whether they receive `kind` by email.
+    /// Whether they receive `kind` by email now, in a mail of its own (not in their digest).
     pub fn mails(&self, kind: crate::domain::notice::Kind) -> bool {
-        crate::domain::notice::mailed(kind, &self.mail_prefs) && !self.email.is_empty()
+        use crate::domain::notice::{digest, mailed};
+        mailed(kind, &self.mail_prefs) && !self.email.is_empty() && !digest(&self.mail_prefs)
     }
 }
 

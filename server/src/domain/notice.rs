@@ -96,24 +96,35 @@ impl Kind {
     }
 }
 
+/// The preferences' word for one daily digest instead of single mails.
+const DIGEST: &str = "digest";
+
 /// Whether `kind` is mailed under `prefs`, the person's changes to the defaults (`+kind`,
 /// `-kind`, comma-separated; the last word on a kind wins).
 pub fn mailed(kind: Kind, prefs: &str) -> bool {
-    prefs
-        .rsplit(',')
-        .find_map(|p| {
-            let (on, name) = match p.trim().split_at_checked(1)? {
-                ("+", name) => (true, name),
-                ("-", name) => (false, name),
-                _ => return None,
-            };
-            (name == kind.as_str()).then_some(on)
-        })
-        .unwrap_or(kind.mailed_by_default())
+    last_word(prefs, kind.as_str()).unwrap_or(kind.mailed_by_default())
 }
 
-/// The preferences that say "mail exactly `kinds`", as changes to the defaults.
-pub fn prefs_for(kinds: &[Kind]) -> String {
+/// Whether the person asked for one daily digest of what they are mailed, instead of a mail
+/// each time.
+pub fn digest(prefs: &str) -> bool {
+    last_word(prefs, DIGEST).unwrap_or(false)
+}
+
+fn last_word(prefs: &str, name: &str) -> Option<bool> {
+    prefs.rsplit(',').find_map(|p| {
+        let (on, word) = match p.trim().split_at_checked(1)? {
+            ("+", word) => (true, word),
+            ("-", word) => (false, word),
+            _ => return None,
+        };
+        (word == name).then_some(on)
+    })
+}
+
+/// The preferences that say "mail exactly `kinds`" (as changes to the defaults), each day in
+/// one digest when `daily`.
+pub fn prefs_for(kinds: &[Kind], daily: bool) -> String {
     Kind::ALL
         .into_iter()
         .filter(|k| k.mailed_by_default() != kinds.contains(k))
@@ -124,6 +135,7 @@ pub fn prefs_for(kinds: &[Kind]) -> String {
                 k.as_str()
             )
         })
+        .chain(daily.then(|| format!("+{DIGEST}")))
         .collect::<Vec<_>>()
         .join(",")
 }

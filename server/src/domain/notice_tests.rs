@@ -203,7 +203,7 @@ fn mail_preferences_change_the_defaults_and_round_trip() {
         "-approval_needed,+approval_needed"
     ));
     let chosen = [Kind::Deployed, Kind::Reminder];
-    let prefs = prefs_for(&chosen);
+    let prefs = prefs_for(&chosen, false);
     for kind in Kind::ALL {
         assert_eq!(
             mailed(kind, &prefs),

@@ -54,6 +54,7 @@ pub async fn save_profile(
             .into_iter()
             .filter(|k| ticked(&form, &format!("mail_{}", k.as_str())))
             .collect(),
+        digest: ticked(&form, "digest"),
     };
     let outcome = notifications::save_profile(&state.db, viewer.id, profile)
         .await

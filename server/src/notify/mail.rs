@@ -101,7 +101,7 @@ kinds! {
 }
 
 /// A subject on one line: no control character can start another header.
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     let line: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -2,6 +2,7 @@
 //! templates, text and HTML), chat messages, and the worker that delivers both outboxes.
 
 pub mod chat;
+pub mod digest;
 pub mod mail;
 pub mod transport;
 pub mod worker;

@@ -59,13 +59,17 @@ fn folded(queued: Vec<QueuedMail>) -> Vec<Vec<QueuedMail>> {
 
 /// The message id of a group: named by its first mail, so sending it again keeps it.
 pub fn message_id(first_mail: i64, public_url: &str) -> String {
-    let host = public_url
+    format!("<runway.mail.{first_mail}@{}>", host(public_url))
+}
+
+/// The portal's host, which names its messages.
+pub(super) fn host(public_url: &str) -> &str {
+    public_url
         .split("://")
         .nth(1)
         .and_then(|h| h.split(['/', ':']).next())
         .filter(|h| !h.is_empty())
-        .unwrap_or("runway.invalid");
-    format!("<runway.mail.{first_mail}@{host}>")
+        .unwrap_or("runway.invalid")
 }
 
 async fn deliver(
@@ -142,9 +146,14 @@ pub async fn run(state: crate::state::AppState, mailer: Mailer) {
     mailer.transport.check().await;
     let mut changes = state.db.changes.subscribe();
     let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let mut digests = tokio::time::interval(Duration::from_secs(60));
     let client = super::chat::client();
     loop {
         tokio::select! {
+            _ = digests.tick() => {
+                super::digest::run_once(&state.db, &mailer).await;
+                continue;
+            }
             _ = tick.tick() => {}
             r = changes.recv() => {
                 if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) {

@@ -27,6 +27,8 @@ pub struct ProfileForm {
     pub time_zone: String,
     /// The kinds ticked to be mailed.
     pub mailed: Vec<Kind>,
+    /// One digest a day instead of single mails.
+    pub digest: bool,
 }
 
 /// Checks and saves a profile; a refused one names each field at fault and changes nothing.
@@ -51,7 +53,7 @@ pub async fn save_profile(db: &Db, user_id: i64, form: ProfileForm) -> Result<()
     let profile = Profile {
         email,
         time_zone,
-        mail_prefs: prefs_for(&form.mailed),
+        mail_prefs: prefs_for(&form.mailed, form.digest),
     };
     users::set_profile(db, user_id, &profile).await?;
     Ok(())

@@ -54,6 +54,7 @@ pub async fn profile(db: &Db, viewer: &Viewer) -> Result<ProfileView, sqlx::Erro
                 on: mailed(k, &p.mail_prefs),
             })
             .collect(),
+        digest: crate::domain::notice::digest(&p.mail_prefs),
         email: p.email,
         time_zone: p.time_zone,
         posted: Default::default(),

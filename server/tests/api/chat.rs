@@ -2,8 +2,8 @@
 //! JSON), received here by a local HTTP server that refuses its first post to test the retry.
 
 use crate::helpers::*;
-use crate::requests::{approve, draft, revision, submit};
-use server::service::requests::{self, Verdict};
+use crate::requests::{approve, decide, draft, submit};
+use server::service::requests::Verdict;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -98,19 +98,10 @@ async fn teams_and_applications_hear_in_their_channels(kind: Kind) {
         .await
         .expect("submitted");
     approve(&app, "ben", id).await.expect("ben approves");
-    let cleo = app.user("cleo").await;
-    let rev = revision(&app, id).await;
-    requests::decide(
-        &app.state.db,
-        &app.state.catalog.current().catalog,
-        &cleo,
-        id,
-        rev,
-        Verdict::Reject,
-        "Not <b>now</b> & not before the audit",
-    )
-    .await
-    .expect("rejected");
+    let comment = "Not <b>now</b> & not before the audit";
+    decide(&app, "cleo", id, Verdict::Reject, comment)
+        .await
+        .expect("rejected");
 
     // The application's channel hears of everything, the CAB of what is asked of it; the
     // refused post arrives on its second try (5 s later).

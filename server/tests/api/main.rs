@@ -5,6 +5,7 @@ mod catalog;
 mod chat;
 mod cli;
 mod connectors;
+mod digest;
 mod dispatch;
 mod edits;
 mod health;

@@ -58,6 +58,17 @@ pub(crate) async fn state(app: &TestApp, id: i64) -> String {
 }
 
 pub(crate) async fn approve(app: &TestApp, who: &str, id: i64) -> Result<State, RequestError> {
+    decide(app, who, id, Verdict::Approve, "looks good").await
+}
+
+/// `who` decides on `id` as it stands now.
+pub(crate) async fn decide(
+    app: &TestApp,
+    who: &str,
+    id: i64,
+    verdict: Verdict,
+    comment: &str,
+) -> Result<State, RequestError> {
     let user = app.user(who).await;
     let rev = revision(app, id).await;
     requests::decide(
@@ -66,8 +77,8 @@ pub(crate) async fn approve(app: &TestApp, who: &str, id: i64) -> Result<State, 
         &user,
         id,
         rev,
-        Verdict::Approve,
-        "looks good",
+        verdict,
+        comment,
     )
     .await
     .map(|d| d.state)
