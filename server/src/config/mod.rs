@@ -16,7 +16,7 @@
 //! | `RUNWAY_LOG` | `info` | log filter, e.g. `runway=debug,info` |
 //! | `RUNWAY_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUNWAY_DISPATCH` | `true` | run the dispatch worker here (`false`: a replica that only serves pages) |
-//! | `RUNWAY_CRASH_AT` | none | crash tests only: kills the process (SIGKILL) at a dispatch point (`after_trigger`: the CI accepted a run, not yet recorded; `point:n` for its n-th passage) |
+//! | `RUNWAY_CRASH_AT` | none | crash tests only: kills the process (SIGKILL) at a dispatch point (`after_trigger`: the CI accepted a run, not yet recorded; `mail_sent`: a message went, not yet recorded; `point:n` for its n-th passage) |
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -4,7 +4,8 @@
 /// passage in this process), the process kills itself with SIGKILL there (no clean-up, no flush),
 /// as a power cut or an OOM kill would. Points: `after_claim`, `after_triggering` (the run is
 /// recorded as triggering), `after_trigger` (the CI accepted it), `after_recorded` (its reference
-/// is stored), `after_poll` (a status is stored).
+/// is stored), `after_poll` (a status is stored); and `mail_sent` (the SMTP server took a
+/// message, not yet recorded as sent).
 pub fn crash_point(point: &str) {
     static PASSED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let Ok(wanted) = std::env::var("RUNWAY_CRASH_AT") else {

@@ -115,6 +115,7 @@ async fn deliver(
         .await;
     match outcome {
         Ok(()) => {
+            crate::dispatch::crash_point("mail_sent");
             n::sent(db, &ids, &id, now_ms()).await?;
             tracing::info!(to = %first.address, request = first.request_id, folded = group.len(), "mail sent");
             Ok(true)

@@ -422,6 +422,16 @@ pub fn portal_process(
     catalog: &std::path::Path,
     point: Option<&str>,
 ) -> std::process::Child {
+    portal_process_with(db, catalog, point, &[])
+}
+
+/// [`portal_process`] with `extra` settings.
+pub fn portal_process_with(
+    db: &TestDb,
+    catalog: &std::path::Path,
+    point: Option<&str>,
+    extra: &[(&str, &str)],
+) -> std::process::Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -443,6 +453,7 @@ pub fn portal_process(
     if let Some(point) = point {
         command.env("RUNWAY_CRASH_AT", point);
     }
+    command.envs(extra.iter().copied());
     command.spawn().expect("start the portal")
 }
 

@@ -426,7 +426,76 @@ async fn the_profile_checks_the_address_and_keeps_the_choices(kind: Kind) {
     assert!(page.contains("Profile saved."), "{page}");
 }
 
+/// A portal killed (SIGKILL) after the SMTP server took a message and before it recorded it as
+/// sent sends it again once restarted, with the same `Message-ID` (mail clients fold the copy),
+/// and nothing else twice.
+async fn a_crash_between_sending_and_recording_resends_one_message_with_its_id(kind: Kind) {
+    let port = free_port();
+    let Some(smtp) = Smtp::start(port) else {
+        return;
+    };
+    // Mail is queued while no server answers, then the portal runs as a process of its own.
+    let dead = format!("smtp://127.0.0.1:{}", free_port());
+    let Some(app) = spawn_app_with(kind, &[("RUNWAY_SMTP_URL", &dead)]).await else {
+        return;
+    };
+    submit_banking(&app).await;
+    let (db, catalog) = app.stop().await;
+    let pool = server::db::Db::connect(&db.url, 2).await.expect("db");
+    let release = || async {
+        sqlx::query("update mail_outbox set due_at = 0, lease_until = null where state = 'queued'")
+            .execute(&pool.pool)
+            .await
+            .expect("due now");
+    };
+    release().await;
+    let url = smtp.url();
+    let settings = [("RUNWAY_SMTP_URL", url.as_str())];
+    let mut child = portal_process_with(&db, &catalog, Some("mail_sent"), &settings);
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the portal did not reach mail_sent"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let first = smtp.wait_for(1).await;
+    let queued = n::outbox(&pool, 10).await.expect("outbox");
+    assert!(
+        queued.iter().all(|r| r.state == "queued"),
+        "killed before recording: {queued:#?}"
+    );
+    // The crashed worker's lease would run out within two minutes; end it now.
+    release().await;
+    let mut child = portal_process_with(&db, &catalog, None, &settings);
+    eventually(
+        "the message recorded as sent",
+        Duration::from_secs(30),
+        || async {
+            n::outbox(&pool, 10)
+                .await
+                .expect("outbox")
+                .iter()
+                .all(|r| r.state == "sent")
+        },
+    )
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let all = smtp.messages();
+    assert_eq!(all.len(), 2, "sent again once: {all:#?}");
+    assert_eq!(
+        header(&all[0], "Message-ID"),
+        header(&all[1], "Message-ID"),
+        "the same id, for mail clients to fold"
+    );
+    assert_eq!(header(&first[0], "To"), "ben@runway.example");
+    pool.pool.close().await;
+}
+
 crate::on_both_databases!(
+    a_crash_between_sending_and_recording_resends_one_message_with_its_id,
     approvers_are_told_in_their_inbox_and_by_mail,
     mail_waits_for_a_server_that_is_down_then_goes_once,
     without_smtp_mail_is_written_as_files,
