@@ -14,6 +14,7 @@ pub mod digests;
 pub mod dispatch;
 pub mod gate_checks;
 pub mod idempotency;
+pub mod mail;
 pub mod notifications;
 pub mod outbox;
 pub mod queue;
@@ -372,30 +373,5 @@ pub fn now_ms() -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn redact_hides_the_password_only() {
-        assert_eq!(
-            super::redact("postgres://bob:secret@db:5432/runway"),
-            "postgres://bob:***@db:5432/runway"
-        );
-        assert_eq!(
-            super::redact("sqlite://data/runway.db"),
-            "sqlite://data/runway.db"
-        );
-    }
-
-    #[test]
-    fn values_placeholders_number_postgres_and_not_sqlite() {
-        use super::DbKind;
-        assert_eq!(
-            DbKind::Sqlite.values_placeholders(2, 3),
-            "(?, ?, ?), (?, ?, ?)"
-        );
-        assert_eq!(
-            DbKind::Postgres.values_placeholders(2, 3),
-            "($1, $2, $3), ($4, $5, $6)"
-        );
-        assert_eq!(DbKind::Postgres.values_placeholders(1, 1), "($1)");
-    }
-}
+#[path = "mod_tests.rs"]
+mod tests;

@@ -8,6 +8,8 @@ pub struct User {
     pub display_name: String,
     pub is_admin: bool,
     pub teams: Vec<String>,
+    /// The zone their profile names for times; empty: their browser's.
+    pub time_zone: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +55,7 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>, sqlx::
 
 pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<User>, sqlx::Error> {
     let Some(row) = sqlx::query(
-        "select user_id, username, display_name, is_admin from users where user_id = $1",
+        "select user_id, username, display_name, is_admin, time_zone from users where user_id = $1",
     )
     .bind(user_id)
     .fetch_optional(&db.pool)
@@ -72,6 +74,7 @@ pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<User>, sqlx::Error> {
         display_name: row.try_get("display_name")?,
         is_admin: row.try_get::<i64, _>("is_admin")? != 0,
         teams,
+        time_zone: row.try_get("time_zone")?,
     }))
 }
 

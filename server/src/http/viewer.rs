@@ -39,17 +39,15 @@ pub async fn attach(
         },
         None => None,
     };
-    let mut viewer = user.map(|u| views::viewer(&u, &state.catalog.current().catalog));
-    if let Some(v) = viewer.as_mut() {
-        v.time_zone = match users::profile(&state.db, v.id).await {
-            Ok(p) if !p.time_zone.is_empty() => p.time_zone,
-            Ok(_) => browser_zone(req.headers()).unwrap_or_else(|| "UTC".to_owned()),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot load the signed-in user");
-                return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
-            }
+    let viewer = user.map(|u| {
+        let mut v = views::viewer(&u, &state.catalog.current().catalog);
+        v.time_zone = if u.time_zone.is_empty() {
+            browser_zone(req.headers()).unwrap_or_else(|| "UTC".to_owned())
+        } else {
+            u.time_zone
         };
-    }
+        v
+    });
     let path = req.uri().path();
     if viewer.is_none() && !is_public(path) {
         let next = req

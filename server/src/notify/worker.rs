@@ -5,7 +5,7 @@
 use super::mail::{self, Also, View};
 use super::transport::{SendError, Transport};
 use super::Names;
-use crate::db::notifications::{self as n, QueuedMail};
+use crate::db::mail::{self as n, QueuedMail};
 use crate::db::{now_ms, Db};
 use crate::domain::notice::Kind;
 use crate::domain::Catalog;

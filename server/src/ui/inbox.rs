@@ -72,7 +72,9 @@ pub async fn mail_outbox(
             "Only administrators see the mail outbox.".into(),
         ));
     }
-    let rows = n::outbox(db, 200).await.map_err(super::viewer::internal)?;
+    let rows = crate::db::mail::outbox(db, 200)
+        .await
+        .map_err(super::viewer::internal)?;
     let chat = crate::db::chat::recent(db, 100)
         .await
         .map_err(super::viewer::internal)?;

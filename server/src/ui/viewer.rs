@@ -30,5 +30,6 @@ pub fn user_of(viewer: &Viewer) -> users::User {
         display_name: viewer.display_name.clone(),
         is_admin: viewer.roles.admin,
         teams: team_ids(viewer),
+        time_zone: viewer.time_zone.clone(),
     }
 }

@@ -67,7 +67,7 @@ async fn a_digest_replaces_single_mails_and_goes_once_a_day(kind: Kind) {
     )
     .await
     .expect("rejected");
-    let queued_for_ada = server::db::notifications::outbox(&app.state.db, 100)
+    let queued_for_ada = server::db::mail::outbox(&app.state.db, 100)
         .await
         .expect("outbox")
         .into_iter()

@@ -239,14 +239,16 @@ async fn mail_waits_for_a_server_that_is_down_then_goes_once(kind: Kind) {
         "a failed attempt recorded",
         Duration::from_secs(20),
         || async {
-            let rows = n::outbox(&app.state.db, 50).await.expect("outbox");
+            let rows = server::db::mail::outbox(&app.state.db, 50)
+                .await
+                .expect("outbox");
             rows.iter().any(|r| {
                 r.address == "ben@runway.example" && r.attempts >= 1 && !r.last_error.is_empty()
             })
         },
     )
     .await;
-    let queued_for_ben = n::outbox(&app.state.db, 50)
+    let queued_for_ben = server::db::mail::outbox(&app.state.db, 50)
         .await
         .expect("outbox")
         .into_iter()
@@ -277,7 +279,7 @@ async fn mail_waits_for_a_server_that_is_down_then_goes_once(kind: Kind) {
         "{}",
         to_ben[0]
     );
-    let failed = n::outbox(&app.state.db, 50)
+    let failed = server::db::mail::outbox(&app.state.db, 50)
         .await
         .expect("outbox")
         .into_iter()
@@ -461,7 +463,7 @@ async fn a_crash_between_sending_and_recording_resends_one_message_with_its_id(k
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let first = smtp.wait_for(1).await;
-    let queued = n::outbox(&pool, 10).await.expect("outbox");
+    let queued = server::db::mail::outbox(&pool, 10).await.expect("outbox");
     assert!(
         queued.iter().all(|r| r.state == "queued"),
         "killed before recording: {queued:#?}"
@@ -473,7 +475,7 @@ async fn a_crash_between_sending_and_recording_resends_one_message_with_its_id(k
         "the message recorded as sent",
         Duration::from_secs(30),
         || async {
-            n::outbox(&pool, 10)
+            server::db::mail::outbox(&pool, 10)
                 .await
                 .expect("outbox")
                 .iter()
