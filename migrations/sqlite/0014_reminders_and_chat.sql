@@ -25,3 +25,10 @@ create index chat_outbox_due_idx on chat_outbox (state, due_at);
 
 -- When the person's last daily digest went (those who asked for one in their mail preferences).
 alter table users add column digest_sent_at bigint;
+
+-- Out of office: from when until when a person is away, and who decides in their place.
+alter table users add column away_from bigint;
+alter table users add column away_until bigint;
+alter table users add column delegate_id bigint;
+-- The delegate who decided in the approver's place.
+alter table decisions add column acted_by bigint;

@@ -44,6 +44,14 @@ pub struct ProfileView {
     pub choices: Vec<MailChoice>,
     /// One daily digest (at 08:00 in their zone) instead of single mails.
     pub digest: bool,
+    /// Out of office: first and last day (YYYY-MM-DD) and the delegate's user name; empty
+    /// when not set.
+    #[serde(default)]
+    pub away_from: String,
+    #[serde(default)]
+    pub away_until: String,
+    #[serde(default)]
+    pub delegate: String,
     pub posted: Posted,
 }
 

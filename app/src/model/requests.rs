@@ -115,6 +115,9 @@ pub struct RequestView {
     pub waiting: Option<String>,
     pub timeline: Vec<EventView>,
     pub can_decide: bool,
+    /// The away approver the viewer decides for, as their delegate (empty: in their own name).
+    #[serde(default)]
+    pub deciding_for: String,
     pub can_edit: bool,
     pub can_cancel: bool,
     /// Operations: retry the failed CI step.

@@ -33,8 +33,14 @@ fn ProfileForm(view: ProfileView) -> impl IntoView {
         time_zone,
         choices,
         digest,
+        away_from,
+        away_until,
+        delegate,
         posted,
     } = view;
+    let away_from = posted.value_or("away_from", &away_from);
+    let away_until = posted.value_or("away_until", &away_until);
+    let delegate = posted.value_or("delegate", &delegate);
     let digest = posted.ticked_or("digest", digest);
     let errors: BTreeMap<String, String> = posted.errors.iter().cloned().collect();
     let email = posted.value_or("email", &email);
@@ -74,6 +80,19 @@ fn ProfileForm(view: ProfileView) -> impl IntoView {
                 <input type="checkbox" name="digest" value="on" checked=digest/>
                 " Gather these in one daily digest at 08:00 (your time zone) instead of a mail each time"
             </label>
+            <fieldset>
+                <legend>"Out of office"</legend>
+                <p class="help">"While you are away, the person you name decides in your place and is asked instead of you; your mail pauses. Leave all three empty when you are here."</p>
+                <Field name="away_from".into() label="First day away".into() errors=errors.clone()>
+                    <input id="away_from" name="away_from" type="date" value=away_from aria-describedby="away_from-error"/>
+                </Field>
+                <Field name="away_until".into() label="Last day away".into() errors=errors.clone()>
+                    <input id="away_until" name="away_until" type="date" value=away_until aria-describedby="away_until-error"/>
+                </Field>
+                <Field name="delegate".into() label="Who decides in your place (user name)".into() errors=errors.clone()>
+                    <input id="delegate" name="delegate" value=delegate placeholder="dev" aria-describedby="delegate-error"/>
+                </Field>
+            </fieldset>
             <button type="submit">"Save"</button>
         </form>
     }

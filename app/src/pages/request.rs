@@ -101,7 +101,7 @@ fn RequestBody(request: RequestView) -> impl IntoView {
                 } else {
                     view! { <ol class="stages">{r.stages.iter().cloned().map(|s| view! { <Stage stage=s/> }).collect_view()}</ol> }.into_any()
                 }}
-                {r.can_decide.then(|| view! { <DecisionForm id revision=r.revision/> })}
+                {r.can_decide.then(|| view! { <DecisionForm id revision=r.revision deciding_for=r.deciding_for.clone()/> })}
                 {r.can_cancel.then(|| view! {
                     <form method="post" action=format!("/requests/{id}/cancel") class="form cancel">
                         <input type="hidden" name="revision" value=r.revision/>
@@ -204,9 +204,17 @@ fn Stage(stage: StageView) -> impl IntoView {
 }
 
 #[component]
-fn DecisionForm(id: i64, revision: i64) -> impl IntoView {
+fn DecisionForm(id: i64, revision: i64, deciding_for: String) -> impl IntoView {
+    let delegated = (!deciding_for.is_empty()).then(|| {
+        view! {
+            <p class="notice" data-testid="deciding-for">
+                {format!("You decide in the place of {deciding_for}, who is away and named you their delegate.")}
+            </p>
+        }
+    });
     view! {
         <form method="post" action=format!("/requests/{id}/decision") class="form decision">
+            {delegated}
             <input type="hidden" name="revision" value=revision/>
             <label for="comment">"Comment (required to reject)"</label>
             <textarea id="comment" name="comment" rows="2"></textarea>

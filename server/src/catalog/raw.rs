@@ -126,6 +126,7 @@ pub struct RawPolicy {
     pub escalate_after: Option<S<String>>,
     pub escalate_to: Option<S<String>>,
     pub remind_in_windows: Option<S<bool>>,
+    pub delegation: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

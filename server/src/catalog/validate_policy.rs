@@ -128,6 +128,7 @@ pub(super) fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Kn
         windows,
         material_fields: material_fields(c, &field, p.material_fields.as_ref(), known),
         chasing: chasing(c, &field, p, known),
+        delegation: p.delegation.unwrap_or(true),
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Target<'a> {
     pub version: &'a str,
     /// Its state before the transition.
     pub state: State,
+    /// Its policy lets delegates act for away approvers.
+    pub delegation: bool,
 }
 
 impl<'a> From<&'a RequestRow> for Target<'a> {
@@ -32,6 +34,7 @@ impl<'a> From<&'a RequestRow> for Target<'a> {
             environment_id: &row.environment_id,
             version: &row.version,
             state: row.state,
+            delegation: row.policy.delegation,
         }
     }
 }
@@ -53,6 +56,7 @@ pub async fn apply(
             Effect::Audit { actor, event } => audit::event(tx, id, *actor, event, now).await?,
             Effect::Decision {
                 user_id,
+                acted_by,
                 teams,
                 stage,
                 verdict,
@@ -69,6 +73,7 @@ pub async fn apply(
                     &decisions::NewDecision {
                         request_id: id,
                         user_id: *user_id,
+                        acted_by: *acted_by,
                         teams,
                         stage,
                         verdict,

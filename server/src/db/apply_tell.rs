@@ -17,6 +17,7 @@ pub(super) async fn notice(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let mut recipients = audience(tx, catalog, target, &notice.audience).await?;
+    stand_in(tx, target, &notice.audience, &mut recipients, now).await?;
     recipients.retain(|r| Some(r.user_id) != notice.actor);
     let channels = crate::notify::chat::channels(catalog, target.application_id, notice);
     if recipients.is_empty() && channels.is_empty() {
@@ -56,6 +57,36 @@ pub(super) async fn notice(
     }
     for r in &recipients {
         tx.tell(r.user_id);
+    }
+    Ok(())
+}
+
+/// While a person is away, their delegate is asked in their place (when the policy allows it,
+/// and never the requester nor someone told already), and they receive no mail meanwhile: their
+/// inbox keeps everything for their return.
+async fn stand_in(
+    tx: &mut Write,
+    target: &Target<'_>,
+    audience: &Audience,
+    recipients: &mut Vec<Recipient>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<i64> = recipients.iter().map(|r| r.user_id).collect();
+    let away = crate::db::away::delegates(tx, &ids, now).await?;
+    for (person, delegate) in away {
+        let Some(r) = recipients.iter_mut().find(|r| r.user_id == person) else {
+            continue;
+        };
+        r.email.clear();
+        let asked = matches!(audience, Audience::Approvers { .. }) && target.delegation;
+        if !asked
+            || delegate == target.requester_id
+            || recipients.iter().any(|r| r.user_id == delegate)
+            || n::deciders(tx, target.id).await?.contains(&delegate)
+        {
+            continue;
+        }
+        recipients.extend(n::person(tx, delegate).await?);
     }
     Ok(())
 }

@@ -14,6 +14,8 @@ pub struct DecisionRow {
     pub comment: String,
     pub decided_at: i64,
     pub voided: bool,
+    /// The delegate who decided in `user_id`'s place.
+    pub acted_by: Option<i64>,
 }
 
 pub async fn decisions(
@@ -32,7 +34,8 @@ pub async fn decisions(
 }
 
 pub(super) const DECISION_COLUMNS: &str =
-    "d.decision_id, d.user_id, d.teams, d.stage, d.verdict, d.comment, d.decided_at, d.voided";
+    "d.decision_id, d.user_id, d.teams, d.stage, d.verdict, d.comment, d.decided_at, d.voided, \
+     d.acted_by";
 
 pub(super) fn decision(r: &AnyRow) -> Result<DecisionRow, sqlx::Error> {
     Ok(DecisionRow {
@@ -49,12 +52,14 @@ pub(super) fn decision(r: &AnyRow) -> Result<DecisionRow, sqlx::Error> {
         comment: r.try_get("comment")?,
         decided_at: r.try_get("decided_at")?,
         voided: r.try_get::<i64, _>("voided")? != 0,
+        acted_by: r.try_get("acted_by")?,
     })
 }
 
 pub struct NewDecision<'a> {
     pub request_id: i64,
     pub user_id: i64,
+    pub acted_by: Option<i64>,
     pub teams: &'a [String],
     pub stage: i64,
     pub verdict: &'a str,
@@ -64,8 +69,8 @@ pub struct NewDecision<'a> {
 
 pub async fn insert_decision(tx: &mut Tx<'_>, d: &NewDecision<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "insert into decisions (request_id, user_id, teams, stage, verdict, comment, decided_at) \
-         values ($1, $2, $3, $4, $5, $6, $7)",
+        "insert into decisions (request_id, user_id, teams, stage, verdict, comment, decided_at, \
+         acted_by) values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(d.request_id)
     .bind(d.user_id)
@@ -74,6 +79,7 @@ pub async fn insert_decision(tx: &mut Tx<'_>, d: &NewDecision<'_>) -> Result<(),
     .bind(d.verdict)
     .bind(d.comment)
     .bind(d.now)
+    .bind(d.acted_by)
     .execute(&mut **tx)
     .await?;
     Ok(())

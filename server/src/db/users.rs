@@ -203,15 +203,25 @@ pub async fn profile(db: &Db, user_id: i64) -> Result<Profile, sqlx::Error> {
     })
 }
 
-pub async fn set_profile(db: &Db, user_id: i64, p: &Profile) -> Result<(), sqlx::Error> {
+/// Saves a profile with the person's absence: (from, until, delegate), or none.
+pub async fn set_profile(
+    db: &Db,
+    user_id: i64,
+    p: &Profile,
+    away: Option<(i64, i64, i64)>,
+) -> Result<(), sqlx::Error> {
     db.write_one(
         sqlx::query(
-            "update users set email = $2, time_zone = $3, mail_prefs = $4 where user_id = $1",
+            "update users set email = $2, time_zone = $3, mail_prefs = $4, away_from = $5, \
+             away_until = $6, delegate_id = $7 where user_id = $1",
         )
         .bind(user_id)
         .bind(&p.email)
         .bind(&p.time_zone)
-        .bind(&p.mail_prefs),
+        .bind(&p.mail_prefs)
+        .bind(away.map(|a| a.0))
+        .bind(away.map(|a| a.1))
+        .bind(away.map(|a| a.2)),
     )
     .await?;
     Ok(())

@@ -14,6 +14,9 @@ pub struct Approval {
     pub at_ms: i64,
     /// Voided approvals (the request was edited afterwards) never count.
     pub voided: bool,
+    /// The delegate who decided in this person's place while they were away.
+    #[serde(default)]
+    pub acted_by: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +240,16 @@ pub fn can_approve_in(
             .rules
             .iter()
             .any(|r| !r.satisfied() && teams.contains(&r.team))
+}
+
+/// Whether `person` has acted on the request already, in their own place or in someone else's,
+/// with an approval that still counts: they count once per request unless the policy lets one
+/// person count several times.
+pub fn acted(policy: &Policy, approvals: &[Approval], now_ms: i64, person: i64) -> bool {
+    !policy.approver_may_count_twice
+        && approvals.iter().any(|a| {
+            (a.user_id == person || a.acted_by == Some(person)) && is_live(policy, a, now_ms)
+        })
 }
 
 /// The teams whose members may be asked to decide on a request now, or whose approvals may be

@@ -33,6 +33,7 @@ fn policy(
         windows: vec![],
         material_fields: None,
         chasing: Default::default(),
+        delegation: true,
     }
 }
 
@@ -43,6 +44,7 @@ fn approval(user: i64, teams: &[&str], stage: usize, at_ms: i64) -> Approval {
         stage,
         at_ms,
         voided: false,
+        acted_by: None,
     }
 }
 
@@ -173,7 +175,7 @@ proptest! {
             let teams: Vec<String> = teams.iter().map(|t| TEAMS[*t].to_owned()).collect();
             if can_approve(&p, requester, &approvals, now, user, &teams) {
                 let stage = evaluate(&p, requester, &approvals, now).current.expect("open stage");
-                approvals.push(Approval { user_id: user, teams, stage, at_ms: now, voided: false });
+                approvals.push(Approval { user_id: user, teams, stage, at_ms: now, voided: false, acted_by: None });
             }
             let eval = evaluate(&p, requester, &approvals, now);
             let mut seen = Vec::new();
@@ -213,7 +215,7 @@ proptest! {
             let teams: Vec<String> = teams.iter().map(|t| TEAMS[*t].to_owned()).collect();
             if can_approve(&p, requester, &approvals, now, user, &teams) {
                 let stage = evaluate(&p, requester, &approvals, now).current.expect("open stage");
-                approvals.push(Approval { user_id: user, teams, stage, at_ms: now, voided: false });
+                approvals.push(Approval { user_id: user, teams, stage, at_ms: now, voided: false, acted_by: None });
             }
             let eval = evaluate(&p, requester, &approvals, now);
             if eval.complete() {

@@ -27,10 +27,15 @@ pub enum AuditEvent {
     Approval {
         stage: String,
         comment: String,
+        /// The away approver in whose place the actor, their delegate, decided.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_whom: Option<String>,
     },
     Rejected {
         stage: String,
         comment: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_whom: Option<String>,
     },
     /// Every approval the policy asks for is in.
     Approved {

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use super::policy_model::*;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
     pub teams: Vec<Team>,
@@ -148,76 +150,6 @@ pub struct Environment {
     pub ci: Option<CiBinding>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Policy {
-    /// Teams whose members may request a release.
-    pub requesters: Vec<String>,
-    /// Satisfied in order; empty means no approval is needed.
-    pub stages: Vec<Stage>,
-    pub requester_can_approve: bool,
-    /// Whether one person may count for several rules of the same request.
-    pub approver_may_count_twice: bool,
-    /// How long an approval stays valid, in seconds; `None` means it never lapses.
-    pub approval_lifetime_secs: Option<i64>,
-    /// Ids of the change windows a deployment must fall in; empty means any time.
-    pub windows: Vec<String>,
-    /// The fields whose change voids the approvals given so far (see [`MATERIAL_FIELDS`];
-    /// `fields.<id>` for one of the application's own), besides the version and the artifact,
-    /// which always do. `None`, as in every policy stored before this setting existed, means
-    /// every field a person approves on except the title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub material_fields: Option<Vec<String>>,
-    /// Reminders and escalation while a request waits for approval.
-    #[serde(default, skip_serializing_if = "Chasing::is_off")]
-    pub chasing: Chasing,
-}
-
-/// Who is told again while a request waits at a stage: its approvers every `remind_after`,
-/// and the `escalate_to` team once after `escalate_after`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Chasing {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remind_after_secs: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub escalate_after_secs: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub escalate_to: Option<String>,
-    /// Only the time inside the policy's windows counts (business hours), not the whole clock.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub in_windows: bool,
-}
-
-impl Chasing {
-    pub fn is_off(&self) -> bool {
-        self.remind_after_secs.is_none() && self.escalate_after_secs.is_none()
-    }
-}
-
-/// The request's own fields a policy may call material; `fields` stands for all of the
-/// application's extra fields, `fields.<id>` for one.
-pub const MATERIAL_FIELDS: [&str; 7] = [
-    "version",
-    "artifact",
-    "title",
-    "summary",
-    "risk",
-    "rollback_plan",
-    "schedule",
-];
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Stage {
-    pub name: String,
-    pub rules: Vec<Rule>,
-}
-
-/// "`count` of team `team`".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rule {
-    pub team: String,
-    pub count: u32,
-}
-
 /// A recurring time in which deployments are allowed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Window {
@@ -359,38 +291,5 @@ impl Catalog {
 impl Application {
     pub fn environment(&self, id: &str) -> Option<&Environment> {
         self.environments.iter().find(|e| e.id == id)
-    }
-}
-
-impl Policy {
-    pub fn may_request(&self, teams: &[String]) -> bool {
-        self.requesters.iter().any(|t| teams.contains(t))
-    }
-
-    /// Whether a change to `field` (a name of [`MATERIAL_FIELDS`] or `fields.<id>`) voids the
-    /// approvals so far.
-    pub fn is_material(&self, field: &str) -> bool {
-        // What deploys is always what was approved, whatever the list says: the gate matches
-        // the request's current version and artifact.
-        if matches!(field, "version" | "artifact") {
-            return true;
-        }
-        match &self.material_fields {
-            None => field != "title",
-            Some(listed) => listed
-                .iter()
-                .any(|m| m == field || (m == "fields" && field.starts_with("fields."))),
-        }
-    }
-
-    /// Whether `team` may request, or is asked to approve, under this policy.
-    pub fn names_team(&self, team: &str) -> bool {
-        self.requesters.iter().any(|t| t == team) || self.approver_teams().any(|a| a == team)
-    }
-
-    pub fn approver_teams(&self) -> impl Iterator<Item = &str> {
-        self.stages
-            .iter()
-            .flat_map(|s| s.rules.iter().map(|r| r.team.as_str()))
     }
 }

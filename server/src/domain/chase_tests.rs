@@ -1,34 +1,19 @@
 //! Reminders and escalation, through the lifecycle's own `transition`.
 
-use crate::domain::approval::Approval;
 use crate::domain::audit::AuditEvent;
-use crate::domain::lifecycle::{transition, Due, Effect, Event, Refusal, Subject, Verdict, Viewer};
+use crate::domain::lifecycle::{transition, Due, Effect, Event, Refusal, Verdict, Viewer};
 use crate::domain::notice::{Audience, Kind};
 use crate::domain::request::State;
-use crate::domain::{Chasing, Policy, Rule, Stage};
+use crate::domain::{Chasing, Policy};
 
 const HOUR: i64 = 3_600;
-const REQUESTER: i64 = 1;
+use crate::domain::fixtures::{waiting, REQUESTER};
 
 fn policy(chasing: Chasing) -> Policy {
     Policy {
-        requesters: vec!["dev".into()],
-        stages: ["owners", "cab"]
-            .iter()
-            .map(|team| Stage {
-                name: format!("{team} stage"),
-                rules: vec![Rule {
-                    team: (*team).into(),
-                    count: 1,
-                }],
-            })
-            .collect(),
-        requester_can_approve: false,
-        approver_may_count_twice: false,
-        approval_lifetime_secs: None,
         windows: vec!["business".into()],
-        material_fields: None,
         chasing,
+        ..crate::domain::fixtures::policy(&[("owners stage", "owners", 1), ("cab stage", "cab", 1)])
     }
 }
 
@@ -38,17 +23,6 @@ fn chasing() -> Chasing {
         escalate_after_secs: Some(24 * HOUR),
         escalate_to: Some("ops".into()),
         in_windows: false,
-    }
-}
-
-fn waiting(approvals: Vec<Approval>) -> Subject {
-    Subject {
-        state: Some(State::PendingApproval),
-        requester_id: REQUESTER,
-        scheduled_at: None,
-        self_deploy: false,
-        approvals,
-        retryable: false,
     }
 }
 

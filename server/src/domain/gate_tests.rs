@@ -29,6 +29,7 @@ fn policy() -> Policy {
         windows: vec![],
         material_fields: None,
         chasing: Default::default(),
+        delegation: true,
     }
 }
 
@@ -85,6 +86,7 @@ prop_compose! {
                     stage: 0,
                     at_ms: 10_000_000 - age_min * 60_000,
                     voided: false,
+                    acted_by: None,
                 }]
             } else {
                 vec![]

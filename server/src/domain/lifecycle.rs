@@ -81,6 +81,14 @@ pub enum Event {
         verdict: Verdict,
         comment: String,
     },
+    /// `by` decides in the place of `seat`, who is away and named them their delegate.
+    DecidedFor {
+        by: Viewer,
+        seat: Viewer,
+        seat_name: String,
+        verdict: Verdict,
+        comment: String,
+    },
     Cancelled {
         by: Viewer,
         reason: String,
@@ -162,9 +170,11 @@ pub enum Effect {
         actor: Option<i64>,
         event: AuditEvent,
     },
-    /// Records a decision at `stage`, voiding the decider's lapsed ones there first.
+    /// Records a decision at `stage`, voiding the decider's lapsed ones there first; `acted_by`
+    /// is the delegate who decided in `user_id`'s place.
     Decision {
         user_id: i64,
+        acted_by: Option<i64>,
         teams: Vec<String>,
         stage: usize,
         verdict: Verdict,

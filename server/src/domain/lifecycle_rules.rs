@@ -4,7 +4,7 @@
 use super::approval::{self, Approval};
 use super::audit::{self, AuditEvent};
 use super::lifecycle::{
-    approve, audit, audit_by, finish, Effect, Event, Refusal, Subject, Transition, Verdict, Viewer,
+    approve, audit, audit_by, finish, Effect, Event, Refusal, Subject, Transition, Viewer,
 };
 use super::request::{self, Draft, State};
 use super::{text, Policy};
@@ -84,6 +84,13 @@ impl Rules<'_> {
                 verdict,
                 comment,
             } => self.decided(by, *verdict, comment.trim()),
+            Event::DecidedFor {
+                by,
+                seat,
+                seat_name,
+                verdict,
+                comment,
+            } => self.decided_for(by, seat, seat_name, *verdict, comment.trim()),
             Event::Cancelled { by, reason } => self.cancelled(by, reason.trim()),
             Event::Edited { by, before, after } => self.edited(by, before, after),
             Event::ApprovalsLapsed => self.lapsed(),
@@ -163,90 +170,6 @@ impl Rules<'_> {
             State::PendingApproval
         };
         Ok(self.done(&[], state, effects))
-    }
-
-    fn decided(&self, by: &Viewer, verdict: Verdict, comment: &str) -> Result<Transition, Refusal> {
-        if verdict == Verdict::Reject && comment.is_empty() {
-            return Err(invalid(
-                "comment",
-                "Say why you reject this request.".into(),
-            ));
-        }
-        if let Some(p) = text::block_problem(comment, MAX_COMMENT) {
-            return Err(invalid("comment", p));
-        }
-        if self.request.state != Some(State::PendingApproval) {
-            return Err(Refusal::Conflict(CHANGED_MEANWHILE.into()));
-        }
-        let r = self.request;
-        let eval = approval::evaluate(self.policy, r.requester_id, &r.approvals, self.now);
-        if !approval::can_approve_in(
-            self.policy,
-            r.requester_id,
-            &r.approvals,
-            self.now,
-            by.user_id,
-            &by.teams,
-            &eval,
-        ) {
-            let why = if by.user_id == r.requester_id && !self.policy.requester_can_approve {
-                "You cannot decide on your own request."
-            } else {
-                "None of your teams is needed at this stage of the request, or you have already decided."
-            };
-            return Err(Refusal::Forbidden(why.into()));
-        }
-        let stage = eval.current.unwrap_or_default();
-        let stage_name = eval
-            .stages
-            .get(stage)
-            .map(|s| s.name.clone())
-            .unwrap_or_default();
-        let mut effects = vec![Effect::Decision {
-            user_id: by.user_id,
-            teams: by.teams.clone(),
-            stage,
-            verdict,
-            comment: comment.to_owned(),
-        }];
-        let (stage, comment) = (stage_name, comment.to_owned());
-        if verdict == Verdict::Reject {
-            effects.push(audit_by(
-                by.user_id,
-                AuditEvent::Rejected { stage, comment },
-            ));
-            return Ok(self.done(&r.approvals, State::Rejected, effects));
-        }
-        effects.push(audit_by(
-            by.user_id,
-            AuditEvent::Approval { stage, comment },
-        ));
-        // Only a lapsed decision of theirs can be at this stage: it gives way to the new one.
-        let current = eval.current.unwrap_or_default();
-        let mut approvals: Vec<Approval> = r
-            .approvals
-            .iter()
-            .cloned()
-            .map(|mut a| {
-                a.voided |= a.user_id == by.user_id && a.stage == current;
-                a
-            })
-            .collect();
-        approvals.push(Approval {
-            user_id: by.user_id,
-            teams: by.teams.clone(),
-            stage: current,
-            at_ms: self.now,
-            voided: false,
-        });
-        let state = if self.approvals_complete(&approvals) {
-            let (state, approved) = approve(r, audit::EVERY_STAGE_SATISFIED, self.now);
-            effects.extend(approved);
-            state
-        } else {
-            State::PendingApproval
-        };
-        Ok(self.done(&approvals, state, effects))
     }
 
     fn cancelled(&self, by: &Viewer, reason: &str) -> Result<Transition, Refusal> {

@@ -25,6 +25,7 @@ fn policy(lifetime: Option<i64>, stages: usize) -> Policy {
         windows: vec![],
         material_fields: None,
         chasing: Default::default(),
+        delegation: true,
     }
 }
 
@@ -144,6 +145,7 @@ fn play(subject: &mut Subject, t: &Transition, now: i64) {
                     stage: *stage,
                     at_ms: now,
                     voided: false,
+                    acted_by: None,
                 });
             }
             Effect::VoidApprovals { .. } => {

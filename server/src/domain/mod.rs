@@ -4,13 +4,17 @@
 pub mod approval;
 pub mod audit;
 pub mod catalog;
+#[cfg(test)]
+mod fixtures;
 pub mod gate;
 pub mod lifecycle;
 mod lifecycle_chase;
+mod lifecycle_decisions;
 mod lifecycle_rules;
 mod lifecycle_steps;
 pub mod notice;
 pub mod policy;
+mod policy_model;
 pub mod request;
 pub mod schedule;
 pub mod text;

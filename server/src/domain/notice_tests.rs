@@ -2,30 +2,17 @@
 
 use super::*;
 use crate::domain::lifecycle::{transition, Event, Verdict, Viewer};
-use crate::domain::{Rule, Stage};
 
 const REQUESTER: i64 = 1;
 
 fn policy(stages: &[&str]) -> Policy {
-    Policy {
-        requesters: vec!["dev".into()],
-        stages: stages
-            .iter()
-            .map(|team| Stage {
-                name: format!("{team} stage"),
-                rules: vec![Rule {
-                    team: (*team).into(),
-                    count: 1,
-                }],
-            })
-            .collect(),
-        requester_can_approve: false,
-        approver_may_count_twice: false,
-        approval_lifetime_secs: None,
-        windows: vec![],
-        material_fields: None,
-        chasing: Default::default(),
-    }
+    let names: Vec<String> = stages.iter().map(|t| format!("{t} stage")).collect();
+    let stages: Vec<(&str, &str, u32)> = stages
+        .iter()
+        .zip(&names)
+        .map(|(team, name)| (name.as_str(), *team, 1))
+        .collect();
+    crate::domain::fixtures::policy(&stages)
 }
 
 fn subject(state: Option<State>) -> Subject {

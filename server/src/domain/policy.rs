@@ -122,6 +122,7 @@ mod tests {
             windows: vec![],
             material_fields: None,
             chasing: Default::default(),
+            delegation: true,
         }
     }
 

@@ -20,6 +20,7 @@ fn app() -> Application {
                 windows: vec![],
                 material_fields: None,
                 chasing: Default::default(),
+                delegation: true,
             },
             ci: None,
         }],

@@ -55,6 +55,9 @@ pub async fn save_profile(
             .filter(|k| ticked(&form, &format!("mail_{}", k.as_str())))
             .collect(),
         digest: ticked(&form, "digest"),
+        away_from: field(&form, "away_from").to_owned(),
+        away_until: field(&form, "away_until").to_owned(),
+        delegate: field(&form, "delegate").to_owned(),
     };
     let outcome = notifications::save_profile(&state.db, viewer.id, profile)
         .await

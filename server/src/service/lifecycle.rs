@@ -29,6 +29,7 @@ pub fn approvals(rows: &[DecisionRow]) -> Vec<Approval> {
             stage: usize::try_from(d.stage).unwrap_or(usize::MAX),
             at_ms: d.decided_at,
             voided: d.voided,
+            acted_by: d.acted_by,
         })
         .collect()
 }

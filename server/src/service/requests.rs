@@ -161,6 +161,7 @@ pub async fn submit_in(
         environment_id,
         version: &draft.version,
         state: t.state,
+        delegation: env.policy.delegation,
     };
     apply(tx, catalog, target, &t, now).await?;
     tracing::info!(
@@ -196,13 +197,12 @@ pub async fn decide(
     comment: &str,
 ) -> Result<Decided> {
     let now = now_ms();
-    let event = Event::Decided {
-        by: viewer(user, false),
-        verdict,
-        comment: comment.to_owned(),
-    };
+    let seats = super::delegation::seats(db, user, now).await?;
     let mut tx = db.write().await?;
     let loaded = claim(&mut tx, request_id, revision, now, CHANGED_MEANWHILE).await?;
+    let by = viewer(user, false);
+    let (subject, policy) = (&loaded.subject, &loaded.row.policy);
+    let event = super::delegation::decision(subject, policy, now, &by, &seats, verdict, comment);
     let t = change(&mut tx, catalog, &loaded, &event, now).await?;
     tx.commit().await?;
     tracing::info!(

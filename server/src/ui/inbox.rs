@@ -41,8 +41,22 @@ fn item(r: NotificationRow, zone: &str) -> InboxItem {
     }
 }
 
+/// The day `ms` falls on in `zone`, as YYYY-MM-DD.
+fn day(ms: i64, zone: &str) -> String {
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_zoned_datetime(tz).date().to_string())
+        .unwrap_or_default()
+}
+
 pub async fn profile(db: &Db, viewer: &Viewer) -> Result<ProfileView, sqlx::Error> {
     let p = users::profile(db, viewer.id).await?;
+    let away = crate::db::away::get(db, viewer.id).await?;
+    let zone = if p.time_zone.is_empty() {
+        "UTC".to_owned()
+    } else {
+        p.time_zone.clone()
+    };
     Ok(ProfileView {
         username: viewer.username.clone(),
         display_name: viewer.display_name.clone(),
@@ -55,6 +69,15 @@ pub async fn profile(db: &Db, viewer: &Viewer) -> Result<ProfileView, sqlx::Erro
             })
             .collect(),
         digest: crate::domain::notice::digest(&p.mail_prefs),
+        away_from: away
+            .as_ref()
+            .map(|a| day(a.from, &zone))
+            .unwrap_or_default(),
+        away_until: away
+            .as_ref()
+            .map(|a| day(a.until - 1, &zone))
+            .unwrap_or_default(),
+        delegate: away.map(|a| a.delegate_username).unwrap_or_default(),
         email: p.email,
         time_zone: p.time_zone,
         posted: Default::default(),

@@ -7,6 +7,7 @@ use crate::db::queue::Listed;
 use crate::db::users::User;
 use crate::db::{now_ms, Db};
 use crate::domain::approval::{self};
+use crate::domain::lifecycle::{self, Event, Subject, Verdict};
 use crate::domain::request::State;
 use crate::domain::Catalog;
 use crate::service::error::Error;
@@ -14,7 +15,8 @@ use crate::service::lifecycle::approvals;
 use app::model::*;
 use std::collections::BTreeMap;
 
-/// The requests `user` can decide on now.
+/// The requests `user` can decide on now: in their own name, or in the place of an away
+/// approver who named them their delegate (said before what the request waits for).
 pub async fn queue(
     db: &Db,
     catalog: &Catalog,
@@ -25,7 +27,12 @@ pub async fn queue(
     zone: &str,
 ) -> Result<QueueView, Error> {
     let now = now_ms();
-    let (pending, decisions) = crate::db::queue::pending(db, app, env, &user.teams).await?;
+    let seats = crate::service::delegation::seats(db, user, now).await?;
+    let mut teams = user.teams.clone();
+    teams.extend(seats.iter().flat_map(|s| s.viewer.teams.iter().cloned()));
+    teams.sort();
+    teams.dedup();
+    let (pending, decisions) = crate::db::queue::pending(db, app, env, &teams).await?;
     let mut applications = BTreeMap::new();
     let mut environments = BTreeMap::new();
     let mut requests = Vec::new();
@@ -37,17 +44,27 @@ pub async fn queue(
         let policy = &policy;
         let given = approvals(theirs);
         let eval = approval::evaluate(policy, row.requester_id, &given, now);
-        if !approval::can_approve_in(
-            policy,
-            row.requester_id,
-            &given,
-            now,
-            user.id,
-            &user.teams,
-            &eval,
-        ) {
+        let subject = Subject {
+            state: Some(row.state),
+            requester_id: row.requester_id,
+            scheduled_at: row.scheduled_at,
+            self_deploy: false,
+            approvals: given.clone(),
+            retryable: false,
+        };
+        let by = crate::service::requests::viewer(user, false);
+        let decide = Event::Decided {
+            by: by.clone(),
+            verdict: Verdict::Approve,
+            comment: String::new(),
+        };
+        let seat = crate::service::delegation::deciding_for(&subject, policy, now, &by, &seats);
+        if lifecycle::transition(&subject, &decide, policy, now).is_err() && seat.is_none() {
             continue;
         }
+        let place = seat
+            .map(|s| format!("for {} · ", s.name))
+            .unwrap_or_default();
         let (app_name, env_name) = target_names(catalog, &row.application_id, &row.environment_id);
         applications.insert(row.application_id.clone(), app_name);
         environments.insert(row.environment_id.clone(), env_name);
@@ -67,7 +84,7 @@ pub async fn queue(
                         )
                     })
                     .collect();
-                format!("{}: {}", s.name, missing.join(", "))
+                format!("{place}{}: {}", s.name, missing.join(", "))
             })
             .unwrap_or_default();
         requests.push(line(catalog, row, waiting_for, zone));

@@ -182,7 +182,17 @@ pub async fn request(
     let row = q::get(&db.pool, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
-    if !may_read(catalog, user, is_ops, &row) {
+    let now = now_ms();
+    let seats = crate::service::delegation::seats(db, user, now).await?;
+    // A delegate reads what the away approver they stand in for reads.
+    let for_seat = || {
+        seats.iter().any(|s| {
+            let teams = &s.viewer.teams;
+            catalog.may_read(&row.application_id, teams, false)
+                || teams.iter().any(|t| row.policy.names_team(t))
+        })
+    };
+    if !may_read(catalog, user, is_ops, &row) && !for_seat() {
         return Err(unreadable(catalog, &row.application_id));
     }
     let decisions = decisions::decisions(&db.pool, id).await?;
@@ -191,19 +201,15 @@ pub async fn request(
     let members = users::members(db).await?;
     let runs = crate::db::dispatch::runs(&db.pool, id).await?;
     let job = crate::db::dispatch::job_of(&db.pool, id).await?;
-    let now = now_ms();
     let policy = &row.policy;
     let retryable = runs
         .iter()
         .any(|r| r.state == "failed" || r.state == "cancelled");
     let request = subject(&row, &decisions, retryable);
     let eval = approval::evaluate(policy, row.requester_id, &request.approvals, now);
-    let actions = lifecycle::allowed_actions(
-        &request,
-        policy,
-        &crate::service::requests::viewer(user, is_ops),
-        now,
-    );
+    let by = crate::service::requests::viewer(user, is_ops);
+    let actions = lifecycle::allowed_actions(&request, policy, &by, now);
+    let seat = crate::service::delegation::deciding_for(&request, policy, now, &by, &seats);
     let names = names(db, &row, &decisions).await?;
     let pending = row.state == State::PendingApproval;
     let app = catalog.application(&row.application_id);
@@ -271,7 +277,8 @@ pub async fn request(
                 text: event_text(catalog, e),
             })
             .collect(),
-        can_decide: actions.decide,
+        can_decide: actions.decide || seat.is_some(),
+        deciding_for: seat.map(|s| s.name.clone()).unwrap_or_default(),
         can_edit: actions.edit,
         can_retry: actions.retry,
         can_stop: actions.stop,

@@ -25,12 +25,24 @@ pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
             on_behalf_by.as_deref().unwrap_or_default()
         ),
         AuditEvent::Submitted { version, .. } => format!("submitted version {version}"),
-        AuditEvent::Approval { stage, comment } => {
-            format!("approved at stage {stage}{}", quoted(comment))
-        }
-        AuditEvent::Rejected { stage, comment } => {
-            format!("rejected at stage {stage}{}", quoted(comment))
-        }
+        AuditEvent::Approval {
+            stage,
+            comment,
+            for_whom,
+        } => format!(
+            "approved at stage {stage}{}{}",
+            in_place_of(for_whom),
+            quoted(comment)
+        ),
+        AuditEvent::Rejected {
+            stage,
+            comment,
+            for_whom,
+        } => format!(
+            "rejected at stage {stage}{}{}",
+            in_place_of(for_whom),
+            quoted(comment)
+        ),
         AuditEvent::Approved { reason } => format!("Approved: {reason}"),
         AuditEvent::Cancelled { reason, .. } => format!("cancelled the request{}", quoted(reason)),
         AuditEvent::Edited {
@@ -121,6 +133,14 @@ pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
         }
         AuditEvent::Unknown { kind } => kind.replace('_', " "),
     }
+}
+
+/// " for Cleo Board" when a delegate decided in an away approver's place.
+fn in_place_of(for_whom: &Option<String>) -> String {
+    for_whom
+        .as_ref()
+        .map(|name| format!(" for {name}"))
+        .unwrap_or_default()
 }
 
 /// "4 min 30 s", "2 h 5 min", "800 ms".

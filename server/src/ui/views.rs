@@ -58,6 +58,9 @@ fn environment(catalog: &Catalog, app: &Application, env: &Environment) -> EnvSu
     }
     constraints.extend(describe_lifetime(p.approval_lifetime_secs).map(|s| capitalise(&s)));
     constraints.extend(describe_chasing(catalog, p).map(|s| capitalise(&s)));
+    if !p.delegation && !p.stages.is_empty() {
+        constraints.push("No delegate decides in an away approver's place".to_owned());
+    }
     if p.approver_may_count_twice && !p.stages.is_empty() {
         constraints.push("One person may count for several rules".to_owned());
     }
