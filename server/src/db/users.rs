@@ -10,6 +10,8 @@ pub struct User {
     pub teams: Vec<String>,
     /// The zone their profile names for times; empty: their browser's.
     pub time_zone: String,
+    /// Someone away now named them their delegate.
+    pub stands_in: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,9 +57,13 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>, sqlx::
 
 pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<User>, sqlx::Error> {
     let Some(row) = sqlx::query(
-        "select user_id, username, display_name, is_admin, time_zone from users where user_id = $1",
+        "select u.user_id, u.username, u.display_name, u.is_admin, u.time_zone, \
+         (select count(*) from users d where d.delegate_id = u.user_id \
+          and d.away_from <= $2 and d.away_until > $2) as away_for \
+         from users u where u.user_id = $1",
     )
     .bind(user_id)
+    .bind(now_ms())
     .fetch_optional(&db.pool)
     .await?
     else {
@@ -75,6 +81,7 @@ pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<User>, sqlx::Error> {
         is_admin: row.try_get::<i64, _>("is_admin")? != 0,
         teams,
         time_zone: row.try_get("time_zone")?,
+        stands_in: row.try_get::<i64, _>("away_for")? > 0,
     }))
 }
 

@@ -31,5 +31,6 @@ pub fn user_of(viewer: &Viewer) -> users::User {
         is_admin: viewer.roles.admin,
         teams: team_ids(viewer),
         time_zone: viewer.time_zone.clone(),
+        stands_in: false,
     }
 }

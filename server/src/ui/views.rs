@@ -30,7 +30,9 @@ pub fn viewer(user: &User, catalog: &Catalog) -> Viewer {
         time_zone: String::new(),
         roles: Roles {
             requester: policies().any(|p| p.may_request(teams)),
-            approver: policies().any(|p| p.approver_teams().any(|t| teams.iter().any(|m| m == t))),
+            // A delegate approves in an away approver's place.
+            approver: user.stands_in
+                || policies().any(|p| p.approver_teams().any(|t| teams.iter().any(|m| m == t))),
             ops: teams.iter().any(|t| catalog.is_ops_team(t)),
             admin: user.is_admin,
         },

@@ -149,7 +149,23 @@ async fn a_policy_may_forbid_delegates(kind: Kind) {
     );
 }
 
+/// Someone who approves nothing in their own name gets the approvals page while they stand in.
+async fn a_delegate_gets_the_approvals_page(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    app.login_as("olga").await;
+    let home = app.get_html("/").await;
+    assert!(!home.contains("href=\"/approvals\""), "{home}");
+    app.logout().await;
+    cleo_away_with(&app, "olga").await;
+    app.login_as("olga").await;
+    let home = app.get_html("/").await;
+    assert!(home.contains("href=\"/approvals\""), "{home}");
+}
+
 crate::on_both_databases!(
+    a_delegate_gets_the_approvals_page,
     an_away_approvers_delegate_is_asked_and_decides_in_their_place,
     a_policy_may_forbid_delegates,
 );
