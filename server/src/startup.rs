@@ -39,6 +39,13 @@ impl Application {
             .context("cannot read the requests waiting for approval")?;
         tracing::debug!(pending, "approver queue indexed");
         let catalog = CatalogStore::open(&db, catalog_file).await?;
+        let chased = crate::service::approvals::chase_waiting(&db, &catalog.current().catalog)
+            .await
+            .context("cannot start the reminders of the requests waiting for approval")?;
+        tracing::debug!(
+            chased,
+            "reminders started for requests that waited without them"
+        );
         if settings.demo {
             demo::seed(&db)
                 .await

@@ -88,6 +88,17 @@ async fn stand_in(
         }
         recipients.extend(n::person(tx, delegate).await?);
     }
+    // A delegate away themselves is asked too (their inbox waits), but not mailed.
+    let added: Vec<i64> = recipients
+        .iter()
+        .map(|r| r.user_id)
+        .filter(|id| !ids.contains(id))
+        .collect();
+    for (person, _) in crate::db::away::delegates(tx, &added, now).await? {
+        if let Some(r) = recipients.iter_mut().find(|r| r.user_id == person) {
+            r.email.clear();
+        }
+    }
     Ok(())
 }
 

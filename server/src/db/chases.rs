@@ -53,6 +53,28 @@ pub async fn set(
     Ok(())
 }
 
+/// Sets the due times of `request_id` unless it has some already; true when it did.
+pub async fn start_if_absent(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+    remind_at: Option<i64>,
+    escalate_at: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    if remind_at.is_none() && escalate_at.is_none() {
+        return Ok(false);
+    }
+    let done = sqlx::query(
+        "insert into chases (request_id, remind_at, escalate_at) values ($1, $2, $3) \
+         on conflict (request_id) do nothing",
+    )
+    .bind(request_id)
+    .bind(remind_at)
+    .bind(escalate_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Up to `limit` requests with a due time at or before `now`, the longest overdue first.
 pub async fn overdue<'e, E>(db: E, now: i64, limit: i64) -> Result<Vec<Overdue>, sqlx::Error>
 where
@@ -61,7 +83,8 @@ where
     let rows = sqlx::query(
         "select request_id, remind_at, escalate_at from chases \
          where remind_at <= $1 or escalate_at <= $1 \
-         order by coalesce(remind_at, escalate_at) limit $2",
+         order by case when escalate_at < remind_at or remind_at is null \
+         then escalate_at else remind_at end limit $2",
     )
     .bind(now)
     .bind(limit)

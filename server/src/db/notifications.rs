@@ -79,10 +79,15 @@ pub async fn person(tx: &mut Tx<'_>, user_id: i64) -> Result<Option<Recipient>, 
 
 /// Everyone who has decided on the request and whose decision still stands.
 pub async fn deciders(tx: &mut Tx<'_>, request_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("select user_id from decisions where request_id = $1 and voided = 0")
-        .bind(request_id)
-        .fetch_all(&mut **tx)
-        .await
+    // A delegate who decided in someone's place has decided too.
+    sqlx::query_scalar(
+        "select user_id from decisions where request_id = $1 and voided = 0 \
+         union select acted_by from decisions \
+         where request_id = $1 and voided = 0 and acted_by is not null",
+    )
+    .bind(request_id)
+    .fetch_all(&mut **tx)
+    .await
 }
 
 /// One notice, told to several people at once.

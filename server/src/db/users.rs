@@ -220,7 +220,9 @@ pub async fn set_profile(
     db.write_one(
         sqlx::query(
             "update users set email = $2, time_zone = $3, mail_prefs = $4, away_from = $5, \
-             away_until = $6, delegate_id = $7 where user_id = $1",
+             away_until = $6, delegate_id = $7, \
+             digest_sent_at = case when $4 like '%+digest%' then digest_sent_at end \
+             where user_id = $1",
         )
         .bind(user_id)
         .bind(&p.email)

@@ -38,7 +38,13 @@ fn window_span(w: &Window, now_ms: i64) -> Option<(i64, i64)> {
         let weekday = u8::try_from(date.weekday().to_monday_one_offset()).unwrap_or(0);
         if w.days.contains(&weekday) {
             let at = |minute: u16| {
-                let dt = date.at(
+                // A window that ends at midnight ends at the next day's 00:00 (minute 1440).
+                let (day, minute) = if minute >= 24 * 60 {
+                    (date.tomorrow().ok()?, minute - 24 * 60)
+                } else {
+                    (date, minute)
+                };
+                let dt = day.at(
                     i8::try_from(minute / 60).unwrap_or(0),
                     i8::try_from(minute % 60).unwrap_or(0),
                     0,
@@ -296,5 +302,22 @@ mod tests {
             Some(ms("2026-12-07T16:00:00Z"))
         );
         assert_eq!(counted_after(&c, &["nowhere".to_owned()], 0, 60), None);
+    }
+
+    #[test]
+    fn a_window_that_ends_at_midnight_ends_at_the_next_days_start() {
+        let mut c = catalog();
+        c.windows[0].start_minute = 20 * 60;
+        c.windows[0].end_minute = 24 * 60;
+        // Monday 23:00 Paris (22:00 UTC) + 2 h: 1 h on Monday, then Tuesday from 20:00.
+        assert_eq!(
+            counted_after(
+                &c,
+                &["business-hours".to_owned()],
+                ms("2026-12-07T22:00:00Z"),
+                7_200
+            ),
+            Some(ms("2026-12-08T20:00:00Z"))
+        );
     }
 }

@@ -58,6 +58,7 @@ pub async fn save_profile(
         away_from: field(&form, "away_from").to_owned(),
         away_until: field(&form, "away_until").to_owned(),
         delegate: field(&form, "delegate").to_owned(),
+        shown_zone: viewer.time_zone.clone(),
     };
     let outcome = notifications::save_profile(&state.db, viewer.id, profile)
         .await

@@ -14,6 +14,9 @@ use jiff::Timestamp;
 const HOUR: i8 = 8;
 /// Notifications listed in one digest; the rest are counted and left to the inbox.
 const LISTED: usize = 50;
+/// A digest covers what was told up to this long ago: a change's notifications carry the time
+/// its transaction began, and one still committing must not fall between two digests.
+const SETTLE_MS: i64 = 60_000;
 
 /// The latest 08:00 in `zone` at or before `now_ms`.
 pub fn latest_slot(now_ms: i64, zone: &str) -> Option<i64> {
@@ -119,18 +122,19 @@ pub async fn send_due(db: &Db, mailer: &Mailer, now: i64) -> anyhow::Result<usiz
 }
 
 async fn send_one(db: &Db, mailer: &Mailer, s: &Subscriber, now: i64) -> anyhow::Result<bool> {
-    let Some(slot) = latest_slot(now, &s.time_zone) else {
+    let upto = now - SETTLE_MS;
+    let Some(slot) = latest_slot(upto, &s.time_zone) else {
         return Ok(false);
     };
     let Some(since) = s.sent_at else {
         // First seen asking: what came before was mailed one by one already.
-        digests::advance(db, s.user_id, None, Some(now)).await?;
+        digests::advance(db, s.user_id, None, Some(upto)).await?;
         return Ok(false);
     };
-    if since >= slot || !digests::advance(db, s.user_id, Some(since), Some(now)).await? {
+    if since >= slot || !digests::advance(db, s.user_id, Some(since), Some(upto)).await? {
         return Ok(false);
     }
-    let told: Vec<Told> = digests::told_between(db, s.user_id, since, now, 1000)
+    let told: Vec<Told> = digests::told_between(db, s.user_id, since, upto, 1000)
         .await?
         .into_iter()
         .filter(|t| Kind::parse(&t.kind).is_some_and(|k| mailed(k, &s.mail_prefs)))
@@ -155,7 +159,7 @@ async fn send_one(db: &Db, mailer: &Mailer, s: &Subscriber, now: i64) -> anyhow:
         }
         Err(e) => {
             tracing::warn!(user = s.user_id, error = %e, "digest not sent; tried again later");
-            digests::advance(db, s.user_id, Some(now), Some(since)).await?;
+            digests::advance(db, s.user_id, Some(upto), Some(since)).await?;
             Ok(false)
         }
     }

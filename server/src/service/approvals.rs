@@ -27,6 +27,37 @@ pub async fn settle_all(db: &Db) -> Result<usize> {
     Ok(pending.len())
 }
 
+/// Starts the reminder and escalation clocks of requests that were waiting before their policy
+/// had them (stored by an earlier version): from now, as if their stage had just been reached.
+/// At start-up, once the catalog (whose windows may count) is open.
+pub async fn chase_waiting(db: &Db, catalog: &Catalog) -> Result<usize> {
+    let now = now_ms();
+    let mut tx = db.write().await?;
+    let pending = crate::db::queue::all_pending(&mut tx).await?;
+    let mut started = 0;
+    for (row, _) in &pending {
+        let c = &row.policy.chasing;
+        if c.is_off() {
+            continue;
+        }
+        let windows: &[String] = if c.in_windows {
+            &row.policy.windows
+        } else {
+            &[]
+        };
+        let at = |secs: Option<i64>| {
+            secs.and_then(|s| crate::domain::schedule::counted_after(catalog, windows, now, s))
+        };
+        let escalate = c.escalate_to.as_ref().and(c.escalate_after_secs);
+        let (remind_at, escalate_at) = (at(c.remind_after_secs), at(escalate));
+        if crate::db::chases::start_if_absent(&mut tx, row.id, remind_at, escalate_at).await? {
+            started += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(started)
+}
+
 /// Sends back to approval every approved request whose approvals lapsed (the policy's approval
 /// lifetime) before its dispatch started. Returns the requests it changed.
 pub async fn lapse_approvals(db: &Db, catalog: &Catalog, now: i64) -> Result<Vec<i64>> {

@@ -34,6 +34,9 @@ pub struct ProfileForm {
     pub away_from: String,
     pub away_until: String,
     pub delegate: String,
+    /// The zone the person sees times in now (their browser's without one on their profile):
+    /// away days are read in it when the form names none.
+    pub shown_zone: String,
 }
 
 /// Checks and saves a profile; a refused one names each field at fault and changes nothing.
@@ -53,7 +56,7 @@ pub async fn save_profile(db: &Db, user_id: i64, form: ProfileForm) -> Result<()
         );
     }
     let zone = if time_zone.is_empty() {
-        "UTC"
+        form.shown_zone.as_str()
     } else {
         &time_zone
     };

@@ -52,11 +52,7 @@ fn day(ms: i64, zone: &str) -> String {
 pub async fn profile(db: &Db, viewer: &Viewer) -> Result<ProfileView, sqlx::Error> {
     let p = users::profile(db, viewer.id).await?;
     let away = crate::db::away::get(db, viewer.id).await?;
-    let zone = if p.time_zone.is_empty() {
-        "UTC".to_owned()
-    } else {
-        p.time_zone.clone()
-    };
+    let zone = viewer.time_zone.clone();
     Ok(ProfileView {
         username: viewer.username.clone(),
         display_name: viewer.display_name.clone(),

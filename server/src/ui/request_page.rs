@@ -184,18 +184,18 @@ pub async fn request(
         .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
     let now = now_ms();
     let seats = crate::service::delegation::seats(db, user, now).await?;
-    // A delegate reads what the away approver they stand in for reads.
-    let for_seat = || {
-        seats.iter().any(|s| {
-            let teams = &s.viewer.teams;
-            catalog.may_read(&row.application_id, teams, false)
-                || teams.iter().any(|t| row.policy.names_team(t))
-        })
+    let decisions = decisions::decisions(&db.pool, id).await?;
+    let by = crate::service::requests::viewer(user, is_ops);
+    // A delegate reads the requests they may decide on in an away approver's place, and those
+    // they decided on so.
+    let standing_in = || {
+        let waiting = subject(&row, &decisions, false);
+        crate::service::delegation::deciding_for(&waiting, &row.policy, now, &by, &seats).is_some()
+            || decisions.iter().any(|d| d.acted_by == Some(user.id))
     };
-    if !may_read(catalog, user, is_ops, &row) && !for_seat() {
+    if !may_read(catalog, user, is_ops, &row) && !standing_in() {
         return Err(unreadable(catalog, &row.application_id));
     }
-    let decisions = decisions::decisions(&db.pool, id).await?;
     let events = crate::db::audit::events(&db.pool, id).await?;
     let tickets = super::tickets::of_request(db, catalog, id).await?;
     let members = users::members(db).await?;
@@ -207,7 +207,6 @@ pub async fn request(
         .any(|r| r.state == "failed" || r.state == "cancelled");
     let request = subject(&row, &decisions, retryable);
     let eval = approval::evaluate(policy, row.requester_id, &request.approvals, now);
-    let by = crate::service::requests::viewer(user, is_ops);
     let actions = lifecycle::allowed_actions(&request, policy, &by, now);
     let seat = crate::service::delegation::deciding_for(&request, policy, now, &by, &seats);
     let names = names(db, &row, &decisions).await?;

@@ -139,7 +139,28 @@ async fn a_cancelled_request_is_not_chased(kind: Kind) {
     assert_eq!(kinds(&app, "ben").await, ["approval_needed"]);
 }
 
+/// A request that waited before its policy had reminders gets them at the next start.
+async fn requests_waiting_from_before_are_chased_after_a_restart(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let ada = app.user("ada").await;
+    let id = submit(&app, &ada, "banking", "production", &draft("2.4.0"))
+        .await
+        .expect("submitted");
+    sqlx::query("delete from chases where request_id = $1")
+        .bind(id)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("as an earlier version stored it");
+    let app = restart_with_catalog(app, "same.toml", |text| text).await;
+    let (remind_at, escalate_at) = due(&app, id).await.expect("started at start-up");
+    assert!(remind_at.is_some() && escalate_at.is_some());
+    assert!(escalate_at > remind_at);
+}
+
 crate::on_both_databases!(
+    requests_waiting_from_before_are_chased_after_a_restart,
     a_waiting_request_reminds_its_approvers_then_escalates,
     a_cancelled_request_is_not_chased,
 );
