@@ -53,7 +53,8 @@ async fn run(label: &str, url: &str, dir: &std::path::Path, o: &Options) -> anyh
     common::seed(&db, o.requests).await?;
     // Requests written straight into the tables: index whom they ask, as start-up does, and give
     // the query planner the statistics a database that grew over two years would have.
-    server::service::approvals::settle_all(&db).await?;
+    let catalog = app.state().catalog.current();
+    server::service::approvals::settle_all(&db, &catalog.catalog).await?;
     common::settle(&db).await?;
     println!(
         "# {label}: seeded {} requests in {:.1} s",

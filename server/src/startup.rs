@@ -34,18 +34,11 @@ impl Application {
         };
         let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
         db.migrate().await?;
-        let pending = crate::service::approvals::settle_all(&db)
+        let catalog = CatalogStore::open(&db, catalog_file).await?;
+        let pending = crate::service::approvals::settle_all(&db, &catalog.current().catalog)
             .await
             .context("cannot read the requests waiting for approval")?;
-        tracing::debug!(pending, "approver queue indexed");
-        let catalog = CatalogStore::open(&db, catalog_file).await?;
-        let chased = crate::service::approvals::chase_waiting(&db, &catalog.current().catalog)
-            .await
-            .context("cannot start the reminders of the requests waiting for approval")?;
-        tracing::debug!(
-            chased,
-            "reminders started for requests that waited without them"
-        );
+        tracing::debug!(pending, "approver queue indexed, reminders started");
         if settings.demo {
             demo::seed(&db)
                 .await

@@ -73,6 +73,11 @@ async fn stand_in(
 ) -> Result<(), sqlx::Error> {
     let ids: Vec<i64> = recipients.iter().map(|r| r.user_id).collect();
     let away = crate::db::away::delegates(tx, &ids, now).await?;
+    let deciders = if away.is_empty() {
+        Vec::new()
+    } else {
+        n::deciders(tx, target.id).await?
+    };
     for (person, delegate) in away {
         let Some(r) = recipients.iter_mut().find(|r| r.user_id == person) else {
             continue;
@@ -82,7 +87,7 @@ async fn stand_in(
         if !asked
             || delegate == target.requester_id
             || recipients.iter().any(|r| r.user_id == delegate)
-            || n::deciders(tx, target.id).await?.contains(&delegate)
+            || deciders.contains(&delegate)
         {
             continue;
         }

@@ -6,7 +6,6 @@ use crate::db::chat::{self, ChatRow};
 use crate::db::{now_ms, Db};
 use crate::domain::notice::{Audience, Notice};
 use crate::domain::Catalog;
-use std::time::Duration;
 
 /// Tries before a message is marked failed.
 const TRIES: i64 = 8;
@@ -132,15 +131,6 @@ async fn post(
             Ok(false)
         }
     }
-}
-
-/// The client chat posts go through: bounded waits.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
-        .build()
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

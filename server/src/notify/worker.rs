@@ -148,7 +148,7 @@ pub async fn run(state: crate::state::AppState, mailer: Mailer) {
     let mut changes = state.db.changes.subscribe();
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     let mut digests = tokio::time::interval(Duration::from_secs(60));
-    let client = super::chat::client();
+    let client = crate::ci::http_client();
     loop {
         tokio::select! {
             _ = digests.tick() => {

@@ -4,6 +4,7 @@
 
 use super::error::Result;
 use super::lifecycle::{change, load, subject, Loaded};
+use crate::db::apply::{apply, Target};
 use crate::db::requests::{self as q, RequestRow};
 use crate::db::{now_ms, Db};
 use crate::domain::approval;
@@ -11,8 +12,10 @@ use crate::domain::lifecycle::{self, Event};
 use crate::domain::Catalog;
 
 /// Recomputes whom every request waiting for approval asks, in one transaction: at start-up, so
-/// requests stored by an earlier version (or seeded directly) are in the queue.
-pub async fn settle_all(db: &Db) -> Result<usize> {
+/// requests stored by an earlier version (or seeded directly) are in the queue. Those that waited
+/// before their policy had reminders get their clocks from now, as if their stage had just been
+/// reached (the catalog's windows may count).
+pub async fn settle_all(db: &Db, catalog: &Catalog) -> Result<usize> {
     let now = now_ms();
     let mut tx = db.write().await?;
     crate::db::queue::clear_stale_waits(&mut tx).await?;
@@ -22,20 +25,6 @@ pub async fn settle_all(db: &Db) -> Result<usize> {
         let eval = approval::evaluate(&row.policy, row.requester_id, &approvals, now);
         let teams = approval::teams_to_ask(&row.policy, &eval);
         crate::db::queue::set_waits(&mut tx, row.id, &teams).await?;
-    }
-    tx.commit().await?;
-    Ok(pending.len())
-}
-
-/// Starts the reminder and escalation clocks of requests that were waiting before their policy
-/// had them (stored by an earlier version): from now, as if their stage had just been reached.
-/// At start-up, once the catalog (whose windows may count) is open.
-pub async fn chase_waiting(db: &Db, catalog: &Catalog) -> Result<usize> {
-    let now = now_ms();
-    let mut tx = db.write().await?;
-    let pending = crate::db::queue::all_pending(&mut tx).await?;
-    let mut started = 0;
-    for (row, _) in &pending {
         let c = &row.policy.chasing;
         if c.is_off() {
             continue;
@@ -50,12 +39,10 @@ pub async fn chase_waiting(db: &Db, catalog: &Catalog) -> Result<usize> {
         };
         let escalate = c.escalate_to.as_ref().and(c.escalate_after_secs);
         let (remind_at, escalate_at) = (at(c.remind_after_secs), at(escalate));
-        if crate::db::chases::start_if_absent(&mut tx, row.id, remind_at, escalate_at).await? {
-            started += 1;
-        }
+        crate::db::chases::start_if_absent(&mut tx, row.id, remind_at, escalate_at).await?;
     }
     tx.commit().await?;
-    Ok(started)
+    Ok(pending.len())
 }
 
 /// Sends back to approval every approved request whose approvals lapsed (the policy's approval
@@ -111,10 +98,10 @@ pub async fn chase_overdue(db: &Db, catalog: &Catalog, now: i64) -> Result<usize
             remind_at: overdue.remind_at,
             escalate_at: overdue.escalate_at,
         };
-        if lifecycle::transition(&loaded.subject, &event, &loaded.row.policy, now).is_err() {
+        let Ok(t) = lifecycle::transition(&loaded.subject, &event, &loaded.row.policy, now) else {
             continue;
-        }
-        change(&mut tx, catalog, &loaded, &event, now).await?;
+        };
+        apply(&mut tx, catalog, Target::from(&loaded.row), &t, now).await?;
         tx.commit().await?;
         changed += 1;
     }

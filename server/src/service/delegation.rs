@@ -29,9 +29,37 @@ pub async fn seats(db: &Db, user: &User, now: i64) -> Result<Vec<Seat>> {
     Ok(out)
 }
 
-/// How `by` decides on `subject`: in their own name when the lifecycle lets them, else in the
-/// place of the first away approver in `seats` it lets them stand in for; when neither, in
-/// their own name (whose refusal says why).
+/// Where `by` may decide on `subject` now.
+pub enum Place<'a> {
+    /// In their own name.
+    Own,
+    /// In the place of this away approver.
+    For(&'a Seat),
+    /// Nowhere.
+    Neither,
+}
+
+/// Where `by` may approve `subject`: in their own name when the lifecycle lets them, else in the
+/// place of the first away approver in `seats` it lets them stand in for.
+pub fn place<'a>(
+    subject: &Subject,
+    policy: &Policy,
+    now: i64,
+    by: &Viewer,
+    seats: &'a [Seat],
+) -> Place<'a> {
+    let accepts = |e: &Event| lifecycle::transition(subject, e, policy, now).is_ok();
+    if accepts(&own(by, Verdict::Approve, "")) {
+        return Place::Own;
+    }
+    seats
+        .iter()
+        .find(|s| accepts(&for_seat(by, s, Verdict::Approve, "")))
+        .map_or(Place::Neither, Place::For)
+}
+
+/// How `by` decides on `subject`: in the place [`place`] finds, in their own name when none
+/// (whose refusal says why).
 pub fn decision(
     subject: &Subject,
     policy: &Policy,
@@ -41,25 +69,28 @@ pub fn decision(
     verdict: Verdict,
     comment: &str,
 ) -> Event {
-    let own = Event::Decided {
+    match place(subject, policy, now, by, seats) {
+        Place::For(seat) => for_seat(by, seat, verdict, comment),
+        Place::Own | Place::Neither => own(by, verdict, comment),
+    }
+}
+
+fn own(by: &Viewer, verdict: Verdict, comment: &str) -> Event {
+    Event::Decided {
         by: by.clone(),
         verdict,
         comment: comment.to_owned(),
-    };
-    if lifecycle::transition(subject, &own, policy, now).is_ok() {
-        return own;
     }
-    seats
-        .iter()
-        .map(|s| Event::DecidedFor {
-            by: by.clone(),
-            seat: s.viewer.clone(),
-            seat_name: s.name.clone(),
-            verdict,
-            comment: comment.to_owned(),
-        })
-        .find(|e| lifecycle::transition(subject, e, policy, now).is_ok())
-        .unwrap_or(own)
+}
+
+fn for_seat(by: &Viewer, seat: &Seat, verdict: Verdict, comment: &str) -> Event {
+    Event::DecidedFor {
+        by: by.clone(),
+        seat: seat.viewer.clone(),
+        seat_name: seat.name.clone(),
+        verdict,
+        comment: comment.to_owned(),
+    }
 }
 
 /// Whose place `by` would decide in on `subject` now: `None` in their own, or when they may not
@@ -71,8 +102,8 @@ pub fn deciding_for<'a>(
     by: &Viewer,
     seats: &'a [Seat],
 ) -> Option<&'a Seat> {
-    match decision(subject, policy, now, by, seats, Verdict::Approve, "") {
-        Event::DecidedFor { seat, .. } => seats.iter().find(|s| s.viewer.user_id == seat.user_id),
-        _ => None,
+    match place(subject, policy, now, by, seats) {
+        Place::For(seat) => Some(seat),
+        Place::Own | Place::Neither => None,
     }
 }

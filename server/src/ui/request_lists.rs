@@ -7,9 +7,10 @@ use crate::db::queue::Listed;
 use crate::db::users::User;
 use crate::db::{now_ms, Db};
 use crate::domain::approval::{self};
-use crate::domain::lifecycle::{self, Event, Subject, Verdict};
+use crate::domain::lifecycle::Subject;
 use crate::domain::request::State;
 use crate::domain::Catalog;
+use crate::service::delegation::Place;
 use crate::service::error::Error;
 use crate::service::lifecycle::approvals;
 use app::model::*;
@@ -53,15 +54,11 @@ pub async fn queue(
             retryable: false,
         };
         let by = crate::service::requests::viewer(user, false);
-        let decide = Event::Decided {
-            by: by.clone(),
-            verdict: Verdict::Approve,
-            comment: String::new(),
+        let seat = match crate::service::delegation::place(&subject, policy, now, &by, &seats) {
+            Place::Neither => continue,
+            Place::Own => None,
+            Place::For(seat) => Some(seat),
         };
-        let seat = crate::service::delegation::deciding_for(&subject, policy, now, &by, &seats);
-        if lifecycle::transition(&subject, &decide, policy, now).is_err() && seat.is_none() {
-            continue;
-        }
         let place = seat
             .map(|s| format!("for {} · ", s.name))
             .unwrap_or_default();
