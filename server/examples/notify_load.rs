@@ -1,7 +1,8 @@
 //! Notifications under load, on SQLite and on PostgreSQL:
 //! - submitting a Banking production request whose first stage has 2 eligible approvers, then
-//!   200 (the inbox entries and the mail for each are written in the submit's transaction): the
-//!   submit's p50 and p99 side by side;
+//!   200, with the fan-out worker running beside it as it does in the portal (the submit writes
+//!   one notice; the worker writes the inbox entries and the mail for each): the submit's p50 and
+//!   p99 side by side, and how long the worker still needed after the last submit;
 //! - the mail outbox delivered by one worker to a local SMTP server (aiosmtpd from the test venv,
 //!   `make buildbot`): messages per second.
 //!
@@ -49,10 +50,23 @@ async fn run(
         .await?
         .ok_or_else(|| anyhow::anyhow!("no demo user ada"))?;
     // Ben and one more owner: a first stage of two.
+    let fanout = tokio::spawn(server::notify::fanout::run(state.clone()));
     add_owners(db, 1, 1).await?;
     let two = submit_times(&state, &ada, submits).await?;
     add_owners(db, 2, 198).await?;
     let many = submit_times(&state, &ada, submits).await?;
+    let last_submit = Instant::now();
+    while server::db::pending_notices::count(&db.pool).await? > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    fanout.abort();
+    let told: i64 = sqlx::query_scalar("select count(*) from notifications")
+        .fetch_one(&db.pool)
+        .await?;
+    println!(
+        "BENCH fanout_done_after_last_submit_{label} {:.0} ms ({told} notifications in all)",
+        last_submit.elapsed().as_secs_f64() * 1000.0
+    );
     for (name, times) in [("2", two), ("200", many)] {
         println!(
             "BENCH submit_p50_{label}_{name}_approvers {:.1} ms",

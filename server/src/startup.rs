@@ -100,6 +100,9 @@ impl Application {
                 .then(|| crate::dispatch::spawn(self.state.clone())),
         );
         let _replicas = AbortOnDrop(crate::replicas::spawn(self.state.clone()));
+        let _fanout = AbortOnDrop(Some(tokio::spawn(crate::notify::fanout::run(
+            self.state.clone(),
+        ))));
         let _mail = AbortOnDrop(Some(tokio::spawn(crate::notify::worker::run(
             self.state.clone(),
             self.mailer,

@@ -3,9 +3,7 @@
 //! else moves a request to another state.
 
 use super::requests::{self as q, RequestRow};
-use super::{audit, chases, decisions, outbox, queue, tickets, Write};
-#[path = "apply_tell.rs"]
-mod tell;
+use super::{audit, chases, decisions, outbox, pending_notices, queue, tickets, Write};
 use crate::domain::audit::AuditEvent;
 use crate::domain::lifecycle::{Due, Effect, Transition, Verdict};
 use crate::domain::request::State;
@@ -96,7 +94,9 @@ pub async fn apply(
             Effect::RaiseTicket { on, what, detail } => {
                 raise(tx, catalog, &target, on, what, detail, now).await?;
             }
-            Effect::Notify(notice) => tell::notice(tx, catalog, &target, notice, now).await?,
+            Effect::Notify(notice) => {
+                pending_notices::insert(tx, (id, target.version), notice, now).await?;
+            }
             Effect::Chase {
                 remind,
                 escalate,
@@ -168,7 +168,7 @@ async fn raise(
             detail: detail.to_owned(),
             actor: None,
         };
-        tell::notice(tx, catalog, target, &told, now).await?;
+        pending_notices::insert(tx, (target.id, target.version), &told, now).await?;
         tracing::info!(ticket, request = target.id, rule = %rule.id, "ticket opened");
     }
     Ok(())

@@ -14,13 +14,17 @@ pub struct Subscriber {
     pub sent_at: Option<i64>,
 }
 
-/// Everyone whose preferences mention the digest and who has an address; the caller reads the
-/// preferences exactly.
-pub async fn subscribers(db: &Db) -> Result<Vec<Subscriber>, sqlx::Error> {
+/// Everyone whose preferences mention the digest, who has an address and who is not away at
+/// `now` (their digest waits for their return, and then lists everything since the last); the
+/// caller reads the preferences exactly.
+pub async fn subscribers(db: &Db, now: i64) -> Result<Vec<Subscriber>, sqlx::Error> {
     sqlx::query(
         "select user_id, email, time_zone, mail_prefs, digest_sent_at from users \
-         where mail_prefs like '%digest%' and email <> '' order by user_id",
+         where mail_prefs like '%digest%' and email <> '' \
+         and not (coalesce(away_from, $1 + 1) <= $1 and coalesce(away_until, $1) > $1) \
+         order by user_id",
     )
+    .bind(now)
     .fetch_all(&db.pool)
     .await?
     .iter()

@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod mail;
 pub mod notifications;
 pub mod outbox;
+pub mod pending_notices;
 pub mod queue;
 pub mod requests;
 pub mod sessions;

@@ -154,6 +154,42 @@ pub enum Audience {
     Operations,
 }
 
+impl Audience {
+    /// How a notice waiting to be told stores it (team ids are lowercase letters, digits, `-`
+    /// and `_`, so neither separator can occur in one).
+    pub fn encode(&self) -> String {
+        match self {
+            Audience::Requester => "requester".to_owned(),
+            Audience::Approvers { stage, teams } => {
+                format!("approvers:{stage}:{}", teams.join(","))
+            }
+            Audience::Team(team) => format!("team:{team}"),
+            Audience::Operations => "operations".to_owned(),
+        }
+    }
+
+    /// The audience `encode` wrote.
+    pub fn decode(s: &str) -> Option<Audience> {
+        match s.split_once(':') {
+            None if s == "requester" => Some(Audience::Requester),
+            None if s == "operations" => Some(Audience::Operations),
+            Some(("team", team)) if !team.is_empty() => Some(Audience::Team(team.to_owned())),
+            Some(("approvers", rest)) => {
+                let (stage, teams) = rest.split_once(':')?;
+                Some(Audience::Approvers {
+                    stage: stage.parse().ok()?,
+                    teams: teams
+                        .split(',')
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     pub kind: Kind,

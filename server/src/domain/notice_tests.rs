@@ -202,3 +202,26 @@ fn mail_preferences_change_the_defaults_and_round_trip() {
         assert_eq!(Kind::parse(kind.as_str()), Some(kind));
     }
 }
+
+#[test]
+fn an_audience_round_trips_through_its_stored_form() {
+    let all = [
+        Audience::Requester,
+        Audience::Operations,
+        Audience::Team("fin-tech_2".into()),
+        Audience::Approvers {
+            stage: 3,
+            teams: vec!["cab".into(), "banking-owners".into()],
+        },
+        Audience::Approvers {
+            stage: 0,
+            teams: vec![],
+        },
+    ];
+    for a in all {
+        assert_eq!(Audience::decode(&a.encode()), Some(a.clone()), "{a:?}");
+    }
+    for bad in ["", "team:", "approvers:x:cab", "approvers", "everyone"] {
+        assert_eq!(Audience::decode(bad), None, "{bad}");
+    }
+}

@@ -2,7 +2,7 @@
 //! its viewer may read.
 
 use crate::state::AppState;
-use crate::ui::request_page::may_read;
+use crate::ui::request_page::{may_read, read_as_delegate};
 use crate::ui::viewer::user_of;
 use app::backend::ViewerSlot;
 use app::model::Viewer;
@@ -34,7 +34,12 @@ struct Listener {
     /// Whether the viewer may read each request heard of so far, under `catalog`.
     verdicts: HashMap<i64, bool>,
     catalog: Option<std::sync::Arc<crate::catalog::store::ActiveCatalog>>,
+    /// The away approvers the viewer stands in for, as read at that instant.
+    seats: Option<(std::time::Instant, Vec<crate::service::delegation::Seat>)>,
 }
+
+/// How long the seats a viewer holds are taken as read.
+const SEATS_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Listener {
     async fn hears(&mut self, id: i64) -> bool {
@@ -51,21 +56,56 @@ impl Listener {
         if let Some(known) = self.verdicts.get(&id) {
             return *known;
         }
-        let verdict = match crate::db::requests::get(&self.state.db.pool, id).await {
-            Ok(Some(row)) => may_read(
-                &catalog.catalog,
-                &user_of(&self.viewer),
-                self.viewer.roles.ops,
-                &row,
-            ),
-            Ok(None) => false,
+        match self.verdict(&catalog.catalog, id).await {
+            Ok((verdict, lasting)) => {
+                if lasting {
+                    self.verdicts.insert(id, verdict);
+                }
+                verdict
+            }
             Err(e) => {
                 tracing::warn!(error = %e, request = id, "cannot tell whose change this is");
-                return false;
+                false
             }
+        }
+    }
+
+    /// Whether the viewer may read request `id`, and whether that holds until the catalog
+    /// changes (a delegate's reading lasts only while they stand in, so it is asked each time).
+    async fn verdict(
+        &mut self,
+        catalog: &crate::domain::Catalog,
+        id: i64,
+    ) -> Result<(bool, bool), crate::service::error::Error> {
+        let Some(row) = crate::db::requests::get(&self.state.db.pool, id).await? else {
+            return Ok((false, true));
         };
-        self.verdicts.insert(id, verdict);
-        verdict
+        let user = user_of(&self.viewer);
+        let ops = self.viewer.roles.ops;
+        if may_read(catalog, &user, ops, &row) {
+            return Ok((true, true));
+        }
+        let now = crate::db::now_ms();
+        if self
+            .seats
+            .as_ref()
+            .is_none_or(|(at, _)| at.elapsed() > SEATS_FOR)
+        {
+            let seats = crate::service::delegation::seats(&self.state.db, &user, now).await?;
+            if !seats.is_empty() {
+                // Refusals kept while they stood in for nobody may no longer hold.
+                self.verdicts.retain(|_, v| *v);
+            }
+            self.seats = Some((std::time::Instant::now(), seats));
+        }
+        let seats = self
+            .seats
+            .as_ref()
+            .map(|(_, s)| s.as_slice())
+            .unwrap_or_default();
+        let db = &self.state.db;
+        let verdict = read_as_delegate(db, &user, ops, &row, seats, now).await?;
+        Ok((verdict, seats.is_empty() && !verdict))
     }
 }
 
@@ -76,6 +116,7 @@ fn events(state: AppState, viewer: Viewer) -> impl Stream<Item = Result<Event, I
         state,
         viewer,
         verdicts: HashMap::new(),
+        seats: None,
         catalog: None,
     };
     futures_util::stream::unfold(

@@ -112,7 +112,7 @@ pub fn render(m: &View) -> Result<Rendered, askama::Error> {
 /// to be tried on the next round.
 pub async fn send_due(db: &Db, mailer: &Mailer, now: i64) -> anyhow::Result<usize> {
     let mut sent = 0;
-    for s in digests::subscribers(db).await? {
+    for s in digests::subscribers(db, now).await? {
         if !digest(&s.mail_prefs) {
             continue;
         }

@@ -1,8 +1,10 @@
-//! Telling people: the words of each notification, the mail that carries them (askama
-//! templates, text and HTML), chat messages, and the worker that delivers both outboxes.
+//! Telling people: the fan-out of each notice to the people it names, the words of each
+//! notification, the mail that carries them (askama templates, text and HTML), chat messages,
+//! and the worker that delivers both outboxes.
 
 pub mod chat;
 pub mod digest;
+pub mod fanout;
 pub mod mail;
 pub mod transport;
 pub mod worker;

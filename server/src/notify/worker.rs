@@ -157,8 +157,11 @@ pub async fn run(state: crate::state::AppState, mailer: Mailer) {
             }
             _ = tick.tick() => {}
             r = changes.recv() => {
-                if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
-                    return;
+                match r.map(crate::db::Change::decode) {
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    // The mail of a notice is written once the fan-out told it.
+                    Ok(crate::db::Change::Notices) => continue,
+                    _ => {}
                 }
                 // Let the rest of a burst of changes arrive before reading the outbox.
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -39,6 +39,16 @@ pub enum Place<'a> {
     Neither,
 }
 
+impl<'a> Place<'a> {
+    /// The away approver's seat, when it is one.
+    fn seat(self) -> Option<&'a Seat> {
+        match self {
+            Place::For(seat) => Some(seat),
+            Place::Own | Place::Neither => None,
+        }
+    }
+}
+
 /// Where `by` may approve `subject`: in their own name when the lifecycle lets them, else in the
 /// place of the first away approver in `seats` it lets them stand in for.
 pub fn place<'a>(
@@ -71,8 +81,31 @@ pub fn decision(
 ) -> Event {
     match place(subject, policy, now, by, seats) {
         Place::For(seat) => for_seat(by, seat, verdict, comment),
-        Place::Own | Place::Neither => own(by, verdict, comment),
+        Place::Own => own(by, verdict, comment),
+        Place::Neither => match forbidden_seat(subject, policy, now, by, seats) {
+            // Only the policy stands in the way: its refusal is the one that says why.
+            Some(seat) => for_seat(by, seat, verdict, comment),
+            None => own(by, verdict, comment),
+        },
     }
+}
+
+/// The seat `by` could take on `subject` if the policy let delegates decide, when it does not.
+fn forbidden_seat<'a>(
+    subject: &Subject,
+    policy: &Policy,
+    now: i64,
+    by: &Viewer,
+    seats: &'a [Seat],
+) -> Option<&'a Seat> {
+    if policy.delegation || seats.is_empty() {
+        return None;
+    }
+    let open = Policy {
+        delegation: true,
+        ..policy.clone()
+    };
+    place(subject, &open, now, by, seats).seat()
 }
 
 fn own(by: &Viewer, verdict: Verdict, comment: &str) -> Event {
@@ -102,8 +135,5 @@ pub fn deciding_for<'a>(
     by: &Viewer,
     seats: &'a [Seat],
 ) -> Option<&'a Seat> {
-    match place(subject, policy, now, by, seats) {
-        Place::For(seat) => Some(seat),
-        Place::Own | Place::Neither => None,
-    }
+    place(subject, policy, now, by, seats).seat()
 }

@@ -58,6 +58,28 @@ pub fn may_read(catalog: &Catalog, user: &User, is_ops: bool, row: &q::RequestRo
         || named_by_policy()
 }
 
+/// Whether `user`, whom the plain rule ([`may_read`]) refuses, reads `row` as a delegate: they
+/// may decide on it now in the place of an away approver among `seats`, or decided on it so.
+pub async fn read_as_delegate(
+    db: &Db,
+    user: &User,
+    is_ops: bool,
+    row: &RequestRow,
+    seats: &[crate::service::delegation::Seat],
+    now: i64,
+) -> Result<bool, Error> {
+    let decisions = decisions::decisions(&db.pool, row.id).await?;
+    if decisions.iter().any(|d| d.acted_by == Some(user.id)) {
+        return Ok(true);
+    }
+    if seats.is_empty() {
+        return Ok(false);
+    }
+    let by = crate::service::requests::viewer(user, is_ops);
+    let waiting = subject(row, &decisions, false);
+    Ok(crate::service::delegation::deciding_for(&waiting, &row.policy, now, &by, seats).is_some())
+}
+
 /// The refusal a person gets for an application they may not read.
 pub fn unreadable(catalog: &Catalog, app_id: &str) -> Error {
     let name = catalog
@@ -80,6 +102,11 @@ pub async fn readable(
         .ok_or_else(|| Error::NotFound(format!("There is no request {id}.")))?;
     let user = super::viewer::user_of(viewer);
     if may_read(&active.catalog, &user, viewer.roles.ops, &row) {
+        return Ok(());
+    }
+    let now = now_ms();
+    let seats = crate::service::delegation::seats(&state.db, &user, now).await?;
+    if read_as_delegate(&state.db, &user, viewer.roles.ops, &row, &seats, now).await? {
         Ok(())
     } else {
         Err(unreadable(&active.catalog, &row.application_id))
@@ -186,14 +213,9 @@ pub async fn request(
     let seats = crate::service::delegation::seats(db, user, now).await?;
     let decisions = decisions::decisions(&db.pool, id).await?;
     let by = crate::service::requests::viewer(user, is_ops);
-    // A delegate reads the requests they may decide on in an away approver's place, and those
-    // they decided on so.
-    let standing_in = || {
-        let waiting = subject(&row, &decisions, false);
-        crate::service::delegation::deciding_for(&waiting, &row.policy, now, &by, &seats).is_some()
-            || decisions.iter().any(|d| d.acted_by == Some(user.id))
-    };
-    if !may_read(catalog, user, is_ops, &row) && !standing_in() {
+    if !may_read(catalog, user, is_ops, &row)
+        && !read_as_delegate(db, user, is_ops, &row, &seats, now).await?
+    {
         return Err(unreadable(catalog, &row.application_id));
     }
     let events = crate::db::audit::events(&db.pool, id).await?;

@@ -67,6 +67,7 @@ async fn a_digest_replaces_single_mails_and_goes_once_a_day(kind: Kind) {
     )
     .await
     .expect("rejected");
+    app.notices_told().await;
     let queued_for_ada = server::db::mail::outbox(&app.state.db, 100)
         .await
         .expect("outbox")
@@ -82,8 +83,23 @@ async fn a_digest_replaces_single_mails_and_goes_once_a_day(kind: Kind) {
             .expect("sweep"),
         0
     );
-    // A day later (and the minute a digest leaves for commits in flight).
-    let next_day = start + 24 * 3_600_000 + 120_000;
+    // A day later (and the minute a digest leaves for commits in flight), but Ada is away
+    // then: her digest waits, and catches up the day she is back.
+    let day = 24 * 3_600_000;
+    let away_day = start + day + 120_000;
+    sqlx::query("update users set away_from = $1, away_until = $2 where username = 'ada'")
+        .bind(away_day - 3_600_000)
+        .bind(away_day + 3_600_000)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("away");
+    assert_eq!(
+        send_due(&app.state.db, &mailer, away_day)
+            .await
+            .expect("sweep"),
+        0
+    );
+    let next_day = away_day + day;
     assert_eq!(
         send_due(&app.state.db, &mailer, next_day)
             .await

@@ -336,6 +336,37 @@ impl TestApp {
         self.get_html(&location(&resp)).await
     }
 
+    /// Waits until the fan-out worker has told every notice the changes so far queued (it runs
+    /// right after each commit; the notice and what it becomes are written in one transaction).
+    pub async fn notices_told(&self) {
+        let started = std::time::Instant::now();
+        loop {
+            let waiting = server::db::pending_notices::count(&self.state.db.pool)
+                .await
+                .expect("pending notices");
+            if waiting == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "{waiting} notices still waiting after 10 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// A client of its own signed in as `who` (beside the app's own session).
+    pub async fn client_of(&self, who: &str) -> reqwest::Client {
+        let c = client();
+        let form = [("username", who), ("password", DEMO_PASSWORD)];
+        c.post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .expect("login");
+        c
+    }
+
     /// The account of a user, as use cases take it.
     pub async fn user(&self, username: &str) -> server::db::users::User {
         let (id, _) = server::db::users::password_hash(&self.state.db, username)
@@ -472,4 +503,19 @@ pub async fn serve(app: axum::Router) -> String {
         let _ = axum::serve(listener, app).await;
     });
     base
+}
+
+/// Reads the server-sent events of `stream` until what came holds `needle`, each chunk within
+/// 5 s; returns what came.
+pub async fn heard_until(stream: &mut reqwest::Response, needle: &str) -> String {
+    let mut seen = String::new();
+    while !seen.contains(needle) {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
+            .await
+            .expect("an event within 5 s")
+            .expect("chunk")
+            .expect("stream open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
 }

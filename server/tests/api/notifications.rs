@@ -118,6 +118,7 @@ fn header<'a>(message: &'a str, name: &str) -> &'a str {
 }
 
 async fn unread(app: &TestApp, who: &str) -> i64 {
+    app.notices_told().await;
     let user = app.user(who).await;
     n::unread(&app.state.db, user.id).await.expect("unread")
 }
@@ -219,6 +220,7 @@ async fn mail_waits_for_a_server_that_is_down_then_goes_once(kind: Kind) {
         return;
     };
     let id = submit_banking(&app).await;
+    app.notices_told().await;
     // Ben approves, then Ada changes the version: his approval is voided and stage 1 asks him
     // again, so two notices for him wait.
     approve(&app, "ben", id).await.expect("ben approves");
@@ -248,6 +250,7 @@ async fn mail_waits_for_a_server_that_is_down_then_goes_once(kind: Kind) {
         },
     )
     .await;
+    app.notices_told().await;
     let queued_for_ben = server::db::mail::outbox(&app.state.db, 50)
         .await
         .expect("outbox")
@@ -328,24 +331,10 @@ async fn the_inbox_lists_and_marks_read(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
     };
-    let ben = client();
-    let form = [("username", "ben"), ("password", DEMO_PASSWORD)];
-    ben.post(app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .expect("login");
+    let ben = app.client_of("ben").await;
     let mut stream = ben.get(app.url("/events")).send().await.expect("events");
     let id = submit_banking(&app).await;
-    let mut seen = String::new();
-    while !seen.contains("event: inbox\ndata: ") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
-            .await
-            .expect("an event within 5 s")
-            .expect("chunk")
-            .expect("stream open");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    heard_until(&mut stream, "event: inbox\ndata: ").await;
     // The requester finds her request again from her home page.
     app.login_as("ada").await;
     let home = app.get_html("/").await;
@@ -442,6 +431,7 @@ async fn a_crash_between_sending_and_recording_resends_one_message_with_its_id(k
         return;
     };
     submit_banking(&app).await;
+    app.notices_told().await;
     let (db, catalog) = app.stop().await;
     let pool = server::db::Db::connect(&db.url, 2).await.expect("db");
     let release = || async {

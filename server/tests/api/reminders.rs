@@ -19,6 +19,7 @@ async fn due(app: &TestApp, id: i64) -> Option<(Option<i64>, Option<i64>)> {
 
 /// The kinds of `who`'s notifications, oldest first.
 async fn kinds(app: &TestApp, who: &str) -> Vec<String> {
+    app.notices_told().await;
     let user = app.user(who).await;
     let mut rows = n::inbox(&app.state.db, user.id, 0, 50)
         .await

@@ -266,14 +266,7 @@ async fn open_pages_hear_of_every_change_as_it_happens(kind: Kind) {
         .await
         .expect("events");
     assert_eq!(anonymous.status(), 303, "the stream needs a login");
-    let watcher = client();
-    let form = [("username", "olga"), ("password", DEMO_PASSWORD)];
-    watcher
-        .post(app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .expect("login");
+    let watcher = app.client_of("olga").await;
     let mut stream = watcher
         .get(app.url("/events"))
         .send()
@@ -284,15 +277,7 @@ async fn open_pages_hear_of_every_change_as_it_happens(kind: Kind) {
     app.login_as("ada").await;
     let page = submit_banking(&app).await;
     let id = page.trim_start_matches("/requests/");
-    let mut seen = String::new();
-    while !seen.contains("event: request") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
-            .await
-            .expect("an event within 5 s")
-            .expect("chunk")
-            .expect("stream open");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let seen = heard_until(&mut stream, "event: request").await;
     assert!(seen.contains(&format!("data: {id}")), "{seen}");
 }
 

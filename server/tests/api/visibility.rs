@@ -182,12 +182,7 @@ async fn the_live_stream_tells_only_of_readable_requests(kind: Kind) {
     let heard = heard_before(stream, shop).await;
     assert!(!heard.contains(&banking), "wes heard of Banking: {heard:?}");
 
-    let olga = client();
-    olga.post(app.url("/login"))
-        .form(&[("username", "olga"), ("password", DEMO_PASSWORD)])
-        .send()
-        .await
-        .expect("login");
+    let olga = app.client_of("olga").await;
     let stream = olga.get(app.url("/events")).send().await.expect("events");
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let banking = submit(&app, "ada", "banking", &draft("2.4.1")).await;

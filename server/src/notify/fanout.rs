@@ -1,15 +1,89 @@
-//! The apply step's part for [`Effect::Notify`](crate::domain::lifecycle::Effect): who the
-//! audience is now, an inbox entry for each, the mail for those who receive that kind, and a
-//! message for each chat channel it reaches.
+//! The fan-out worker: each notice a change queued (`db::pending_notices`) becomes, right after
+//! the commit, an inbox entry for each person its audience names then, the mail for those who
+//! receive that kind, and a message for each chat channel it reaches. The change itself wrote one
+//! row, whatever the size of the audience.
 
-use super::Target;
+use crate::db::apply::Target;
 use crate::db::notifications::{self as n, NewNotifications, Recipient};
-use crate::db::Write;
-use crate::domain::notice::{Audience, Notice};
+use crate::db::pending_notices::{self as pending, PendingNotice};
+use crate::db::{Db, Write};
+use crate::domain::notice::{Audience, Kind, Notice};
 use crate::domain::Catalog;
 use crate::notify::{subject, Names};
+use std::time::Duration;
 
-pub(super) async fn notice(
+/// Notices read at once.
+const BATCH: i64 = 100;
+
+/// Tells every notice waiting, oldest first; returns how many were told.
+pub async fn expand_due(db: &Db, catalog: &Catalog) -> Result<usize, sqlx::Error> {
+    let mut told = 0;
+    loop {
+        let due = pending::oldest(&db.pool, BATCH).await?;
+        for p in &due {
+            told += usize::from(expand(db, catalog, p).await?);
+        }
+        if due.len() < BATCH as usize {
+            return Ok(told);
+        }
+    }
+}
+
+/// Tells one notice in a transaction of its own, which also removes it: told once, by whichever
+/// worker takes it first.
+async fn expand(db: &Db, catalog: &Catalog, p: &PendingNotice) -> Result<bool, sqlx::Error> {
+    let mut tx = db.write().await?;
+    if !pending::take(&mut tx, p.notice_id).await? {
+        return Ok(false);
+    }
+    let request = crate::db::requests::get(&mut **tx, p.request_id).await?;
+    let (Some(kind), Some(audience), Some(request)) =
+        (Kind::parse(&p.kind), Audience::decode(&p.audience), request)
+    else {
+        tracing::warn!(notice = p.notice_id, kind = %p.kind, audience = %p.audience, "a notice that cannot be told is dropped");
+        tx.commit_unseen().await?;
+        return Ok(false);
+    };
+    let notice = Notice {
+        kind,
+        audience,
+        detail: p.detail.clone(),
+        actor: p.actor,
+    };
+    let target = Target {
+        version: &p.version,
+        ..Target::from(&request)
+    };
+    tell(&mut tx, catalog, &target, &notice, p.created_at).await?;
+    // Inboxes and outboxes only: no gate answer depends on them.
+    tx.commit_unseen().await?;
+    Ok(true)
+}
+
+/// Runs until the process stops: at once when a change queued a notice, and every two seconds
+/// for those another replica queued or left behind.
+pub async fn run(state: crate::state::AppState) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut changes = state.db.changes.subscribe();
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            r = changes.recv() => match r.map(crate::db::Change::decode) {
+                Ok(crate::db::Change::Notices) | Err(RecvError::Lagged(_)) => {}
+                Ok(_) => continue,
+                Err(RecvError::Closed) => return,
+            },
+        }
+        let catalog = state.catalog.current();
+        if let Err(e) = expand_due(&state.db, &catalog.catalog).await {
+            tracing::warn!(error = %e, "cannot tell the notices waiting");
+        }
+    }
+}
+
+/// Writes `notice` for the people its audience names now.
+async fn tell(
     tx: &mut Write,
     catalog: &Catalog,
     target: &Target<'_>,
