@@ -236,6 +236,28 @@ async fn what_one_replica_changes_the_others_show_and_apply_at_once() {
             delays[delays.len() - 1]
         );
 
+        // Every replica's fan-out worker races for the notices those changes wrote: each is
+        // told once.
+        until("every notice told", Duration::from_secs(10), || async {
+            server::db::pending_notices::count(&handle.pool).await.expect("count") == 0
+        })
+        .await;
+        let twice: i64 = sqlx::query_scalar(
+            "select count(*) from (select user_id, request_id, kind from notifications \
+             group by user_id, request_id, kind having count(*) > 1) doubled",
+        )
+        .fetch_one(&handle.pool)
+        .await
+        .expect("count");
+        assert_eq!(twice, 0, "a notice told twice");
+        let asked: i64 = sqlx::query_scalar(
+            "select count(distinct request_id) from notifications where kind = 'approval_needed'",
+        )
+        .fetch_one(&handle.pool)
+        .await
+        .expect("count");
+        assert_eq!(asked, 20, "each request's approvers asked");
+
         // B's gate answers as soon as A records the approval.
         let ask = json!({ "application": "banking", "environment": "staging", "version": "3.0.0" });
         let (_, answer) = b.api("/api/v1/gate", &gate, ask.clone()).await;
