@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assets;
+mod csrf;
 mod events;
 mod forms;
 mod health;
@@ -100,7 +101,11 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         .layer(axum::middleware::from_fn(malformed_calls_are_bad_requests))
         .layer(axum::extract::DefaultBodyLimit::max(PAGE_BODY_LIMIT))
         .layer(axum::Extension(backend))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::same_origin,
+        ));
     // The bundle's files need no session nor viewer: they are served beside those layers.
     let pages = assets::pages(Router::new().nest_service("/pkg", bundle).merge(pages));
 

@@ -5,6 +5,7 @@ mod catalog;
 mod chat;
 mod cli;
 mod connectors;
+mod csrf;
 mod delegation;
 mod digest;
 mod dispatch;
