@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
-import { Browser, Page, test } from "@playwright/test";
-import { expect, signIn } from "./helpers";
+import { Browser, Page } from "@playwright/test";
+import { expect, signIn, test } from "./helpers";
 
 /** WCAG 2.1 A and AA, as axe-core checks them. */
 const RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];

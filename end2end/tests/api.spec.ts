@@ -1,5 +1,4 @@
-import { test } from "@playwright/test";
-import { expect, signIn, waitForHydration } from "./helpers";
+import { expect, signIn, waitForHydration, test } from "./helpers";
 
 test("an administrator makes an API token, a pipeline uses it, and the gate page explains the answers", async ({ page, request }) => {
   await signIn(page, "root");

@@ -1,6 +1,6 @@
-import { Browser, Page, test } from "@playwright/test";
+import { Browser, Page } from "@playwright/test";
 import { deployPort } from "../playwright.config";
-import { expect, signIn, waitForHydration } from "./helpers";
+import { expect, signIn, waitForHydration, test } from "./helpers";
 
 // This portal deploys Banking staging through a real Buildbot master (see deploy-stack.sh).
 const base = `http://127.0.0.1:${deployPort}`;

@@ -1,4 +1,46 @@
-import { expect, Page } from "@playwright/test";
+import { test as base, BrowserContext, expect, Page } from "@playwright/test";
+
+/** Watches a context's pages for Content-Security-Policy violations, into `found`. */
+async function watchPolicy(context: BrowserContext, found: string[]) {
+  context.on("console", (msg) => {
+    if (msg.type() === "error" && /Content Security Policy|CSP violation/.test(msg.text())) {
+      found.push(`${msg.location().url}: ${msg.text()}`);
+    }
+  });
+  await context.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`),
+    ),
+  );
+}
+
+/**
+ * The specs' `test`: every page a test opens (through its own `page` or any context it makes)
+ * is watched, and a Content-Security-Policy violation on any of them fails the test.
+ */
+export const test = base.extend<{ policyViolations: string[]; policyWatch: void }>({
+  policyViolations: async ({}, use) => {
+    await use([]);
+  },
+  policyWatch: [
+    async ({ browser, policyViolations }, use) => {
+      const newContext = browser.newContext.bind(browser);
+      browser.newContext = async (options) => {
+        const context = await newContext(options);
+        await watchPolicy(context, policyViolations);
+        return context;
+      };
+      await use();
+      browser.newContext = newContext;
+      expect(policyViolations, "Content-Security-Policy violations").toEqual([]);
+    },
+    { auto: true },
+  ],
+  context: async ({ context, policyViolations }, use) => {
+    await watchPolicy(context, policyViolations);
+    await use(context);
+  },
+});
 
 export const DEMO_PASSWORD = "runway-demo";
 

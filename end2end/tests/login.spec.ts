@@ -1,5 +1,4 @@
-import { test } from "@playwright/test";
-import { expect, signIn, waitForHydration } from "./helpers";
+import { expect, signIn, waitForHydration, test } from "./helpers";
 
 test("a requester sees the applications their team may release", async ({ page }) => {
   await signIn(page, "ada");

@@ -1,8 +1,8 @@
-import { Browser, Page, test } from "@playwright/test";
+import { Browser, Page } from "@playwright/test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mailDir } from "../playwright.config";
-import { expect, signIn, waitForHydration } from "./helpers";
+import { expect, signIn, waitForHydration, test } from "./helpers";
 
 async function as(browser: Browser, user: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();

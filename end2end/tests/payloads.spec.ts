@@ -2,10 +2,10 @@
 // form, catalog, decisions, tickets, token names, pipeline-opened requests, stage and metric
 // names) are stored, then every page that shows them is opened by each kind of user in
 // Chromium. No dialog may open, no payload may set its marker, and the text reads back as typed.
-import { Browser, Page, test } from "@playwright/test";
+import { Browser, Page } from "@playwright/test";
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import { expect, signIn, waitForHydration } from "./helpers";
+import { expect, signIn, waitForHydration, test } from "./helpers";
 
 const port = Number(process.env.E2E_PORT ?? 3311) + 30;
 const base = `http://127.0.0.1:${port}`;

@@ -1,5 +1,5 @@
-import { Browser, Page, test } from "@playwright/test";
-import { expect, signIn, waitForHydration } from "./helpers";
+import { Browser, Page } from "@playwright/test";
+import { expect, signIn, waitForHydration, test } from "./helpers";
 
 async function as(browser: Browser, user: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assets;
+mod csp;
 mod csrf;
 mod events;
 mod forms;
@@ -54,6 +55,7 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         move || {
             provide_context(backend.clone());
             provide_context(app::backend::QueueMemo::default());
+            csp::provide();
         }
     };
     let leptos = state.leptos.clone();
@@ -88,12 +90,13 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         .route("/inbox/read", post(inbox::read))
         .route("/profile", post(inbox::save_profile))
         .route("/rpc/{*name}", any(server_fn))
-        .leptos_routes_with_context(&state, route_list(), context, move || {
+        .leptos_routes_with_context(&state, route_list(), context.clone(), move || {
             app::shell(leptos.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             viewer::attach,
@@ -105,6 +108,10 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::same_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csp::protect,
         ));
     // The bundle's files need no session nor viewer: they are served beside those layers.
     let pages = assets::pages(Router::new().nest_service("/pkg", bundle).merge(pages));

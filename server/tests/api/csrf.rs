@@ -3,7 +3,7 @@
 //! portal's own pages still work.
 
 use crate::helpers::*;
-use crate::requests::{draft, revision, state, submit};
+use crate::requests::{ada_submits_banking, revision, state};
 
 /// Every path a signed-in page posts to, with a body that would change something.
 fn changes(id: i64) -> Vec<(String, String)> {
@@ -55,10 +55,7 @@ async fn another_site_cannot_make_a_signed_in_browser_change_anything(kind: Kind
     let Some(app) = spawn_app(kind).await else {
         return;
     };
-    let ada = app.user("ada").await;
-    let id = submit(&app, &ada, "banking", "production", &draft("2.4.0"))
-        .await
-        .expect("submitted");
+    let id = ada_submits_banking(&app).await;
     let rev = revision(&app, id).await;
     app.login_as("root").await;
     let forged: [&[(&str, &str)]; 4] = [

@@ -5,6 +5,7 @@ mod catalog;
 mod chat;
 mod cli;
 mod connectors;
+mod csp;
 mod csrf;
 mod delegation;
 mod digest;

@@ -3,7 +3,7 @@
 
 use crate::buildbot::{free_port, venv};
 use crate::helpers::*;
-use crate::requests::{approve, draft, revision, submit};
+use crate::requests::{ada_submits_banking, approve, draft, revision};
 use server::db::notifications as n;
 use server::service::requests::{self, Verdict};
 use std::path::PathBuf;
@@ -123,13 +123,6 @@ async fn unread(app: &TestApp, who: &str) -> i64 {
     n::unread(&app.state.db, user.id).await.expect("unread")
 }
 
-async fn submit_banking(app: &TestApp) -> i64 {
-    let ada = app.user("ada").await;
-    submit(app, &ada, "banking", "production", &draft("2.4.0"))
-        .await
-        .expect("submitted")
-}
-
 async fn approvers_are_told_in_their_inbox_and_by_mail(kind: Kind) {
     let Some(smtp) = Smtp::start(free_port()) else {
         return;
@@ -137,7 +130,7 @@ async fn approvers_are_told_in_their_inbox_and_by_mail(kind: Kind) {
     let Some(app) = spawn_app_with(kind, &[("RUNWAY_SMTP_URL", &smtp.url())]).await else {
         return;
     };
-    let id = submit_banking(&app).await;
+    let id = ada_submits_banking(&app).await;
     let mail = smtp.wait_for(1).await;
     assert_eq!(to(&mail[0]), "ben@runway.example");
     assert_eq!(
@@ -219,7 +212,7 @@ async fn mail_waits_for_a_server_that_is_down_then_goes_once(kind: Kind) {
     let Some(app) = spawn_app_with(kind, &[("RUNWAY_SMTP_URL", &url)]).await else {
         return;
     };
-    let id = submit_banking(&app).await;
+    let id = ada_submits_banking(&app).await;
     app.notices_told().await;
     // Ben approves, then Ada changes the version: his approval is voided and stage 1 asks him
     // again, so two notices for him wait.
@@ -296,7 +289,7 @@ async fn without_smtp_mail_is_written_as_files(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
     };
-    submit_banking(&app).await;
+    ada_submits_banking(&app).await;
     let folder = app.db.dir.path().join("mail");
     eventually("an .eml file", Duration::from_secs(20), || async {
         std::fs::read_dir(&folder)
@@ -333,7 +326,7 @@ async fn the_inbox_lists_and_marks_read(kind: Kind) {
     };
     let ben = app.client_of("ben").await;
     let mut stream = ben.get(app.url("/events")).send().await.expect("events");
-    let id = submit_banking(&app).await;
+    let id = ada_submits_banking(&app).await;
     heard_until(&mut stream, "event: inbox\ndata: ").await;
     // The requester finds her request again from her home page.
     app.login_as("ada").await;
@@ -430,7 +423,7 @@ async fn a_crash_between_sending_and_recording_resends_one_message_with_its_id(k
     let Some(app) = spawn_app_with(kind, &[("RUNWAY_SMTP_URL", &dead)]).await else {
         return;
     };
-    submit_banking(&app).await;
+    ada_submits_banking(&app).await;
     app.notices_told().await;
     let (db, catalog) = app.stop().await;
     let pool = server::db::Db::connect(&db.url, 2).await.expect("db");

@@ -2,7 +2,7 @@
 //! sweep runs here at the times the request's own due times say, on both databases.
 
 use crate::helpers::*;
-use crate::requests::{approve, draft, submit};
+use crate::requests::{ada_submits_banking, approve};
 use server::db::notifications as n;
 use server::service::approvals::chase_overdue;
 use sqlx::Row;
@@ -28,13 +28,6 @@ async fn kinds(app: &TestApp, who: &str) -> Vec<String> {
     rows.into_iter().map(|r| r.kind).collect()
 }
 
-async fn submit_banking(app: &TestApp) -> i64 {
-    let ada = app.user("ada").await;
-    submit(app, &ada, "banking", "production", &draft("2.4.0"))
-        .await
-        .expect("submitted")
-}
-
 async fn sweep(app: &TestApp, at: i64) -> usize {
     let catalog = app.state.catalog.current();
     chase_overdue(&app.state.db, &catalog.catalog, at)
@@ -47,7 +40,7 @@ async fn a_waiting_request_reminds_its_approvers_then_escalates(kind: Kind) {
         return;
     };
     let submitted = server::db::now_ms();
-    let id = submit_banking(&app).await;
+    let id = ada_submits_banking(&app).await;
     let revision = crate::requests::revision(&app, id).await;
     let (remind_at, escalate_at) = due(&app, id).await.expect("the clocks started");
     let (remind_at, escalate_at) = (remind_at.expect("remind"), escalate_at.expect("escalate"));
@@ -122,7 +115,7 @@ async fn a_cancelled_request_is_not_chased(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
     };
-    let id = submit_banking(&app).await;
+    let id = ada_submits_banking(&app).await;
     let (remind_at, _) = due(&app, id).await.expect("the clocks started");
     let rev = crate::requests::revision(&app, id).await;
     server::service::requests::cancel(
@@ -146,7 +139,7 @@ async fn requests_waiting_from_before_are_chased_after_a_restart(kind: Kind) {
     let Some(app) = spawn_app(kind).await else {
         return;
     };
-    let id = submit_banking(&app).await;
+    let id = ada_submits_banking(&app).await;
     sqlx::query("delete from chases where request_id = $1")
         .bind(id)
         .execute(&app.state.db.pool)

@@ -57,6 +57,14 @@ pub(crate) async fn state(app: &TestApp, id: i64) -> String {
         .to_owned()
 }
 
+/// Ada asks for Banking 2.4.0 in production (two approval stages), through the use case.
+pub(crate) async fn ada_submits_banking(app: &TestApp) -> i64 {
+    let ada = app.user("ada").await;
+    submit(app, &ada, "banking", "production", &draft("2.4.0"))
+        .await
+        .expect("submitted")
+}
+
 pub(crate) async fn approve(app: &TestApp, who: &str, id: i64) -> Result<State, RequestError> {
     decide(app, who, id, Verdict::Approve, "looks good").await
 }
