@@ -1,4 +1,4 @@
-//! `runway serve | user add | user passwd | catalog check`.
+//! `runway serve | user add | user passwd | catalog check | audit verify`.
 
 use crate::auth::{password, MAX_USERNAME_LEN};
 use crate::catalog::store::CatalogStore;
@@ -29,6 +29,16 @@ enum Command {
     /// Work with catalog files.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk every request's hash chain and name the first event changed, removed or inserted
+    /// behind the portal's back; exits with status 1 when one is found.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +88,7 @@ pub async fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Audit(AuditCommand::Verify) => verify_audit().await,
         Command::User(cmd) => {
             let settings = Settings::from_env()?;
             let db = Db::connect(&settings.database_url, 2).await?;
@@ -110,6 +121,30 @@ pub async fn run() -> anyhow::Result<()> {
                 }
             }
         }
+    }
+}
+
+async fn verify_audit() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    let db = Db::connect(&settings.database_url, 2).await?;
+    db.migrate().await?;
+    crate::db::audit_trail::chain_unchained(&db).await?;
+    let found = crate::service::audit::verify(&db).await?;
+    for (request, finding) in &found.findings {
+        println!("{}", finding.describe(*request));
+    }
+    if found.findings.is_empty() {
+        println!(
+            "The audit trail is intact: {} events of {} requests.",
+            found.events, found.requests
+        );
+        Ok(())
+    } else {
+        bail!(
+            "the audit trail was altered behind the portal's back: {} of {} requests",
+            found.findings.len(),
+            found.requests
+        )
     }
 }
 

@@ -34,6 +34,9 @@ impl Application {
         };
         let db = Db::connect(&settings.database_url, settings.db_max_connections).await?;
         db.migrate().await?;
+        crate::db::audit_trail::chain_unchained(&db)
+            .await
+            .context("cannot chain the audit trail written before its chain existed")?;
         let catalog = CatalogStore::open(&db, catalog_file).await?;
         let pending = crate::service::approvals::settle_all(&db, &catalog.current().catalog)
             .await

@@ -2,9 +2,12 @@
 
 use super::requests::Tx;
 use crate::domain::audit::AuditEvent;
+use crate::domain::audit_chain::{link, Content};
 use sqlx::{Any, Row};
 
-/// Appends to the audit trail (see `db::apply`).
+/// Appends to the audit trail (see `db::apply`), chained to the request's last event: reading
+/// the head also takes the request's row, so two writers of one request chain one after the
+/// other.
 pub(super) async fn event(
     tx: &mut Tx<'_>,
     request_id: i64,
@@ -13,15 +16,30 @@ pub(super) async fn event(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let (kind, payload) = event.to_columns();
-    sqlx::query("insert into request_events (request_id, actor_id, kind, payload, at) values ($1, $2, $3, $4, $5)")
-        .bind(request_id)
-        .bind(actor_id)
-        .bind(kind)
-        .bind(payload)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    let prev = super::audit_trail::take_head(tx, request_id).await?;
+    let prev = prev.unwrap_or_default();
+    let content = Content {
+        request_id,
+        actor_id,
+        kind: &kind,
+        payload: &payload,
+        at: now,
+    };
+    let hash = link(&prev, &content);
+    sqlx::query(
+        "insert into request_events (request_id, actor_id, kind, payload, at, prev_hash, hash) \
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(request_id)
+    .bind(actor_id)
+    .bind(&kind)
+    .bind(&payload)
+    .bind(now)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    super::audit_trail::set_head(tx, request_id, &hash).await
 }
 
 #[derive(Debug, Clone)]

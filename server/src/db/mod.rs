@@ -5,6 +5,7 @@ pub mod board;
 mod change;
 pub use change::Change;
 pub mod audit;
+pub mod audit_trail;
 pub mod away;
 pub mod catalog_versions;
 pub mod chases;

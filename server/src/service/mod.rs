@@ -1,6 +1,7 @@
 //! Use cases, each one transaction; the UI's backend and the REST API both call these.
 
 pub mod approvals;
+pub mod audit;
 pub mod delegation;
 pub mod deployments;
 pub mod error;

@@ -4,7 +4,7 @@ use crate::helpers::*;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn runway(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+pub(crate) fn runway(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_runway"))
         .args(args)
         .env_clear()
@@ -24,7 +24,7 @@ fn runway(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

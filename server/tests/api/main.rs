@@ -1,4 +1,5 @@
 mod assets;
+mod audit;
 mod authorization;
 mod buildbot;
 mod catalog;

@@ -1,0 +1,6 @@
+-- The audit trail's hash chain (see domain/audit_chain.rs): each event's hash covers its content
+-- and the hash of the request's event before it; the request keeps the hash of its last event.
+-- Events written before this are chained when the portal starts.
+alter table request_events add column prev_hash text;
+alter table request_events add column hash text;
+alter table requests add column audit_head text;

@@ -1,0 +1,135 @@
+//! Reading the audit trail's chain back (to verify it), and chaining the events written before
+//! the chain existed.
+
+use super::requests::Tx;
+use super::{Db, Write};
+use crate::domain::audit_chain::{link, Stored};
+use sqlx::Row;
+
+/// Requests after `after` (by id) with their head, at most `limit`.
+pub async fn heads(
+    db: &Db,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select request_id, audit_head from requests where request_id > $1 \
+         order by request_id limit $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Every event of requests `from` to `to` (inclusive), by request then in the order written.
+pub async fn events(
+    exec: impl sqlx::Executor<'_, Database = sqlx::Any>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Stored>, sqlx::Error> {
+    sqlx::query(
+        "select event_id, request_id, actor_id, kind, payload, at, prev_hash, hash \
+         from request_events where request_id between $1 and $2 \
+         order by request_id, event_id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Stored {
+            event_id: r.try_get("event_id")?,
+            request_id: r.try_get("request_id")?,
+            actor_id: r.try_get("actor_id")?,
+            kind: r.try_get("kind")?,
+            payload: r.try_get("payload")?,
+            at: r.try_get("at")?,
+            prev_hash: r.try_get("prev_hash")?,
+            hash: r.try_get("hash")?,
+        })
+    })
+    .collect()
+}
+
+/// Requests chained at once when catching up.
+const BATCH: i64 = 200;
+
+/// Chains the trails of requests that have none yet (written before the chain existed), a batch
+/// of requests per transaction; returns how many requests were chained. A request already
+/// chained is never touched again: its hashes are what verifying checks.
+pub async fn chain_unchained(db: &Db) -> Result<usize, sqlx::Error> {
+    let mut chained = 0;
+    loop {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "select request_id from requests r where audit_head is null \
+             and exists (select 1 from request_events e where e.request_id = r.request_id) \
+             order by request_id limit $1",
+        )
+        .bind(BATCH)
+        .fetch_all(&db.pool)
+        .await?;
+        let (Some(&from), Some(&to)) = (ids.first(), ids.last()) else {
+            return Ok(chained);
+        };
+        let mut tx = db.write().await?;
+        let events = events(&mut **tx, from, to).await?;
+        for id in &ids {
+            chain_one(&mut tx, *id, events.iter().filter(|e| e.request_id == *id)).await?;
+        }
+        tx.commit_unseen().await?;
+        chained += ids.len();
+    }
+}
+
+async fn chain_one<'a>(
+    tx: &mut Write,
+    request_id: i64,
+    events: impl Iterator<Item = &'a Stored>,
+) -> Result<(), sqlx::Error> {
+    // Taken again in the transaction: another replica starting at once may have chained it.
+    if take_head(&mut *tx, request_id).await?.is_some() {
+        return Ok(());
+    }
+    let mut prev = String::new();
+    for e in events {
+        let hash = link(&prev, &e.content());
+        sqlx::query("update request_events set prev_hash = $2, hash = $3 where event_id = $1")
+            .bind(e.event_id)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&mut ***tx)
+            .await?;
+        prev = hash;
+    }
+    set_head(&mut *tx, request_id, &prev).await
+}
+
+/// The hash of the request's last event, its row taken for the rest of the transaction (so
+/// that two writers of one request's trail chain one after the other).
+pub(super) async fn take_head(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update requests set audit_head = audit_head where request_id = $1 returning audit_head",
+    )
+    .bind(request_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Records `hash` as the request's last event's.
+pub(super) async fn set_head(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update requests set audit_head = $2 where request_id = $1")
+        .bind(request_id)
+        .bind(hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
