@@ -10,5 +10,7 @@ create table pending_notices (
     audience   text   not null,
     detail     text   not null default '',
     actor      bigint,
+    -- Told to everyone up to this user id: a large audience is told a few dozen per transaction.
+    told_upto  bigint not null default 0,
     created_at bigint not null
 );

@@ -73,14 +73,35 @@ pub async fn oldest(
         .collect()
 }
 
-/// Takes one notice to tell it, in the transaction that writes what it becomes: false when
-/// another worker (on this replica or another) took it first.
-pub async fn take(tx: &mut Write, notice_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from pending_notices where notice_id = $1")
+/// Takes one notice to tell its next people, its row held until the transaction ends: how far
+/// it was told (the last user id), or `None` when another worker told it all first.
+pub async fn take(tx: &mut Write, notice_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update pending_notices set told_upto = told_upto where notice_id = $1 \
+         returning told_upto",
+    )
+    .bind(notice_id)
+    .fetch_optional(&mut ***tx)
+    .await
+}
+
+/// Records that the notice was told to everyone up to user id `upto`.
+pub async fn advance(tx: &mut Write, notice_id: i64, upto: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("update pending_notices set told_upto = $2 where notice_id = $1")
+        .bind(notice_id)
+        .bind(upto)
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
+}
+
+/// Removes a notice told to everyone.
+pub async fn remove(tx: &mut Write, notice_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from pending_notices where notice_id = $1")
         .bind(notice_id)
         .execute(&mut ***tx)
         .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(())
 }
 
 /// How many notices wait (for the admin's view and the benchmark).

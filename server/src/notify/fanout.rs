@@ -29,36 +29,51 @@ pub async fn expand_due(db: &Db, catalog: &Catalog) -> Result<usize, sqlx::Error
     }
 }
 
-/// Tells one notice in a transaction of its own, which also removes it: told once, by whichever
-/// worker takes it first.
+/// Tells one notice, `CHUNK` people per transaction (on SQLite a transaction holds the one
+/// write lock, and a change waiting for it should wait for a few rows, not for hundreds): each
+/// transaction writes its people's notifications and moves the notice's cursor past them, the
+/// last one removes it. Whichever worker holds the notice's row tells the next people, so each is
+/// told once.
 async fn expand(db: &Db, catalog: &Catalog, p: &PendingNotice) -> Result<bool, sqlx::Error> {
-    let mut tx = db.write().await?;
-    if !pending::take(&mut tx, p.notice_id).await? {
-        return Ok(false);
-    }
-    let request = crate::db::requests::get(&mut **tx, p.request_id).await?;
-    let (Some(kind), Some(audience), Some(request)) =
-        (Kind::parse(&p.kind), Audience::decode(&p.audience), request)
-    else {
-        tracing::warn!(notice = p.notice_id, kind = %p.kind, audience = %p.audience, "a notice that cannot be told is dropped");
+    loop {
+        let mut tx = db.write().await?;
+        let Some(upto) = pending::take(&mut tx, p.notice_id).await? else {
+            return Ok(false);
+        };
+        let request = crate::db::requests::get(&mut **tx, p.request_id).await?;
+        let (Some(kind), Some(audience), Some(request)) =
+            (Kind::parse(&p.kind), Audience::decode(&p.audience), request)
+        else {
+            tracing::warn!(notice = p.notice_id, kind = %p.kind, audience = %p.audience, "a notice that cannot be told is dropped");
+            pending::remove(&mut tx, p.notice_id).await?;
+            tx.commit_unseen().await?;
+            return Ok(false);
+        };
+        let notice = Notice {
+            kind,
+            audience,
+            detail: p.detail.clone(),
+            actor: p.actor,
+        };
+        let target = Target {
+            version: &p.version,
+            ..Target::from(&request)
+        };
+        let more = tell(&mut tx, catalog, &target, &notice, (p.created_at, upto)).await?;
+        match more {
+            Some(upto) => pending::advance(&mut tx, p.notice_id, upto).await?,
+            None => pending::remove(&mut tx, p.notice_id).await?,
+        }
+        // Inboxes and outboxes only: no gate answer depends on them.
         tx.commit_unseen().await?;
-        return Ok(false);
-    };
-    let notice = Notice {
-        kind,
-        audience,
-        detail: p.detail.clone(),
-        actor: p.actor,
-    };
-    let target = Target {
-        version: &p.version,
-        ..Target::from(&request)
-    };
-    tell(&mut tx, catalog, &target, &notice, p.created_at).await?;
-    // Inboxes and outboxes only: no gate answer depends on them.
-    tx.commit_unseen().await?;
-    Ok(true)
+        if more.is_none() {
+            return Ok(true);
+        }
+    }
 }
+
+/// People told per transaction.
+const CHUNK: usize = 40;
 
 /// Runs until the process stops: at once when a change queued a notice, and every two seconds
 /// for those another replica queued or left behind.
@@ -82,20 +97,27 @@ pub async fn run(state: crate::state::AppState) {
     }
 }
 
-/// Writes `notice` for the people its audience names now.
+/// Writes `notice` for the next `CHUNK` people its audience names now, by user id after `upto`
+/// (the chat messages with the first): the last one told when more remain.
 async fn tell(
     tx: &mut Write,
     catalog: &Catalog,
     target: &Target<'_>,
     notice: &Notice,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+    (now, upto): (i64, i64),
+) -> Result<Option<i64>, sqlx::Error> {
     let mut recipients = audience(tx, catalog, target, &notice.audience).await?;
     stand_in(tx, target, &notice.audience, &mut recipients, now).await?;
-    recipients.retain(|r| Some(r.user_id) != notice.actor);
-    let channels = crate::notify::chat::channels(catalog, target.application_id, notice);
+    recipients.retain(|r| Some(r.user_id) != notice.actor && r.user_id > upto);
+    recipients.sort_by_key(|r| r.user_id);
+    let more = (recipients.len() > CHUNK).then(|| recipients[CHUNK - 1].user_id);
+    recipients.truncate(CHUNK);
+    let channels = match upto {
+        0 => crate::notify::chat::channels(catalog, target.application_id, notice),
+        _ => Vec::new(),
+    };
     if recipients.is_empty() && channels.is_empty() {
-        return Ok(());
+        return Ok(more);
     }
     let requester: String = sqlx::query_scalar("select display_name from users where user_id = $1")
         .bind(target.requester_id)
@@ -132,7 +154,7 @@ async fn tell(
     for r in &recipients {
         tx.tell(r.user_id);
     }
-    Ok(())
+    Ok(more)
 }
 
 /// While a person is away, their delegate is asked in their place (when the policy allows it,

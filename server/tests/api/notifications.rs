@@ -204,6 +204,43 @@ async fn approvers_are_told_in_their_inbox_and_by_mail(kind: Kind) {
     assert_eq!(unread(&app, "ada").await, 1);
 }
 
+/// A stage of a hundred approvers is told a few dozen people per transaction, each person once,
+/// each with their mail.
+async fn a_large_stage_is_told_everyone_once(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    for i in 0..100 {
+        let name = format!("owner{i}");
+        server::db::users::create(
+            &app.state.db,
+            &name,
+            &format!("Owner {i}"),
+            "x",
+            false,
+            &["banking-owners".to_owned()],
+        )
+        .await
+        .expect("owner");
+        server::db::users::set_email(&app.state.db, &name, &format!("{name}@bank.example"))
+            .await
+            .expect("address");
+    }
+    let id = ada_submits_banking(&app).await;
+    app.notices_told().await;
+    let (told, people, mailed): (i64, i64, i64) = sqlx::query_as(
+        "select count(*), count(distinct n.user_id), \
+         (select count(*) from mail_outbox m where m.request_id = $1) \
+         from notifications n where n.request_id = $1 and n.kind = 'approval_needed'",
+    )
+    .bind(id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("count");
+    // Ben and the hundred.
+    assert_eq!((told, people, mailed), (101, 101, 101));
+}
+
 /// While the SMTP server is down, mail waits and is tried again; what came meanwhile for one
 /// address and one request goes as one message once it is up.
 async fn mail_waits_for_a_server_that_is_down_then_goes_once(kind: Kind) {
@@ -482,6 +519,7 @@ async fn a_crash_between_sending_and_recording_resends_one_message_with_its_id(k
 crate::on_both_databases!(
     a_crash_between_sending_and_recording_resends_one_message_with_its_id,
     approvers_are_told_in_their_inbox_and_by_mail,
+    a_large_stage_is_told_everyone_once,
     mail_waits_for_a_server_that_is_down_then_goes_once,
     without_smtp_mail_is_written_as_files,
     the_inbox_lists_and_marks_read,
