@@ -133,3 +133,97 @@ pub(super) async fn set_head(
         .await?;
     Ok(())
 }
+
+/// Which events an export takes. Empty filters match all.
+#[derive(Debug, Clone, Default)]
+pub struct ExportQuery {
+    /// Events after this id (the previous page's last), 0 for the first.
+    pub after: i64,
+    /// Written at or after, before (milliseconds).
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+    /// Of these applications only (`None`: every one).
+    pub applications: Option<Vec<String>>,
+    /// By this person (user name).
+    pub person: Option<String>,
+    pub limit: i64,
+}
+
+/// An event as exported.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExportRow {
+    pub event_id: i64,
+    pub request_id: i64,
+    pub application: String,
+    pub environment: String,
+    pub at: i64,
+    pub actor: Option<String>,
+    pub kind: String,
+    pub payload: String,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+/// A page of events in the order written.
+pub async fn export(db: &Db, q: &ExportQuery) -> Result<Vec<ExportRow>, sqlx::Error> {
+    let mut binds: Vec<String> = vec![q.after.to_string()];
+    let mut conditions = vec!["e.event_id > cast($1 as bigint)".to_owned()];
+    let mut param = |v: String| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
+    if let Some(from) = q.from {
+        conditions.push(format!(
+            "e.at >= cast({} as bigint)",
+            param(from.to_string())
+        ));
+    }
+    if let Some(until) = q.until {
+        conditions.push(format!(
+            "e.at < cast({} as bigint)",
+            param(until.to_string())
+        ));
+    }
+    if let Some(apps) = &q.applications {
+        let marks: Vec<String> = apps.iter().map(|a| param(a.clone())).collect();
+        conditions.push(match marks.is_empty() {
+            true => "1 = 0".to_owned(),
+            false => format!("r.application_id in ({})", marks.join(", ")),
+        });
+    }
+    if let Some(person) = &q.person {
+        conditions.push(format!("u.username = {}", param(person.clone())));
+    }
+    let sql = format!(
+        "select e.event_id, e.request_id, r.application_id, r.environment_id, e.at, \
+         u.username, e.kind, e.payload, e.prev_hash, e.hash from request_events e \
+         join requests r on r.request_id = e.request_id \
+         left join users u on u.user_id = e.actor_id \
+         where {} order by e.event_id limit {}",
+        conditions.join(" and "),
+        q.limit.clamp(1, 10_000)
+    );
+    let mut query = sqlx::query(&sql);
+    for b in &binds {
+        query = query.bind(b.as_str());
+    }
+    query
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ExportRow {
+                event_id: r.try_get("event_id")?,
+                request_id: r.try_get("request_id")?,
+                application: r.try_get("application_id")?,
+                environment: r.try_get("environment_id")?,
+                at: r.try_get("at")?,
+                actor: r.try_get("username")?,
+                kind: r.try_get("kind")?,
+                payload: r.try_get("payload")?,
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
+            })
+        })
+        .collect()
+}

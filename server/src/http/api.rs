@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/requests", post(open_request))
         .route("/api/v1/requests/{id}", get(request_status))
         .route("/api/v1/requests/{id}/events", post(stage_result))
+        .route("/api/v1/audit", get(audit))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(wrong_method)
 }
@@ -38,11 +39,11 @@ pub fn router() -> Router<AppState> {
 #[openapi(
     info(
         title = "Runway API",
-        description = "What CI servers call: the deployment gate, pipeline-opened requests and stage results. \
+        description = "What CI servers call: the deployment gate, pipeline-opened requests, stage results and the audit trail. \
             Authenticate with `Authorization: Bearer <token>`; administrators make tokens on the portal's API tokens page.",
     ),
-    paths(gate, open_request, request_status, stage_result),
-    components(schemas(ProblemDoc, FieldError)),
+    paths(gate, open_request, request_status, stage_result, audit),
+    components(schemas(ProblemDoc, FieldError, AuditPage, AuditEntry)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -204,6 +205,8 @@ async fn open_request(
     Ok(response)
 }
 
+use crate::service::audit_export::{self, AuditEntry, AuditPage, ExportFilter, Reader};
+use axum::extract::Query;
 use axum::http::HeaderName;
 
 /// Where a request stands, for a pipeline that waits on it.
@@ -270,4 +273,24 @@ async fn wrong_method() -> Problem {
         StatusCode::METHOD_NOT_ALLOWED,
         "This endpoint does not take this method; see /api/v1/openapi.json.",
     )
+}
+
+/// The audit trail, oldest first, a page at a time: for a token of scope `audit:read`, the
+/// events of its applications.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    params(ExportFilter),
+    responses(
+        (status = 200, description = "A page of events", body = AuditPage),
+        (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks audit:read", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A filter is wrong", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+async fn audit(
+    State(state): State<AppState>,
+    ApiToken(token): ApiToken,
+    Query(filter): Query<ExportFilter>,
+) -> Result<Response, Problem> {
+    let active = state.catalog.current();
+    let q = audit_export::query(&active.catalog, &Reader::Token(&token), &filter)?;
+    Ok(Json(audit_export::page(&state.db, &q).await?).into_response())
 }

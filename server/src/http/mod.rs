@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assets;
+mod audit;
 mod csp;
 mod csrf;
 mod events;
@@ -89,6 +90,7 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         .route("/tickets/{id}/work", post(tools::work_ticket))
         .route("/inbox/read", post(inbox::read))
         .route("/profile", post(inbox::save_profile))
+        .route("/audit/export", get(audit::export))
         .route("/rpc/{*name}", any(server_fn))
         .leptos_routes_with_context(&state, route_list(), context.clone(), move || {
             app::shell(leptos.clone())

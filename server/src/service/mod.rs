@@ -2,6 +2,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod audit_export;
 pub mod delegation;
 pub mod deployments;
 pub mod error;

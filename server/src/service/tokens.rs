@@ -9,11 +9,12 @@ use crate::service::error::Error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub const SCOPES: [&str; 4] = [
+pub const SCOPES: [&str; 5] = [
     "gate:read",
     "requests:write",
     "events:write",
     "requests:on-behalf",
+    "audit:read",
 ];
 
 /// The scope that lets a pipeline name another person as a request's requester.

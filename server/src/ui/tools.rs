@@ -17,6 +17,7 @@ pub struct TokenForm {
     pub requests_write: bool,
     pub events_write: bool,
     pub requests_on_behalf: bool,
+    pub audit_read: bool,
     /// Application ids separated by spaces or commas, or `*`.
     pub applications: String,
     pub acts_as: String,
@@ -33,6 +34,7 @@ pub async fn create_token(
         (form.requests_write, "requests:write"),
         (form.events_write, "events:write"),
         (form.requests_on_behalf, "requests:on-behalf"),
+        (form.audit_read, "audit:read"),
     ]
     .into_iter()
     .filter(|(on, _)| *on)

@@ -1,5 +1,6 @@
 mod assets;
 mod audit;
+mod audit_export;
 mod authorization;
 mod buildbot;
 mod catalog;

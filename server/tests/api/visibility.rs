@@ -33,7 +33,7 @@ async fn submit(app: &TestApp, who: &str, application: &str, raw: &RawDraft) -> 
     id
 }
 
-fn storefront(version: &str) -> RawDraft {
+pub(crate) fn storefront(version: &str) -> RawDraft {
     RawDraft {
         fields: Default::default(),
         ..draft(version)
