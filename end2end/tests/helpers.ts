@@ -3,8 +3,9 @@ import { test as base, BrowserContext, expect, Page } from "@playwright/test";
 /** Watches a context's pages for Content-Security-Policy violations, into `found`. */
 async function watchPolicy(context: BrowserContext, found: string[]) {
   context.on("console", (msg) => {
-    if (msg.type() === "error" && /Content Security Policy|CSP violation/.test(msg.text())) {
-      found.push(`${msg.location().url}: ${msg.text()}`);
+    const line = `${msg.location().url || "page"}: ${msg.text()}`;
+    if (msg.type() === "error" && /Content Security Policy|CSP violation/.test(line) && !found.includes(line)) {
+      found.push(line);
     }
   });
   await context.addInitScript(() =>
