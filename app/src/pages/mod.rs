@@ -1,4 +1,5 @@
 pub mod approvals;
+pub mod audit;
 pub mod board;
 pub mod catalog;
 pub mod gate;

@@ -115,6 +115,12 @@ async fn administrators_and_operations_download_it(kind: Kind) {
     .expect("rejected");
     for who in ["root", "olga"] {
         app.login_as(who).await;
+        let page = app.get_html("/audit").await;
+        assert!(
+            page.contains("href=\"/audit\""),
+            "{who} has the link: {page}"
+        );
+        assert!(page.contains("action=\"/audit/export\""), "{page}");
         let resp = app
             .get("/audit/export?format=csv&application=banking")
             .await;
