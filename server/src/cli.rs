@@ -1,4 +1,5 @@
-//! `runway serve | user add | user passwd | catalog check | audit verify`.
+//! `runway serve | user add | user passwd | user disable | user enable | catalog check | audit
+//! verify`.
 
 use crate::auth::{password, MAX_USERNAME_LEN};
 use crate::catalog::store::CatalogStore;
@@ -61,6 +62,11 @@ enum UserCommand {
     },
     /// Set a new password, read from standard input (or generated and printed once).
     Passwd { name: String },
+    /// Disable an account: it cannot sign in, and its open sessions end at their next request,
+    /// on every replica.
+    Disable { name: String },
+    /// Enable a disabled account again.
+    Enable { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +116,8 @@ pub async fn run() -> anyhow::Result<()> {
                     };
                     add_user(&db, &settings, person).await
                 }
+                UserCommand::Disable { name } => disable(&db, &name, true).await,
+                UserCommand::Enable { name } => disable(&db, &name, false).await,
                 UserCommand::Passwd { name } => {
                     let (secret, generated) = read_password()?;
                     let hash = password::hash_blocking(secret.clone()).await?;
@@ -122,6 +130,15 @@ pub async fn run() -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn disable(db: &Db, name: &str, off: bool) -> anyhow::Result<()> {
+    let at = off.then(crate::db::now_ms);
+    if !users::set_disabled(db, name, at).await? {
+        bail!("no user is named {name}");
+    }
+    println!("{name} {}", if off { "disabled" } else { "enabled" });
+    Ok(())
 }
 
 async fn verify_audit() -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 fn message(code: &str, wait: Option<&str>) -> Option<(&'static str, String)> {
     let text = match code {
         "credentials" => "Wrong user name or password.".to_owned(),
+        "disabled" => "This account is disabled. Ask an administrator to enable it.".to_owned(),
         "throttled" => format!(
             "Too many failed sign-in attempts. Try again in {} s.",
             wait.and_then(|w| w.parse::<u64>().ok()).unwrap_or(60)

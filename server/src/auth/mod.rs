@@ -16,6 +16,8 @@ pub enum LoginOutcome {
     SignedIn(i64),
     /// Wrong user name or password: one answer for both.
     Refused,
+    /// The right password for an account an administrator disabled.
+    Disabled,
     Throttled {
         retry_after_secs: u64,
     },
@@ -44,6 +46,10 @@ pub async fn login(
     match id.filter(|_| valid) {
         Some(id) => {
             throttle.succeeded(username, client);
+            if users::by_id(db, id).await?.is_some_and(|u| u.disabled) {
+                tracing::info!(username, client, "sign-in of a disabled account refused");
+                return Ok(LoginOutcome::Disabled);
+            }
             Ok(LoginOutcome::SignedIn(id))
         }
         None => {

@@ -12,6 +12,8 @@ pub struct User {
     pub time_zone: String,
     /// Someone away now named them their delegate.
     pub stands_in: bool,
+    /// An administrator disabled the account: it signs in nowhere.
+    pub disabled: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +59,7 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>, sqlx::
 
 pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<User>, sqlx::Error> {
     let Some(row) = sqlx::query(
-        "select u.user_id, u.username, u.display_name, u.is_admin, u.time_zone, \
+        "select u.user_id, u.username, u.display_name, u.is_admin, u.time_zone, u.disabled_at, \
          (select count(*) from users d where d.delegate_id = u.user_id \
           and d.away_from <= $2 and d.away_until > $2) as away_for \
          from users u where u.user_id = $1",
@@ -82,6 +84,7 @@ pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<User>, sqlx::Error> {
         teams,
         time_zone: row.try_get("time_zone")?,
         stands_in: row.try_get::<i64, _>("away_for")? > 0,
+        disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
     }))
 }
 
@@ -234,4 +237,16 @@ pub async fn set_profile(
     )
     .await?;
     Ok(())
+}
+
+/// Disables (at `now`) or enables the account named `username`; false when there is none.
+pub async fn set_disabled(db: &Db, username: &str, now: Option<i64>) -> Result<bool, sqlx::Error> {
+    let done = db
+        .write_one(
+            sqlx::query("update users set disabled_at = $2 where username = $1")
+                .bind(username.to_owned())
+                .bind(now),
+        )
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

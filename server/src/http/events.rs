@@ -34,6 +34,8 @@ struct Listener {
     /// Whether the viewer may read each request heard of so far, under `catalog`.
     verdicts: HashMap<i64, bool>,
     catalog: Option<std::sync::Arc<crate::catalog::store::ActiveCatalog>>,
+    /// When to read the viewer's account again.
+    recheck: tokio::time::Interval,
     /// The away approvers the viewer stands in for, as read at that instant.
     seats: Option<(std::time::Instant, Vec<crate::service::delegation::Seat>)>,
 }
@@ -42,6 +44,14 @@ struct Listener {
 const SEATS_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Listener {
+    /// Whether the viewer's account was disabled or removed since the stream opened.
+    async fn signed_out(&self) -> bool {
+        match crate::db::users::by_id(&self.state.db, self.viewer.id).await {
+            Ok(user) => user.is_none_or(|u| u.disabled),
+            Err(_) => false,
+        }
+    }
+
     async fn hears(&mut self, id: i64) -> bool {
         let catalog = self.state.catalog.current();
         let same = self
@@ -118,14 +128,23 @@ fn events(state: AppState, viewer: Viewer) -> impl Stream<Item = Result<Event, I
         verdicts: HashMap::new(),
         seats: None,
         catalog: None,
+        recheck: tokio::time::interval(std::time::Duration::from_secs(5)),
     };
     futures_util::stream::unfold(
         (changes, stopping, listener),
         |(mut changes, mut stopping, mut listener)| async move {
             let data = loop {
                 let received = tokio::select! {
-                    received = changes.recv() => received,
+                    received = changes.recv() => Some(received),
                     _ = stopping.wait_for(|stop| *stop) => return None,
+                    _ = listener.recheck.tick() => None,
+                };
+                let Some(received) = received else {
+                    // A disabled account's open pages stop hearing anything.
+                    if listener.signed_out().await {
+                        return None;
+                    }
+                    continue;
                 };
                 match received.map(crate::db::Change::decode) {
                     Ok(crate::db::Change::Inbox(user)) if user == listener.viewer.id => {

@@ -90,6 +90,7 @@ pub async fn submit(
             Redirect::to(safe_next(&form.next)).into_response()
         }
         Ok(LoginOutcome::Refused) => back_to_login(&form, "credentials", None),
+        Ok(LoginOutcome::Disabled) => back_to_login(&form, "disabled", None),
         Ok(LoginOutcome::Throttled { retry_after_secs }) => {
             back_to_login(&form, "throttled", Some(retry_after_secs))
         }

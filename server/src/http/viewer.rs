@@ -30,8 +30,9 @@ pub async fn attach(
 ) -> Response {
     let user_id: Option<i64> = session.get(SESSION_USER).await.ok().flatten();
     let user = match user_id {
+        // Read on every request: an account disabled (through any replica) is out at once.
         Some(id) => match users::by_id(&state.db, id).await {
-            Ok(user) => user,
+            Ok(user) => user.filter(|u| !u.disabled),
             Err(e) => {
                 tracing::error!(error = %e, "cannot load the signed-in user");
                 return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();

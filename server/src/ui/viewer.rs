@@ -32,5 +32,6 @@ pub fn user_of(viewer: &Viewer) -> users::User {
         teams: team_ids(viewer),
         time_zone: viewer.time_zone.clone(),
         stands_in: false,
+        disabled: false,
     }
 }

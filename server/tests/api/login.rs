@@ -188,7 +188,54 @@ async fn the_login_page_lists_demo_users_only_in_demo_mode(kind: Kind) {
     assert!(!page.contains("runway-demo"));
 }
 
+/// `runway user disable`: the account's open pages lose their session at their next request and
+/// their live stream ends, it cannot sign in (and is told why), until `runway user enable`.
+async fn a_disabled_account_is_out_at_once(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    let user = |verb: &str, name: &str| {
+        crate::cli::runway(
+            &["user", verb, name],
+            &[("RUNWAY_DATABASE_URL", app.db.url.as_str())],
+            "",
+        )
+    };
+    app.login_as("ada").await;
+    let ada = app.client_of("ada").await;
+    let mut stream = ada.get(app.url("/events")).send().await.expect("events");
+    assert_eq!(stream.status(), 200);
+
+    let off = user("disable", "ada");
+    assert!(off.status.success(), "{}", crate::cli::text(&off));
+    let resp = app.get("/").await;
+    assert_eq!(resp.status(), 303);
+    assert!(location(&resp).starts_with("/login"), "{}", location(&resp));
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the live stream ends");
+
+    let resp = app.login("ada", DEMO_PASSWORD).await;
+    assert!(
+        location(&resp).contains("error=disabled"),
+        "{}",
+        location(&resp)
+    );
+    let page = app.get_html(&location(&resp)).await;
+    assert!(page.contains("This account is disabled."), "{page}");
+
+    let on = user("enable", "ada");
+    assert!(on.status.success(), "{}", crate::cli::text(&on));
+    app.login_as("ada").await;
+    let missing = user("disable", "nobody");
+    assert!(!missing.status.success());
+    assert!(crate::cli::text(&missing).contains("no user is named nobody"));
+}
+
 crate::on_both_databases!(
+    a_disabled_account_is_out_at_once,
     a_demo_user_signs_in_and_lands_on_home,
     wrong_password_and_unknown_user_get_the_same_answer,
     repeated_failures_are_throttled_with_a_wait,

@@ -292,11 +292,22 @@ async fn what_one_replica_changes_the_others_show_and_apply_at_once() {
             c.page("/catalog").await.contains("Core Banking")
         })
         .await;
+        // A person disabled (as `runway user disable` does, in the one database): C, where Ben
+        // is signed in, sends him to sign in at his next request.
+        server::db::users::set_disabled(&handle, "ben", Some(server::db::now_ms()))
+            .await
+            .expect("disable");
+        let disabled_delay = until("C signs the disabled Ben out", Duration::from_secs(1), || async {
+            let answer = c.client.get(c.url("/approvals")).send().await.expect("page");
+            answer.status() == 303
+        })
+        .await;
         println!(
-            "BENCH replica_effect_ms gate={:.1} token_revoked={:.1} catalog={:.1} (made on A, in force on B or C)",
+            "BENCH replica_effect_ms gate={:.1} token_revoked={:.1} catalog={:.1} user_disabled={:.1} (made on A, in force on B or C)",
             ms(gate_delay),
             ms(revoke_delay),
-            ms(catalog_delay)
+            ms(catalog_delay),
+            ms(disabled_delay)
         );
     })
     .await;
