@@ -4,3 +4,7 @@
 alter table request_events add column prev_hash text;
 alter table request_events add column hash text;
 alter table requests add column audit_head text;
+-- The last event written before the chain existed: only events up to it are ever chained after
+-- the fact; one after it without a hash was not written by the portal.
+create table audit_chain_start (chained_upto bigint not null);
+insert into audit_chain_start (chained_upto) select coalesce(max(event_id), 0) from request_events;

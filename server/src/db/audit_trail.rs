@@ -8,7 +8,7 @@ use sqlx::Row;
 
 /// Requests after `after` (by id) with their head, at most `limit`.
 pub async fn heads(
-    db: &Db,
+    exec: impl sqlx::Executor<'_, Database = sqlx::Any>,
     after: i64,
     limit: i64,
 ) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
@@ -18,7 +18,7 @@ pub async fn heads(
     )
     .bind(after)
     .bind(limit)
-    .fetch_all(&db.pool)
+    .fetch_all(exec)
     .await
 }
 
@@ -62,9 +62,14 @@ const BATCH: i64 = 200;
 pub async fn chain_unchained(db: &Db) -> Result<usize, sqlx::Error> {
     let mut chained = 0;
     loop {
+        // Only trails wholly from before the chain: a request whose head or hashes were removed
+        // later is reported by verifying, never chained again.
         let ids: Vec<i64> = sqlx::query_scalar(
             "select request_id from requests r where audit_head is null \
-             and exists (select 1 from request_events e where e.request_id = r.request_id) \
+             and exists (select 1 from request_events e where e.request_id = r.request_id \
+                 and e.event_id <= (select chained_upto from audit_chain_start)) \
+             and not exists (select 1 from request_events e where e.request_id = r.request_id \
+                 and e.hash is not null) \
              order by request_id limit $1",
         )
         .bind(BATCH)
@@ -74,7 +79,14 @@ pub async fn chain_unchained(db: &Db) -> Result<usize, sqlx::Error> {
             return Ok(chained);
         };
         let mut tx = db.write().await?;
-        let events = events(&mut **tx, from, to).await?;
+        let cutoff: i64 = sqlx::query_scalar("select chained_upto from audit_chain_start")
+            .fetch_one(&mut **tx)
+            .await?;
+        let events: Vec<Stored> = events(&mut **tx, from, to)
+            .await?
+            .into_iter()
+            .filter(|e| e.event_id <= cutoff)
+            .collect();
         for id in &ids {
             chain_one(&mut tx, *id, events.iter().filter(|e| e.request_id == *id)).await?;
         }

@@ -20,7 +20,7 @@ pub struct Subscriber {
 pub async fn subscribers(db: &Db, now: i64) -> Result<Vec<Subscriber>, sqlx::Error> {
     sqlx::query(
         "select user_id, email, time_zone, mail_prefs, digest_sent_at from users \
-         where mail_prefs like '%digest%' and email <> '' \
+         where mail_prefs like '%digest%' and email <> '' and disabled_at is null \
          and not (coalesce(away_from, $1 + 1) <= $1 and coalesce(away_until, $1) > $1) \
          order by user_id",
     )

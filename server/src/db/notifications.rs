@@ -36,7 +36,7 @@ fn recipient(r: &AnyRow) -> Result<Recipient, sqlx::Error> {
     })
 }
 
-/// The members of `teams`, less the people `except`.
+/// The members of `teams` whose accounts are enabled, less the people `except`.
 pub async fn members(
     tx: &mut Tx<'_>,
     teams: &[String],
@@ -49,7 +49,7 @@ pub async fn members(
     let sql = format!(
         "select distinct u.user_id, u.email, u.mail_prefs from users u \
          join memberships m on m.user_id = u.user_id \
-         where m.team_id in ({}) order by u.user_id",
+         where m.team_id in ({}) and u.disabled_at is null order by u.user_id",
         marks.join(", ")
     );
     let mut query = sqlx::query(&sql);
@@ -66,15 +66,17 @@ pub async fn members(
         .collect())
 }
 
-/// One person by id.
+/// One person by id, unless their account is disabled (a disabled account is told nothing).
 pub async fn person(tx: &mut Tx<'_>, user_id: i64) -> Result<Option<Recipient>, sqlx::Error> {
-    sqlx::query("select user_id, email, mail_prefs from users where user_id = $1")
-        .bind(user_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .as_ref()
-        .map(recipient)
-        .transpose()
+    sqlx::query(
+        "select user_id, email, mail_prefs from users where user_id = $1 and disabled_at is null",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .as_ref()
+    .map(recipient)
+    .transpose()
 }
 
 /// Everyone who has decided on the request and whose decision still stands.

@@ -88,10 +88,11 @@ pub async fn tokens(db: &Db) -> Result<Vec<TokenRow>, sqlx::Error> {
     .collect()
 }
 
-/// The live (unrevoked) token whose secret hashes to `hash`.
+/// The live token whose secret hashes to `hash`: not revoked, and acting as an enabled account.
 pub async fn live_token(db: &Db, hash: &str) -> Result<Option<TokenRow>, sqlx::Error> {
     sqlx::query(&format!(
-        "select {TOKEN_COLUMNS} from {TOKEN_FROM} where t.secret_hash = $1 and t.revoked_at is null"
+        "select {TOKEN_COLUMNS} from {TOKEN_FROM} where t.secret_hash = $1 and t.revoked_at is null \
+         and u.disabled_at is null"
     ))
     .bind(hash)
     .fetch_optional(&db.pool)

@@ -241,12 +241,13 @@ pub async fn set_profile(
 
 /// Disables (at `now`) or enables the account named `username`; false when there is none.
 pub async fn set_disabled(db: &Db, username: &str, now: Option<i64>) -> Result<bool, sqlx::Error> {
-    let done = db
-        .write_one(
-            sqlx::query("update users set disabled_at = $2 where username = $1")
-                .bind(username.to_owned())
-                .bind(now),
-        )
+    // Committed as a change: every replica's gate forgets the tokens acting as them at once.
+    let mut tx = db.write().await?;
+    let done = sqlx::query("update users set disabled_at = $2 where username = $1")
+        .bind(username)
+        .bind(now)
+        .execute(&mut **tx)
         .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }

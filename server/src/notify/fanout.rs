@@ -20,10 +20,18 @@ pub async fn expand_due(db: &Db, catalog: &Catalog) -> Result<usize, sqlx::Error
     let mut told = 0;
     loop {
         let due = pending::oldest(&db.pool, BATCH).await?;
+        let mut failed = 0;
         for p in &due {
-            told += usize::from(expand(db, catalog, p).await?);
+            // One notice that cannot be told now does not hold back the others.
+            match expand(db, catalog, p).await {
+                Ok(done) => told += usize::from(done),
+                Err(e) => {
+                    failed += 1;
+                    tracing::warn!(notice = p.notice_id, error = %e, "cannot tell a notice; trying again");
+                }
+            }
         }
-        if due.len() < BATCH as usize {
+        if due.len() < BATCH as usize || failed > 0 {
             return Ok(told);
         }
     }

@@ -1,6 +1,6 @@
 //! Verifying the audit trail: every request's chain walked against its head.
 
-use crate::db::{audit_trail, Db};
+use crate::db::{audit_trail, Db, DbKind};
 use crate::domain::audit_chain::{check, Finding, Stored};
 use std::collections::HashMap;
 
@@ -20,13 +20,21 @@ const PAGE: i64 = 500;
 pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
     let mut out = Verification::default();
     let mut after = 0;
+    // One snapshot for the whole walk: an event committed meanwhile is not half seen (its head
+    // without it, or it without its head).
+    let mut tx = db.pool.begin().await?;
+    if db.kind == DbKind::Postgres {
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *tx)
+            .await?;
+    }
     loop {
-        let heads = audit_trail::heads(db, after, PAGE).await?;
+        let heads = audit_trail::heads(&mut *tx, after, PAGE).await?;
         let (Some(first), Some(last)) = (heads.first(), heads.last()) else {
             return Ok(out);
         };
         let mut trails: HashMap<i64, Vec<Stored>> = HashMap::new();
-        for e in audit_trail::events(&db.pool, first.0, last.0).await? {
+        for e in audit_trail::events(&mut *tx, first.0, last.0).await? {
             trails.entry(e.request_id).or_default().push(e);
         }
         for (id, head) in &heads {

@@ -97,19 +97,18 @@ async fn trails_written_before_the_chain_are_chained_at_start(kind: Kind) {
     };
     let id = ada_submits_banking(&app).await;
     approve(&app, "ben", id).await.expect("ben approves");
-    // As an older version left them: no hashes, no head.
-    run(
-        &app,
-        "update request_events set prev_hash = null, hash = null where request_id = $1",
-        id,
-    )
-    .await;
-    run(
-        &app,
-        "update requests set audit_head = null where request_id = $1",
-        id,
-    )
-    .await;
+    // As an older version left them: no hashes, no head, written before the chain's start.
+    let unchain = "update request_events set prev_hash = null, hash = null where request_id = $1";
+    let headless = "update requests set audit_head = null where request_id = $1";
+    run(&app, unchain, id).await;
+    run(&app, headless, id).await;
+    let start_at = "update audit_chain_start set chained_upto = \
+         (select max(event_id) from request_events where request_id = $1)";
+    run(&app, start_at, id).await;
+    // A later request whose chain someone removed is not chained again: it is reported.
+    let later = ada_submits_banking(&app).await;
+    run(&app, unchain, later).await;
+    run(&app, headless, later).await;
     let (db, catalog) = app.stop().await;
     let again = start(db, catalog, &[]).await;
     let unchained: i64 =
@@ -117,13 +116,19 @@ async fn trails_written_before_the_chain_are_chained_at_start(kind: Kind) {
             .fetch_one(&again.state.db.pool)
             .await
             .expect("count");
-    assert_eq!(unchained, 0, "chained when the portal started");
+    assert_eq!(
+        unchained, 1,
+        "only the later request's event is left unchained"
+    );
     let (ok, said) = verify(&again);
-    assert!(ok, "{said}");
-    // And the chain goes on from there.
+    assert!(!ok, "{said}");
+    assert!(said.contains(&format!("request #{later}, event")), "{said}");
+    assert!(!said.contains(&format!("request #{id}")), "{said}");
+    assert!(said.contains("1 of 2 requests"), "{said}");
+    // And the older request's chain goes on from there.
     approve(&again, "cleo", id).await.expect("cleo approves");
-    let (ok, said) = verify(&again);
-    assert!(ok, "{said}");
+    let (_, said) = verify(&again);
+    assert!(!said.contains(&format!("request #{id}")), "{said}");
 }
 
 crate::on_both_databases!(

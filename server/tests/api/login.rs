@@ -202,6 +202,14 @@ async fn a_disabled_account_is_out_at_once(kind: Kind) {
         )
     };
     app.login_as("ada").await;
+    let token = crate::pipeline_api::token_as(&app, "ada's", "ada", &["audit:read"], &["*"]).await;
+    let read = || async {
+        let path = "/api/v1/audit";
+        crate::pipeline_api::call(&app, reqwest::Method::GET, path, Some(&token), None)
+            .await
+            .0
+    };
+    assert_eq!(read().await, 200);
     let ada = app.client_of("ada").await;
     let mut stream = ada.get(app.url("/events")).send().await.expect("events");
     assert_eq!(stream.status(), 200);
@@ -216,6 +224,14 @@ async fn a_disabled_account_is_out_at_once(kind: Kind) {
     })
     .await;
     assert!(ended.is_ok(), "the live stream ends");
+    // The tokens acting as her stop too, once the gate's cache hears of the change: at once
+    // through PostgreSQL's notices; on SQLite, from the command line (another process), when the
+    // cached token's five seconds are up.
+    let started = std::time::Instant::now();
+    while read().await != 401 {
+        assert!(started.elapsed().as_secs() < 8, "her token still works");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 
     let resp = app.login("ada", DEMO_PASSWORD).await;
     assert!(
