@@ -121,7 +121,9 @@ pub(super) async fn poll_counter(pool: AnyPool, cache: Weak<ApiCache>) {
         }
         let fresh = match count(&pool).await {
             Some(n) => {
-                let moved = seen.is_some_and(|s| s != n);
+                // The first reading counts as a change too: what was kept before it (a token
+                // read in the watcher's first moments) may predate a change it cannot see.
+                let moved = seen != Some(n);
                 seen = Some(n);
                 !moved
             }
