@@ -60,7 +60,14 @@ const BATCH: i64 = 200;
 /// of requests per transaction; returns how many requests were chained. A request already
 /// chained is never touched again: its hashes are what verifying checks.
 pub async fn chain_unchained(db: &Db) -> Result<usize, sqlx::Error> {
+    let cutoff: i64 = sqlx::query_scalar("select chained_upto from audit_chain_start")
+        .fetch_one(&db.pool)
+        .await?;
     let mut chained = 0;
+    if cutoff == 0 {
+        // Nothing was written before the chain: no start-up walk over the requests.
+        return Ok(chained);
+    }
     loop {
         // Only trails wholly from before the chain: a request whose head or hashes were removed
         // later is reported by verifying, never chained again.
@@ -79,9 +86,6 @@ pub async fn chain_unchained(db: &Db) -> Result<usize, sqlx::Error> {
             return Ok(chained);
         };
         let mut tx = db.write().await?;
-        let cutoff: i64 = sqlx::query_scalar("select chained_upto from audit_chain_start")
-            .fetch_one(&mut **tx)
-            .await?;
         let events: Vec<Stored> = events(&mut **tx, from, to)
             .await?
             .into_iter()

@@ -58,8 +58,8 @@ pub fn may_read(catalog: &Catalog, user: &User, is_ops: bool, row: &q::RequestRo
         || named_by_policy()
 }
 
-/// Whether `user`, whom the plain rule ([`may_read`]) refuses, reads `row` as a delegate: they
-/// may decide on it now in the place of an away approver among `seats`, or decided on it so.
+/// Whether `user`, whom the plain rule ([`may_read`]) refuses, reads `row` as a delegate (see
+/// [`stands_in`]), its decisions read here.
 pub async fn read_as_delegate(
     db: &Db,
     user: &User,
@@ -69,15 +69,28 @@ pub async fn read_as_delegate(
     now: i64,
 ) -> Result<bool, Error> {
     let decisions = decisions::decisions(&db.pool, row.id).await?;
+    Ok(stands_in(user, is_ops, row, &decisions, seats, now))
+}
+
+/// Whether `user` reads `row` as a delegate: they may decide on it now in the place of an away
+/// approver among `seats`, or decided on it so (`decisions` are its own).
+fn stands_in(
+    user: &User,
+    is_ops: bool,
+    row: &RequestRow,
+    decisions: &[DecisionRow],
+    seats: &[crate::service::delegation::Seat],
+    now: i64,
+) -> bool {
     if decisions.iter().any(|d| d.acted_by == Some(user.id)) {
-        return Ok(true);
+        return true;
     }
     if seats.is_empty() {
-        return Ok(false);
+        return false;
     }
     let by = crate::service::requests::viewer(user, is_ops);
-    let waiting = subject(row, &decisions, false);
-    Ok(crate::service::delegation::deciding_for(&waiting, &row.policy, now, &by, seats).is_some())
+    let waiting = subject(row, decisions, false);
+    crate::service::delegation::deciding_for(&waiting, &row.policy, now, &by, seats).is_some()
 }
 
 /// The refusal a person gets for an application they may not read.
@@ -214,7 +227,7 @@ pub async fn request(
     let decisions = decisions::decisions(&db.pool, id).await?;
     let by = crate::service::requests::viewer(user, is_ops);
     if !may_read(catalog, user, is_ops, &row)
-        && !read_as_delegate(db, user, is_ops, &row, &seats, now).await?
+        && !stands_in(user, is_ops, &row, &decisions, &seats, now)
     {
         return Err(unreadable(catalog, &row.application_id));
     }
