@@ -37,6 +37,7 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<QueueView, ApiError>;
     async fn board(&self, viewer: &Viewer, filter: BoardFilter) -> Result<BoardView, ApiError>;
     async fn tokens(&self, viewer: &Viewer) -> Result<TokensView, ApiError>;
+    async fn accounts(&self, viewer: &Viewer, query: String) -> Result<AccountsView, ApiError>;
     async fn gate_page(&self, viewer: &Viewer) -> Result<GatePageView, ApiError>;
     async fn history(&self, viewer: &Viewer, app: String) -> Result<HistoryView, ApiError>;
     async fn tickets(&self, viewer: &Viewer, state: String) -> Result<TicketsView, ApiError>;

@@ -84,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets/:id") view=pages::tickets::TicketPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications/:id/history") view=pages::history::HistoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tokens") view=pages::tokens::TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail") view=pages::mail::MailPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async/>

@@ -1,10 +1,10 @@
 //! `runway serve | user add | user passwd | user disable | user enable | catalog check | audit
 //! verify`.
 
-use crate::auth::{password, MAX_USERNAME_LEN};
+use crate::auth::password;
 use crate::catalog::store::CatalogStore;
 use crate::config::Settings;
-use crate::db::{users, Db};
+use crate::db::Db;
 use crate::startup::Application;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -119,11 +119,10 @@ pub async fn run() -> anyhow::Result<()> {
                 UserCommand::Disable { name } => disable(&db, &name, true).await,
                 UserCommand::Enable { name } => disable(&db, &name, false).await,
                 UserCommand::Passwd { name } => {
+                    use crate::service::accounts::{id_of, reset_password, Actor};
                     let (secret, generated) = read_password()?;
-                    let hash = password::hash_blocking(secret.clone()).await?;
-                    if !users::set_password(&db, &name, &hash).await? {
-                        bail!("no user is named {name}");
-                    }
+                    let id = id_of(&db, &name).await?;
+                    reset_password(&db, Actor::CommandLine, id, Some(secret.clone())).await?;
                     announce(&name, &secret, generated, "password changed");
                     Ok(())
                 }
@@ -133,10 +132,9 @@ pub async fn run() -> anyhow::Result<()> {
 }
 
 async fn disable(db: &Db, name: &str, off: bool) -> anyhow::Result<()> {
-    let at = off.then(crate::db::now_ms);
-    if !users::set_disabled(db, name, at).await? {
-        bail!("no user is named {name}");
-    }
+    use crate::service::accounts::{id_of, set_disabled, Actor};
+    let id = id_of(db, name).await?;
+    set_disabled(db, Actor::CommandLine, id, off).await?;
     println!("{name} {}", if off { "disabled" } else { "enabled" });
     Ok(())
 }
@@ -147,20 +145,26 @@ async fn verify_audit() -> anyhow::Result<()> {
     db.migrate().await?;
     crate::db::audit_trail::chain_unchained(&db).await?;
     let found = crate::service::audit::verify(&db).await?;
-    for (request, finding) in &found.findings {
-        println!("{}", finding.describe(*request));
+    let described = found.described();
+    for line in &described {
+        println!("{line}");
     }
-    if found.findings.is_empty() {
+    if described.is_empty() {
         println!(
-            "The audit trail is intact: {} events of {} requests.",
-            found.events, found.requests
+            "The audit trail is intact: {} events of {} requests, and {} administration events.",
+            found.events, found.requests, found.admin_events
         );
         Ok(())
     } else {
         bail!(
-            "the audit trail was altered behind the portal's back: {} of {} requests",
+            "the audit trail was altered behind the portal's back: {} of {} requests{}",
             found.findings.len(),
-            found.requests
+            found.requests,
+            if found.admin_finding.is_some() {
+                ", and the administration trail"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -203,48 +207,23 @@ async fn add_user(db: &Db, settings: &Settings, person: NewPerson<'_>) -> anyhow
         display_name,
         email,
     } = person;
-    if let Some(problem) = email
-        .as_deref()
-        .and_then(crate::domain::text::email_problem)
-    {
-        bail!("--email: {problem}");
-    }
-    let valid_name = !name.is_empty()
-        && name.len() <= MAX_USERNAME_LEN
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
-    if !valid_name {
-        bail!("user name {name:?} is not valid: 1 to {MAX_USERNAME_LEN} letters, digits, '.', '_', '-' or '@'");
-    }
+    use crate::service::accounts::{create, Actor, NewAccount};
+    use crate::service::error::Error;
     let file = crate::startup::read_catalog(settings)?;
     let catalog = CatalogStore::open(db, file).await?.current();
-    if catalog.version.is_some() {
-        let unknown: Vec<&String> = teams
-            .iter()
-            .filter(|t| catalog.catalog.team(t).is_none())
-            .collect();
-        if !unknown.is_empty() {
-            let known: Vec<&str> = catalog
-                .catalog
-                .teams
-                .iter()
-                .map(|t| t.id.as_str())
-                .collect();
-            bail!(
-                "unknown team {unknown:?} (the catalog has: {})",
-                known.join(", ")
-            );
-        }
-    }
     let (secret, generated) = read_password()?;
-    let hash = password::hash_blocking(secret.clone()).await?;
-    let display = display_name.unwrap_or_else(|| name.to_owned());
-    users::create(db, name, &display, &hash, admin, teams)
-        .await
-        .context("cannot create the user")?;
-    if let Some(email) = &email {
-        users::set_email(db, name, email).await?;
+    let form = NewAccount {
+        username: name.to_owned(),
+        display_name: display_name.unwrap_or_else(|| name.to_owned()),
+        email: email.unwrap_or_default(),
+        teams: teams.to_vec(),
+        admin,
+        password: Some(secret.clone()),
+    };
+    match create(db, &catalog.catalog, Actor::CommandLine, form).await {
+        Ok(_) => {}
+        Err(Error::Invalid(fields)) => bail!("{}", Error::field_words(&fields, "; ")),
+        Err(e) => return Err(e.into()),
     }
     announce(name, &secret, generated, "user created");
     Ok(())

@@ -1,5 +1,6 @@
 //! Server functions, one file per resource. They only authenticate and call the backend.
 
+pub mod accounts;
 pub mod catalog;
 pub mod gate;
 pub mod inbox;

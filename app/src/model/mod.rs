@@ -1,10 +1,12 @@
 //! Types shared by the browser and the server.
 
+mod accounts;
 mod error;
 mod inbox;
 mod pipelines;
 mod requests;
 
+pub use accounts::*;
 pub use error::ApiError;
 pub use inbox::*;
 pub use pipelines::*;

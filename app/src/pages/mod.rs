@@ -14,3 +14,4 @@ pub mod profile;
 pub mod request;
 pub mod tickets;
 pub mod tokens;
+pub mod users;

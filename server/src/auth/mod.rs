@@ -4,7 +4,6 @@ pub mod password;
 pub mod throttle;
 
 use crate::db::{users, Db};
-use std::time::Instant;
 use throttle::LoginThrottle;
 
 /// Session key holding the signed-in user's id.
@@ -32,7 +31,7 @@ pub async fn login(
     password: &str,
     client: &str,
 ) -> anyhow::Result<LoginOutcome> {
-    if let Err(secs) = throttle.admit(username, client, Instant::now()) {
+    if let Err(secs) = throttle.admit(db, username, client).await? {
         return Ok(LoginOutcome::Throttled {
             retry_after_secs: secs,
         });
@@ -45,7 +44,7 @@ pub async fn login(
     let valid = password::verify_blocking(password.to_owned(), hash).await;
     match id.filter(|_| valid) {
         Some(id) => {
-            throttle.succeeded(username, client);
+            throttle.succeeded(db, username, client).await?;
             if users::by_id(db, id).await?.is_some_and(|u| u.disabled) {
                 tracing::info!(username, client, "sign-in of a disabled account refused");
                 return Ok(LoginOutcome::Disabled);

@@ -1,25 +1,40 @@
 //! Slows down password guessing: after too many failures for one user name or one client,
-//! further attempts are refused for a while.
+//! further attempts are refused for a while. The counts live in the database, so every replica
+//! counts the same attempts and a restart forgets none; the rule itself is pure (`Counts`).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crate::db::{login_attempts, Db};
+use std::time::Duration;
 
 /// Failures older than this are forgotten.
-const WINDOW: Duration = Duration::from_secs(15 * 60);
+const WINDOW_MS: i64 = 15 * 60 * 1000;
 
-#[derive(Debug)]
-struct Entry {
-    failures: u32,
-    first: Instant,
-    locked_until: Option<Instant>,
+/// One key's count: a user name's or a client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub failures: i64,
+    pub first_at: i64,
+    pub locked_until: Option<i64>,
+}
+
+impl Entry {
+    fn fresh(now: i64) -> Entry {
+        Entry {
+            failures: 0,
+            first_at: now,
+            locked_until: None,
+        }
+    }
+
+    /// Whether this count still matters at `now`: within its window, or locked.
+    fn live(&self, now: i64) -> bool {
+        now - self.first_at < WINDOW_MS || self.locked_until.is_some_and(|u| u > now)
+    }
 }
 
 #[derive(Debug)]
 pub struct LoginThrottle {
     max_failures: u32,
     lockout: Duration,
-    entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl LoginThrottle {
@@ -27,11 +42,11 @@ impl LoginThrottle {
         Self {
             max_failures,
             lockout,
-            entries: Mutex::new(HashMap::new()),
         }
     }
 
-    fn keys(username: &str, client: &str) -> [String; 2] {
+    /// The two keys an attempt counts under, the user name's first.
+    pub fn keys(username: &str, client: &str) -> [String; 2] {
         [
             format!("user:{}", username.to_lowercase()),
             format!("client:{client}"),
@@ -39,40 +54,33 @@ impl LoginThrottle {
     }
 
     /// Counts an attempt before its password is checked, or refuses it with the seconds to
-    /// wait. Counting first, under one lock, is what makes the limit hold for attempts sent at
-    /// once: the sixth of ten parallel guesses is refused even while the first five are checked.
-    pub fn admit(&self, username: &str, client: &str, now: Instant) -> Result<(), u64> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|_, e| {
-            now.duration_since(e.first) < WINDOW || e.locked_until.is_some_and(|u| u > now)
-        });
-        let keys = Self::keys(username, client);
-        let wait = keys
-            .iter()
-            .filter_map(|k| entries.get(k)?.locked_until)
-            .filter(|until| *until > now)
-            .map(|until| (until - now).as_secs_f64().ceil() as u64)
-            .max();
-        if let Some(secs) = wait {
-            return Err(secs.max(1));
+    /// wait. `counts` are the two keys' stored counts, changed in place. Counting first is what
+    /// makes the limit hold for attempts sent at once: the sixth of ten parallel guesses is
+    /// refused even while the first five are checked.
+    pub fn admit_counts(&self, counts: &mut [Option<Entry>; 2], now: i64) -> Result<(), u64> {
+        for c in counts.iter_mut() {
+            if c.is_some_and(|e| !e.live(now)) {
+                *c = None;
+            }
         }
-        for key in keys {
-            let entry = entries.entry(key).or_insert(Entry {
-                failures: 0,
-                first: now,
-                locked_until: None,
-            });
+        let wait = counts
+            .iter()
+            .filter_map(|c| c.as_ref()?.locked_until)
+            .filter(|until| *until > now)
+            .max();
+        if let Some(until) = wait {
+            return Err(((until - now) as u64).div_ceil(1000).max(1));
+        }
+        let lockout = i64::try_from(self.lockout.as_millis()).unwrap_or(i64::MAX);
+        for c in counts.iter_mut() {
+            // A lockout that has run out: counting starts afresh.
+            let entry = c.get_or_insert(Entry::fresh(now));
             if entry.locked_until.is_some() {
-                // A lockout that has run out: start counting afresh.
-                *entry = Entry {
-                    failures: 0,
-                    first: now,
-                    locked_until: None,
-                };
+                *entry = Entry::fresh(now);
             }
             entry.failures += 1;
-            if entry.failures >= self.max_failures {
-                entry.locked_until = Some(now + self.lockout);
+            if entry.failures >= i64::from(self.max_failures) {
+                entry.locked_until = Some(now.saturating_add(lockout));
             }
         }
         Ok(())
@@ -80,16 +88,45 @@ impl LoginThrottle {
 
     /// An admitted attempt signed in: the user name's failures are forgotten and the client's
     /// count gets this attempt back.
-    pub fn succeeded(&self, username: &str, client: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let [user, client] = Self::keys(username, client);
-        entries.remove(&user);
-        if let Some(entry) = entries.get_mut(&client) {
-            entry.failures = entry.failures.saturating_sub(1);
-            if entry.failures < self.max_failures {
+    pub fn success_counts(&self, counts: &mut [Option<Entry>; 2]) {
+        counts[0] = None;
+        if let Some(entry) = counts[1].as_mut() {
+            entry.failures = (entry.failures - 1).max(0);
+            if entry.failures < i64::from(self.max_failures) {
                 entry.locked_until = None;
             }
         }
+    }
+
+    /// `admit_counts` on the stored counts, in one transaction that holds both keys' rows.
+    pub async fn admit(
+        &self,
+        db: &Db,
+        username: &str,
+        client: &str,
+    ) -> sqlx::Result<Result<(), u64>> {
+        let keys = Self::keys(username, client);
+        let now = crate::db::now_ms();
+        // Forgetting stale counts first, on its own, so that it never waits on (or holds) a key
+        // another attempt holds.
+        login_attempts::forget_before(db, now - WINDOW_MS, now).await?;
+        let mut tx = db.write().await?;
+        let mut counts = login_attempts::take(&mut tx, db.kind, &keys).await?;
+        let verdict = self.admit_counts(&mut counts, now);
+        if verdict.is_ok() {
+            login_attempts::store(&mut tx, &keys, &counts).await?;
+        }
+        tx.commit_unseen().await?;
+        Ok(verdict)
+    }
+
+    pub async fn succeeded(&self, db: &Db, username: &str, client: &str) -> sqlx::Result<()> {
+        let keys = Self::keys(username, client);
+        let mut tx = db.write().await?;
+        let mut counts = login_attempts::take(&mut tx, db.kind, &keys).await?;
+        self.success_counts(&mut counts);
+        login_attempts::store(&mut tx, &keys, &counts).await?;
+        tx.commit_unseen().await
     }
 }
 
@@ -97,55 +134,69 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
+    fn admit(
+        t: &LoginThrottle,
+        store: &mut std::collections::HashMap<String, Entry>,
+        user: &str,
+        client: &str,
+        now: i64,
+    ) -> Result<(), u64> {
+        let keys = LoginThrottle::keys(user, client);
+        let mut counts = [store.get(&keys[0]).copied(), store.get(&keys[1]).copied()];
+        let verdict = t.admit_counts(&mut counts, now);
+        for (k, c) in keys.iter().zip(counts) {
+            match c {
+                Some(e) => store.insert(k.clone(), e),
+                None => store.remove(k),
+            };
+        }
+        verdict
+    }
+
     #[test]
     fn locks_a_user_name_after_too_many_failures_then_lets_it_retry() {
         let t = LoginThrottle::new(3, Duration::from_secs(60));
-        let now = Instant::now();
+        let mut s = Default::default();
         for i in 0..3 {
-            assert_eq!(t.admit("ada", "1.2.3.4", now), Ok(()), "attempt {i}");
+            assert_eq!(
+                admit(&t, &mut s, "ada", "1.2.3.4", 0),
+                Ok(()),
+                "attempt {i}"
+            );
         }
-        assert_eq!(t.admit("ADA", "5.6.7.8", now), Err(60));
+        assert_eq!(admit(&t, &mut s, "ADA", "5.6.7.8", 0), Err(60));
         assert_eq!(
-            t.admit("ben", "1.2.3.4", now),
+            admit(&t, &mut s, "ben", "1.2.3.4", 0),
             Err(60),
             "the client is locked too"
         );
-        assert_eq!(t.admit("ben", "5.6.7.8", now), Ok(()));
-        assert_eq!(
-            t.admit("ada", "9.9.9.9", now + Duration::from_secs(61)),
-            Ok(())
-        );
+        assert_eq!(admit(&t, &mut s, "ben", "5.6.7.8", 0), Ok(()));
+        assert_eq!(admit(&t, &mut s, "ada", "9.9.9.9", 61_000), Ok(()));
     }
 
     #[test]
     fn a_success_clears_the_user_names_failures() {
         let t = LoginThrottle::new(2, Duration::from_secs(60));
-        let now = Instant::now();
-        assert_eq!(t.admit("ada", "a", now), Ok(()));
-        t.succeeded("ada", "a");
-        assert_eq!(t.admit("ada", "b", now), Ok(()));
+        let mut counts = [None, None];
+        assert_eq!(t.admit_counts(&mut counts, 0), Ok(()));
+        t.success_counts(&mut counts);
+        assert_eq!(counts[0], None);
+        assert_eq!(counts[1].map(|e| e.failures), Some(0));
+        assert_eq!(t.admit_counts(&mut counts, 0), Ok(()));
+        assert_eq!(t.admit_counts(&mut counts, 0), Ok(()), "the second locks");
         assert_eq!(
-            t.admit("ada", "c", now),
-            Ok(()),
-            "the first try is forgotten"
+            t.admit_counts(&mut counts, 0),
+            Err(60),
+            "two attempts since"
         );
-        assert_eq!(t.admit("ada", "d", now), Err(60), "two attempts since");
     }
 
     #[test]
-    fn attempts_at_once_are_counted_before_any_is_checked() {
-        let t = std::sync::Arc::new(LoginThrottle::new(5, Duration::from_secs(60)));
-        let now = Instant::now();
-        let admitted = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..10)
-                .map(|_| s.spawn(|| t.admit("ada", "1.2.3.4", now).is_ok()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or(false))
-                .filter(|ok| *ok)
-                .count()
-        });
-        assert_eq!(admitted, 5);
+    fn failures_older_than_the_window_are_forgotten() {
+        let t = LoginThrottle::new(2, Duration::from_secs(60));
+        let mut counts = [None, None];
+        assert_eq!(t.admit_counts(&mut counts, 0), Ok(()));
+        assert_eq!(t.admit_counts(&mut counts, WINDOW_MS), Ok(()));
+        assert_eq!(counts[0].map(|e| e.failures), Some(1));
     }
 }

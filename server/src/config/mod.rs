@@ -11,6 +11,7 @@
 //! | `RUNWAY_SESSION_IDLE_MINUTES` | `480` | a session ends after this long without a request |
 //! | `RUNWAY_LOGIN_MAX_FAILURES` | `5` | failed logins per user name or client before a pause |
 //! | `RUNWAY_LOGIN_LOCKOUT_SECS` | `60` | length of that pause |
+//! | `RUNWAY_TRUSTED_PROXIES` | none | addresses or networks (`10.0.0.0/8, ::1`) of reverse proxies whose `X-Forwarded-For` names the client |
 //! | `RUNWAY_DB_MAX_CONNECTIONS` | `10` | database pool size |
 //! | `RUNWAY_SITE_DIR` | `target/site` | the built browser assets (`pkg/`, CSS, icons) |
 //! | `RUNWAY_LOG` | `info` | log filter, e.g. `runway=debug,info` |
@@ -40,6 +41,8 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     pub login_max_failures: u32,
     pub login_lockout_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub db_max_connections: u32,
     pub site_dir: PathBuf,
     pub log: String,
@@ -68,7 +71,7 @@ pub enum ConfigError {
     Unknown { name: String, known: String },
 }
 
-pub const KNOWN: [&str; 18] = [
+pub const KNOWN: [&str; 19] = [
     "RUNWAY_LISTEN",
     "RUNWAY_DATA_DIR",
     "RUNWAY_DATABASE_URL",
@@ -78,6 +81,7 @@ pub const KNOWN: [&str; 18] = [
     "RUNWAY_SESSION_IDLE_MINUTES",
     "RUNWAY_LOGIN_MAX_FAILURES",
     "RUNWAY_LOGIN_LOCKOUT_SECS",
+    "RUNWAY_TRUSTED_PROXIES",
     "RUNWAY_DB_MAX_CONNECTIONS",
     "RUNWAY_SITE_DIR",
     "RUNWAY_LOG",
@@ -251,6 +255,7 @@ impl Settings {
             session_idle_minutes: vars.bounded("RUNWAY_SESSION_IDLE_MINUTES", 480, (1, 525_600))?,
             login_max_failures: vars.bounded("RUNWAY_LOGIN_MAX_FAILURES", 5, (1, 1000))?,
             login_lockout_secs: vars.bounded("RUNWAY_LOGIN_LOCKOUT_SECS", 60, (1, 86_400))?,
+            trusted_proxies: trusted_proxies(vars.text("RUNWAY_TRUSTED_PROXIES"))?,
             db_max_connections: vars.bounded("RUNWAY_DB_MAX_CONNECTIONS", 10, (1, 1000))?,
             site_dir: PathBuf::from(
                 vars.text("RUNWAY_SITE_DIR")
@@ -272,6 +277,24 @@ impl Settings {
     pub fn is_postgres(&self) -> bool {
         self.database_url.starts_with("postgres")
     }
+}
+
+/// `10.0.0.0/8, 192.168.1.7 ::1`: networks, or single addresses.
+fn trusted_proxies(text: Option<String>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let text = text.unwrap_or_default();
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::Invalid {
+                    name: "RUNWAY_TRUSTED_PROXIES".into(),
+                    value: entry.to_owned(),
+                    expected: "addresses or networks such as 10.0.0.0/8, 192.168.1.7, ::1".into(),
+                })
+        })
+        .collect()
 }
 
 /// What is wrong with an SMTP URL, if anything.

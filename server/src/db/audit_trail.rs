@@ -38,19 +38,22 @@ pub async fn events(
     .fetch_all(exec)
     .await?
     .iter()
-    .map(|r| {
-        Ok(Stored {
-            event_id: r.try_get("event_id")?,
-            request_id: r.try_get("request_id")?,
-            actor_id: r.try_get("actor_id")?,
-            kind: r.try_get("kind")?,
-            payload: r.try_get("payload")?,
-            at: r.try_get("at")?,
-            prev_hash: r.try_get("prev_hash")?,
-            hash: r.try_get("hash")?,
-        })
-    })
+    .map(stored)
     .collect()
+}
+
+/// An event row as the chain checks it.
+pub(super) fn stored(r: &sqlx::any::AnyRow) -> Result<Stored, sqlx::Error> {
+    Ok(Stored {
+        event_id: r.try_get("event_id")?,
+        request_id: r.try_get("request_id")?,
+        actor_id: r.try_get("actor_id")?,
+        kind: r.try_get("kind")?,
+        payload: r.try_get("payload")?,
+        at: r.try_get("at")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
 }
 
 /// Requests chained at once when catching up.

@@ -28,7 +28,7 @@ pub struct BoardQuery<'a> {
 }
 
 /// `text` with LIKE's wildcards and its escape character taken literally (escape `\\`).
-fn like_escaped(text: &str) -> String {
+pub(super) fn like_escaped(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

@@ -1,5 +1,7 @@
 //! The database: one pool for SQLite or PostgreSQL, migrations, and one query module per resource.
 
+pub mod accounts;
+pub mod admin_events;
 pub mod apply;
 pub mod board;
 mod change;
@@ -16,6 +18,7 @@ pub mod digests;
 pub mod dispatch;
 pub mod gate_checks;
 pub mod idempotency;
+pub mod login_attempts;
 pub mod mail;
 pub mod notifications;
 pub mod outbox;

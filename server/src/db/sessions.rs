@@ -45,6 +45,11 @@ fn backend(e: sqlx::Error) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// Whose session it is, so that disabling them can end it (see `users::set_disabled`).
+fn user_of(record: &Record) -> Option<i64> {
+    record.data.get(crate::auth::SESSION_USER)?.as_i64()
+}
+
 fn expires_ms(record: &Record) -> i64 {
     let t = record.expiry_date;
     t.unix_timestamp() * 1000 + i64::from(t.millisecond())
@@ -61,12 +66,13 @@ impl SessionStore for SqlSessionStore {
                 .db
                 .write_one(
                     sqlx::query(
-                        "insert into sessions (session_id, data, expires_at) values ($1, $2, $3)
-                 on conflict (session_id) do nothing",
+                        "insert into sessions (session_id, data, expires_at, user_id) \
+                         values ($1, $2, $3, $4) on conflict (session_id) do nothing",
                     )
                     .bind(record.id.to_string())
                     .bind(&data)
-                    .bind(expires_ms(record)),
+                    .bind(expires_ms(record))
+                    .bind(user_of(record)),
                 )
                 .await
                 .map_err(backend)?;
@@ -94,10 +100,14 @@ impl SessionStore for SqlSessionStore {
         let updated = self
             .db
             .write_one(
-                sqlx::query("update sessions set data = $2, expires_at = $3 where session_id = $1")
-                    .bind(record.id.to_string())
-                    .bind(data)
-                    .bind(expires),
+                sqlx::query(
+                    "update sessions set data = $2, expires_at = $3, user_id = $4 \
+                     where session_id = $1",
+                )
+                .bind(record.id.to_string())
+                .bind(data)
+                .bind(expires)
+                .bind(user_of(record)),
             )
             .await
             .map_err(backend)?;

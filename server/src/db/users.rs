@@ -98,6 +98,28 @@ pub async fn create(
     teams: &[String],
 ) -> Result<i64, CreateUserError> {
     let mut tx = db.write().await?;
+    let id = insert(
+        &mut tx,
+        username,
+        display_name,
+        password_hash,
+        is_admin,
+        teams,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Creates an account and its memberships in the caller's transaction.
+pub async fn insert(
+    tx: &mut super::Write,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    is_admin: bool,
+    teams: &[String],
+) -> Result<i64, CreateUserError> {
     let id: i64 = sqlx::query_scalar(
         "insert into users (username, display_name, password_hash, is_admin, created_at)
          values ($1, $2, $3, $4, $5) returning user_id",
@@ -107,7 +129,7 @@ pub async fn create(
     .bind(password_hash)
     .bind(i64::from(is_admin))
     .bind(now_ms())
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut ***tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "users_username_key") {
@@ -116,14 +138,7 @@ pub async fn create(
             CreateUserError::Db(e)
         }
     })?;
-    for team in teams {
-        sqlx::query("insert into memberships (user_id, team_id) values ($1, $2)")
-            .bind(id)
-            .bind(team)
-            .execute(&mut **tx)
-            .await?;
-    }
-    tx.commit().await?;
+    super::accounts::set_teams(tx, id, teams).await?;
     Ok(id)
 }
 
@@ -237,17 +252,4 @@ pub async fn set_profile(
     )
     .await?;
     Ok(())
-}
-
-/// Disables (at `now`) or enables the account named `username`; false when there is none.
-pub async fn set_disabled(db: &Db, username: &str, now: Option<i64>) -> Result<bool, sqlx::Error> {
-    // Committed as a change: every replica's gate forgets the tokens acting as them at once.
-    let mut tx = db.write().await?;
-    let done = sqlx::query("update users set disabled_at = $2 where username = $1")
-        .bind(username)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected() == 1)
 }

@@ -70,27 +70,33 @@ pub enum Finding {
 impl Finding {
     /// The finding in words, naming the request and the event.
     pub fn describe(&self, request_id: i64) -> String {
+        self.describe_in(&format!("request #{request_id}"))
+    }
+
+    /// The finding in words, naming the trail (`request #5`, `the administration trail`).
+    pub fn describe_in(&self, trail: &str) -> String {
         match self {
             Finding::Changed { event_id } => format!(
-                "request #{request_id}, event {event_id}: changed (its content no longer matches its hash)"
+                "{trail}, event {event_id}: changed (its content no longer matches its hash)"
             ),
             Finding::Inserted { event_id } => format!(
-                "request #{request_id}, event {event_id}: inserted (it does not follow the event before it)"
+                "{trail}, event {event_id}: inserted (it does not follow the event before it)"
             ),
             Finding::Removed {
                 after: Some(after),
                 before,
-            } => format!(
-                "request #{request_id}: an event between events {after} and {before} was removed"
-            ),
-            Finding::Removed { after: None, before } => format!(
-                "request #{request_id}: an event before event {before}, its first, was removed"
-            ),
-            Finding::TailRemoved { after: Some(after) } => format!(
-                "request #{request_id}: an event after event {after}, its last, was removed"
-            ),
+            } => format!("{trail}: an event between events {after} and {before} was removed"),
+            Finding::Removed {
+                after: None,
+                before,
+            } => {
+                format!("{trail}: an event before event {before}, its first, was removed")
+            }
+            Finding::TailRemoved { after: Some(after) } => {
+                format!("{trail}: an event after event {after}, its last, was removed")
+            }
             Finding::TailRemoved { after: None } => {
-                format!("request #{request_id}: every event of its trail was removed")
+                format!("{trail}: every event of its trail was removed")
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Pure rules of the portal: the catalog's model, policies and how they read in plain words.
 //! Nothing in here performs I/O.
 
+pub mod admin_audit;
 pub mod approval;
 pub mod audit;
 pub mod audit_chain;

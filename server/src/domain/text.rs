@@ -72,7 +72,6 @@ fn check(text: &str, max: usize, block: bool) -> Option<String> {
     Some(format!("Remove {}: it is not shown.", describe(bad)))
 }
 
-/// "a, b and c" (or "a, b or c" with `last` = "or"); empty for no items.
 /// What is wrong with an email address, if anything: one `@`, a name before it, a domain with a
 /// dot after it, no spaces, quotes, angle brackets or control characters, 254 characters at most.
 pub fn email_problem(address: &str) -> Option<String> {
@@ -90,6 +89,19 @@ pub fn email_problem(address: &str) -> Option<String> {
     (!valid).then(|| format!("{address:?} is not an email address such as ada@example.com."))
 }
 
+/// What is wrong with a user name: 1 to `max` letters, digits, '.', '_', '-' or '@'.
+pub fn username_problem(name: &str, max: usize) -> Option<String> {
+    let valid = !name.is_empty()
+        && name.len() <= max
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+    (!valid).then(|| {
+        format!("{name:?} is not a user name: 1 to {max} letters, digits, '.', '_', '-' or '@'.")
+    })
+}
+
+/// "a, b and c" (or "a, b or c" with `last` = "or"); empty for no items.
 pub fn list_words(items: &[String], last: &str) -> String {
     match items.split_last() {
         None => String::new(),

@@ -1,12 +1,12 @@
 //! Sign-in and sign-out as plain form posts, so they work without JavaScript.
 
+use super::client::ClientAddr;
 use crate::auth::{self, password, LoginOutcome, MAX_USERNAME_LEN, SESSION_USER};
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::Session;
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,7 +46,7 @@ fn back_to_login(form: &LoginForm, error: &str, wait: Option<u64>) -> Response {
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     session: Session,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -66,7 +66,7 @@ pub async fn submit(
     if let Some(code) = problem {
         return back_to_login(&form, code, None);
     }
-    let client = client.ip().to_string();
+    let client = client.to_string();
     match auth::login(
         &state.db,
         &state.throttle,

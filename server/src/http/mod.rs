@@ -1,9 +1,11 @@
 //! The axum router: pages, server functions, sign-in, health, the API, and the layers in front
 //! of them all.
 
+mod accounts;
 pub mod api;
 pub mod assets;
 mod audit;
+mod client;
 mod csp;
 mod csrf;
 mod events;
@@ -83,6 +85,8 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         .route("/requests/{id}/edit", post(requests::edit))
         .route("/requests/{id}/retry", post(requests::retry))
         .route("/requests/{id}/stop", post(requests::stop))
+        .route("/admin/users/new", post(accounts::create))
+        .route("/admin/users/{id}/{action}", post(accounts::change))
         .route("/admin/tokens/new", post(tools::create_token))
         .route("/admin/tokens/{id}/revoke", post(tools::revoke_token))
         .route("/gate/dry-run", post(tools::dry_run))

@@ -1,6 +1,6 @@
 //! Verifying the audit trail: every request's chain walked against its head.
 
-use crate::db::{audit_trail, Db, DbKind};
+use crate::db::{admin_events, audit_trail, Db, DbKind};
 use crate::domain::audit_chain::{check, Finding, Stored};
 use std::collections::HashMap;
 
@@ -11,12 +11,28 @@ pub struct Verification {
     pub events: usize,
     /// The first thing wrong with each request's trail that has one, by request id.
     pub findings: Vec<(i64, Finding)>,
+    /// Events of the administration trail (what was done to accounts).
+    pub admin_events: usize,
+    /// The first thing wrong with the administration trail.
+    pub admin_finding: Option<Finding>,
+}
+
+impl Verification {
+    /// Every finding in words, the administration trail's first.
+    pub fn described(&self) -> Vec<String> {
+        let admin = self
+            .admin_finding
+            .iter()
+            .map(|f| f.describe_in("the administration trail"));
+        let requests = self.findings.iter().map(|(id, f)| f.describe(*id));
+        admin.chain(requests).collect()
+    }
 }
 
 /// Requests read at once.
 const PAGE: i64 = 500;
 
-/// Walks every request's trail, a page of requests at a time.
+/// Walks the administration trail, then every request's trail, a page of requests at a time.
 pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
     let mut out = Verification::default();
     let mut after = 0;
@@ -28,6 +44,9 @@ pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
             .execute(&mut *tx)
             .await?;
     }
+    let (admin, admin_head) = admin_events::chain(&mut tx).await?;
+    out.admin_events = admin.len();
+    out.admin_finding = check(&admin, &admin_head);
     loop {
         let heads = audit_trail::heads(&mut *tx, after, PAGE).await?;
         let (Some(first), Some(last)) = (heads.first(), heads.last()) else {

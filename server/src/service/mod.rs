@@ -1,5 +1,6 @@
 //! Use cases, each one transaction; the UI's backend and the REST API both call these.
 
+pub mod accounts;
 pub mod approvals;
 pub mod audit;
 pub mod audit_export;

@@ -28,6 +28,12 @@ impl Backend for PortalBackend {
         Ok(page)
     }
 
+    async fn accounts(&self, viewer: &Viewer, query: String) -> Result<AccountsView, ApiError> {
+        super::accounts::page(&self.state, viewer, query)
+            .await
+            .map_err(ApiError::from)
+    }
+
     async fn gate_page(&self, viewer: &Viewer) -> Result<GatePageView, ApiError> {
         let active = self.state.catalog.current();
         let catalog = &active.catalog;

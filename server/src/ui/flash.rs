@@ -115,6 +115,7 @@ pub fn ticket_page(id: i64) -> String {
 }
 
 pub const TOKENS_PAGE: &str = "tokens";
+pub const ACCOUNTS_PAGE: &str = "accounts";
 pub const GATE_PAGE: &str = "gate";
 pub const CATALOG_PAGE: &str = "catalog";
 pub const INBOX_PAGE: &str = "inbox";

@@ -1,6 +1,7 @@
 //! Presenters: turn what the use cases read into the UI's model (`app::model`), and the
 //! `Backend` the UI's server functions call. No rule of the portal is decided here.
 
+pub mod accounts;
 pub mod backend;
 pub mod flash;
 pub mod gate_views;

@@ -108,7 +108,7 @@ async fn user_add_then_passwd_then_sign_in() {
     );
     assert!(!again.status.success());
     assert!(
-        text(&again).contains("a user named grace already exists"),
+        text(&again).contains("username: A user named grace already exists"),
         "{}",
         text(&again)
     );
@@ -120,7 +120,7 @@ async fn user_add_then_passwd_then_sign_in() {
     );
     assert!(!unknown.status.success());
     assert!(
-        text(&unknown).contains("unknown team [\"nasa\"]"),
+        text(&unknown).contains("teams: The catalog has no team nasa"),
         "{}",
         text(&unknown)
     );

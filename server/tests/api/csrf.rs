@@ -31,6 +31,14 @@ fn changes(id: i64) -> Vec<(String, String)> {
         ),
         ("/admin/tokens/1/revoke", String::new()),
         (
+            "/admin/users/new",
+            "username=mallory&display_name=Mallory&admin=on".to_owned(),
+        ),
+        ("/admin/users/1/disable", String::new()),
+        ("/admin/users/1/password", String::new()),
+        ("/admin/users/2/admin", "admin=on".to_owned()),
+        ("/admin/users/2/teams", "teams=cab".to_owned()),
+        (
             "/gate/dry-run",
             "application=banking&environment=production".to_owned(),
         ),
@@ -99,6 +107,11 @@ async fn another_site_cannot_make_a_signed_in_browser_change_anything(kind: Kind
         .await
         .expect("tokens");
     assert_eq!(tokens, 0, "no token made");
+    let administered: i64 = sqlx::query_scalar("select count(*) from admin_events")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("admin events");
+    assert_eq!(administered, 0, "no account changed");
     let page = app.get_html("/admin/tokens").await;
     assert!(!page.contains("Sign in"), "still signed in: {page}");
 

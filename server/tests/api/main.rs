@@ -1,3 +1,4 @@
+mod accounts;
 mod assets;
 mod audit;
 mod audit_export;

@@ -292,16 +292,37 @@ async fn what_one_replica_changes_the_others_show_and_apply_at_once() {
             c.page("/catalog").await.contains("Core Banking")
         })
         .await;
-        // A person disabled (as `runway user disable` does, in the one database): C, where Ben
-        // is signed in, sends him to sign in at his next request.
-        server::db::users::set_disabled(&handle, "ben", Some(server::db::now_ms()))
+        // A person disabled by an administrator on A: C, where Ben is signed in, sends him to
+        // sign in at his next request, since every session of his is gone.
+        let ben: i64 = sqlx::query_scalar("select user_id from users where username = 'ben'")
+            .fetch_one(&handle.pool)
             .await
-            .expect("disable");
+            .expect("ben");
+        a.post(&format!("/admin/users/{ben}/disable"), &[]).await;
         let disabled_delay = until("C signs the disabled Ben out", Duration::from_secs(1), || async {
             let answer = c.client.get(c.url("/approvals")).send().await.expect("page");
             answer.status() == 303
         })
         .await;
+        // Guesses on A count on B: the fifth wrong password for Olga locks her out everywhere.
+        for _ in 0..5 {
+            let answer = a
+                .client
+                .post(a.url("/login"))
+                .form(&[("username", "olga"), ("password", "guess"), ("next", "")])
+                .send()
+                .await
+                .expect("login");
+            assert!(location(&answer).contains("error=credentials"));
+        }
+        let answer = b
+            .client
+            .post(b.url("/login"))
+            .form(&[("username", "olga"), ("password", DEMO_PASSWORD), ("next", "")])
+            .send()
+            .await
+            .expect("login");
+        assert!(location(&answer).contains("error=throttled"), "{}", location(&answer));
         println!(
             "BENCH replica_effect_ms gate={:.1} token_revoked={:.1} catalog={:.1} user_disabled={:.1} (made on A, in force on B or C)",
             ms(gate_delay),
