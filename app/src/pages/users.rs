@@ -56,7 +56,7 @@ fn UsersBody(view: AccountsView) -> impl IntoView {
     let new_teams = teams
         .iter()
         .map(|(id, name)| {
-            let ticked = posted.values.get(&format!("team:{id}")).is_some();
+            let ticked = posted.values.contains_key(&format!("team:{id}"));
             view! {
                 <label><input type="checkbox" name="teams" value=id.clone() checked=ticked/>{format!(" {name}")}</label>
             }
