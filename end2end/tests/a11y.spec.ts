@@ -22,6 +22,8 @@ async function check(page: Page, path: string) {
 }
 
 test("every page passes axe-core's WCAG 2.1 A and AA rules", async ({ browser }) => {
+  // A dozen pages, each loaded, hydrated and scanned: more than one page's default time.
+  test.setTimeout(120_000);
   const anonymous = await (await browser.newContext()).newPage();
   await check(anonymous, "/login");
 

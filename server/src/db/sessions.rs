@@ -55,6 +55,18 @@ fn expires_ms(record: &Record) -> i64 {
     t.unix_timestamp() * 1000 + i64::from(t.millisecond())
 }
 
+/// Whether the session `id` is still open.
+pub async fn exists(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    let found: i64 = sqlx::query_scalar(
+        "select count(*) from sessions where session_id = $1 and expires_at > $2",
+    )
+    .bind(id)
+    .bind(now_ms())
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(found > 0)
+}
+
 #[async_trait]
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {

@@ -44,7 +44,7 @@ pub fn router() -> Router<AppState> {
     ),
     paths(gate, open_request, request_status, stage_result, audit),
     components(schemas(ProblemDoc, FieldError, AuditPage, AuditEntry)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Unreadable),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -64,6 +64,39 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every operation may answer 400: a body that is not JSON, or a query that does not parse.
+struct Unreadable;
+
+impl utoipa::Modify for Unreadable {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let answer = ResponseBuilder::new()
+            .description("The body is not JSON of this shape, or a parameter cannot be read")
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ProblemDoc")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in operations.into_iter().flatten() {
+                op.responses
+                    .responses
+                    .entry("400".into())
+                    .or_insert_with(|| answer.clone().into());
+            }
+        }
     }
 }
 

@@ -18,12 +18,13 @@ use tokio::sync::broadcast::error::RecvError;
 pub async fn stream(
     State(state): State<AppState>,
     Extension(ViewerSlot(viewer)): Extension<ViewerSlot>,
+    session: tower_sessions::Session,
 ) -> Response {
-    match viewer {
-        Some(viewer) => Sse::new(events(state, viewer))
+    match (viewer, session.id()) {
+        (Some(viewer), Some(session)) => Sse::new(events(state, viewer, session.to_string()))
             .keep_alive(KeepAlive::default())
             .into_response(),
-        None => axum::http::StatusCode::UNAUTHORIZED.into_response(),
+        _ => axum::http::StatusCode::UNAUTHORIZED.into_response(),
     }
 }
 
@@ -31,6 +32,8 @@ pub async fn stream(
 struct Listener {
     state: AppState,
     viewer: Viewer,
+    /// The session the stream was opened in.
+    session: String,
     /// Whether the viewer may read each request heard of so far, under `catalog`.
     verdicts: HashMap<i64, bool>,
     catalog: Option<std::sync::Arc<crate::catalog::store::ActiveCatalog>>,
@@ -44,11 +47,14 @@ struct Listener {
 const SEATS_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Listener {
-    /// Whether the viewer's account was disabled or removed since the stream opened.
+    /// Whether the stream's session ended (signed out, a password reset, the account disabled)
+    /// or the account was disabled or removed since the stream opened.
     async fn signed_out(&self) -> bool {
-        match crate::db::users::by_id(&self.state.db, self.viewer.id).await {
-            Ok(user) => user.is_none_or(|u| u.disabled),
-            Err(_) => false,
+        let session = crate::db::sessions::exists(&self.state.db, &self.session).await;
+        let user = crate::db::users::by_id(&self.state.db, self.viewer.id).await;
+        match (session, user) {
+            (Ok(session), Ok(user)) => !session || user.is_none_or(|u| u.disabled),
+            _ => false,
         }
     }
 
@@ -119,12 +125,17 @@ impl Listener {
     }
 }
 
-fn events(state: AppState, viewer: Viewer) -> impl Stream<Item = Result<Event, Infallible>> {
+fn events(
+    state: AppState,
+    viewer: Viewer,
+    session: String,
+) -> impl Stream<Item = Result<Event, Infallible>> {
     let changes = state.db.changes.subscribe();
     let stopping = state.stopping.subscribe();
     let listener = Listener {
         state,
         viewer,
+        session,
         verdicts: HashMap::new(),
         seats: None,
         catalog: None,
@@ -140,7 +151,7 @@ fn events(state: AppState, viewer: Viewer) -> impl Stream<Item = Result<Event, I
                     _ = listener.recheck.tick() => None,
                 };
                 let Some(received) = received else {
-                    // A disabled account's open pages stop hearing anything.
+                    // A page whose session ended stops hearing anything.
                     if listener.signed_out().await {
                         return None;
                     }

@@ -186,6 +186,8 @@ async fn teams_passwords_and_rights_change_and_are_audited(kind: Kind) {
     };
     let wes = app.client_of("wes").await;
     let wes_id = id_of(&app, "wes").await;
+    let mut stream = wes.get(app.url("/events")).send().await.expect("events");
+    assert_eq!(stream.status(), 200);
     app.login_as("root").await;
     let page = app
         .post_form_then_page(
@@ -210,6 +212,11 @@ async fn teams_passwords_and_rights_change_and_are_audited(kind: Kind) {
     let password = secret_in(&page);
     let answer = wes.get(app.url("/approvals")).send().await.expect("page");
     assert_eq!(answer.status(), 303, "the reset ends Wes's session");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the live stream of the ended session ends");
     assert!(location(&app.login("wes", DEMO_PASSWORD).await).contains("error=credentials"));
     assert_eq!(location(&app.login("wes", &password).await), "/");
 
