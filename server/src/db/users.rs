@@ -165,22 +165,6 @@ pub async fn set_email_if_unset(db: &Db, username: &str, email: &str) -> Result<
     Ok(())
 }
 
-/// Returns false when no such user exists.
-pub async fn set_password(
-    db: &Db,
-    username: &str,
-    password_hash: &str,
-) -> Result<bool, sqlx::Error> {
-    let done = db
-        .write_one(
-            sqlx::query("update users set password_hash = $1 where username = $2")
-                .bind(password_hash)
-                .bind(username),
-        )
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("select count(*) from users")
         .fetch_one(&db.pool)
