@@ -7,6 +7,8 @@ export const deployPort = port + 10;
 // The SMTP server the portal mails through, keeping every message in a Maildir the specs read.
 export const smtpPort = port + 20;
 export const mailDir = "../target/e2e-mail";
+// A real OpenID provider (oidc-provider) the portal's "Sign in with Acme SSO" goes through.
+export const oidcPort = port + 30;
 
 export default defineConfig({
   testDir: "./tests",
@@ -48,7 +50,17 @@ export default defineConfig({
       RUNWAY_DISPATCH: "false",
       RUNWAY_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       RUNWAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      RUNWAY_OIDC_ISSUER: `http://127.0.0.1:${oidcPort}`,
+      RUNWAY_OIDC_CLIENT_ID: "runway",
+      RUNWAY_OIDC_CLIENT_SECRET: "runway-e2e-secret",
+      RUNWAY_OIDC_SCOPES: "openid profile email groups",
+      RUNWAY_OIDC_LABEL: "Acme SSO",
     },
+  }, {
+    command: `exec node oidc/provider.mjs ${oidcPort} http://127.0.0.1:${port}/auth/oidc/callback`,
+    url: `http://127.0.0.1:${oidcPort}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    timeout: 30_000,
   }, {
     command: `rm -rf ${mailDir} && exec ../.tools/buildbot/bin/python -m aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox ${mailDir}`,
     port: smtpPort,

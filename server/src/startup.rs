@@ -63,7 +63,21 @@ impl Application {
             .hash_file(hashes.to_string_lossy().into_owned().into())
             .build();
         let gate = crate::gate::cache::ApiCache::start(&db, &settings.database_url)?;
+        // The default public address names the port asked for, which may be 0 ("any").
+        let public_url = if settings.public_url == format!("http://{}", settings.listen) {
+            format!("http://{local}")
+        } else {
+            settings.public_url.clone()
+        };
+        let oidc = match &settings.sign_in.oidc {
+            Some(o) => Some(Arc::new(crate::auth::oidc::Provider::new(
+                o.clone(),
+                &public_url,
+            )?)),
+            None => None,
+        };
         let state = AppState::new(Shared {
+            oidc,
             db,
             gate,
             throttle: Arc::new(LoginThrottle::new(

@@ -32,6 +32,8 @@ pub struct Shared {
     pub settings: Arc<Settings>,
     pub catalog: Arc<CatalogStore>,
     pub throttle: Arc<LoginThrottle>,
+    /// Sign-in through the company's OpenID provider, when one is set up.
+    pub oidc: Option<Arc<crate::auth::oidc::Provider>>,
     pub leptos: LeptosOptions,
     /// Flips to true when the server stops, ending the live streams.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,

@@ -134,6 +134,17 @@ pub struct LoginInfo {
     /// Demo accounts (demo mode only): (user name, what they do).
     pub demo_users: Vec<(String, String)>,
     pub demo_password: Option<String>,
+    /// "Sign in with …", when the company's OpenID provider is set up.
+    pub provider: Option<ProviderSignIn>,
+    /// Whether everyone may sign in with a password (else only break-glass accounts).
+    pub passwords: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderSignIn {
+    pub label: String,
+    /// False when the provider cannot be reached (the cause is in the log).
+    pub available: bool,
 }
 
 /// A message carried across a redirect (the "flash"), shown once.

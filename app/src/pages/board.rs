@@ -115,7 +115,7 @@ fn Board(board: BoardView, filter: BoardFilter) -> impl IntoView {
 }
 
 /// Percent-encodes a query value.
-fn urlencode(value: &str) -> String {
+pub(crate) fn urlencode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

@@ -1,7 +1,12 @@
 use crate::api::session::get_login_info;
+use crate::model::LoginInfo;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+
+fn refused(why: &str) -> String {
+    format!("Your identity provider's answer was refused: {why}. Please try again.")
+}
 
 /// Maps the code the login handler redirects with to what the user reads.
 fn message(code: &str, wait: Option<&str>) -> Option<(&'static str, String)> {
@@ -17,6 +22,24 @@ fn message(code: &str, wait: Option<&str>) -> Option<(&'static str, String)> {
         "username_too_long" => "The user name is too long (64 characters at most).".to_owned(),
         "password_too_long" => "The password is too long (1024 characters at most).".to_owned(),
         "expired" => "Your session has ended; please sign in again.".to_owned(),
+        "passwords_off" => "Passwords are switched off here: sign in with your company account. \
+            Only break-glass administrator accounts may use a password."
+            .to_owned(),
+        "sso_unavailable" => {
+            "Sign-in through your identity provider is unavailable right now (the \
+            cause is in the portal's log). Administrators with a local account can still sign in \
+            below."
+                .to_owned()
+        }
+        "sso_state" => "That sign-in did not start in this browser, or was already used. Please \
+            start again."
+            .to_owned(),
+        "sso_denied" => "Your identity provider did not sign you in. Please try again.".to_owned(),
+        "sso_signature" => refused("its signature does not match: it may have been tampered with"),
+        "sso_key" => refused("it is signed with a key the provider does not publish"),
+        "sso_nonce" => refused("it answers another sign-in (its nonce does not match)"),
+        "sso_expired" => refused("it has expired; check this server's clock"),
+        "sso_claims" => refused("it was not issued by the expected provider for this portal"),
         _ => return None,
     };
     let field = match code {
@@ -27,6 +50,35 @@ fn message(code: &str, wait: Option<&str>) -> Option<(&'static str, String)> {
     Some((field, text))
 }
 
+/// "Sign in with …" above the password form, or why it cannot be used now.
+fn provider_sign_in(info: &LoginInfo, next: &str) -> impl IntoView {
+    let passwords = info.passwords;
+    info.provider.clone().map(|p| {
+        let href = format!("/auth/oidc/start?next={}", super::board::urlencode(next));
+        let label = format!("Sign in with {}", p.label);
+        view! {
+            <section class="card sso" aria-label="Company sign-in">
+                {if p.available {
+                    view! { <a class="button primary" href=href data-testid="sso">{label}</a> }.into_any()
+                } else {
+                    let text = format!(
+                        "{label} is unavailable right now. Administrators with a local account \
+                         can still sign in below."
+                    );
+                    view! { <p class="notice notice-error" role="alert">{text}</p> }.into_any()
+                }}
+                <p class="muted">
+                    {if passwords {
+                        "Or sign in with a local account:"
+                    } else {
+                        "Local passwords are for break-glass administrator accounts only:"
+                    }}
+                </p>
+            </section>
+        }
+    })
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
@@ -35,6 +87,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = read("error").and_then(|code| message(&code, read("wait").as_deref()));
     let username = read("username").unwrap_or_default();
     let next = read("next").unwrap_or_default();
+    let sso_next = next.clone();
     let signed_out = read("bye").is_some();
     let field_error = |field: &'static str| {
         error.clone().filter(|(f, _)| *f == field).map(
@@ -51,6 +104,14 @@ pub fn LoginPage() -> impl IntoView {
             <p class="tagline">"Release requests, approvals and deployments in one place."</p>
             {signed_out.then(|| view! { <p class="notice notice-ok" role="status">"You are signed out."</p> })}
             {form_error.map(|e| view! { <div class="notice notice-error" role="alert">{e}</div> })}
+            <Suspense fallback=|| ()>
+                {move || {
+                    let next = sso_next.clone();
+                    Suspend::new(async move {
+                        info.await.ok().map(|i| provider_sign_in(&i, &next))
+                    })
+                }}
+            </Suspense>
             <form method="post" action="/login" class="card form">
                 <input type="hidden" name="next" value=next/>
                 <label for="username">"User name"</label>

@@ -1,5 +1,6 @@
 //! Who is signed in: passwords, the login throttle and the session keys.
 
+pub mod oidc;
 pub mod password;
 pub mod throttle;
 

@@ -45,6 +45,8 @@ pub struct RawTeam {
     #[serde(default)]
     pub ops: bool,
     pub chat_webhook_env: Option<S<String>>,
+    #[serde(default)]
+    pub idp_groups: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -93,6 +93,7 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
             description: t.description.trim().to_owned(),
             ops: t.ops,
             chat_webhook_env: chat_webhook(&mut c, &format!("teams[{i}]"), &t.chat_webhook_env),
+            idp_groups: idp_groups(&mut c, &format!("teams[{i}].idp_groups"), &t.idp_groups),
         })
         .collect();
 
@@ -251,6 +252,24 @@ fn form_field(
 use crate::domain::text::capitalise;
 
 /// The name of the environment variable holding a chat webhook address.
+/// Provider group names: any text a provider may use, but no blanks or control characters.
+fn idp_groups(c: &mut Checker<'_>, field: &str, groups: &[S<String>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let name = g.get_ref().trim();
+        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            c.issue(
+                g,
+                format!("{field}[{i}]"),
+                "a group name, 1 to 200 printable characters",
+            );
+        } else if !out.iter().any(|o| o == name) {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
 fn chat_webhook(c: &mut Checker<'_>, field: &str, name: &Option<S<String>>) -> Option<String> {
     let name = name.as_ref()?;
     let field = format!("{field}.chat_webhook_env");

@@ -18,7 +18,13 @@
 //! | `RUNWAY_LOG_FORMAT` | `pretty` | `pretty` or `json` |
 //! | `RUNWAY_DISPATCH` | `true` | run the dispatch worker here (`false`: a replica that only serves pages) |
 //! | `RUNWAY_CRASH_AT` | none | crash tests only: kills the process (SIGKILL) at a dispatch point (`after_trigger`: the CI accepted a run, not yet recorded; `mail_sent`: a message went, not yet recorded; `point:n` for its n-th passage) |
+//!
+//! Sign-in settings (`RUNWAY_OIDC_*`, `RUNWAY_LOCAL_PASSWORDS`, `RUNWAY_BREAK_GLASS`) are listed in
+//! the `sign_in` module.
 
+mod sign_in;
+
+pub use sign_in::{OidcSettings, SignInSettings};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -57,6 +63,8 @@ pub struct Settings {
     pub smtp_password: Option<String>,
     /// The sender of every message.
     pub mail_from: String,
+    /// Passwords, the OpenID provider, or both (see [`sign_in`]).
+    pub sign_in: SignInSettings,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -71,7 +79,7 @@ pub enum ConfigError {
     Unknown { name: String, known: String },
 }
 
-pub const KNOWN: [&str; 19] = [
+pub const KNOWN: [&str; 28] = [
     "RUNWAY_LISTEN",
     "RUNWAY_DATA_DIR",
     "RUNWAY_DATABASE_URL",
@@ -91,6 +99,15 @@ pub const KNOWN: [&str; 19] = [
     "RUNWAY_SMTP_URL",
     "RUNWAY_SMTP_PASSWORD",
     "RUNWAY_MAIL_FROM",
+    "RUNWAY_OIDC_ISSUER",
+    "RUNWAY_OIDC_CLIENT_ID",
+    "RUNWAY_OIDC_CLIENT_SECRET",
+    "RUNWAY_OIDC_CLIENT_SECRET_FILE",
+    "RUNWAY_OIDC_GROUPS_CLAIM",
+    "RUNWAY_OIDC_LABEL",
+    "RUNWAY_OIDC_SCOPES",
+    "RUNWAY_LOCAL_PASSWORDS",
+    "RUNWAY_BREAK_GLASS",
 ];
 
 struct Vars(BTreeMap<String, String>);
@@ -267,6 +284,7 @@ impl Settings {
             smtp_url,
             smtp_password: vars.0.get("RUNWAY_SMTP_PASSWORD").cloned(),
             mail_from,
+            sign_in: sign_in::read(&vars)?,
         })
     }
 

@@ -23,6 +23,7 @@ pub mod mail;
 pub mod notifications;
 pub mod outbox;
 pub mod pending_notices;
+pub mod provider_accounts;
 pub mod queue;
 pub mod requests;
 pub mod sessions;

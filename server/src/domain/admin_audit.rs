@@ -36,6 +36,19 @@ pub enum AdminEvent {
     AdminRemoved {
         user: String,
     },
+    /// A person's first sign-in through the company's identity provider made their account;
+    /// they are its actor.
+    JoinedThroughProvider {
+        user: String,
+        display_name: String,
+        teams: Vec<String>,
+    },
+    /// Their groups at the provider changed their teams, seen at a sign-in.
+    TeamsFromProvider {
+        user: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
 }
 
 impl AdminEvent {
@@ -85,6 +98,19 @@ impl AdminEvent {
             } => format!("reset the password of {user}, ending {sessions_ended} session(s)"),
             AdminEvent::AdminGranted { user } => format!("made {user} an administrator"),
             AdminEvent::AdminRemoved { user } => format!("removed {user}'s administration rights"),
+            AdminEvent::JoinedThroughProvider {
+                user,
+                display_name,
+                teams,
+            } => format!(
+                "joined as {user} ({display_name}) through the identity provider, in {}",
+                list(teams)
+            ),
+            AdminEvent::TeamsFromProvider { user, from, to } => format!(
+                "signed in with new provider groups, moving {user} from {} to {}",
+                list(from),
+                list(to)
+            ),
         }
     }
 }

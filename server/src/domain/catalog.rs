@@ -88,6 +88,10 @@ pub struct Team {
     /// The environment variable holding the team's chat incoming-webhook address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_webhook_env: Option<String>,
+    /// Groups at the company's identity provider whose members are in this team, refreshed at
+    /// each sign-in through it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub idp_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -252,6 +256,18 @@ impl ConnectorKind {
 impl Catalog {
     pub fn team(&self, id: &str) -> Option<&Team> {
         self.teams.iter().find(|t| t.id == id)
+    }
+
+    /// The teams a person in these provider groups belongs to, sorted.
+    pub fn teams_for_groups(&self, groups: &[String]) -> Vec<String> {
+        let mut teams: Vec<String> = self
+            .teams
+            .iter()
+            .filter(|t| t.idp_groups.iter().any(|g| groups.contains(g)))
+            .map(|t| t.id.clone())
+            .collect();
+        teams.sort();
+        teams
     }
 
     pub fn team_name<'a>(&'a self, id: &'a str) -> &'a str {

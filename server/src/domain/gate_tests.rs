@@ -10,6 +10,7 @@ fn team(id: &str, name: &str) -> Team {
         description: String::new(),
         ops: false,
         chat_webhook_env: None,
+        idp_groups: Vec::new(),
     }
 }
 

@@ -109,6 +109,7 @@ mod tests {
             description: String::new(),
             ops: false,
             chat_webhook_env: None,
+            idp_groups: Vec::new(),
         }
     }
 

@@ -20,7 +20,7 @@ pub struct LoginForm {
 /// Only a local path of visible ASCII: never an open redirect. Browsers drop tabs and line
 /// breaks from addresses and read `\` as `/`, so `/\t/evil.example` would mean `//evil.example`;
 /// anything but visible characters (and any `\`) sends the person home instead.
-fn safe_next(next: &str) -> &str {
+pub(super) fn safe_next(next: &str) -> &str {
     let plain = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     let local = next.starts_with('/') && !next.starts_with("//");
     if plain && local && !next.starts_with("/login") && next.parse::<axum::http::Uri>().is_ok() {
@@ -65,6 +65,9 @@ pub async fn submit(
     };
     if let Some(code) = problem {
         return back_to_login(&form, code, None);
+    }
+    if !state.settings.sign_in.password_allowed(username) {
+        return back_to_login(&form, "passwords_off", None);
     }
     let client = client.to_string();
     match auth::login(

@@ -13,6 +13,7 @@ mod forms;
 mod health;
 mod inbox;
 mod login;
+mod oidc;
 pub mod problem;
 mod requests;
 mod tools;
@@ -78,6 +79,8 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         .route("/readyz", get(health::ready))
         .route("/login", post(login::submit))
         .route("/logout", post(login::logout))
+        .route("/auth/oidc/start", get(oidc::start))
+        .route("/auth/oidc/callback", get(oidc::callback))
         .route("/events", get(events::stream))
         .route("/requests", post(requests::submit))
         .route("/requests/{id}/decision", post(requests::decide))

@@ -13,7 +13,13 @@ use tower_sessions::Session;
 /// Paths anyone may reach; every other path is a page that needs a signed-in user.
 fn is_public(path: &str) -> bool {
     const PREFIXES: [&str; 4] = ["/pkg/", "/rpc/", "/api/", "/login"];
-    const EXACT: [&str; 3] = ["/healthz", "/readyz", "/logout"];
+    const EXACT: [&str; 5] = [
+        "/healthz",
+        "/readyz",
+        "/logout",
+        "/auth/oidc/start",
+        "/auth/oidc/callback",
+    ];
     PREFIXES.iter().any(|p| path.starts_with(p))
         || EXACT.contains(&path)
         || path
@@ -107,6 +113,8 @@ mod tests {
         assert!(!is_public("/"));
         assert!(!is_public("/catalog"));
         assert!(is_public("/login"));
+        assert!(is_public("/auth/oidc/callback"));
+        assert!(!is_public("/auth/oidc/callback/x"));
         assert!(is_public("/pkg/runway.wasm"));
         assert!(is_public("/favicon.svg"));
         assert!(is_public("/healthz"));

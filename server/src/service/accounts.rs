@@ -4,7 +4,7 @@
 use super::error::{Error, Result};
 use crate::auth::{password, MAX_USERNAME_LEN};
 use crate::db::users::{CreateUserError, User};
-use crate::db::{accounts, admin_events, now_ms, users, Db, Write};
+use crate::db::{accounts, admin_events, now_ms, provider_accounts, users, Db, Write};
 use crate::domain::admin_audit::AdminEvent;
 use crate::domain::text::{email_problem, line_problem, username_problem};
 use crate::domain::Catalog;
@@ -169,6 +169,16 @@ async fn take(db: &Db, tx: &mut Write, user_id: i64) -> Result<(String, bool, bo
         .ok_or_else(|| Error::NotFound(format!("There is no user {user_id}.")))
 }
 
+/// Refuses a change that the identity provider owns for a person who signs in through it.
+async fn not_linked(tx: &mut Write, user_id: i64, user: &str, what: &str) -> Result<()> {
+    if provider_accounts::is_linked(tx, user_id).await? {
+        return Err(Error::Conflict(format!(
+            "{user} signs in through the identity provider and {what}."
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses to leave the portal without an enabled administrator, when an administrator acts.
 fn keep_an_admin(admins: &[i64], actor: Actor<'_>, user_id: i64, what: &str) -> Result<()> {
     if matches!(actor, Actor::Admin(_)) && !admins.iter().any(|a| *a != user_id) {
@@ -231,6 +241,13 @@ pub async fn set_teams(
     check_teams(catalog, &teams)?;
     let (mut tx, _) = begin(db, actor).await?;
     let (user, ..) = take(db, &mut tx, user_id).await?;
+    not_linked(
+        &mut tx,
+        user_id,
+        &user,
+        "takes their teams from their groups there",
+    )
+    .await?;
     // Sorted here, not by the database, whose collation may order names otherwise.
     let mut from = accounts::teams(&mut **tx, user_id).await?;
     from.sort();
@@ -270,6 +287,7 @@ pub async fn reset_password(
     let (secret, hash) = new_password(given).await?;
     let (mut tx, _) = begin(db, actor).await?;
     let (user, ..) = take(db, &mut tx, user_id).await?;
+    not_linked(&mut tx, user_id, &user, "has no password here to reset").await?;
     accounts::set_password(&mut tx, user_id, &hash).await?;
     let sessions_ended = if actor.is(user_id) {
         0

@@ -12,6 +12,7 @@ mod input;
 pub mod lifecycle;
 pub mod notifications;
 pub mod pipeline_requests;
+pub mod provider_sign_in;
 pub mod requests;
 pub mod stage_results;
 pub mod tickets;

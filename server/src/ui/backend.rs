@@ -233,18 +233,23 @@ impl Backend for PortalBackend {
     }
 
     async fn login_info(&self) -> Result<LoginInfo, ApiError> {
-        if !self.state.settings.demo {
-            return Ok(LoginInfo {
-                demo_users: Vec::new(),
-                demo_password: None,
-            });
-        }
+        let demo = self.state.settings.demo;
+        let provider = match &self.state.oidc {
+            Some(p) => Some(app::model::ProviderSignIn {
+                label: p.label().to_owned(),
+                available: p.available().await,
+            }),
+            None => None,
+        };
         Ok(LoginInfo {
             demo_users: demo::USERS
                 .iter()
+                .filter(|_| demo)
                 .map(|u| (u.username.to_owned(), u.role.to_owned()))
                 .collect(),
-            demo_password: Some(demo::PASSWORD.to_owned()),
+            demo_password: demo.then(|| demo::PASSWORD.to_owned()),
+            provider,
+            passwords: self.state.settings.sign_in.local_passwords,
         })
     }
 
