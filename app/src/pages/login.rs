@@ -59,7 +59,8 @@ fn provider_sign_in(info: &LoginInfo, next: &str) -> impl IntoView {
         view! {
             <section class="card sso" aria-label="Company sign-in">
                 {if p.available {
-                    view! { <a class="button primary" href=href data-testid="sso">{label}</a> }.into_any()
+                    // `rel="external"`: a full page load, not the in-app router.
+                    view! { <a class="button primary" href=href rel="external" data-testid="sso">{label}</a> }.into_any()
                 } else {
                     let text = format!(
                         "{label} is unavailable right now. Administrators with a local account \

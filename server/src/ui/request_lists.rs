@@ -163,13 +163,16 @@ pub async fn board(
             .map(State::as_str)
             .ok_or_else(|| Error::NotFound(format!("There is no request state {s}.")))?,
     };
-    let search = filter.q.trim();
+    // No stored value holds a control character, and PostgreSQL refuses a NUL in a parameter:
+    // they are dropped from the filters rather than sent to the database.
+    let plain = |text: &str| -> String { text.chars().filter(|c| !c.is_control()).collect() };
+    let (search, app, env) = (plain(&filter.q), plain(&filter.app), plain(&filter.env));
     let query = BoardQuery {
         scope,
         state,
-        app: &filter.app,
-        env: &filter.env,
-        search,
+        app: &app,
+        env: &env,
+        search: search.trim(),
         requester: filter.mine.then_some(viewer.id),
         before: filter.before.max(0),
         limit: BOARD_PAGE + 1,

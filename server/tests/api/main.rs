@@ -28,6 +28,7 @@ mod replicas;
 mod request_pages;
 mod requests;
 mod security;
+mod sweep;
 mod tickets;
 mod tools;
 mod visibility;

@@ -17,7 +17,7 @@ async fn restricted(app: TestApp) -> TestApp {
     .await
 }
 
-async fn submit(app: &TestApp, who: &str, application: &str, raw: &RawDraft) -> i64 {
+pub(crate) async fn submit(app: &TestApp, who: &str, application: &str, raw: &RawDraft) -> i64 {
     let user = app.user(who).await;
     let id = server::service::requests::submit(
         &app.state.db,
