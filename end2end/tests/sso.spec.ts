@@ -34,4 +34,8 @@ test("people sign in with the company's identity provider and land with the team
   await page.goto("/admin/users");
   await expect(page.getByTestId("admin-trail")).toContainText("joined as fiona (Fiona Fintech) through the identity provider, in fintech");
   await expect(page.getByTestId("admin-trail")).toContainText("joined as walt (Walt Web) through the identity provider, in web");
+  // Their teams and sign-in are the provider's: no team form, no password to reset.
+  const row = page.locator('tr[data-user="fiona"]');
+  await expect(row).toContainText("Teams and sign-in from the identity provider");
+  await expect(row.getByRole("button", { name: "Reset password" })).toHaveCount(0);
 });

@@ -31,6 +31,8 @@ pub struct AccountLine {
     pub created: String,
     /// Sessions open now.
     pub sessions: i64,
+    /// Signs in through the company's identity provider, which sets their teams; no password.
+    pub via_provider: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -112,6 +112,7 @@ fn AccountRow(account: AccountLine, teams: Vec<(String, String)>, me: i64) -> im
         disabled,
         created,
         sessions,
+        via_provider,
     } = account;
     let own = id == me;
     let row_user = username.clone();
@@ -151,6 +152,25 @@ fn AccountRow(account: AccountLine, teams: Vec<(String, String)>, me: i64) -> im
         }
         .into_any(),
     };
+    // The identity provider sets the teams of those who sign in through it; they have no password.
+    let local = if via_provider {
+        view! { <small class="muted">"Teams and sign-in from the identity provider"</small> }
+            .into_any()
+    } else {
+        view! {
+            <details>
+                <summary>"Teams"</summary>
+                <form method="post" action=action("teams") class="stacked">
+                    {boxes}
+                    <button type="submit">"Save teams"</button>
+                </form>
+            </details>
+            <form method="post" action=action("password") class="inline">
+                <button type="submit">"Reset password"</button>
+            </form>
+        }
+        .into_any()
+    };
     view! {
         <tr class=disabled.is_some().then_some("revoked") data-user=row_user>
             <td><strong>{display_name}</strong><br/><code>{username}</code><br/><small class="muted">{format!("since {created}")}</small></td>
@@ -160,17 +180,8 @@ fn AccountRow(account: AccountLine, teams: Vec<(String, String)>, me: i64) -> im
             <td>{state}</td>
             <td>{sessions}</td>
             <td class="actions">
-                <details>
-                    <summary>"Teams"</summary>
-                    <form method="post" action=action("teams") class="stacked">
-                        {boxes}
-                        <button type="submit">"Save teams"</button>
-                    </form>
-                </details>
+                {local}
                 {toggle}
-                <form method="post" action=action("password") class="inline">
-                    <button type="submit">"Reset password"</button>
-                </form>
                 {rights}
             </td>
         </tr>

@@ -17,6 +17,8 @@ pub struct Account {
     pub disabled_at: Option<i64>,
     /// Sessions open now.
     pub sessions: i64,
+    /// Signs in through the company's identity provider.
+    pub via_provider: bool,
 }
 
 /// Accounts whose name, display name or email contains `query` (every account when it is
@@ -31,7 +33,7 @@ pub async fn search(
     let like = "like $1 escape '\\'";
     let rows = sqlx::query(&format!(
         "select u.user_id, u.username, u.display_name, u.email, u.is_admin, u.created_at, \
-         u.disabled_at, (select count(*) from sessions s where s.user_id = u.user_id \
+         u.disabled_at, u.idp_subject, (select count(*) from sessions s where s.user_id = u.user_id \
          and s.expires_at > $2) as sessions from users u \
          where lower(u.username) {like} or lower(u.display_name) {like} or lower(u.email) {like} \
          order by u.username limit $3"
@@ -54,6 +56,7 @@ pub async fn search(
             created_at: r.try_get("created_at")?,
             disabled_at: r.try_get("disabled_at")?,
             sessions: r.try_get("sessions")?,
+            via_provider: r.try_get::<Option<String>, _>("idp_subject")?.is_some(),
         });
     }
     Ok(out)

@@ -321,8 +321,10 @@ async fn wrong_method() -> Problem {
 async fn audit(
     State(state): State<AppState>,
     ApiToken(token): ApiToken,
-    Query(filter): Query<ExportFilter>,
+    filter: Result<Query<ExportFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
+    // A query string that does not parse (a filter given twice, say) is a problem answer too.
+    let Query(filter) = filter.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let active = state.catalog.current();
     let q = audit_export::query(&active.catalog, &Reader::Token(&token), &filter)?;
     Ok(Json(audit_export::page(&state.db, &q).await?).into_response())

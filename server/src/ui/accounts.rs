@@ -30,6 +30,7 @@ pub async fn page(state: &AppState, viewer: &Viewer, query: String) -> Result<Ac
                 disabled: a.disabled_at.map(format_ms),
                 created: format_ms(a.created_at),
                 sessions: a.sessions,
+                via_provider: a.via_provider,
             })
             .collect(),
         teams: active

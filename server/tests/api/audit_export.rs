@@ -89,6 +89,16 @@ async fn pipelines_page_through_their_applications_trail(kind: Kind) {
         problem_fields(&problem),
         ["after", "application", "from", "limit"]
     );
+    // A query string that cannot be read at all is a problem answer too, not plain text.
+    let twice = "/api/v1/audit?limit=1&limit=2";
+    let (status, problem, _) = call(&app, Method::GET, twice, Some(&banking), None).await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("duplicate field")),
+        "{problem}"
+    );
     let gate = token_as(&app, "gate only", "root", &["gate:read"], &["*"]).await;
     let (status, problem, _) = call(&app, Method::GET, "/api/v1/audit", Some(&gate), None).await;
     assert_eq!(status, 403, "{problem}");
