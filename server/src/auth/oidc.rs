@@ -103,8 +103,15 @@ impl Provider {
     }
 
     /// Whether sign-in through the provider works now, as far as its discovery document says.
+    /// While another page is fetching that, the login page does not wait behind it (a provider
+    /// answering slowly must not hold up the break-glass way in): the button shows, and a
+    /// click is told if the provider is unavailable.
     pub async fn available(&self) -> bool {
-        self.metadata(false).await.is_ok()
+        if let Ok(cache) = self.cache.try_lock() {
+            drop(cache);
+            return self.metadata(false).await.is_ok();
+        }
+        true
     }
 
     /// The discovery document with its keys: cached, or read again when stale or `fresh` asks.
@@ -232,7 +239,12 @@ impl Provider {
             Some(serde_json::Value::String(one)) => vec![one.clone()],
             _ => Vec::new(),
         };
-        let email = claims.email().map(|e| e.as_str().to_owned());
+        // An address the provider has not verified names no one: not their user name here, and
+        // not where their notices go.
+        let email = claims
+            .email()
+            .filter(|_| claims.email_verified() == Some(true))
+            .map(|e| e.as_str().to_owned());
         let subject = claims.subject().as_str();
         let username = claims
             .preferred_username()

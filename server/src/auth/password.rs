@@ -40,8 +40,10 @@ pub async fn hash_blocking(password: String) -> anyhow::Result<String> {
 
 pub async fn verify_blocking(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || match hash {
-        Some(h) => verify(&password, &h),
-        None => {
+        // An empty hash is an account that signs in through the identity provider: it matches
+        // no password, and takes as long to say so as an unknown name.
+        Some(h) if !h.is_empty() => verify(&password, &h),
+        _ => {
             verify_nobody(&password);
             false
         }

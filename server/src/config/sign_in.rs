@@ -85,12 +85,17 @@ pub(super) fn read(vars: &Vars) -> Result<SignInSettings, ConfigError> {
 }
 
 fn oidc(vars: &Vars, issuer: String) -> Result<OidcSettings, ConfigError> {
-    let url_ok = issuer.starts_with("https://") || issuer.starts_with("http://");
+    // The provider's signing keys are fetched from it: over plain http anyone on the way could
+    // swap them and forge sign-ins. Only a provider on this machine may use it.
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|l| issuer.starts_with(l) && issuer[l.len()..].starts_with([':', '/']));
+    let url_ok = issuer.starts_with("https://") || loopback;
     if !url_ok || issuer.contains(char::is_whitespace) {
         return Err(invalid(
             "RUNWAY_OIDC_ISSUER",
             &issuer,
-            "the provider's issuer URL, such as https://login.example.com/realms/staff",
+            "the provider's https:// issuer URL, such as https://login.example.com/realms/staff",
         ));
     }
     let client_id = vars.text("RUNWAY_OIDC_CLIENT_ID").ok_or_else(|| {
@@ -169,10 +174,16 @@ mod tests {
     fn a_provider_needs_its_client_and_one_secret() {
         let issuer = ("RUNWAY_OIDC_ISSUER", "https://login.example.com");
         assert_eq!(refused(&[issuer]), "RUNWAY_OIDC_CLIENT_ID");
-        assert_eq!(
-            refused(&[("RUNWAY_OIDC_ISSUER", "login.example.com")]),
-            "RUNWAY_OIDC_ISSUER"
-        );
+        for issuer in [
+            "login.example.com",
+            "http://login.example.com",
+            "http://127.0.0.1.evil.example",
+        ] {
+            assert_eq!(
+                refused(&[("RUNWAY_OIDC_ISSUER", issuer)]),
+                "RUNWAY_OIDC_ISSUER"
+            );
+        }
         let id = ("RUNWAY_OIDC_CLIENT_ID", "runway");
         let both = [
             issuer,

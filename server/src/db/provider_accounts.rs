@@ -22,7 +22,8 @@ pub async fn find(tx: &mut Write, subject: &str) -> sqlx::Result<Option<(i64, St
 }
 
 pub async fn name_taken(tx: &mut Write, username: &str) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar("select count(*) from users where username = $1")
+    // Without regard to case: a newcomer "root" must not sit beside a local "Root".
+    let n: i64 = sqlx::query_scalar("select count(*) from users where lower(username) = lower($1)")
         .bind(username)
         .fetch_one(&mut ***tx)
         .await?;

@@ -66,9 +66,6 @@ pub async fn submit(
     if let Some(code) = problem {
         return back_to_login(&form, code, None);
     }
-    if !state.settings.sign_in.password_allowed(username) {
-        return back_to_login(&form, "passwords_off", None);
-    }
     let client = client.to_string();
     match auth::login(
         &state.db,
@@ -79,6 +76,11 @@ pub async fn submit(
     )
     .await
     {
+        // Told only after the right password, like every other refusal of a known account: a
+        // stranger cannot find out which names are the break-glass accounts.
+        Ok(LoginOutcome::SignedIn(_)) if !state.settings.sign_in.password_allowed(username) => {
+            back_to_login(&form, "passwords_off", None)
+        }
         Ok(LoginOutcome::SignedIn(user_id)) => {
             // A new session id at sign-in defeats session fixation.
             let stored = async {

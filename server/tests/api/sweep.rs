@@ -75,6 +75,19 @@ async fn a_planted_session_id_is_never_signed_in(kind: Kind) {
     let resp = app.client.get(back).send().await.expect("callback");
     let after = cookie_value(&session_cookie(&resp).expect("a new session"));
     assert_ne!(before, after);
+    let old = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(app.url("/board"))
+        .header("cookie", format!("runway_session={before}"))
+        .send()
+        .await
+        .expect("board");
+    assert!(
+        location(&old).starts_with("/login"),
+        "the id that carried the sign-in is not signed in"
+    );
 }
 
 async fn the_board_search_takes_sql_and_wildcards_as_text(kind: Kind) {
