@@ -79,7 +79,7 @@ pub enum ConfigError {
     Unknown { name: String, known: String },
 }
 
-pub const KNOWN: [&str; 28] = [
+pub const KNOWN: [&str; 19] = [
     "RUNWAY_LISTEN",
     "RUNWAY_DATA_DIR",
     "RUNWAY_DATABASE_URL",
@@ -99,15 +99,6 @@ pub const KNOWN: [&str; 28] = [
     "RUNWAY_SMTP_URL",
     "RUNWAY_SMTP_PASSWORD",
     "RUNWAY_MAIL_FROM",
-    "RUNWAY_OIDC_ISSUER",
-    "RUNWAY_OIDC_CLIENT_ID",
-    "RUNWAY_OIDC_CLIENT_SECRET",
-    "RUNWAY_OIDC_CLIENT_SECRET_FILE",
-    "RUNWAY_OIDC_GROUPS_CLAIM",
-    "RUNWAY_OIDC_LABEL",
-    "RUNWAY_OIDC_SCOPES",
-    "RUNWAY_LOCAL_PASSWORDS",
-    "RUNWAY_BREAK_GLASS",
 ];
 
 struct Vars(BTreeMap<String, String>);
@@ -183,10 +174,11 @@ impl Settings {
                 .filter(|(k, _)| k.starts_with("RUNWAY_"))
                 .collect(),
         );
-        if let Some(name) = vars.0.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        let known = |k: &str| KNOWN.contains(&k) || sign_in::KNOWN.contains(&k);
+        if let Some(name) = vars.0.keys().find(|k| !known(k)) {
             return Err(ConfigError::Unknown {
                 name: name.clone(),
-                known: KNOWN.join(", "),
+                known: [KNOWN.join(", "), sign_in::KNOWN.join(", ")].join(", "),
             });
         }
         let listen: SocketAddr = vars.parse(

@@ -14,6 +14,19 @@
 
 use super::{ConfigError, Vars};
 
+/// The settings read here; with `super::KNOWN`, every `RUNWAY_*` name there is.
+pub(super) const KNOWN: [&str; 9] = [
+    "RUNWAY_OIDC_ISSUER",
+    "RUNWAY_OIDC_CLIENT_ID",
+    "RUNWAY_OIDC_CLIENT_SECRET",
+    "RUNWAY_OIDC_CLIENT_SECRET_FILE",
+    "RUNWAY_OIDC_GROUPS_CLAIM",
+    "RUNWAY_OIDC_SCOPES",
+    "RUNWAY_OIDC_LABEL",
+    "RUNWAY_LOCAL_PASSWORDS",
+    "RUNWAY_BREAK_GLASS",
+];
+
 #[derive(Debug, Clone)]
 pub struct OidcSettings {
     pub issuer: String,
