@@ -7,8 +7,9 @@ export const deployPort = port + 10;
 // The SMTP server the portal mails through, keeping every message in a Maildir the specs read.
 export const smtpPort = port + 20;
 export const mailDir = "../target/e2e-mail";
-// A real OpenID provider (oidc-provider) the portal's "Sign in with Acme SSO" goes through.
-export const oidcPort = port + 30;
+// A real OpenID provider (oidc-provider) the portal's "Sign in with Acme SSO" goes through
+// (port + 30 is the payload sweep's own portal).
+export const oidcPort = port + 40;
 
 export default defineConfig({
   testDir: "./tests",
