@@ -82,14 +82,8 @@ pub async fn submit(
             back_to_login(&form, "passwords_off", None)
         }
         Ok(LoginOutcome::SignedIn(user_id)) => {
-            // A new session id at sign-in defeats session fixation.
-            let stored = async {
-                session.cycle_id().await?;
-                session.insert(SESSION_USER, user_id).await
-            };
-            if let Err(e) = stored.await {
-                tracing::error!(error = %e, "cannot store the session");
-                return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+            if let Err(refused) = open_session(&session, user_id).await {
+                return refused;
             }
             tracing::info!(user_id, "signed in");
             Redirect::to(safe_next(&form.next)).into_response()
@@ -104,6 +98,18 @@ pub async fn submit(
             axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// Signs `user_id` in on this session, under a new id: that defeats session fixation.
+pub(super) async fn open_session(session: &Session, user_id: i64) -> Result<(), Response> {
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(SESSION_USER, user_id).await
+    };
+    stored.await.map_err(|e| {
+        tracing::error!(error = %e, "cannot store the session");
+        axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response()
+    })
 }
 
 pub async fn logout(session: Session) -> Response {

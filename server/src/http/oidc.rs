@@ -1,9 +1,8 @@
 //! Sign-in through the company's OpenID provider: `/auth/oidc/start` sends the browser there,
 //! `/auth/oidc/callback` takes it back, checks everything and opens the session.
 
-use super::login::safe_next;
+use super::login::{open_session, safe_next};
 use crate::auth::oidc::{OidcError, Pending, PENDING};
-use crate::auth::SESSION_USER;
 use crate::service::provider_sign_in::{self, ProviderOutcome};
 use crate::state::AppState;
 use axum::extract::{Query, State};
@@ -91,14 +90,8 @@ pub async fn callback(
     let catalog = state.catalog.current();
     match provider_sign_in::sign_in(&state.db, &catalog.catalog, &identity).await {
         Ok(ProviderOutcome::SignedIn(user_id)) => {
-            // A new session id at sign-in defeats session fixation.
-            let stored = async {
-                session.cycle_id().await?;
-                session.insert(SESSION_USER, user_id).await
-            };
-            if let Err(e) = stored.await {
-                tracing::error!(error = %e, "cannot store the session");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            if let Err(refused) = open_session(&session, user_id).await {
+                return refused;
             }
             tracing::info!(user_id, "signed in through the provider");
             Redirect::to(safe_next(&next)).into_response()
