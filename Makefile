@@ -9,7 +9,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 RELEASE_BIN := target/release/runway
 
-.PHONY: run test bench tools build-release e2e-deps chromium buildbot postgres-check lint fmt help
+.PHONY: run test bench tools build-release e2e-deps chromium buildbot schemathesis python-venv postgres-check lint fmt help
 
 help:
 	@echo "make run    start the demo portal on embedded SQLite (http://127.0.0.1:3000 by default)"
@@ -41,16 +41,27 @@ chromium:
 AIOSMTPD_VERSION := 1.4.6
 BUILDBOT_VERSION := 4.3.0
 BUILDBOT_VENV := $(CURDIR)/.tools/buildbot
-buildbot:
+buildbot: python-venv
 	@if [ ! -x "$(BUILDBOT_VENV)/bin/buildbot-worker" ] || ! "$(BUILDBOT_VENV)/bin/buildbot" --version 2>/dev/null | grep -q "$(BUILDBOT_VERSION)" \
 		|| ! "$(BUILDBOT_VENV)/bin/python" -c 'import aiosmtpd' 2>/dev/null; then \
-		python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv); \
 		rm -rf "$(BUILDBOT_VENV)" && python3 -m venv "$(BUILDBOT_VENV)" && \
 		"$(BUILDBOT_VENV)/bin/pip" install --quiet --disable-pip-version-check \
 			buildbot==$(BUILDBOT_VERSION) buildbot-worker==$(BUILDBOT_VERSION) buildbot-www==$(BUILDBOT_VERSION) \
 			aiosmtpd==$(AIOSMTPD_VERSION); \
 	fi
+
+## Schemathesis, the API contract tester the test suite runs against the OpenAPI document.
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_VENV := $(CURDIR)/.tools/schemathesis
+schemathesis: python-venv
+	@if ! "$(SCHEMATHESIS_VENV)/bin/schemathesis" --version 2>/dev/null | grep -q "$(SCHEMATHESIS_VERSION)"; then \
+		rm -rf "$(SCHEMATHESIS_VENV)" && python3 -m venv "$(SCHEMATHESIS_VENV)" && \
+		"$(SCHEMATHESIS_VENV)/bin/pip" install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION); \
+	fi
+
+python-venv:
+	@python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv)
 
 ## The release build, then the site prepared for serving: digested names, brotli and gzip copies.
 build-release: tools
@@ -65,7 +76,7 @@ run: build-release
 postgres-check:
 	@scripts/postgres-check.sh
 
-test: tools chromium buildbot postgres-check
+test: tools chromium buildbot schemathesis postgres-check
 	@mkdir -p target
 	cargo test -p server 2>&1 | tee target/test-cargo.log
 	cargo leptos build --release

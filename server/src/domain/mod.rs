@@ -20,6 +20,7 @@ mod policy_model;
 pub mod request;
 pub mod schedule;
 pub mod text;
+pub mod text_patterns;
 
 pub use catalog::*;
 

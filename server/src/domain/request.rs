@@ -124,10 +124,11 @@ pub type FieldErrors = BTreeMap<String, String>;
 const MAX_SHORT: usize = 200;
 const MAX_LONG: usize = 10_000;
 
-/// A trimmed text field: required or not, one line or a block, at most `max` characters.
+/// A text field as given (the form trims what a person types; a pipeline's value is taken as
+/// sent): required or not, one line or a block, at most `max` characters. Only white space is
+/// the same as nothing.
 fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool, max: usize) -> String {
-    let value = value.trim();
-    let problem = if required && value.is_empty() {
+    let problem = if required && value.trim().is_empty() {
         Some("Required.".to_owned())
     } else if max == MAX_SHORT {
         text::line_problem(value, max)
@@ -155,7 +156,7 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
         );
     }
     let mut title = text(&mut errors, "title", &raw.title, false, MAX_SHORT);
-    if title.is_empty() {
+    if title.trim().is_empty() {
         title = default_title(app, &version);
     }
     let summary = text(&mut errors, "summary", &raw.summary, true, MAX_LONG);
@@ -166,7 +167,7 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
         true,
         MAX_LONG,
     );
-    let risk = Risk::parse(raw.risk.trim()).unwrap_or_else(|| {
+    let risk = Risk::parse(&raw.risk).unwrap_or_else(|| {
         errors.insert("risk".into(), "Choose low, medium or high.".into());
         Risk::Low
     });
@@ -179,14 +180,23 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
     };
     let mut fields = BTreeMap::new();
     for f in &app.fields {
-        let value = raw.fields.get(&f.id).map(|v| v.trim()).unwrap_or_default();
+        let value = raw
+            .fields
+            .get(&f.id)
+            .map(String::as_str)
+            .unwrap_or_default();
         let key = format!("fields.{}", f.id);
+        // Empty is not given; for free text, so is white space alone.
+        let blank = match f.kind {
+            FieldKind::Text => value.trim().is_empty(),
+            _ => value.is_empty(),
+        };
         let parsed = match f.kind {
             FieldKind::Checkbox => Some(serde_json::Value::Bool(matches!(
                 value,
                 "on" | "true" | "1" | "yes"
             ))),
-            _ if value.is_empty() => {
+            _ if blank => {
                 if f.required {
                     errors.insert(key, "Required.".into());
                 }
@@ -199,12 +209,14 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
                 }
                 None => Some(serde_json::Value::String(value.to_owned())),
             },
-            FieldKind::Number => match value.parse::<f64>() {
-                Ok(n) if n.is_finite() => {
-                    serde_json::Number::from_f64(n).map(serde_json::Value::Number)
-                }
-                _ => {
-                    errors.insert(key, "Enter a number.".into());
+            FieldKind::Number => match text::number_problem(value) {
+                None => value
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(serde_json::Value::Number),
+                Some(p) => {
+                    errors.insert(key, p);
                     None
                 }
             },

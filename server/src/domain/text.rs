@@ -32,6 +32,65 @@ pub fn version_problem(version: &str) -> Option<String> {
     None
 }
 
+/// The longest stage name a pipeline reports.
+pub const MAX_STAGE: usize = 60;
+
+/// Why a stage name is refused: 1 to 60 ASCII letters, digits, spaces and `- _ . : /`, neither
+/// starting nor ending with a space.
+pub fn stage_problem(stage: &str) -> Option<String> {
+    if stage.is_empty() {
+        return Some("Which stage (build, test, deploy …)?".into());
+    }
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | ':' | '/');
+    (stage.len() > MAX_STAGE
+        || !stage.chars().all(allowed)
+        || stage.starts_with(' ')
+        || stage.ends_with(' '))
+    .then(|| {
+        format!(
+            "At most {MAX_STAGE} letters (a-z), digits, spaces and - _ . : /, \
+             neither starting nor ending with a space."
+        )
+    })
+}
+
+/// Why a metric name is refused: 1 to 60 ASCII letters, digits and `_ - .`.
+pub fn metric_name_problem(name: &str) -> Option<String> {
+    let valid = !name.is_empty()
+        && name.len() <= MAX_STAGE
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    (!valid).then(|| "A metric name is at most 60 letters, digits and _ - .".into())
+}
+
+/// Why an address is refused: http(s), at most 2000 characters, no spaces or controls.
+pub fn url_problem(url: &str) -> Option<String> {
+    let valid = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.chars().count() <= 2000
+        && !url.chars().any(|c| c.is_control() || c.is_whitespace());
+    (!valid).then(|| "An http(s) address of at most 2000 characters.".into())
+}
+
+/// Why a number typed into a form field is refused: up to 15 digits, a point and up to 15 more,
+/// with an optional minus sign (so every accepted number is exact in a double).
+pub fn number_problem(text: &str) -> Option<String> {
+    let digits = |d: &str| (1..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let valid = match unsigned.split_once('.') {
+        Some((whole, fraction)) => digits(whole) && digits(fraction),
+        None => digits(unsigned),
+    };
+    (!valid).then(|| "Enter a number such as 12 or -3.5.".into())
+}
+
+/// What a search or filter box is matched with: its text without control characters (no stored
+/// value holds one, and PostgreSQL refuses a NUL in a parameter).
+pub fn searchable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
 /// Characters that change how text reads without being seen: bidirectional overrides and
 /// isolates, zero-width characters, the byte-order mark.
 fn is_invisible(c: char) -> bool {

@@ -120,8 +120,8 @@ struct FieldError {
     message: String,
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(<ApiDoc as utoipa::OpenApi>::openapi())
+async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(super::api_doc::document(&state.catalog.current().catalog))
 }
 
 /// The live API token a call carries (`Authorization: Bearer rwy_…`); without one, the 401

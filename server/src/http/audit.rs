@@ -39,7 +39,7 @@ pub async fn export(
         ops: viewer.roles.ops,
     };
     let active = state.catalog.current();
-    let mut q = match audit_export::query(&active.catalog, &reader, &download.filter) {
+    let mut q = match audit_export::query(&active.catalog, &reader, &download.filter.tidied()) {
         Ok(q) => q,
         Err(e) => return refusal(e),
     };

@@ -3,6 +3,7 @@
 
 mod accounts;
 pub mod api;
+pub mod api_doc;
 pub mod assets;
 mod audit;
 mod client;

@@ -52,26 +52,27 @@ pub async fn submit(
     }
 }
 
-/// The form's values as a draft, as the browser sent them.
+/// The form's values as a draft, trimmed: what a person types around a value is not part of it.
 fn raw_draft(form: &Fields) -> RawDraft {
+    let value = |name: &str| field(form, name).trim().to_owned();
     RawDraft {
-        version: field(form, "version").into(),
-        artifact: field(form, "artifact").into(),
-        title: field(form, "title").into(),
-        summary: field(form, "summary").into(),
-        risk: field(form, "risk").into(),
-        rollback_plan: field(form, "rollback_plan").into(),
-        scheduled_local: if field(form, "when") == "scheduled" {
-            field(form, "scheduled_local").into()
+        version: value("version"),
+        artifact: value("artifact"),
+        title: value("title"),
+        summary: value("summary"),
+        risk: value("risk"),
+        rollback_plan: value("rollback_plan"),
+        scheduled_local: if value("when") == "scheduled" {
+            value("scheduled_local")
         } else {
             String::new()
         },
-        timezone: field(form, "timezone").into(),
+        timezone: value("timezone"),
         fields: form
             .iter()
             .filter_map(|(k, v)| {
                 k.strip_prefix("fields.")
-                    .map(|id| (id.to_owned(), v.clone()))
+                    .map(|id| (id.to_owned(), v.trim().to_owned()))
             })
             .collect(),
     }

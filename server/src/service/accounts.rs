@@ -56,6 +56,7 @@ pub struct NewAccount {
 /// Accounts matching `query`, for the administration page.
 pub async fn search(db: &Db, actor: Actor<'_>, query: &str) -> Result<Vec<accounts::Account>> {
     actor.allowed()?;
+    let query = crate::domain::text::searchable(query);
     Ok(accounts::search(&db.pool, query.trim(), now_ms(), 200).await?)
 }
 

@@ -2,11 +2,14 @@
 //! token of scope `audit:read`, filtered by date, application and person, as JSON (one page) or
 //! JSON Lines and CSV (everything that matches).
 
+use crate::auth::MAX_USERNAME_LEN;
 use crate::db::audit_trail::{self, ExportQuery, ExportRow};
 use crate::db::tokens::TokenRow;
 use crate::db::Db;
+use crate::domain::text::username_problem;
 use crate::domain::Catalog;
 use crate::service::error::{Error, Result};
+use crate::service::input::parse_day;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -28,6 +31,27 @@ pub struct ExportFilter {
     /// Events on a page, 1 to 1000 (200 if not given).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
+}
+
+impl ExportFilter {
+    /// The filters as a person's form sends them: blanks are "any", and what surrounds a value is
+    /// not part of it.
+    pub fn tidied(&self) -> ExportFilter {
+        let tidy = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        ExportFilter {
+            from: tidy(&self.from),
+            to: tidy(&self.to),
+            application: tidy(&self.application),
+            person: tidy(&self.person),
+            after: tidy(&self.after),
+            limit: tidy(&self.limit),
+        }
+    }
 }
 
 /// One event of the trail, as exported.
@@ -84,14 +108,16 @@ pub fn query(catalog: &Catalog, reader: &Reader<'_>, f: &ExportFilter) -> Result
         }
     };
     let mut errors = BTreeMap::new();
+    // Taken as given (the portal's own form is tidied by `ExportFilter::tidied` first), so the
+    // API's document says exactly what is accepted.
     let mut day = |field: &str, value: &Option<String>, shift: i64| {
-        let text = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-        match text.parse::<jiff::civil::Date>() {
-            Ok(d) => jiff::tz::TimeZone::UTC
+        let text = value.as_deref()?;
+        match parse_day(text) {
+            Some(d) => jiff::tz::TimeZone::UTC
                 .to_timestamp(d.at(0, 0, 0, 0))
                 .ok()
                 .map(|t| t.as_millisecond() + shift),
-            Err(_) => {
+            None => {
                 errors.insert(
                     field.to_owned(),
                     format!("\"{text}\" is not a date (YYYY-MM-DD)."),
@@ -102,11 +128,7 @@ pub fn query(catalog: &Catalog, reader: &Reader<'_>, f: &ExportFilter) -> Result
     };
     let from = day("from", &f.from, 0);
     let until = day("to", &f.to, 24 * 3_600_000);
-    let application = f
-        .application
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty());
+    let application = f.application.as_deref();
     if let Some(app) = application {
         if catalog.application(app).is_none() {
             errors.insert(
@@ -115,10 +137,15 @@ pub fn query(catalog: &Catalog, reader: &Reader<'_>, f: &ExportFilter) -> Result
             );
         }
     }
-    let number = |value: &Option<String>, default: i64| match value.as_deref().map(str::trim) {
-        None | Some("") => Some(default),
-        Some(text) => text.parse::<i64>().ok(),
+    let number = |value: &Option<String>, default: i64| match value.as_deref() {
+        None => Some(default),
+        Some(text) if text.bytes().all(|b| b.is_ascii_digit()) => text.parse::<i64>().ok(),
+        Some(_) => None,
     };
+    let person = f.person.as_deref();
+    if let Some(p) = person.and_then(|p| username_problem(p, MAX_USERNAME_LEN)) {
+        errors.insert("person".into(), p);
+    }
     let limit = number(&f.limit, 200).filter(|l| (1..=1000).contains(l));
     if limit.is_none() {
         errors.insert("limit".into(), "Give 1 to 1000 events a page.".into());
@@ -144,11 +171,7 @@ pub fn query(catalog: &Catalog, reader: &Reader<'_>, f: &ExportFilter) -> Result
         from,
         until,
         applications,
-        person: f
-            .person
-            .clone()
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty()),
+        person: person.map(str::to_owned),
         limit: limit.unwrap_or(200),
     })
 }

@@ -50,24 +50,24 @@ pub(crate) fn target<'c>(
     &'c crate::domain::Application,
     &'c crate::domain::Environment,
 )> {
-    let Some(app) = catalog.application(application.trim()) else {
+    let Some(app) = catalog.application(application) else {
         errors.insert(
             "application".into(),
-            if application.trim().is_empty() {
+            if application.is_empty() {
                 "Which application?".to_owned()
             } else {
-                format!("There is no application {}.", application.trim())
+                format!("There is no application {application}.")
             },
         );
         return None;
     };
-    let Some(env) = app.environment(environment.trim()) else {
+    let Some(env) = app.environment(environment) else {
         errors.insert(
             "environment".into(),
-            if environment.trim().is_empty() {
+            if environment.is_empty() {
                 "Which environment?".to_owned()
             } else {
-                format!("{} has no environment {}.", app.name, environment.trim())
+                format!("{} has no environment {environment}.", app.name)
             },
         );
         return None;
@@ -134,10 +134,10 @@ pub async fn gate(
     let catalog = &active.catalog;
     let mut errors = BTreeMap::new();
     let found = target(catalog, &input.application, &input.environment, &mut errors);
-    let version = input.version.trim();
+    let version = input.version.as_str();
     check_version(version, &mut errors);
     let artifact = optional(&input.artifact);
-    if artifact.is_some_and(|d| !crate::domain::request::is_digest(d)) {
+    if artifact.is_some_and(|d| d.len() > 200 || !crate::domain::request::is_digest(d)) {
         errors.insert(
             "artifact".into(),
             "A digest like sha256:<64 hex digits>.".into(),
@@ -149,7 +149,7 @@ pub async fn gate(
     if let Some(p) = actor_name.and_then(|a| crate::domain::text::line_problem(a, 200)) {
         errors.insert("actor".into(), format!("A user or team name: {p}"));
     }
-    let at = parse_time("at", optional(&input.at), &mut errors);
+    let at = parse_time("at", input.at.as_deref(), &mut errors);
     let Some((app, env)) = found.filter(|_| errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };

@@ -3,6 +3,7 @@
 use super::gate::{candidate, rfc3339, target};
 use super::input::{check_url, optional};
 use super::tokens::{authorize, authorize_any, ON_BEHALF};
+use crate::auth::MAX_USERNAME_LEN;
 use crate::catalog::store::ActiveCatalog;
 use crate::db::requests as q;
 use crate::db::tokens::TokenRow;
@@ -11,6 +12,7 @@ use crate::db::{now_ms, Db};
 use crate::domain::gate;
 use crate::domain::request::{RawDraft, State};
 use crate::domain::sha256_hex;
+use crate::domain::text::username_problem;
 use crate::service::error::Error;
 use crate::service::requests as service;
 use serde::{Deserialize, Serialize};
@@ -102,10 +104,15 @@ pub async fn open_request(
         .await?
         .ok_or_else(|| Error::Forbidden("The token's user no longer exists.".into()))?;
     let requester = match optional(&input.requested_by) {
+        Some(name) if username_problem(name, MAX_USERNAME_LEN).is_some() => {
+            return Err(Error::invalid(
+                "requested_by",
+                username_problem(name, MAX_USERNAME_LEN).unwrap_or_default(),
+            ))
+        }
         Some(name) if name != own.username => {
-            let named = users::by_username(db, name).await?.ok_or_else(|| {
-                Error::invalid("requested_by", format!("There is no user {name}."))
-            })?;
+            // The scope is checked first: a token that may not name others learns nothing of
+            // which names exist.
             if !token.scopes.iter().any(|s| s == ON_BEHALF) {
                 return Err(Error::Forbidden(format!(
                     "requested_by: the token \"{}\" opens requests as {} only; naming someone \
@@ -113,7 +120,9 @@ pub async fn open_request(
                     token.name, own.username
                 )));
             }
-            named
+            users::by_username(db, name).await?.ok_or_else(|| {
+                Error::invalid("requested_by", format!("There is no user {name}."))
+            })?
         }
         _ => own.clone(),
     };
@@ -121,12 +130,14 @@ pub async fn open_request(
         token: &token.name,
         by: &own.display_name,
     });
+    // Taken as sent: an empty optional value is the same as none, and risk, when given, is one of
+    // the three words.
     let raw = RawDraft {
-        version: input.version.trim().to_owned(),
+        version: input.version.clone(),
         artifact: optional(&input.artifact).unwrap_or_default().to_owned(),
         title: optional(&input.title).unwrap_or_default().to_owned(),
         summary: optional(&input.summary).unwrap_or_default().to_owned(),
-        risk: optional(&input.risk).unwrap_or("low").to_owned(),
+        risk: input.risk.as_deref().unwrap_or("low").to_owned(),
         rollback_plan: optional(&input.rollback_plan)
             .unwrap_or_default()
             .to_owned(),

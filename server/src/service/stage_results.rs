@@ -1,7 +1,7 @@
 //! Stage results a pipeline posts: kept for history, and followed by a request whose pipeline
 //! deploys it.
 
-use super::input::{optional, parse_time};
+use super::input::parse_time;
 use super::tokens::authorize;
 use crate::db::apply::{apply, Target};
 use crate::db::requests as q;
@@ -9,6 +9,7 @@ use crate::db::stage_results::NewStageResult;
 use crate::db::tokens::TokenRow;
 use crate::db::{now_ms, Db};
 use crate::domain::lifecycle::{self, Event, StageStatus};
+use crate::domain::text;
 use crate::domain::Catalog;
 use crate::service::error::Error;
 use crate::service::lifecycle::load;
@@ -22,8 +23,10 @@ pub struct StageInput {
     pub stage: String,
     /// started, succeeded or failed.
     pub status: String,
+    /// When the stage started (RFC 3339).
     #[serde(default)]
     pub started_at: Option<String>,
+    /// When it finished (RFC 3339): not before `started_at`.
     #[serde(default)]
     pub finished_at: Option<String>,
     /// Named numbers: tests_passed, tests_failed, coverage, duration_ms …
@@ -43,28 +46,17 @@ pub async fn record_stage(
     input: &StageInput,
 ) -> Result<i64, Error> {
     let mut errors = BTreeMap::new();
-    let stage = input.stage.trim();
-    if stage.is_empty() {
-        errors.insert(
-            "stage".into(),
-            "Which stage (build, test, deploy …)?".into(),
-        );
-    } else if stage.chars().count() > 60
-        || !stage
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | ':' | '/'))
-    {
-        errors.insert(
-            "stage".into(),
-            "At most 60 letters, digits, spaces and - _ . : /".into(),
-        );
+    // Taken as sent, never trimmed: the API's document describes exactly what is accepted.
+    let stage = input.stage.as_str();
+    if let Some(p) = text::stage_problem(stage) {
+        errors.insert("stage".into(), p);
     }
-    let status = input.status.trim();
+    let status = input.status.as_str();
     if !matches!(status, "started" | "succeeded" | "failed") {
         errors.insert("status".into(), "One of started, succeeded, failed.".into());
     }
-    let started = parse_time("started_at", optional(&input.started_at), &mut errors);
-    let finished = parse_time("finished_at", optional(&input.finished_at), &mut errors);
+    let started = parse_time("started_at", input.started_at.as_deref(), &mut errors);
+    let finished = parse_time("finished_at", input.finished_at.as_deref(), &mut errors);
     if let (Some(s), Some(f)) = (started, finished) {
         if f < s {
             errors.insert(
@@ -77,16 +69,8 @@ pub async fn record_stage(
         errors.insert("metrics".into(), "At most 50 metrics.".into());
     }
     for (name, value) in &input.metrics {
-        if name.is_empty()
-            || name.len() > 60
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        {
-            errors.insert(
-                format!("metrics.{name}"),
-                "A metric name is at most 60 letters, digits and _ - .".into(),
-            );
+        if let Some(p) = text::metric_name_problem(name) {
+            errors.insert(format!("metrics.{name}"), p);
         } else if !value.as_f64().is_some_and(f64::is_finite) {
             errors.insert(format!("metrics.{name}"), "A metric is a number.".into());
         }

@@ -163,9 +163,7 @@ pub async fn board(
             .map(State::as_str)
             .ok_or_else(|| Error::NotFound(format!("There is no request state {s}.")))?,
     };
-    // No stored value holds a control character, and PostgreSQL refuses a NUL in a parameter:
-    // they are dropped from the filters rather than sent to the database.
-    let plain = |text: &str| -> String { text.chars().filter(|c| !c.is_control()).collect() };
+    let plain = crate::domain::text::searchable;
     let (search, app, env) = (plain(&filter.q), plain(&filter.app), plain(&filter.env));
     let query = BoardQuery {
         scope,

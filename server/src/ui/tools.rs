@@ -93,12 +93,13 @@ pub async fn dry_run(
         return Err(request_page::unreadable(&active.catalog, app));
     }
     let at = form.at.trim();
+    // A person's form is trimmed here; the gate takes values as a pipeline sends them.
     let input = gate::GateInput {
-        application: form.application,
-        environment: form.environment,
-        version: form.version,
-        artifact: Some(form.artifact),
-        actor: Some(form.actor),
+        application: app.to_owned(),
+        environment: form.environment.trim().to_owned(),
+        version: form.version.trim().to_owned(),
+        artifact: Some(form.artifact.trim().to_owned()),
+        actor: Some(form.actor.trim().to_owned()),
         pipeline_url: None,
         // The form gives a UTC minute; the API takes RFC 3339.
         at: Some(if at.is_empty() {

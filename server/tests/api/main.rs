@@ -8,6 +8,7 @@ mod catalog;
 mod chat;
 mod cli;
 mod connectors;
+mod contract;
 mod csp;
 mod csrf;
 mod delegation;

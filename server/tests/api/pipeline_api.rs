@@ -492,7 +492,7 @@ async fn bad_input_gets_a_problem_naming_the_field(kind: Kind) {
         ),
         (
             "/api/v1/requests",
-            json!({ "application": "banking", "environment": "staging", "version": "2.4.0", "requested_by": "nobody" }),
+            json!({ "application": "banking", "environment": "staging", "version": "2.4.0", "requested_by": "no body" }),
             422,
             "requested_by",
         ),

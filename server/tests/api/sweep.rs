@@ -123,6 +123,11 @@ async fn the_board_search_takes_sql_and_wildcards_as_text(kind: Kind) {
     // Control characters match nothing stored: they are dropped, not sent to the database.
     let page = app.get_html("/board?q=1.0.%000&app=store%00front").await;
     assert!(page.contains(&listed), "{page}");
+    // So does the administrators' account search.
+    app.login_as("root").await;
+    let resp = app.get("/admin/users?q=ol%00ga").await;
+    assert_eq!(resp.status(), 200, "a NUL in the account search");
+    assert!(resp.text().await.expect("page").contains("olga"));
 }
 
 async fn the_provider_sign_in_goes_back_only_to_this_site(kind: Kind) {
