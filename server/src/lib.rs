@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod gate;
 pub mod http;
+pub mod metrics;
 pub mod notify;
 pub mod replicas;
 pub mod service;

@@ -16,6 +16,8 @@ use tower_sessions::ExpiredDeletion;
 
 pub struct Application {
     listener: TcpListener,
+    /// The Prometheus endpoint's own listener, when `RUNWAY_METRICS_LISTEN` is set.
+    metrics: Option<TcpListener>,
     state: AppState,
     port: u16,
     /// The bundle's digests, read once at start (see `http::assets`).
@@ -51,6 +53,13 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {} (RUNWAY_LISTEN)", settings.listen))?;
         let local = listener.local_addr()?;
+        let metrics =
+            match settings.metrics_listen {
+                Some(address) => Some(TcpListener::bind(address).await.with_context(|| {
+                    format!("cannot listen on {address} (RUNWAY_METRICS_LISTEN)")
+                })?),
+                None => None,
+            };
         // The bundle's digests are read from the site (leptos would look beside the binary).
         let hashes = std::path::absolute(settings.site_dir.join("hash.txt"))?;
         let digests = crate::http::assets::Digests::read(&settings.site_dir);
@@ -92,6 +101,7 @@ impl Application {
         Ok(Self {
             port: local.port(),
             listener,
+            metrics,
             state,
             digests,
             mailer,
@@ -124,6 +134,14 @@ impl Application {
             self.state.clone(),
             self.mailer,
         ))));
+        let _metrics = AbortOnDrop(self.metrics.map(|listener| {
+            let router = crate::metrics::router(self.state.db.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics endpoint stopped");
+                }
+            })
+        }));
         let stopping = self.state.stopping.clone();
         let app = crate::http::router(self.state, self.digests);
         // Small answers go out at once: without TCP_NODELAY, a response written in two parts

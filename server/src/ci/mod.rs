@@ -7,6 +7,7 @@ pub mod github;
 pub mod gitlab;
 mod http;
 pub mod jenkins;
+mod measured;
 pub mod shell;
 
 use crate::domain::{CiBinding, ConnectorKind};
@@ -99,7 +100,10 @@ pub fn connector(binding: &CiBinding, data_dir: &Path) -> Result<Box<dyn CiConne
         ConnectorKind::Gitlab => Box::new(gitlab::Gitlab::new(&binding.settings)?),
         ConnectorKind::Github => Box::new(github::Github::new(&binding.settings)?),
     };
-    Ok(connector)
+    Ok(Box::new(measured::Measured {
+        inner: connector,
+        kind: binding.connector.as_str(),
+    }))
 }
 
 /// A required, non-empty setting.

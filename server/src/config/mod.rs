@@ -16,6 +16,7 @@
 //! | `RUNWAY_SITE_DIR` | `target/site` | the built browser assets (`pkg/`, CSS, icons) |
 //! | `RUNWAY_LOG` | `info` | log filter, e.g. `runway=debug,info` |
 //! | `RUNWAY_LOG_FORMAT` | `pretty` | `pretty` or `json` |
+//! | `RUNWAY_METRICS_LISTEN` | none | address and port of the Prometheus `/metrics` endpoint, served apart from the portal (off when unset) |
 //! | `RUNWAY_DISPATCH` | `true` | run the dispatch worker here (`false`: a replica that only serves pages) |
 //! | `RUNWAY_CRASH_AT` | none | crash tests only: kills the process (SIGKILL) at a dispatch point (`after_trigger`: the CI accepted a run, not yet recorded; `mail_sent`: a message went, not yet recorded; `point:n` for its n-th passage) |
 //!
@@ -65,6 +66,8 @@ pub struct Settings {
     pub mail_from: String,
     /// Passwords, the OpenID provider, or both (see [`sign_in`]).
     pub sign_in: SignInSettings,
+    /// Where the Prometheus `/metrics` endpoint listens, apart from the portal; none: not served.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -79,7 +82,7 @@ pub enum ConfigError {
     Unknown { name: String, known: String },
 }
 
-pub const KNOWN: [&str; 19] = [
+pub const KNOWN: [&str; 20] = [
     "RUNWAY_LISTEN",
     "RUNWAY_DATA_DIR",
     "RUNWAY_DATABASE_URL",
@@ -99,6 +102,7 @@ pub const KNOWN: [&str; 19] = [
     "RUNWAY_SMTP_URL",
     "RUNWAY_SMTP_PASSWORD",
     "RUNWAY_MAIL_FROM",
+    "RUNWAY_METRICS_LISTEN",
 ];
 
 struct Vars(BTreeMap<String, String>);
@@ -277,6 +281,16 @@ impl Settings {
             smtp_password: vars.0.get("RUNWAY_SMTP_PASSWORD").cloned(),
             mail_from,
             sign_in: sign_in::read(&vars)?,
+            metrics_listen: vars
+                .text("RUNWAY_METRICS_LISTEN")
+                .map(|_| {
+                    vars.parse(
+                        "RUNWAY_METRICS_LISTEN",
+                        listen,
+                        "an address and port such as 127.0.0.1:9464",
+                    )
+                })
+                .transpose()?,
         })
     }
 
@@ -329,66 +343,4 @@ fn smtp_url_problem(url: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_need_no_variables() {
-        let s = Settings::from_vars(vars(&[("HOME", "/root")])).expect("defaults");
-        assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(s.database_url, "sqlite://./data/runway.db?mode=rwc");
-        assert!(!s.demo);
-        assert!(!s.secure_cookies());
-        assert_eq!(s.log_format, LogFormat::Pretty);
-    }
-
-    #[test]
-    fn the_data_dir_moves_the_default_database() {
-        let s = Settings::from_vars(vars(&[("RUNWAY_DATA_DIR", "/tmp/x")])).expect("ok");
-        assert_eq!(s.database_url, "sqlite:///tmp/x/runway.db?mode=rwc");
-    }
-
-    #[test]
-    fn an_unknown_runway_variable_is_named() {
-        let err = Settings::from_vars(vars(&[("RUNWAY_LISTNE", "x")])).expect_err("typo");
-        assert!(
-            err.to_string()
-                .starts_with("RUNWAY_LISTNE is not a Runway setting"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn malformed_values_name_the_variable() {
-        for (name, value) in [
-            ("RUNWAY_LISTEN", "localhost"),
-            ("RUNWAY_DEMO", "maybe"),
-            ("RUNWAY_DATABASE_URL", "mysql://x"),
-            ("RUNWAY_LOG_FORMAT", "xml"),
-            ("RUNWAY_SESSION_IDLE_MINUTES", "0"),
-            ("RUNWAY_PUBLIC_URL", "example.com"),
-            ("RUNWAY_SMTP_URL", "mail.example.com"),
-            ("RUNWAY_SMTP_URL", "smtp://bob:secret@mail.example.com"),
-            ("RUNWAY_SMTP_URL", "http://mail.example.com"),
-            ("RUNWAY_MAIL_FROM", "nobody"),
-        ] {
-            let err = Settings::from_vars(vars(&[(name, value)])).expect_err(name);
-            assert!(err.to_string().starts_with(name), "{err}");
-        }
-    }
-
-    #[test]
-    fn an_https_public_url_makes_cookies_secure() {
-        let s = Settings::from_vars(vars(&[("RUNWAY_PUBLIC_URL", "https://runway.example/")]))
-            .expect("ok");
-        assert!(s.secure_cookies());
-        assert_eq!(s.public_url, "https://runway.example");
-    }
-}
+mod tests;

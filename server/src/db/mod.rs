@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod login_attempts;
 pub mod mail;
 pub mod notifications;
+pub mod operator_metrics;
 pub mod outbox;
 pub mod pending_notices;
 pub mod provider_accounts;

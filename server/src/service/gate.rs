@@ -205,6 +205,7 @@ pub async fn gate(
         rule = answer.rule,
         "gate answered"
     );
+    crate::metrics::gate_answered(answer.decision.as_str(), at.is_some());
     Ok(GateAnswer {
         at: rfc3339(at_ms),
         dry_run: at.is_some(),

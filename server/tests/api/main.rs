@@ -19,6 +19,7 @@ mod fake_idp;
 mod health;
 mod helpers;
 mod login;
+mod metrics;
 mod notifications;
 mod oidc;
 mod one_process;

@@ -66,7 +66,7 @@ pub(crate) async fn call(
     (status, json, kind)
 }
 
-async fn gate(app: &TestApp, token: &str, body: Value) -> Value {
+pub(crate) async fn gate(app: &TestApp, token: &str, body: Value) -> Value {
     let (status, answer, _) = call(
         app,
         reqwest::Method::POST,
