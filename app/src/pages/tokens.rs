@@ -66,6 +66,7 @@ fn TokensBody(view: TokensView) -> impl IntoView {
                     <label><input type="checkbox" name="events_write" value="on" checked=posted.ticked_or("events_write", false)/>" events:write — post stage results"</label>
                     <label><input type="checkbox" name="requests_on_behalf" value="on" checked=posted.ticked_or("requests_on_behalf", false)/>" requests:on-behalf — open requests for other people (requested_by)"</label>
                     <label><input type="checkbox" name="audit_read" value="on" checked=posted.ticked_or("audit_read", false)/>" audit:read — export the audit trail"</label>
+                    <label><input type="checkbox" name="metrics_read" value="on" checked=posted.ticked_or("metrics_read", false)/>" metrics:read — read the delivery metrics (DORA)"</label>
                 </fieldset>
                 <label>
                     "Applications (ids, or * for every application)"

@@ -14,6 +14,7 @@ pub mod chases;
 pub mod chat;
 pub mod ci_runs;
 pub mod decisions;
+pub mod deployments;
 pub mod digests;
 pub mod dispatch;
 pub mod gate_checks;

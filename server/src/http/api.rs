@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/requests/{id}", get(request_status))
         .route("/api/v1/requests/{id}/events", post(stage_result))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/metrics/dora", get(dora))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(wrong_method)
 }
@@ -42,8 +43,8 @@ pub fn router() -> Router<AppState> {
         description = "What CI servers call: the deployment gate, pipeline-opened requests, stage results and the audit trail. \
             Authenticate with `Authorization: Bearer <token>`; administrators make tokens on the portal's API tokens page.",
     ),
-    paths(gate, open_request, request_status, stage_result, audit),
-    components(schemas(ProblemDoc, FieldError, AuditPage, AuditEntry)),
+    paths(gate, open_request, request_status, stage_result, audit, dora),
+    components(schemas(ProblemDoc, FieldError, AuditPage, AuditEntry, DoraReport, Measure, Week)),
     modifiers(&BearerAuth, &Unreadable),
     security(("bearer" = [])),
 )]
@@ -323,9 +324,40 @@ async fn audit(
     ApiToken(token): ApiToken,
     filter: Result<Query<ExportFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    // A query string that does not parse (a filter given twice, say) is a problem answer too.
-    let Query(filter) = filter.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let filter = query(filter)?;
     let active = state.catalog.current();
     let q = audit_export::query(&active.catalog, &Reader::Token(&token), &filter)?;
     Ok(Json(audit_export::page(&state.db, &q).await?).into_response())
+}
+
+use crate::service::insights::{self, DoraFilter, DoraReport, Measure, Week};
+
+/// The four DORA metrics of the deployments to an environment, over 30, 90 or 180 days: for a
+/// token of scope `metrics:read`, of its applications.
+#[utoipa::path(get, path = "/api/v1/metrics/dora", tag = "metrics",
+    params(DoraFilter),
+    responses(
+        (status = 200, description = "The figures, their bands and the weekly trend", body = DoraReport),
+        (status = 401, description = "No token, or not a live one", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks metrics:read or the application", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A filter is wrong", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+async fn dora(
+    State(state): State<AppState>,
+    ApiToken(token): ApiToken,
+    filter: Result<Query<DoraFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let filter = query(filter)?;
+    let active = state.catalog.current();
+    Ok(Json(insights::dora(&state.db, &active.catalog, &token, &filter).await?).into_response())
+}
+
+/// The query string as `T`: one that does not parse (a filter given twice, say) is a problem
+/// answer too.
+fn query<T>(
+    parsed: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, Problem> {
+    parsed
+        .map(|Query(q)| q)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))
 }

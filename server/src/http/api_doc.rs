@@ -87,6 +87,13 @@ pub fn document(catalog: &Catalog) -> Value {
     let id = json!({ "type": "integer", "format": "int64", "minimum": 1 });
     let count = json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX });
     let applications: Vec<&str> = catalog.applications.iter().map(|a| a.id.as_str()).collect();
+    let mut environments: Vec<&str> = catalog
+        .applications
+        .iter()
+        .flat_map(|a| a.environments.iter().map(|e| e.id.as_str()))
+        .collect();
+    environments.sort_unstable();
+    environments.dedup();
     let parameters = [
         ("id", id),
         (
@@ -99,6 +106,11 @@ pub fn document(catalog: &Catalog) -> Value {
             "application",
             json!({ "type": "string", "enum": applications }),
         ),
+        (
+            "environment",
+            json!({ "type": "string", "enum": environments }),
+        ),
+        ("days", json!({ "type": "integer", "enum": [30, 90, 180] })),
         (
             "person",
             json!({ "type": "string", "pattern": pattern::USERNAME, "maxLength": MAX_USERNAME_LEN }),

@@ -23,6 +23,7 @@ pub async fn create_token(
         name: field(&form, "name").to_owned(),
         gate_read: ticked(&form, "gate_read"),
         audit_read: ticked(&form, "audit_read"),
+        metrics_read: ticked(&form, "metrics_read"),
         requests_write: ticked(&form, "requests_write"),
         events_write: ticked(&form, "events_write"),
         requests_on_behalf: ticked(&form, "requests_on_behalf"),

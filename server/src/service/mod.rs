@@ -9,6 +9,7 @@ pub mod deployments;
 pub mod error;
 pub mod gate;
 mod input;
+pub mod insights;
 pub mod lifecycle;
 pub mod notifications;
 pub mod pipeline_requests;

@@ -9,12 +9,13 @@ use crate::service::error::Error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub const SCOPES: [&str; 5] = [
+pub const SCOPES: [&str; 6] = [
     "gate:read",
     "requests:write",
     "events:write",
     "requests:on-behalf",
     "audit:read",
+    "metrics:read",
 ];
 
 /// The scope that lets a pipeline name another person as a request's requester.

@@ -18,6 +18,7 @@ pub struct TokenForm {
     pub events_write: bool,
     pub requests_on_behalf: bool,
     pub audit_read: bool,
+    pub metrics_read: bool,
     /// Application ids separated by spaces or commas, or `*`.
     pub applications: String,
     pub acts_as: String,
@@ -35,6 +36,7 @@ pub async fn create_token(
         (form.events_write, "events:write"),
         (form.requests_on_behalf, "requests:on-behalf"),
         (form.audit_read, "audit:read"),
+        (form.metrics_read, "metrics:read"),
     ]
     .into_iter()
     .filter(|(on, _)| *on)

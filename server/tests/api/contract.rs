@@ -43,7 +43,13 @@ async fn schemathesis_finds_nothing(kind: Kind) {
         return;
     };
     // Ada may request banking; storefront is refused to her (403), as the policy says.
-    let scopes = ["gate:read", "requests:write", "events:write", "audit:read"];
+    let scopes = [
+        "gate:read",
+        "requests:write",
+        "events:write",
+        "audit:read",
+        "metrics:read",
+    ];
     let secret = token_as(&app, "contract", "ada", &scopes, &["*"]).await;
     let seed = std::env::var("SCHEMATHESIS_SEED").ok();
     let generation = match &seed {

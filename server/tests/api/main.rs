@@ -18,6 +18,7 @@ mod edits;
 mod fake_idp;
 mod health;
 mod helpers;
+mod insights;
 mod login;
 mod metrics;
 mod notifications;

@@ -1,0 +1,287 @@
+//! The four DORA software delivery metrics, computed from the deployments the portal knows, with
+//! each figure's band and the nearest 2024 performance cluster. Pure: the caller reads the
+//! deployments and says which period is asked about.
+//!
+//! The definitions used (the README repeats them):
+//! - **Deployment frequency**: successful production deployments per day over the period.
+//! - **Change lead time**: median, over the successful deployments of the period, of the time from
+//!   the change's commit (when the pipeline said when) or else from the request being opened, to
+//!   the deployment finishing.
+//! - **Change failure rate**: the share of the period's deployments that failed, or that needed
+//!   remediation afterwards: an incident linked to them, or a rollback (the next successful
+//!   deployment to the same application and environment brought an older version back).
+//! - **Failed deployment recovery time**: median, over those failures, of the time from the
+//!   failure (the deployment's end) to the next successful deployment of the same application and
+//!   environment; failures not yet recovered are counted apart.
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+const WEEK: i64 = 7 * DAY;
+const MONTH: i64 = 30 * DAY;
+
+/// One deployment of a request, as the metrics read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    pub request_id: i64,
+    pub application: String,
+    pub environment: String,
+    pub version: String,
+    /// When the request was opened.
+    pub requested_at: i64,
+    /// When the change was committed, if the pipeline said.
+    pub commit_at: Option<i64>,
+    /// When the deployment ended.
+    pub finished_at: i64,
+    pub succeeded: bool,
+    /// An incident was linked to it.
+    pub incident: bool,
+}
+
+/// How a figure compares with the 2024 clusters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Band {
+    Elite,
+    High,
+    Medium,
+    Low,
+}
+
+impl Band {
+    pub const ALL: [Band; 4] = [Band::Elite, Band::High, Band::Medium, Band::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Elite => "elite",
+            Band::High => "high",
+            Band::Medium => "medium",
+            Band::Low => "low",
+        }
+    }
+
+    /// The cluster's typical figures (frequency per day, lead time, failure rate, recovery time),
+    /// taken inside its 2024 bands (the geometric middle of a range), for the nearest-cluster
+    /// distance.
+    fn centre(self) -> [f64; 4] {
+        let day = DAY as f64;
+        match self {
+            Band::Elite => [2.0, 0.5 * day, 0.05, 0.5 * HOUR as f64],
+            Band::High => [
+                1.0 / 7f64.sqrt(),
+                7f64.sqrt() * day,
+                0.20,
+                6.0 * HOUR as f64,
+            ],
+            Band::Medium => [
+                1.0 / 210f64.sqrt(),
+                210f64.sqrt() * day,
+                0.10,
+                12.0 * HOUR as f64,
+            ],
+            Band::Low => [1.0 / 5400f64.sqrt(), 5400f64.sqrt() * day, 0.40, 14.5 * day],
+        }
+    }
+}
+
+/// Deployments per day: several a day (1 or more) elite, at least weekly high, at least monthly
+/// medium, less often low.
+pub fn frequency_band(per_day: f64) -> Band {
+    if per_day >= 1.0 {
+        Band::Elite
+    } else if per_day >= 1.0 / 7.0 {
+        Band::High
+    } else if per_day >= 1.0 / 30.0 {
+        Band::Medium
+    } else {
+        Band::Low
+    }
+}
+
+/// Lead time: under a day elite, under a week high, under a month medium, more low.
+pub fn lead_time_band(ms: i64) -> Band {
+    by_duration(ms, [DAY, WEEK, MONTH])
+}
+
+/// Failure rate: the cluster whose 2024 figure is nearest (5 % elite, 10 % medium, 20 % high,
+/// 40 % low; the clusters are not in order on this metric).
+pub fn failure_band(rate: f64) -> Band {
+    Band::ALL
+        .into_iter()
+        .min_by(|a, b| {
+            let d = |band: Band| (rate - band.centre()[2]).abs();
+            d(*a).total_cmp(&d(*b))
+        })
+        .unwrap_or(Band::Low)
+}
+
+/// Recovery: under an hour elite, under a day high (medium shares it in 2024), under a week
+/// medium, more low.
+pub fn recovery_band(ms: i64) -> Band {
+    by_duration(ms, [HOUR, DAY, WEEK])
+}
+
+fn by_duration(ms: i64, [elite, high, medium]: [i64; 3]) -> Band {
+    if ms < elite {
+        Band::Elite
+    } else if ms < high {
+        Band::High
+    } else if ms < medium {
+        Band::Medium
+    } else {
+        Band::Low
+    }
+}
+
+/// The four figures of one period, `None` where nothing was there to measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    /// Deployments that ended in the period, and how many succeeded.
+    pub deployments: usize,
+    pub successes: usize,
+    pub per_day: f64,
+    /// Median lead time, and whether every deployment measured it from a commit time.
+    pub lead_time_ms: Option<i64>,
+    pub lead_from_commits: bool,
+    pub failures: usize,
+    pub failure_rate: Option<f64>,
+    pub recovery_ms: Option<i64>,
+    /// Failures in the period with no successful deployment after them yet.
+    pub unrecovered: usize,
+}
+
+impl Figures {
+    /// Each figure's band, in the order frequency, lead time, failure rate, recovery.
+    pub fn bands(&self) -> [Option<Band>; 4] {
+        [
+            (self.deployments > 0).then(|| frequency_band(self.per_day)),
+            self.lead_time_ms.map(lead_time_band),
+            self.failure_rate.map(failure_band),
+            self.recovery_ms.map(recovery_band),
+        ]
+    }
+
+    /// The nearest cluster over the figures there are, on a log scale (a failure rate under 1 %
+    /// counts as 1 %); `None` without any deployment.
+    pub fn cluster(&self) -> Option<Band> {
+        if self.deployments == 0 {
+            return None;
+        }
+        let figures = [
+            Some(self.per_day.max(1e-4)),
+            self.lead_time_ms.map(|ms| ms.max(60_000) as f64),
+            self.failure_rate.map(|r| r.max(0.01)),
+            self.recovery_ms.map(|ms| ms.max(60_000) as f64),
+        ];
+        let distance = |band: Band| -> f64 {
+            figures
+                .iter()
+                .zip(band.centre())
+                .filter_map(|(f, c)| f.map(|f| (f.ln() - c.ln()).powi(2)))
+                .sum()
+        };
+        Band::ALL
+            .into_iter()
+            .min_by(|a, b| distance(*a).total_cmp(&distance(*b)))
+    }
+}
+
+/// The figures of the deployments that ended in `[from, to)`. `all` holds every deployment known
+/// (before and after the period too): a rollback or a recovery may come later.
+pub fn figures(all: &[Deployment], from: i64, to: i64) -> Figures {
+    let in_period: Vec<&Deployment> = all
+        .iter()
+        .filter(|d| d.finished_at >= from && d.finished_at < to)
+        .collect();
+    let successes: Vec<&&Deployment> = in_period.iter().filter(|d| d.succeeded).collect();
+    let days = ((to - from) as f64 / DAY as f64).max(1.0 / 24.0);
+    let mut leads: Vec<i64> = successes
+        .iter()
+        .map(|d| d.finished_at - d.commit_at.unwrap_or(d.requested_at))
+        .collect();
+    let failed: Vec<&&Deployment> = in_period
+        .iter()
+        .filter(|d| !d.succeeded || d.incident || rolled_back(all, d))
+        .collect();
+    let mut recoveries = Vec::new();
+    let mut unrecovered = 0;
+    for d in &failed {
+        match recovered_at(all, d) {
+            Some(at) => recoveries.push(at - d.finished_at),
+            None => unrecovered += 1,
+        }
+    }
+    Figures {
+        deployments: in_period.len(),
+        successes: successes.len(),
+        per_day: successes.len() as f64 / days,
+        lead_time_ms: median(&mut leads),
+        lead_from_commits: !successes.is_empty() && successes.iter().all(|d| d.commit_at.is_some()),
+        failures: failed.len(),
+        failure_rate: (!in_period.is_empty()).then(|| failed.len() as f64 / in_period.len() as f64),
+        recovery_ms: median(&mut recoveries),
+        unrecovered,
+    }
+}
+
+/// The deployment that replaced this one went back to an older version: a rollback undid it.
+fn rolled_back(all: &[Deployment], d: &Deployment) -> bool {
+    d.succeeded && next_success(all, d).is_some_and(|next| older(&next.version, &d.version))
+}
+
+/// When the next successful deployment to the same place after `d` ended.
+fn recovered_at(all: &[Deployment], d: &Deployment) -> Option<i64> {
+    next_success(all, d).map(|n| n.finished_at)
+}
+
+/// The first successful deployment to the same place after `d` (another request than `d`).
+fn next_success<'a>(all: &'a [Deployment], d: &Deployment) -> Option<&'a Deployment> {
+    all.iter()
+        .filter(|n| {
+            same_place(n, d)
+                && n.succeeded
+                && n.finished_at > d.finished_at
+                && n.request_id != d.request_id
+        })
+        .min_by_key(|n| n.finished_at)
+}
+
+fn same_place(a: &Deployment, b: &Deployment) -> bool {
+    a.application == b.application && a.environment == b.environment
+}
+
+/// Whether version `a` comes before `b`: compared part by part (split on `.`, `-`, `+` and `_`),
+/// numbers as numbers, other parts as text.
+pub fn older(a: &str, b: &str) -> bool {
+    let parts =
+        |v: &str| -> Vec<String> { v.split(['.', '-', '+', '_']).map(str::to_owned).collect() };
+    let (pa, pb) = (parts(a), parts(b));
+    for (x, y) in pa.iter().zip(&pb) {
+        let order = match (x.parse::<u64>(), y.parse::<u64>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => x.cmp(y),
+        };
+        if order != std::cmp::Ordering::Equal {
+            return order.is_lt();
+        }
+    }
+    pa.len() < pb.len()
+}
+
+/// The median (the mean of the two middle values of an even count), `None` for none.
+fn median(values: &mut [i64]) -> Option<i64> {
+    values.sort_unstable();
+    let n = values.len();
+    (n > 0).then(|| (values[(n - 1) / 2] + values[n / 2]) / 2)
+}
+
+/// The figures of each week from `from` (the last one cut at `to`), for the trend charts.
+pub fn weekly(all: &[Deployment], from: i64, to: i64) -> Vec<(i64, Figures)> {
+    (0..)
+        .map(|w| from + w * WEEK)
+        .take_while(|start| *start < to)
+        .map(|start| (start, figures(all, start, (start + WEEK).min(to))))
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "dora_tests.rs"]
+mod tests;

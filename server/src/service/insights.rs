@@ -1,0 +1,212 @@
+//! The DORA metrics of an application (or all) and an environment over 30, 90 or 180 days, with
+//! each figure's band, its change against the period before, the weekly trend and the nearest
+//! 2024 cluster (see `domain::dora` for the definitions).
+
+use super::gate::rfc3339;
+use crate::db::tokens::TokenRow;
+use crate::db::{deployments, now_ms, Db};
+use crate::domain::dora::{self, Figures};
+use crate::domain::Catalog;
+use crate::service::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const DAY: i64 = 86_400_000;
+const HOUR: f64 = 3_600_000.0;
+
+/// The scope a token needs to read the metrics.
+pub const SCOPE: &str = "metrics:read";
+
+/// The filters as given: every one optional.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DoraFilter {
+    /// An application id (every application the reader may see when not given).
+    pub application: Option<String>,
+    /// An environment id: `production` when not given.
+    pub environment: Option<String>,
+    /// The period, in days before now: 30, 90 (when not given) or 180.
+    pub days: Option<String>,
+}
+
+/// One of the four metrics.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Measure {
+    /// The figure over the period (absent when nothing was there to measure).
+    pub value: Option<f64>,
+    /// What `value` counts: `per_day`, `hours` or `ratio`.
+    pub unit: &'static str,
+    /// elite, high, medium or low, against the 2024 clusters.
+    pub band: Option<&'static str>,
+    /// The same figure over the period just before.
+    pub previous: Option<f64>,
+    /// `value` against `previous`, as a ratio of change (0.25: a quarter more).
+    pub change: Option<f64>,
+}
+
+/// One week of the trend.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Week {
+    /// The week's first moment (RFC 3339).
+    pub from: String,
+    pub deployments: usize,
+    pub deployments_per_day: f64,
+    pub lead_time_hours: Option<f64>,
+    pub change_failure_rate: Option<f64>,
+    pub recovery_hours: Option<f64>,
+}
+
+/// The four metrics, how they were classified, and the weeks behind them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DoraReport {
+    pub application: Option<String>,
+    pub environment: String,
+    pub days: i64,
+    /// The period (RFC 3339), `to` being now.
+    pub from: String,
+    pub to: String,
+    pub deployments: usize,
+    pub failures: usize,
+    /// Failures of the period with no successful deployment after them yet.
+    pub unrecovered_failures: usize,
+    pub deployment_frequency: Measure,
+    pub change_lead_time: Measure,
+    /// `commit` when every deployment's pipeline said when its change was committed, else
+    /// `request` (from the request being opened, for those without).
+    pub lead_time_from: &'static str,
+    pub change_failure_rate: Measure,
+    pub recovery_time: Measure,
+    /// The nearest 2024 cluster, and how it was found.
+    pub cluster: Option<&'static str>,
+    pub classification: &'static str,
+    pub weeks: Vec<Week>,
+}
+
+/// The report for a token of scope `metrics:read`, narrowed to its applications.
+pub async fn dora(
+    db: &Db,
+    catalog: &Catalog,
+    token: &TokenRow,
+    filter: &DoraFilter,
+) -> Result<DoraReport> {
+    if !token.scopes.iter().any(|s| s == SCOPE) {
+        return Err(Error::Forbidden(format!(
+            "The token \"{}\" lacks the scope {SCOPE}.",
+            token.name
+        )));
+    }
+    let mut errors = BTreeMap::new();
+    let application = filter.application.as_deref();
+    if let Some(app) = application.filter(|a| catalog.application(a).is_none()) {
+        errors.insert(
+            "application".into(),
+            format!("There is no application {app}."),
+        );
+    }
+    let environment = filter.environment.as_deref().unwrap_or("production");
+    // An environment some application has; one the chosen application lacks simply has no
+    // deployments.
+    if !catalog
+        .applications
+        .iter()
+        .any(|a| a.environment(environment).is_some())
+    {
+        errors.insert(
+            "environment".into(),
+            format!("No application here has the environment {environment}."),
+        );
+    }
+    let days = match filter.days.as_deref() {
+        None => 90,
+        Some("30") => 30,
+        Some("90") => 90,
+        Some("180") => 180,
+        Some(_) => {
+            errors.insert("days".into(), "Give 30, 90 or 180.".into());
+            90
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let everywhere = token.applications.iter().any(|a| a == "*");
+    let applications: Option<Vec<String>> = match application {
+        Some(app) if everywhere || token.applications.iter().any(|a| a == app) => {
+            Some(vec![app.to_owned()])
+        }
+        Some(app) => {
+            return Err(Error::Forbidden(format!(
+                "The token \"{}\" may not touch the application {app}.",
+                token.name
+            )))
+        }
+        None => (!everywhere).then(|| token.applications.clone()),
+    };
+    let to = now_ms();
+    let from = to - days * DAY;
+    let all =
+        deployments::since(db, applications.as_deref(), environment, from - days * DAY).await?;
+    Ok(report(&all, application, environment, days, from, to))
+}
+
+/// The report of `all` for the period `[from, to)` of `days` days.
+pub fn report(
+    all: &[dora::Deployment],
+    application: Option<&str>,
+    environment: &str,
+    days: i64,
+    from: i64,
+    to: i64,
+) -> DoraReport {
+    let now = dora::figures(all, from, to);
+    let before = dora::figures(all, from - (to - from), from);
+    let bands = now.bands();
+    let measure = |unit, i: usize, read: fn(&Figures) -> Option<f64>| {
+        let (value, previous) = (read(&now), read(&before));
+        Measure {
+            value,
+            unit,
+            band: bands[i].map(dora::Band::as_str),
+            previous,
+            change: value
+                .zip(previous)
+                .filter(|(_, p)| *p > 0.0)
+                .map(|(v, p)| (v - p) / p),
+        }
+    };
+    let hours = |ms: Option<i64>| ms.map(|ms| ms as f64 / HOUR);
+    DoraReport {
+        application: application.map(str::to_owned),
+        environment: environment.to_owned(),
+        days,
+        from: rfc3339(from),
+        to: rfc3339(to),
+        deployments: now.deployments,
+        failures: now.failures,
+        unrecovered_failures: now.unrecovered,
+        deployment_frequency: measure("per_day", 0, |f| Some(f.per_day)),
+        change_lead_time: measure("hours", 1, |f| f.lead_time_ms.map(|ms| ms as f64 / HOUR)),
+        lead_time_from: if now.lead_from_commits {
+            "commit"
+        } else {
+            "request"
+        },
+        change_failure_rate: measure("ratio", 2, |f| f.failure_rate),
+        recovery_time: measure("hours", 3, |f| f.recovery_ms.map(|ms| ms as f64 / HOUR)),
+        cluster: now.cluster().map(dora::Band::as_str),
+        classification: "Each figure has the band of its 2024 range (the failure rate: the \
+            cluster whose figure is nearest); the cluster is the one nearest over the four \
+            figures on a log scale.",
+        weeks: dora::weekly(all, from, to)
+            .into_iter()
+            .map(|(start, f)| Week {
+                from: rfc3339(start),
+                deployments: f.deployments,
+                deployments_per_day: f.per_day,
+                lead_time_hours: hours(f.lead_time_ms),
+                change_failure_rate: f.failure_rate,
+                recovery_hours: hours(f.recovery_ms),
+            })
+            .collect(),
+    }
+}
