@@ -40,6 +40,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn accounts(&self, viewer: &Viewer, query: String) -> Result<AccountsView, ApiError>;
     async fn gate_page(&self, viewer: &Viewer) -> Result<GatePageView, ApiError>;
     async fn history(&self, viewer: &Viewer, app: String) -> Result<HistoryView, ApiError>;
+    /// The DORA metrics for the filters of the Insights page (each "" when not chosen).
+    async fn insights(
+        &self,
+        viewer: &Viewer,
+        filter: InsightsFilter,
+    ) -> Result<InsightsView, ApiError>;
     async fn tickets(&self, viewer: &Viewer, state: String) -> Result<TicketsView, ApiError>;
     async fn ticket(&self, viewer: &Viewer, id: i64) -> Result<TicketView, ApiError>;
     async fn inbox(&self, viewer: &Viewer, before: i64) -> Result<InboxView, ApiError>;

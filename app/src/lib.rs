@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets") view=pages::tickets::TicketsPage ssr=SsrMode::Async/>
                     <Route path=path!("/tickets/:id") view=pages::tickets::TicketPage ssr=SsrMode::Async/>
                     <Route path=path!("/applications/:id/history") view=pages::history::HistoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tokens") view=pages::tokens::TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail") view=pages::mail::MailPage ssr=SsrMode::Async/>

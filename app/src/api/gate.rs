@@ -29,3 +29,15 @@ pub async fn get_history(app: String) -> Result<crate::model::HistoryView, ApiEr
         .await
         .map_err(crate::backend::with_status)
 }
+
+/// The DORA metrics of the Insights page.
+#[server(prefix = "/rpc", endpoint = "insights")]
+pub async fn get_insights(
+    filter: crate::model::InsightsFilter,
+) -> Result<crate::model::InsightsView, ApiError> {
+    let (backend, viewer) = crate::backend::context().await?;
+    backend
+        .insights(&viewer, filter)
+        .await
+        .map_err(crate::backend::with_status)
+}

@@ -74,6 +74,7 @@ fn Nav(viewer: Viewer) -> impl IntoView {
             <A href="/board">"Requests"</A>
             <A href="/tickets">"Tickets"</A>
             <A href="/gate">"Gate"</A>
+            <A href="/insights">"Insights"</A>
             <A href="/catalog">"Catalog"</A>
             {viewer.roles.admin.then(|| view! { <A href="/admin/users">"Accounts"</A> <A href="/admin/tokens">"API tokens"</A> <A href="/admin/mail">"Mail"</A> })}
             {(viewer.roles.admin || viewer.roles.ops).then(|| view! { <A href="/audit">"Audit"</A> })}

@@ -3,12 +3,14 @@
 mod accounts;
 mod error;
 mod inbox;
+mod insights;
 mod pipelines;
 mod requests;
 
 pub use accounts::*;
 pub use error::ApiError;
 pub use inbox::*;
+pub use insights::*;
 pub use pipelines::*;
 pub use requests::*;
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,7 @@ pub mod gate;
 pub mod history;
 pub mod home;
 pub mod inbox;
+pub mod insights;
 pub mod login;
 pub mod mail;
 pub mod new_request;

@@ -5,8 +5,8 @@ use super::Db;
 use crate::domain::dora::Deployment;
 use sqlx::Row;
 
-/// The deployments to `environment` (of `applications`, or of every application when `None`) that
-/// ended at `since` or later.
+/// The deployments to `environment` of `applications` (every application when `None`) that ended
+/// at `since` or later, oldest first.
 pub async fn since(
     db: &Db,
     applications: Option<&[String]>,

@@ -349,7 +349,9 @@ async fn dora(
 ) -> Result<Response, Problem> {
     let filter = query(filter)?;
     let active = state.catalog.current();
-    Ok(Json(insights::dora(&state.db, &active.catalog, &token, &filter).await?).into_response())
+    let reader = insights::Reader::Token(&token);
+    let (report, _) = insights::dora(&state.db, &active.catalog, &reader, &filter).await?;
+    Ok(Json(report).into_response())
 }
 
 /// The query string as `T`: one that does not parse (a filter given twice, say) is a problem

@@ -94,6 +94,7 @@ pub fn document(catalog: &Catalog) -> Value {
         .collect();
     environments.sort_unstable();
     environments.dedup();
+    let teams: Vec<&str> = catalog.teams.iter().map(|t| t.id.as_str()).collect();
     let parameters = [
         ("id", id),
         (
@@ -111,6 +112,7 @@ pub fn document(catalog: &Catalog) -> Value {
             json!({ "type": "string", "enum": environments }),
         ),
         ("days", json!({ "type": "integer", "enum": [30, 90, 180] })),
+        ("team", json!({ "type": "string", "enum": teams })),
         (
             "person",
             json!({ "type": "string", "pattern": pattern::USERNAME, "maxLength": MAX_USERNAME_LEN }),

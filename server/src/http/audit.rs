@@ -89,7 +89,7 @@ pub async fn export(
         .into_response()
 }
 
-fn refusal(e: crate::service::error::Error) -> Response {
+pub(super) fn refusal(e: crate::service::error::Error) -> Response {
     use crate::service::error::Error;
     let status = match &e {
         Error::Forbidden(_) => StatusCode::FORBIDDEN,

@@ -13,6 +13,7 @@ mod events;
 mod forms;
 mod health;
 mod inbox;
+mod insights;
 mod login;
 mod oidc;
 pub mod problem;
@@ -99,6 +100,7 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         .route("/inbox/read", post(inbox::read))
         .route("/profile", post(inbox::save_profile))
         .route("/audit/export", get(audit::export))
+        .route("/insights/deployments.csv", get(insights::deployments_csv))
         .route("/rpc/{*name}", any(server_fn))
         .leptos_routes_with_context(&state, route_list(), context.clone(), move || {
             app::shell(leptos.clone())

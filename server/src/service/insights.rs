@@ -25,6 +25,8 @@ pub struct DoraFilter {
     pub application: Option<String>,
     /// An environment id: `production` when not given.
     pub environment: Option<String>,
+    /// A team id: the applications it owns.
+    pub team: Option<String>,
     /// The period, in days before now: 30, 90 (when not given) or 180.
     pub days: Option<String>,
 }
@@ -82,19 +84,72 @@ pub struct DoraReport {
     pub weeks: Vec<Week>,
 }
 
-/// The report for a token of scope `metrics:read`, narrowed to its applications.
+/// Who reads the metrics.
+pub enum Reader<'a> {
+    /// A pipeline's token, of scope `metrics:read`: the applications it may touch.
+    Token(&'a TokenRow),
+    /// A signed-in person: the applications they may read.
+    Person(Vec<String>),
+}
+
+/// The report and the deployments behind it, for `reader`.
 pub async fn dora(
     db: &Db,
     catalog: &Catalog,
-    token: &TokenRow,
+    reader: &Reader<'_>,
     filter: &DoraFilter,
-) -> Result<DoraReport> {
-    if !token.scopes.iter().any(|s| s == SCOPE) {
-        return Err(Error::Forbidden(format!(
-            "The token \"{}\" lacks the scope {SCOPE}.",
-            token.name
-        )));
+) -> Result<(DoraReport, Vec<dora::Deployment>)> {
+    if let Reader::Token(token) = reader {
+        if !token.scopes.iter().any(|s| s == SCOPE) {
+            return Err(Error::Forbidden(format!(
+                "The token \"{}\" lacks the scope {SCOPE}.",
+                token.name
+            )));
+        }
     }
+    let (application, environment, days) = checked(catalog, filter)?;
+    let allowed: Option<Vec<String>> = match reader {
+        Reader::Token(t) if t.applications.iter().any(|a| a == "*") => None,
+        Reader::Token(t) => Some(t.applications.clone()),
+        Reader::Person(readable) => Some(readable.clone()),
+    };
+    if let Some(app) = application {
+        if allowed
+            .as_ref()
+            .is_some_and(|a| !a.iter().any(|id| id == app))
+        {
+            return Err(Error::Forbidden(match reader {
+                Reader::Token(t) => format!(
+                    "The token \"{}\" may not touch the application {app}.",
+                    t.name
+                ),
+                Reader::Person(_) => format!("You may not see the application {app}."),
+            }));
+        }
+    }
+    let team = filter.team.as_deref();
+    let applications: Vec<String> = catalog
+        .applications
+        .iter()
+        .filter(|a| application.is_none_or(|id| a.id == id))
+        .filter(|a| team.is_none_or(|t| a.owner == t))
+        .filter(|a| allowed.as_ref().is_none_or(|ids| ids.contains(&a.id)))
+        .map(|a| a.id.clone())
+        .collect();
+    let to = now_ms();
+    let from = to - days * DAY;
+    let all = deployments::since(db, Some(&applications), environment, from - days * DAY).await?;
+    let report = report(&all, application, environment, days, from, to);
+    let behind = all.into_iter().filter(|d| d.finished_at >= from).collect();
+    Ok((report, behind))
+}
+
+/// The filters checked, each mistake named by its field: the application, the environment and
+/// the number of days.
+fn checked<'f>(
+    catalog: &Catalog,
+    filter: &'f DoraFilter,
+) -> Result<(Option<&'f str>, &'f str, i64)> {
     let mut errors = BTreeMap::new();
     let application = filter.application.as_deref();
     if let Some(app) = application.filter(|a| catalog.application(a).is_none()) {
@@ -102,6 +157,9 @@ pub async fn dora(
             "application".into(),
             format!("There is no application {app}."),
         );
+    }
+    if let Some(team) = filter.team.as_deref().filter(|t| catalog.team(t).is_none()) {
+        errors.insert("team".into(), format!("There is no team {team}."));
     }
     let environment = filter.environment.as_deref().unwrap_or("production");
     // An environment some application has; one the chosen application lacks simply has no
@@ -126,27 +184,11 @@ pub async fn dora(
             90
         }
     };
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
+    if errors.is_empty() {
+        Ok((application, environment, days))
+    } else {
+        Err(Error::Invalid(errors))
     }
-    let everywhere = token.applications.iter().any(|a| a == "*");
-    let applications: Option<Vec<String>> = match application {
-        Some(app) if everywhere || token.applications.iter().any(|a| a == app) => {
-            Some(vec![app.to_owned()])
-        }
-        Some(app) => {
-            return Err(Error::Forbidden(format!(
-                "The token \"{}\" may not touch the application {app}.",
-                token.name
-            )))
-        }
-        None => (!everywhere).then(|| token.applications.clone()),
-    };
-    let to = now_ms();
-    let from = to - days * DAY;
-    let all =
-        deployments::since(db, applications.as_deref(), environment, from - days * DAY).await?;
-    Ok(report(&all, application, environment, days, from, to))
 }
 
 /// The report of `all` for the period `[from, to)` of `days` days.

@@ -77,6 +77,16 @@ impl Backend for PortalBackend {
         Ok(gate_views::history(application, results, since, now))
     }
 
+    async fn insights(
+        &self,
+        viewer: &Viewer,
+        filter: InsightsFilter,
+    ) -> Result<InsightsView, ApiError> {
+        super::insights::page(&self.state, viewer, &filter)
+            .await
+            .map_err(ApiError::from)
+    }
+
     async fn tickets(&self, viewer: &Viewer, state: String) -> Result<TicketsView, ApiError> {
         let active = self.state.catalog.current();
         let catalog = &active.catalog;

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod flash;
 pub mod gate_views;
 pub mod inbox;
+pub mod insights;
 pub mod request_form;
 pub mod request_lists;
 pub mod request_page;

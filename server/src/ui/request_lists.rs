@@ -142,13 +142,7 @@ pub async fn board(
     filter: &BoardFilter,
 ) -> Result<BoardView, Error> {
     let everything = viewer.roles.ops || viewer.roles.admin;
-    let teams: Vec<String> = viewer.teams.iter().map(|t| t.id.clone()).collect();
-    let readable: Vec<String> = catalog
-        .applications
-        .iter()
-        .filter(|a| everything || catalog.may_read(&a.id, &teams, false))
-        .map(|a| a.id.clone())
-        .collect();
+    let readable = super::viewer::readable(catalog, viewer);
     let scope = if everything {
         Scope::All
     } else {
@@ -195,6 +189,7 @@ pub async fn board(
             line(catalog, row, waiting_for, &viewer.time_zone)
         })
         .collect();
+    let (applications, environments) = super::viewer::filter_choices(catalog, &readable);
     Ok(BoardView {
         // Counts over every application: for those who read them all.
         in_flight: if everything {
@@ -206,26 +201,7 @@ pub async fn board(
         requests,
         next_before,
         states: State::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
-        applications: catalog
-            .applications
-            .iter()
-            .filter(|a| readable.contains(&a.id))
-            .map(|a| (a.id.clone(), a.name.clone()))
-            .collect(),
-        environments: {
-            let mut envs: Vec<(String, String)> = catalog
-                .applications
-                .iter()
-                .filter(|a| readable.contains(&a.id))
-                .flat_map(|a| {
-                    a.environments
-                        .iter()
-                        .map(|e| (e.id.clone(), e.name.clone()))
-                })
-                .collect();
-            envs.sort();
-            envs.dedup_by(|a, b| a.0 == b.0);
-            envs
-        },
+        applications,
+        environments,
     })
 }

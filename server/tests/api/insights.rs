@@ -97,6 +97,42 @@ async fn deployments_make_the_four_metrics(kind: Kind) {
     assert_eq!(own["deployments"], 0, "only banking's deployments: {own}");
     let gate = token_as(&app, "gate only", "root", &["gate:read"], &["*"]).await;
     assert_eq!(read(&app, &gate, "").await.0, 403);
+
+    // The Insights page says the same in words, and its filters change the figures.
+    app.login_as("olga").await;
+    let page = app
+        .get_html("/insights?app=storefront&env=staging&days=30")
+        .await;
+    for key in ["frequency", "lead-time", "failure-rate", "recovery"] {
+        assert!(
+            page.contains(&format!("data-testid=\"metric-{key}\"")),
+            "{key}"
+        );
+    }
+    assert!(page.contains("3.0 a month"), "three in thirty days: {page}");
+    assert!(page.contains("50 %"), "two of four needed remediation");
+    assert!(page.contains("4 deployment(s) to staging"), "{page}");
+    let quarter = app
+        .get_html("/insights?app=storefront&env=staging&days=90")
+        .await;
+    assert!(quarter.contains("1.0 a month"), "three in ninety days");
+    let csv = app
+        .get("/insights/deployments.csv?app=storefront&env=staging&days=30")
+        .await
+        .text()
+        .await
+        .expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(lines[0].starts_with("request_id,application,environment,version"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(",5.0.1-fail,") && l.contains(",failed,")),
+        "{csv}"
+    );
+    let refused = app.get("/insights/deployments.csv?days=7").await;
+    assert_eq!(refused.status(), 422);
 }
 
 crate::on_both_databases!(deployments_make_the_four_metrics);

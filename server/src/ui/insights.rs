@@ -1,0 +1,223 @@
+//! The Insights page: the DORA report for a person, presented (figures in words, bands, the
+//! period before, the weekly trends), and the CSV of the deployments behind it.
+
+use super::viewer::{filter_choices, readable};
+use crate::domain::dora::Deployment;
+use crate::service::error::Error;
+use crate::service::insights::{self, DoraFilter, DoraReport, Measure, Reader};
+use crate::state::AppState;
+use app::model::{InsightsFilter, InsightsView, MetricCard, TrendPoint, Viewer};
+
+/// The page's filters as the service reads them: blanks are "not chosen".
+pub fn filter(f: &InsightsFilter) -> DoraFilter {
+    let given = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    DoraFilter {
+        application: given(&f.app),
+        environment: given(&f.env),
+        team: given(&f.team),
+        days: given(&f.days),
+    }
+}
+
+/// The report and the deployments behind it, for `viewer`.
+pub async fn report(
+    state: &AppState,
+    viewer: &Viewer,
+    f: &DoraFilter,
+) -> Result<(DoraReport, Vec<Deployment>), Error> {
+    let active = state.catalog.current();
+    let reader = Reader::Person(readable(&active.catalog, viewer));
+    insights::dora(&state.db, &active.catalog, &reader, f).await
+}
+
+pub async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    f: &InsightsFilter,
+) -> Result<InsightsView, Error> {
+    let dora = filter(f);
+    let (r, _) = report(state, viewer, &dora).await?;
+    let active = state.catalog.current();
+    let catalog = &active.catalog;
+    let readable = readable(catalog, viewer);
+    let (applications, environments) = filter_choices(catalog, &readable);
+    let days = r.days;
+    let weeks: Vec<String> = r.weeks.iter().map(|w| day(&w.from)).collect();
+    let trend = |read: fn(&insights::Week) -> Option<f64>, text: fn(f64) -> String| {
+        r.weeks
+            .iter()
+            .zip(&weeks)
+            .map(|(w, label)| {
+                let value = read(w);
+                TrendPoint {
+                    label: label.clone(),
+                    value,
+                    text: value.map_or_else(|| "nothing to measure".into(), text),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let metrics = vec![
+        card(
+            "frequency",
+            "Deployment frequency",
+            &r.deployment_frequency,
+            frequency,
+            days,
+            "elite: daily or more · high: at least weekly · medium: at least monthly · low: less often",
+            "Successful deployments per day over the period.",
+            trend(|w| Some(w.deployments_per_day), frequency),
+        ),
+        card(
+            "lead-time",
+            "Change lead time",
+            &r.change_lead_time,
+            hours,
+            days,
+            "elite: under a day · high: under a week · medium: under a month · low: longer",
+            if r.lead_time_from == "commit" {
+                "Median time from the change's commit (as the pipelines said) to its deployment ending."
+            } else {
+                "Median time from the request being opened (no pipeline said when it committed) to its deployment ending."
+            },
+            trend(|w| w.lead_time_hours, hours),
+        ),
+        card(
+            "failure-rate",
+            "Change failure rate",
+            &r.change_failure_rate,
+            percent,
+            days,
+            "the nearest 2024 figure: elite 5 % · medium 10 % · high 20 % · low 40 %",
+            "Deployments that failed, or needed an incident or a rollback afterwards, over all deployments.",
+            trend(|w| w.change_failure_rate, percent),
+        ),
+        card(
+            "recovery",
+            "Failed deployment recovery time",
+            &r.recovery_time,
+            hours,
+            days,
+            "elite: under an hour · high: under a day · medium: under a week · low: longer",
+            "Median time from a failure to the next successful deployment of the same application and environment.",
+            trend(|w| w.recovery_hours, hours),
+        ),
+    ];
+    let query = serde_urlencoded::to_string([
+        ("app", &f.app),
+        ("env", &r.environment),
+        ("team", &f.team),
+        ("days", &days.to_string()),
+    ])
+    .unwrap_or_default();
+    Ok(InsightsView {
+        application: r.application.clone().unwrap_or_default(),
+        environment: r.environment.clone(),
+        team: dora.team.unwrap_or_default(),
+        days,
+        applications,
+        environments,
+        teams: catalog
+            .teams
+            .iter()
+            .map(|t| (t.id.clone(), t.name.clone()))
+            .collect(),
+        period: format!("{} to {}", day(&r.from), day(&r.to)),
+        deployments: r.deployments,
+        failures: r.failures,
+        unrecovered: r.unrecovered_failures,
+        metrics,
+        cluster: r.cluster.map(str::to_owned),
+        classification: r.classification.to_owned(),
+        query,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn card(
+    key: &str,
+    name: &str,
+    m: &Measure,
+    text: fn(f64) -> String,
+    days: i64,
+    bands: &str,
+    definition: &str,
+    trend: Vec<TrendPoint>,
+) -> MetricCard {
+    let previous = match (m.previous, m.change) {
+        (Some(p), Some(c)) => format!(
+            "{} in the {days} days before ({}{:.0} %)",
+            text(p),
+            if c >= 0.0 { "+" } else { "−" },
+            (c * 100.0).abs()
+        ),
+        (Some(p), None) => format!("{} in the {days} days before", text(p)),
+        (None, _) => format!("Nothing to compare in the {days} days before"),
+    };
+    MetricCard {
+        key: key.into(),
+        name: name.into(),
+        value: m.value.map_or_else(|| "—".into(), text),
+        band: m.band.map(str::to_owned),
+        bands: bands.into(),
+        previous,
+        definition: definition.into(),
+        trend,
+    }
+}
+
+/// A frequency per day, in the unit that reads best.
+fn frequency(per_day: f64) -> String {
+    if per_day <= 0.0 {
+        "none".into()
+    } else if per_day >= 1.0 {
+        format!("{per_day:.1} a day")
+    } else if per_day * 7.0 >= 1.0 {
+        format!("{:.1} a week", per_day * 7.0)
+    } else {
+        format!("{:.1} a month", per_day * 30.0)
+    }
+}
+
+/// Hours, in minutes, hours or days.
+fn hours(h: f64) -> String {
+    if h < 1.0 {
+        format!("{:.0} min", h * 60.0)
+    } else if h < 48.0 {
+        format!("{h:.1} h")
+    } else {
+        format!("{:.1} days", h / 24.0)
+    }
+}
+
+fn percent(ratio: f64) -> String {
+    format!("{:.0} %", ratio * 100.0)
+}
+
+/// The day of an RFC 3339 moment.
+fn day(moment: &str) -> String {
+    moment.get(..10).unwrap_or(moment).to_owned()
+}
+
+/// The deployments behind the figures, one CSV line each. Every value is a catalog id, a number,
+/// a time or a checked version (letters, digits and `. _ + -`, starting with a letter or a digit),
+/// so none needs quoting and none can start a spreadsheet formula.
+pub fn csv(deployments: &[Deployment]) -> String {
+    let mut out = String::from(
+        "request_id,application,environment,version,requested_at,finished_at,outcome,incident\n",
+    );
+    for d in deployments {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            d.request_id,
+            d.application,
+            d.environment,
+            d.version,
+            crate::service::gate::rfc3339(d.requested_at),
+            crate::service::gate::rfc3339(d.finished_at),
+            if d.succeeded { "succeeded" } else { "failed" },
+            d.incident
+        ));
+    }
+    out
+}
