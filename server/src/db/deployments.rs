@@ -1,5 +1,7 @@
-//! The deployments the delivery metrics read: every request that reached `succeeded` or `failed`,
-//! when it got there, and whether an incident was opened on it.
+//! The deployments the delivery metrics read, from the requests' audit trail: each deployment
+//! that ended (`deployed`, `step_failed`, or a self-deploying pipeline's `pipeline_state` of
+//! `succeeded` or `failed`), so a failure retried into a success stays a failure followed by its
+//! recovery; and whether an incident was opened on the request.
 
 use super::Db;
 use crate::domain::dora::Deployment;
@@ -13,16 +15,15 @@ pub async fn since(
     environment: &str,
     since: i64,
 ) -> Result<Vec<Deployment>, sqlx::Error> {
-    // A request's last change is the end of its deployment: nothing changes a finished one.
     let rows = sqlx::query(
-        "select r.request_id, r.application_id, r.environment_id, r.version, r.created_at, \
-                r.updated_at, r.state, \
+        "select e.request_id, e.kind, e.payload, e.at, r.application_id, r.environment_id, \
+                r.version, r.created_at, \
                 (select count(*) from tickets t \
                   where t.request_id = r.request_id and t.kind = 'incident') as incidents \
-           from requests r \
-          where r.state in ('succeeded', 'failed') and r.environment_id = $1 \
-            and r.updated_at >= $2 \
-          order by r.updated_at, r.request_id",
+           from request_events e join requests r on r.request_id = e.request_id \
+          where e.kind in ('deployed', 'step_failed', 'pipeline_state') \
+            and r.environment_id = $1 and e.at >= $2 \
+          order by e.at, e.event_id",
     )
     .bind(environment)
     .bind(since)
@@ -34,6 +35,21 @@ pub async fn since(
         if applications.is_some_and(|apps| !apps.contains(&application)) {
             continue;
         }
+        let succeeded = match r.try_get::<String, _>("kind")?.as_str() {
+            "deployed" => true,
+            "step_failed" => false,
+            _ => {
+                let payload: String = r.try_get("payload")?;
+                let state = serde_json::from_str::<serde_json::Value>(&payload)
+                    .ok()
+                    .and_then(|p| p["state"].as_str().map(str::to_owned));
+                match state.as_deref() {
+                    Some("succeeded") => true,
+                    Some("failed") => false,
+                    _ => continue,
+                }
+            }
+        };
         out.push(Deployment {
             request_id: r.try_get("request_id")?,
             application,
@@ -41,9 +57,10 @@ pub async fn since(
             version: r.try_get("version")?,
             requested_at: r.try_get("created_at")?,
             commit_at: None,
-            finished_at: r.try_get("updated_at")?,
-            succeeded: r.try_get::<String, _>("state")? == "succeeded",
-            incident: r.try_get::<i64, _>("incidents")? > 0,
+            finished_at: r.try_get("at")?,
+            succeeded,
+            // An incident is remediation of what was deployed: it marks the request's successes.
+            incident: succeeded && r.try_get::<i64, _>("incidents")? > 0,
         });
     }
     Ok(out)

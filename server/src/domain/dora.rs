@@ -9,7 +9,8 @@
 //!   the deployment finishing.
 //! - **Change failure rate**: the share of the period's deployments that failed, or that needed
 //!   remediation afterwards: an incident linked to them, or a rollback (the next successful
-//!   deployment to the same application and environment brought an older version back).
+//!   deployment to the same application and environment brought back a version deployed there
+//!   before).
 //! - **Failed deployment recovery time**: median, over those failures, of the time from the
 //!   failure (the deployment's end) to the next successful deployment of the same application and
 //!   environment; failures not yet recovered are counted apart.
@@ -19,7 +20,8 @@ const DAY: i64 = 24 * HOUR;
 const WEEK: i64 = 7 * DAY;
 const MONTH: i64 = 30 * DAY;
 
-/// One deployment of a request, as the metrics read it.
+/// One deployment of a request, as the metrics read it (a request retried after a failure has
+/// one for each attempt that ended).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
     pub request_id: i64,
@@ -222,9 +224,19 @@ pub fn figures(all: &[Deployment], from: i64, to: i64) -> Figures {
     }
 }
 
-/// The deployment that replaced this one went back to an older version: a rollback undid it.
+/// The deployment that replaced this one brought back a version deployed there before it: a
+/// rollback undid it. (Versions are not ordered: a commit hash is a version too.)
 fn rolled_back(all: &[Deployment], d: &Deployment) -> bool {
-    d.succeeded && next_success(all, d).is_some_and(|next| older(&next.version, &d.version))
+    d.succeeded
+        && next_success(all, d).is_some_and(|next| {
+            next.version != d.version
+                && all.iter().any(|earlier| {
+                    same_place(earlier, d)
+                        && earlier.succeeded
+                        && earlier.finished_at < d.finished_at
+                        && earlier.version == next.version
+                })
+        })
 }
 
 /// When the next successful deployment to the same place after `d` ended.
@@ -232,38 +244,16 @@ fn recovered_at(all: &[Deployment], d: &Deployment) -> Option<i64> {
     next_success(all, d).map(|n| n.finished_at)
 }
 
-/// The first successful deployment to the same place after `d` (another request than `d`).
+/// The first successful deployment to the same place after `d` (a retry of the same request
+/// included: it restores the service as well).
 fn next_success<'a>(all: &'a [Deployment], d: &Deployment) -> Option<&'a Deployment> {
     all.iter()
-        .filter(|n| {
-            same_place(n, d)
-                && n.succeeded
-                && n.finished_at > d.finished_at
-                && n.request_id != d.request_id
-        })
+        .filter(|n| same_place(n, d) && n.succeeded && n.finished_at > d.finished_at)
         .min_by_key(|n| n.finished_at)
 }
 
 fn same_place(a: &Deployment, b: &Deployment) -> bool {
     a.application == b.application && a.environment == b.environment
-}
-
-/// Whether version `a` comes before `b`: compared part by part (split on `.`, `-`, `+` and `_`),
-/// numbers as numbers, other parts as text.
-pub fn older(a: &str, b: &str) -> bool {
-    let parts =
-        |v: &str| -> Vec<String> { v.split(['.', '-', '+', '_']).map(str::to_owned).collect() };
-    let (pa, pb) = (parts(a), parts(b));
-    for (x, y) in pa.iter().zip(&pb) {
-        let order = match (x.parse::<u64>(), y.parse::<u64>()) {
-            (Ok(x), Ok(y)) => x.cmp(&y),
-            _ => x.cmp(y),
-        };
-        if order != std::cmp::Ordering::Equal {
-            return order.is_lt();
-        }
-    }
-    pa.len() < pb.len()
 }
 
 /// The median (the mean of the two middle values of an even count), `None` for none.

@@ -119,12 +119,28 @@ fn commit_times_measure_lead_time_when_all_have_them() {
 }
 
 #[test]
-fn versions_compare_part_by_part() {
-    assert!(older("1.9.0", "1.10.0"));
-    assert!(!older("1.10.0", "1.9.0"));
-    assert!(older("1.29.0", "1.30.0"));
-    assert!(!older("2.0.0", "2.0.0"));
-    assert!(older("2.0", "2.0.1"));
+fn a_rollback_brings_back_a_version_deployed_before() {
+    // Commit hashes as versions: no order, yet going back to one deployed before is a rollback.
+    let place = |i: i64, version: &str| Deployment {
+        version: version.into(),
+        ..nth(i)
+    };
+    let all = vec![
+        place(1, "9f1c2e"),
+        place(2, "0ab3d4"),
+        place(3, "9f1c2e"),
+        place(4, "77e0aa"),
+    ];
+    let f = figures(&all, T0, T0 + 30 * DAY);
+    assert_eq!(f.failures, 1, "only 0ab3d4, undone by 9f1c2e");
+    // A newer release after a newer one is no rollback, whatever the names compare like.
+    let names = vec![
+        place(1, "v9"),
+        place(2, "v10"),
+        place(3, "1.0.0-rc.1"),
+        place(4, "1.0.0"),
+    ];
+    assert_eq!(figures(&names, T0, T0 + 30 * DAY).failures, 0);
 }
 
 #[test]

@@ -124,9 +124,9 @@ pub type FieldErrors = BTreeMap<String, String>;
 const MAX_SHORT: usize = 200;
 const MAX_LONG: usize = 10_000;
 
-/// A text field as given (the form trims what a person types; a pipeline's value is taken as
-/// sent): required or not, one line or a block, at most `max` characters. Only white space is
-/// the same as nothing.
+/// A text field, checked as sent (required or not, one line or a block, at most `max`
+/// characters; only white space is the same as nothing) and kept trimmed, so that a person's
+/// edit form, which trims, never reads as a change to what a pipeline sent.
 fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool, max: usize) -> String {
     let problem = if required && value.trim().is_empty() {
         Some("Required.".to_owned())
@@ -138,18 +138,19 @@ fn text(errors: &mut FieldErrors, field: &str, value: &str, required: bool, max:
     if let Some(p) = problem {
         errors.insert(field.to_owned(), p);
     }
-    value.to_owned()
+    value.trim().to_owned()
 }
 
 /// Validates a draft for `app`; `now_ms` rejects a schedule in the past.
 pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft, FieldErrors> {
     let mut errors = FieldErrors::new();
     let version = text(&mut errors, "version", &raw.version, true, MAX_SHORT);
-    if let Some(p) = text::version_problem(&version).filter(|_| !version.is_empty()) {
+    // A version and a digest have no spaces at all: they are checked as sent.
+    if let Some(p) = text::version_problem(&raw.version).filter(|_| !version.is_empty()) {
         errors.insert("version".into(), p);
     }
     let artifact = text(&mut errors, "artifact", &raw.artifact, false, MAX_SHORT);
-    if !artifact.is_empty() && !errors.contains_key("artifact") && !is_digest(&artifact) {
+    if !artifact.is_empty() && !errors.contains_key("artifact") && !is_digest(&raw.artifact) {
         errors.insert(
             "artifact".into(),
             "Write a digest such as sha256: followed by 64 hexadecimal digits.".into(),
@@ -207,7 +208,7 @@ pub fn validate(app: &Application, raw: &RawDraft, now_ms: i64) -> Result<Draft,
                     errors.insert(key, p);
                     None
                 }
-                None => Some(serde_json::Value::String(value.to_owned())),
+                None => Some(serde_json::Value::String(value.trim().to_owned())),
             },
             FieldKind::Number => match text::number_problem(value) {
                 None => value

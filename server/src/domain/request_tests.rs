@@ -158,3 +158,27 @@ fn states_round_trip_through_text() {
         assert_eq!(State::parse(s.as_str()), Some(s));
     }
 }
+
+#[test]
+fn text_is_checked_as_sent_and_kept_trimmed() {
+    // What a pipeline sends around its text is not kept: a person's edit form, which trims,
+    // must not read as a change to it.
+    let mut r = raw();
+    r.summary = "  Fix the ledger\n".into();
+    r.title = " Ledger fix ".into();
+    let d = validate(&app(), &r, 0).expect("valid");
+    assert_eq!(
+        (d.summary.as_str(), d.title.as_str()),
+        ("Fix the ledger", "Ledger fix")
+    );
+    let trimmed = RawDraft {
+        summary: "Fix the ledger".into(),
+        title: "Ledger fix".into(),
+        ..raw()
+    };
+    assert_eq!(validate(&app(), &trimmed, 0).expect("valid"), d);
+    // A version or a digest holds no space at all, around it or not.
+    r.version = " 2.4.0".into();
+    let errors = validate(&app(), &r, 0).expect_err("spaced version");
+    assert!(errors.contains_key("version"), "{errors:?}");
+}

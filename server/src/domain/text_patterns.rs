@@ -1,7 +1,8 @@
 //! The checks of [`super::text`] written as regular expressions, for the API's OpenAPI document:
-//! a client (or a contract tester) reads there exactly what the server takes. Each pattern is in
-//! the common ground of ECMA-262 (what JSON Schema names), Python and Rust regular expressions,
-//! and the tests below hold each one to the check it describes.
+//! a client (or a contract tester) reads there exactly what the server takes. Each pattern reads
+//! the same in ECMA-262 (what JSON Schema names) and Rust, whose `$` is the end of the text
+//! (Python's also matches before a final line feed), and the tests below hold each one to the
+//! check it describes.
 
 /// C0 and C1 controls: what `char::is_control` finds.
 const CONTROL: &str = r"\x00-\x1F\x7F-\x9F";

@@ -121,8 +121,22 @@ struct FieldError {
     message: String,
 }
 
-async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(super::api_doc::document(&state.catalog.current().catalog))
+/// The API's description. Called with a live token, it names the applications that token may
+/// touch, with their environments and fields; without one, none.
+async fn openapi(State(state): State<AppState>, headers: HeaderMap) -> Json<serde_json::Value> {
+    let active = state.catalog.current();
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let Ok(token) = tokens::authenticate(&state.db, &state.gate, header).await else {
+        return Json(super::api_doc::document(None));
+    };
+    let mut catalog = active.catalog.clone();
+    let everything = token.applications.iter().any(|a| a == "*");
+    catalog
+        .applications
+        .retain(|a| everything || token.applications.contains(&a.id));
+    Json(super::api_doc::document(Some(&catalog)))
 }
 
 /// The live API token a call carries (`Authorization: Bearer rwy_…`); without one, the 401

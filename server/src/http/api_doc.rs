@@ -14,8 +14,11 @@ use serde_json::{json, Map, Value};
 const MAX_LINE: usize = 200;
 const MAX_BLOCK: usize = 10_000;
 
-/// The document for `catalog`.
-pub fn document(catalog: &Catalog) -> Value {
+/// The document, with the applications of `catalog` when the caller may know them (a live
+/// token: the applications it may touch). Without one, the catalog's names stay out of it.
+pub fn document(known: Option<&Catalog>) -> Value {
+    let empty = Catalog::default();
+    let catalog = known.unwrap_or(&empty);
     let mut doc = serde_json::to_value(<super::api::ApiDoc as utoipa::OpenApi>::openapi())
         .unwrap_or_default();
     let schemas = &mut doc["components"]["schemas"];
@@ -41,7 +44,8 @@ pub fn document(catalog: &Catalog) -> Value {
         request,
         &[
             ("title", text(&pattern::line(false), MAX_LINE)),
-            ("risk", json!({ "enum": ["low", "medium", "high"] })),
+            // Null, like leaving it out, is low.
+            ("risk", json!({ "enum": ["low", "medium", "high", null] })),
             ("requested_by", username_or_empty()),
         ],
     );
@@ -103,16 +107,10 @@ pub fn document(catalog: &Catalog) -> Value {
         ),
         ("from", json!({ "type": "string", "format": "date" })),
         ("to", json!({ "type": "string", "format": "date" })),
-        (
-            "application",
-            json!({ "type": "string", "enum": applications }),
-        ),
-        (
-            "environment",
-            json!({ "type": "string", "enum": environments }),
-        ),
+        ("application", one_of(known, &applications)),
+        ("environment", one_of(known, &environments)),
         ("days", json!({ "type": "integer", "enum": [30, 90, 180] })),
-        ("team", json!({ "type": "string", "enum": teams })),
+        ("team", one_of(known, &teams)),
         (
             "person",
             json!({ "type": "string", "pattern": pattern::USERNAME, "maxLength": MAX_USERNAME_LEN }),
@@ -140,6 +138,14 @@ pub fn document(catalog: &Catalog) -> Value {
         }
     }
     doc
+}
+
+/// A string among `values` when the catalog is known, else any string.
+fn one_of(known: Option<&Catalog>, values: &[&str]) -> Value {
+    match known {
+        Some(_) => json!({ "type": "string", "enum": values }),
+        None => json!({ "type": "string" }),
+    }
 }
 
 /// A string property's pattern and length.

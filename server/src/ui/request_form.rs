@@ -44,6 +44,8 @@ pub(super) fn form_values(row: &RequestRow) -> BTreeMap<String, String> {
             serde_json::Value::Bool(true) => "on".to_owned(),
             serde_json::Value::Bool(false) => String::new(),
             serde_json::Value::String(s) => s.clone(),
+            // Written plainly (never 1e-7), as the number check reads it back.
+            serde_json::Value::Number(n) => n.as_f64().map(|f| f.to_string()).unwrap_or_default(),
             other => other.to_string(),
         };
         values.insert(format!("fields.{k}"), text);

@@ -16,12 +16,12 @@ async fn deployments_make_the_four_metrics(kind: Kind) {
     let Some(app) = spawn_app_with(kind, WORKER).await else {
         return;
     };
-    // 5.0.0 deploys, 5.0.1 fails, 5.0.2 recovers, then 4.9.0 rolls 5.0.2 back.
+    // 5.0.0 deploys, 5.0.1 fails, 5.0.2 recovers, then 5.0.0 again rolls 5.0.2 back.
     for (version, end) in [
         ("5.0.0", "succeeded"),
         ("5.0.1-fail", "failed"),
         ("5.0.2", "succeeded"),
-        ("4.9.0", "succeeded"),
+        ("5.0.0", "succeeded"),
     ] {
         let id = submit(&app, "wes", "storefront", "staging", version).await;
         until_state(&app, id, end).await;
