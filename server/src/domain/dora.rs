@@ -16,7 +16,7 @@
 //!   environment; failures not yet recovered are counted apart.
 
 const HOUR: i64 = 3_600_000;
-const DAY: i64 = 24 * HOUR;
+pub const DAY: i64 = 24 * HOUR;
 const WEEK: i64 = 7 * DAY;
 const MONTH: i64 = 30 * DAY;
 

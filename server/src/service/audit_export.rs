@@ -92,12 +92,7 @@ pub enum Reader<'a> {
 pub fn query(catalog: &Catalog, reader: &Reader<'_>, f: &ExportFilter) -> Result<ExportQuery> {
     let apps = match reader {
         Reader::Token(token) => {
-            if !token.scopes.iter().any(|s| s == "audit:read") {
-                return Err(Error::Forbidden(format!(
-                    "The token \"{}\" lacks the scope audit:read.",
-                    token.name
-                )));
-            }
+            crate::service::tokens::require_scope(token, &["audit:read"])?;
             (!token.applications.iter().any(|a| a == "*")).then(|| token.applications.clone())
         }
         Reader::Person { admin, ops } if *admin || *ops => None,

@@ -11,7 +11,7 @@ use crate::service::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-const DAY: i64 = 86_400_000;
+use crate::domain::dora::DAY;
 const HOUR: f64 = 3_600_000.0;
 
 /// The scope a token needs to read the metrics.
@@ -100,12 +100,7 @@ pub async fn dora(
     filter: &DoraFilter,
 ) -> Result<(DoraReport, Vec<dora::Deployment>)> {
     if let Reader::Token(token) = reader {
-        if !token.scopes.iter().any(|s| s == SCOPE) {
-            return Err(Error::Forbidden(format!(
-                "The token \"{}\" lacks the scope {SCOPE}.",
-                token.name
-            )));
-        }
+        crate::service::tokens::require_scope(token, &[SCOPE])?;
     }
     let (application, environment, days) = checked(catalog, filter)?;
     let allowed: Option<Vec<String>> = match reader {

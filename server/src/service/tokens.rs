@@ -213,15 +213,21 @@ pub fn authorize(token: &TokenRow, scope: &str, application: &str) -> Result<(),
     authorize_any(token, &[scope], application)
 }
 
+/// Refuses a token with none of `scopes`.
+pub fn require_scope(token: &TokenRow, scopes: &[&str]) -> Result<(), Error> {
+    if token.scopes.iter().any(|s| scopes.contains(&s.as_str())) {
+        return Ok(());
+    }
+    Err(Error::Forbidden(format!(
+        "The token \"{}\" lacks the scope {}.",
+        token.name,
+        scopes.join(" or ")
+    )))
+}
+
 /// Refuses a token with none of `scopes`, or not allowed to touch `application`.
 pub fn authorize_any(token: &TokenRow, scopes: &[&str], application: &str) -> Result<(), Error> {
-    if !token.scopes.iter().any(|s| scopes.contains(&s.as_str())) {
-        return Err(Error::Forbidden(format!(
-            "The token \"{}\" lacks the scope {}.",
-            token.name,
-            scopes.join(" or ")
-        )));
-    }
+    require_scope(token, scopes)?;
     if !token
         .applications
         .iter()

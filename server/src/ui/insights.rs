@@ -36,10 +36,11 @@ pub async fn page(
     f: &InsightsFilter,
 ) -> Result<InsightsView, Error> {
     let dora = filter(f);
-    let (r, _) = report(state, viewer, &dora).await?;
     let active = state.catalog.current();
     let catalog = &active.catalog;
     let readable = readable(catalog, viewer);
+    let reader = Reader::Person(readable.clone());
+    let (r, _) = insights::dora(&state.db, catalog, &reader, &dora).await?;
     let (applications, environments) = filter_choices(catalog, &readable);
     let days = r.days;
     let weeks: Vec<String> = r.weeks.iter().map(|w| day(&w.from)).collect();
