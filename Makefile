@@ -70,8 +70,8 @@ build-release: tools
 
 run: build-release
 	@mkdir -p "$${RUNWAY_DATA_DIR:-./data}"
-	RUNWAY_DEMO=true RUNWAY_CATALOG="$${RUNWAY_CATALOG:-catalog/demo.toml}" \
-		RUNWAY_SITE_DIR="$${RUNWAY_SITE_DIR:-target/site}" $(RELEASE_BIN) serve
+	RUNWAY_DEMO=true RUNWAY_DEMO_HISTORY="$${RUNWAY_DEMO_HISTORY:-true}" \
+		RUNWAY_CATALOG="$${RUNWAY_CATALOG:-catalog/demo.toml}" RUNWAY_SITE_DIR="$${RUNWAY_SITE_DIR:-target/site}" $(RELEASE_BIN) serve
 
 postgres-check:
 	@scripts/postgres-check.sh

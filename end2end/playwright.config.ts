@@ -44,6 +44,7 @@ export default defineConfig({
       RUNWAY_LISTEN: `127.0.0.1:${port}`,
       RUNWAY_DATA_DIR: dataDir,
       RUNWAY_DEMO: "true",
+      RUNWAY_DEMO_HISTORY: "false",
       RUNWAY_CATALOG: "../catalog/demo.toml",
       RUNWAY_SITE_DIR: "../target/site",
       RUNWAY_LOG: "warn",

@@ -66,7 +66,7 @@ bench repeat_visit_assets_fetched "$again" files
 #     with the demo users.
 fl_port=$((port + 1))
 RUNWAY_LISTEN="127.0.0.1:$fl_port" RUNWAY_DATA_DIR="$work/first-load" RUNWAY_CATALOG=catalog/demo.toml \
-  RUNWAY_DEMO=true RUNWAY_DISPATCH=false RUNWAY_LOG=warn "$BIN" serve >/dev/null 2>&1 &
+  RUNWAY_DEMO=true RUNWAY_DEMO_HISTORY=false RUNWAY_DISPATCH=false RUNWAY_LOG=warn "$BIN" serve >/dev/null 2>&1 &
 fl_pid=$!
 until curl -fs "http://127.0.0.1:$fl_port/readyz" >/dev/null 2>&1; do sleep 0.05; done
 (cd end2end && node bench/first-load.mjs "http://127.0.0.1:$fl_port")
@@ -84,6 +84,10 @@ bench idle_rss $((rss_kb / 1024)) MiB
 cargo run --quiet --release -p server --example board_load
 # ... and the same with 1,000,000 requests stored (names end in `_1m`).
 cargo run --quiet --release -p server --example board_load -- --requests 1000000
+
+# --- The Insights page and the DORA API with 100,000 requests (their deployments, each with its
+#     lead time taken apart) and 1,000,000 stage results stored, on SQLite and PostgreSQL.
+cargo run --quiet --release -p server --example insights_load
 
 # --- The gate under load, 1,000,000 requests stored, 64 connections, beside a bare axum handler.
 cargo run --quiet --release -p server --example gate_load

@@ -13,6 +13,10 @@ test("insights show the four DORA metrics, follow their filters and export their
   }
   await expect(page.getByTestId("insights-summary")).toContainText("to production");
   await expect(page.getByTestId("cluster")).toContainText("Overall");
+  const lead = page.getByTestId("lead-time");
+  await expect(lead.getByRole("heading", { name: "Where lead time goes" })).toBeVisible();
+  await expect(lead.getByTestId("slowest-stages")).toBeVisible();
+  await expect(lead.getByTestId("team-answers")).toBeVisible();
 
   await page.getByLabel("Environment").selectOption("staging");
   await page.getByLabel("Period").selectOption("30");

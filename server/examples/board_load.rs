@@ -87,59 +87,10 @@ async fn run(label: &str, url: &str, dir: &std::path::Path, o: &Options) -> anyh
         n => n.to_string(),
     };
     for (name, user, path) in pages {
-        let mut samples = load(&address, user, path, o).await?;
-        samples.sort_unstable();
-        let pct = |p: f64| {
-            let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
-            samples[i].as_secs_f64() * 1000.0
-        };
-        println!("BENCH {name}_p50_{label}_{size} {:.1} ms", pct(0.50));
-        println!("BENCH {name}_p99_{label}_{size} {:.1} ms", pct(0.99));
+        let who = common::Client::Person(user);
+        let samples = common::load(&address, &who, path, o.clients, o.rounds).await?;
+        common::print_percentiles(&format!("{name}_{{}}_{label}_{size}"), samples);
     }
     server.abort();
     Ok(())
-}
-
-/// `clients` signed-in clients fetch `path` `rounds` times each, at once; the answer times.
-async fn load(address: &str, user: &str, path: &str, o: &Options) -> anyhow::Result<Vec<Duration>> {
-    // Every client signs in first: a sign-in hashes a password (tens of milliseconds of CPU),
-    // which would otherwise run beside the first clients' measured page loads.
-    let mut clients = Vec::new();
-    for _ in 0..o.clients {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        let login = client
-            .post(format!("{address}/login"))
-            .form(&[("username", user), ("password", "runway-demo")])
-            .send()
-            .await?;
-        anyhow::ensure!(login.status() == 303, "login as {user}: {}", login.status());
-        clients.push(client);
-    }
-    let mut tasks = Vec::new();
-    for client in clients {
-        let url = format!("{address}{path}");
-        let rounds = o.rounds;
-        tasks.push(tokio::spawn(async move {
-            let mut times = Vec::with_capacity(rounds);
-            for round in 0..rounds + 3 {
-                let t0 = Instant::now();
-                let resp = client.get(&url).send().await?;
-                anyhow::ensure!(resp.status() == 200, "{url}: {}", resp.status());
-                resp.bytes().await?;
-                // The first rounds warm the caches and are not counted.
-                if round >= 3 {
-                    times.push(t0.elapsed());
-                }
-            }
-            Ok(times)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    Ok(all)
 }

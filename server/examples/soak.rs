@@ -41,20 +41,8 @@ async fn main() -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("no demo user {name}"))
         }
     };
-    let (ada, root) = (user("ada").await?, user("root").await?);
-    let token = server::service::tokens::create_token(
-        &state.db,
-        &state.catalog.current().catalog,
-        &root,
-        &server::service::tokens::TokenForm {
-            name: "soak".into(),
-            scopes: vec!["gate:read".into()],
-            applications: vec!["*".into()],
-            acts_as: "ada".into(),
-        },
-    )
-    .await?
-    .secret;
+    let ada = user("ada").await?;
+    let token = common::token(&state, "soak", &["gate:read"], "ada").await?;
     let client = || {
         reqwest::Client::builder()
             .cookie_store(true)

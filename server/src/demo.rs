@@ -13,7 +13,7 @@ pub struct DemoUser {
     pub role: &'static str,
 }
 
-pub const USERS: [DemoUser; 7] = [
+pub const USERS: [DemoUser; 8] = [
     DemoUser {
         username: "ada",
         display_name: "Ada Lovelace",
@@ -55,6 +55,13 @@ pub const USERS: [DemoUser; 7] = [
         teams: &["web"],
         admin: false,
         role: "Web, releases the Storefront",
+    },
+    DemoUser {
+        username: "pia",
+        display_name: "Pia Patel",
+        teams: &["web"],
+        admin: false,
+        role: "reviews Storefront releases",
     },
     DemoUser {
         username: "root",

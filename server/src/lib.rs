@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod demo_history;
 pub mod dispatch;
 pub mod domain;
 pub mod gate;

@@ -39,6 +39,9 @@ impl Application {
         crate::db::audit_trail::chain_unchained(&db)
             .await
             .context("cannot chain the audit trail written before its chain existed")?;
+        crate::db::deployments::backfill(&db)
+            .await
+            .context("cannot read the deployments made before they were kept")?;
         let catalog = CatalogStore::open(&db, catalog_file).await?;
         let pending = crate::service::approvals::settle_all(&db, &catalog.current().catalog)
             .await
@@ -48,6 +51,11 @@ impl Application {
             demo::seed(&db)
                 .await
                 .context("cannot create the demo users")?;
+            if settings.demo_history {
+                crate::demo_history::seed(&db, &catalog.current(), crate::db::now_ms())
+                    .await
+                    .context("cannot write the demo's history")?;
+            }
         }
         let listener = TcpListener::bind(settings.listen)
             .await

@@ -63,4 +63,45 @@ pub struct InsightsView {
     pub classification: String,
     /// The query string of the filters, for the CSV link.
     pub query: String,
+    pub lead_time: LeadTimeView,
+}
+
+/// One piece of a stacked bar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BarPiece {
+    /// `commit`, `approvals`, `window`, `provisioning` or `deploying`.
+    pub key: String,
+    pub name: String,
+    /// "3.5 h".
+    pub text: String,
+    /// Its width, in percent of the longest bar on the chart.
+    pub width: f64,
+}
+
+/// An application's lead time taken apart: the medians and the 90th percentiles of its segments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadTimeBar {
+    pub application: String,
+    pub deployments: usize,
+    pub median: Vec<BarPiece>,
+    pub p90: Vec<BarPiece>,
+}
+
+/// A stage's or a team's wait: who, how many, the median and the 90th percentile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitRow {
+    pub name: String,
+    pub count: usize,
+    pub median: String,
+    pub p90: String,
+}
+
+/// Where lead time goes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LeadTimeView {
+    pub bars: Vec<LeadTimeBar>,
+    pub stages: Vec<WaitRow>,
+    pub teams: Vec<WaitRow>,
+    /// "38 % of the lead time was spent waiting for approvals.", or "" without deployments.
+    pub people: String,
 }

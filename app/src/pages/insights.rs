@@ -4,7 +4,9 @@
 use crate::api::gate::get_insights;
 use crate::components::feedback::{ErrorNotice, Loading};
 use crate::components::request_table::choices;
-use crate::model::{InsightsFilter, InsightsView, MetricCard};
+use crate::model::{
+    BarPiece, InsightsFilter, InsightsView, LeadTimeBar, LeadTimeView, MetricCard, WaitRow,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -52,6 +54,7 @@ fn Insights(view: InsightsView) -> impl IntoView {
         cluster,
         classification,
         query,
+        lead_time,
     } = view;
     let periods = [30, 90, 180]
         .map(|d| (d.to_string(), format!("{d} days")))
@@ -88,6 +91,7 @@ fn Insights(view: InsightsView) -> impl IntoView {
         <div class="insights">
             {metrics.into_iter().map(|m| view! { <Metric card=m/> }).collect_view()}
         </div>
+        <LeadTime view=lead_time/>
         <p>
             <a href=format!("/insights/deployments.csv?{query}") data-testid="insights-csv" rel="external" download="">
                 "Download the deployments behind these figures (CSV)"
@@ -142,5 +146,109 @@ fn Metric(card: MetricCard) -> impl IntoView {
             <p><small>{bands}</small></p>
             <p><small>{definition}</small></p>
         </figure>
+    }
+}
+
+/// Where lead time goes: a stacked bar of the medians and one of the 90th percentiles per
+/// application, the slowest approval stages and the approver teams' answer times.
+#[component]
+fn LeadTime(view: LeadTimeView) -> impl IntoView {
+    let LeadTimeView {
+        bars,
+        stages,
+        teams,
+        people,
+    } = view;
+    let empty = bars.is_empty();
+    view! {
+        <section class="card lead-time" data-testid="lead-time">
+            <h2>"Where lead time goes"</h2>
+            {if empty {
+                view! { <p class="muted">"No successful deployment in the period to take apart."</p> }.into_any()
+            } else {
+                view! {
+                    <p data-testid="people-share">{people}</p>
+                    <ul class="legend">
+                        {bars.first().map(|b| b.median.iter().map(|p| view! {
+                            <li><span class=format!("swatch seg-{}", p.key)></span>{p.name.clone()}</li>
+                        }).collect_view())}
+                    </ul>
+                    {bars.into_iter().map(|b| view! { <Bar bar=b/> }).collect_view()}
+                }.into_any()
+            }}
+            <div class="waits">
+                <Waits title="Slowest approval stages" testid="slowest-stages" rows=stages/>
+                <Waits title="Approver teams' answer times" testid="team-answers" rows=teams/>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Bar(bar: LeadTimeBar) -> impl IntoView {
+    let LeadTimeBar {
+        application,
+        deployments,
+        median,
+        p90,
+    } = bar;
+    let row = |label: &'static str, pieces: Vec<BarPiece>| {
+        let text = pieces
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.text))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut x = 0.0;
+        let rects = pieces
+            .into_iter()
+            .map(|p| {
+                let at = x;
+                x += p.width;
+                view! {
+                    <rect class=format!("seg-{}", p.key) x=at y="0" width=p.width height="10">
+                        <title>{format!("{}: {}", p.name, p.text)}</title>
+                    </rect>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="bar-row">
+                <span class="muted">{label}</span>
+                <svg viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label=format!("{label}: {text}")>
+                    {rects}
+                </svg>
+                <small>{text.clone()}</small>
+            </div>
+        }
+    };
+    view! {
+        <figure class="stacked" data-testid="lead-time-bar">
+            <figcaption><strong>{application}</strong>" · "{format!("{deployments} deployment(s)")}</figcaption>
+            {row("median", median)}
+            {row("90th percentile", p90)}
+        </figure>
+    }
+}
+
+#[component]
+fn Waits(title: &'static str, testid: &'static str, rows: Vec<WaitRow>) -> impl IntoView {
+    view! {
+        <div data-testid=testid>
+            <h3>{title}</h3>
+            {if rows.is_empty() {
+                view! { <p class="muted">"None in the period."</p> }.into_any()
+            } else {
+                view! {
+                    <table>
+                        <thead><tr><th scope="col">"Who"</th><th scope="col">"Answers"</th><th scope="col">"Median"</th><th scope="col">"90th percentile"</th></tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|r| view! {
+                                <tr><td>{r.name}</td><td>{r.count}</td><td>{r.median}</td><td>{r.p90}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </div>
     }
 }

@@ -269,3 +269,105 @@ pub async fn approve(
     anyhow::ensure!(answer.status() == 303, "decision: {}", answer.status());
     Ok(())
 }
+
+/// Who fetches the pages of a load: a signed-in person, or a pipeline with its token.
+pub enum Client<'a> {
+    Person(&'a str),
+    Token(&'a str),
+}
+
+/// `clients` clients fetch `path` `rounds` times each, at once; the answer times (the first
+/// three rounds of each, which warm the caches, left out).
+pub async fn load(
+    address: &str,
+    who: &Client<'_>,
+    path: &str,
+    clients: usize,
+    rounds: usize,
+) -> anyhow::Result<Vec<std::time::Duration>> {
+    // Every person signs in first: a sign-in hashes a password (tens of milliseconds of CPU),
+    // which would otherwise run beside the first clients' measured page loads.
+    let mut signed_in = Vec::new();
+    for _ in 0..clients {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        if let Client::Person(user) = who {
+            let login = client
+                .post(format!("{address}/login"))
+                .form(&[("username", *user), ("password", "runway-demo")])
+                .send()
+                .await?;
+            anyhow::ensure!(login.status() == 303, "login as {user}: {}", login.status());
+        }
+        signed_in.push(client);
+    }
+    let token = match who {
+        Client::Token(secret) => Some((*secret).to_owned()),
+        Client::Person(_) => None,
+    };
+    let mut tasks = Vec::new();
+    for client in signed_in {
+        let url = format!("{address}{path}");
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(rounds);
+            for round in 0..rounds + 3 {
+                let t0 = std::time::Instant::now();
+                let mut request = client.get(&url);
+                if let Some(t) = &token {
+                    request = request.bearer_auth(t);
+                }
+                let resp = request.send().await?;
+                anyhow::ensure!(resp.status() == 200, "{url}: {}", resp.status());
+                resp.bytes().await?;
+                if round >= 3 {
+                    times.push(t0.elapsed());
+                }
+            }
+            Ok(times)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(all)
+}
+
+/// Prints the median and the 99th percentile of `samples` as `BENCH` lines, `{}` in `name`
+/// standing for `p50` and `p99`.
+pub fn print_percentiles(name: &str, mut samples: Vec<std::time::Duration>) {
+    samples.sort_unstable();
+    for (label, p) in [("p50", 0.50), ("p99", 0.99)] {
+        let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+        let ms = samples.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        println!("BENCH {} {ms:.1} ms", name.replace("{}", label));
+    }
+}
+
+/// A pipeline token made by `root`, acting as `acts_as`, for every application: its secret.
+pub async fn token(
+    state: &server::state::AppState,
+    name: &str,
+    scopes: &[&str],
+    acts_as: &str,
+) -> anyhow::Result<String> {
+    let root = server::db::users::by_username(&state.db, "root")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no demo user root"))?;
+    let made = server::service::tokens::create_token(
+        &state.db,
+        &state.catalog.current().catalog,
+        &root,
+        &server::service::tokens::TokenForm {
+            name: name.into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            applications: vec!["*".into()],
+            acts_as: acts_as.into(),
+        },
+    )
+    .await?;
+    Ok(made.secret)
+}

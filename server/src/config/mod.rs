@@ -7,6 +7,7 @@
 //! | `RUNWAY_DATABASE_URL` | `sqlite://<data dir>/runway.db` | `sqlite://…` or `postgres://…` |
 //! | `RUNWAY_CATALOG` | none | catalog file applied at start and on reload |
 //! | `RUNWAY_DEMO` | `false` | creates the demo users and says so on the login page |
+//! | `RUNWAY_DEMO_HISTORY` | `false` | with `RUNWAY_DEMO`, writes 90 days of made-up releases at the first start, for the Insights page (`make run` turns it on) |
 //! | `RUNWAY_PUBLIC_URL` | `http://<listen>` | the address users reach; `https://` makes cookies Secure |
 //! | `RUNWAY_SESSION_IDLE_MINUTES` | `480` | a session ends after this long without a request |
 //! | `RUNWAY_LOGIN_MAX_FAILURES` | `5` | failed logins per user name or client before a pause |
@@ -44,6 +45,8 @@ pub struct Settings {
     pub database_url: String,
     pub catalog: Option<PathBuf>,
     pub demo: bool,
+    /// Writes the demo's made-up history at the first start (demo mode only).
+    pub demo_history: bool,
     pub public_url: String,
     pub session_idle_minutes: i64,
     pub login_max_failures: u32,
@@ -82,12 +85,13 @@ pub enum ConfigError {
     Unknown { name: String, known: String },
 }
 
-pub const KNOWN: [&str; 20] = [
+pub const KNOWN: [&str; 21] = [
     "RUNWAY_LISTEN",
     "RUNWAY_DATA_DIR",
     "RUNWAY_DATABASE_URL",
     "RUNWAY_CATALOG",
     "RUNWAY_DEMO",
+    "RUNWAY_DEMO_HISTORY",
     "RUNWAY_PUBLIC_URL",
     "RUNWAY_SESSION_IDLE_MINUTES",
     "RUNWAY_LOGIN_MAX_FAILURES",
@@ -264,6 +268,7 @@ impl Settings {
             database_url,
             catalog: vars.text("RUNWAY_CATALOG").map(PathBuf::from),
             demo: vars.flag("RUNWAY_DEMO")?,
+            demo_history: vars.flag("RUNWAY_DEMO_HISTORY")?,
             public_url: public_url.trim_end_matches('/').to_owned(),
             session_idle_minutes: vars.bounded("RUNWAY_SESSION_IDLE_MINUTES", 480, (1, 525_600))?,
             login_max_failures: vars.bounded("RUNWAY_LOGIN_MAX_FAILURES", 5, (1, 1000))?,

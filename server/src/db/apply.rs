@@ -3,7 +3,9 @@
 //! else moves a request to another state.
 
 use super::requests::{self as q, RequestRow};
-use super::{audit, chases, decisions, outbox, pending_notices, queue, tickets, Write};
+use super::{
+    audit, chases, decisions, deployments, outbox, pending_notices, queue, tickets, Write,
+};
 use crate::domain::audit::AuditEvent;
 use crate::domain::lifecycle::{Due, Effect, Transition, Verdict};
 use crate::domain::request::State;
@@ -91,8 +93,18 @@ pub async fn apply(
                 outbox::withdraw_dispatch(tx, id).await?;
             }
             Effect::Reindex { teams } => queue::set_waits(tx, id, teams).await?,
-            Effect::RaiseTicket { on, what, detail } => {
-                raise(tx, catalog, &target, on, what, detail, now).await?;
+            Effect::RaiseTicket {
+                on,
+                what,
+                detail,
+                quiet,
+            } => {
+                let said = Said {
+                    what,
+                    detail,
+                    quiet: *quiet,
+                };
+                raise(tx, catalog, &target, on, &said, now).await?;
             }
             Effect::Notify(notice) => {
                 pending_notices::insert(tx, (id, target.version), notice, now).await?;
@@ -112,9 +124,20 @@ pub async fn apply(
                 chases::set(tx, id, at(remind), at(escalate)).await?;
             }
             Effect::Announce => tx.announce(id),
+            Effect::RecordDeployment { succeeded } => {
+                deployments::record(tx, id, *succeeded, now).await?;
+            }
+            Effect::CommitTime { at } => deployments::commit_time(tx, id, *at).await?,
         }
     }
     Ok(())
+}
+
+/// What a ticket says, and whether its team is told.
+struct Said<'a> {
+    what: &'a str,
+    detail: &'a str,
+    quiet: bool,
 }
 
 /// Opens a ticket for each catalog rule the failure matches, each with its audit entry.
@@ -123,10 +146,14 @@ async fn raise(
     catalog: &Catalog,
     target: &Target<'_>,
     on: &[crate::domain::TicketTrigger],
-    what: &str,
-    detail: &str,
+    said: &Said<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let Said {
+        what,
+        detail,
+        quiet,
+    } = *said;
     let (app_id, env_id) = (target.application_id, target.environment_id);
     let app = catalog.application(app_id);
     let named = format!(
@@ -162,13 +189,15 @@ async fn raise(
             title: what.to_owned(),
         };
         audit::event(tx, target.id, None, &opened, now).await?;
-        let told = crate::domain::notice::Notice {
-            kind: crate::domain::notice::Kind::TicketOpened,
-            audience: crate::domain::notice::Audience::Team(rule.team.clone()),
-            detail: detail.to_owned(),
-            actor: None,
-        };
-        pending_notices::insert(tx, (target.id, target.version), &told, now).await?;
+        if !quiet {
+            let told = crate::domain::notice::Notice {
+                kind: crate::domain::notice::Kind::TicketOpened,
+                audience: crate::domain::notice::Audience::Team(rule.team.clone()),
+                detail: detail.to_owned(),
+                actor: None,
+            };
+            pending_notices::insert(tx, (target.id, target.version), &told, now).await?;
+        }
         tracing::info!(ticket, request = target.id, rule = %rule.id, "ticket opened");
     }
     Ok(())

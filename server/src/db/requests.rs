@@ -94,6 +94,7 @@ pub struct NewRequest<'a> {
     pub origin: &'a str,
     pub pipeline_url: &'a str,
     pub self_deploy: bool,
+    pub commit_at: Option<i64>,
     pub now: i64,
 }
 
@@ -102,8 +103,8 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     sqlx::query_scalar(
         "insert into requests (application_id, environment_id, requester_id, title, version, artifact, \
          summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
-         created_at, updated_at, origin, pipeline_url, self_deploy) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19) \
+         created_at, updated_at, origin, pipeline_url, self_deploy, commit_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20) \
          returning request_id",
     )
     .bind(r.application_id)
@@ -125,6 +126,7 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     .bind(r.origin)
     .bind(r.pipeline_url)
     .bind(i64::from(r.self_deploy))
+    .bind(r.commit_at)
     .fetch_one(&mut **tx)
     .await
 }

@@ -225,3 +225,17 @@ pub async fn webhook_attempted(
     .await?;
     Ok(())
 }
+
+/// The tickets still open on `application`'s requests.
+pub async fn open_on_application(
+    tx: &mut Tx<'_>,
+    application: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select t.ticket_id from tickets t join requests r on r.request_id = t.request_id \
+          where r.application_id = $1 and t.state = 'open' order by t.ticket_id",
+    )
+    .bind(application)
+    .fetch_all(&mut **tx)
+    .await
+}

@@ -15,6 +15,8 @@
 //!   failure (the deployment's end) to the next successful deployment of the same application and
 //!   environment; failures not yet recovered are counted apart.
 
+use std::collections::HashMap;
+
 const HOUR: i64 = 3_600_000;
 pub const DAY: i64 = 24 * HOUR;
 const WEEK: i64 = 7 * DAY;
@@ -24,6 +26,7 @@ const MONTH: i64 = 30 * DAY;
 /// one for each attempt that ended).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
+    pub id: i64,
     pub request_id: i64,
     pub application: String,
     pub environment: String,
@@ -37,6 +40,18 @@ pub struct Deployment {
     pub succeeded: bool,
     /// An incident was linked to it.
     pub incident: bool,
+    /// Where the time from the request being opened went: approvals, the schedule or a window,
+    /// provisioning, deploying (see `domain::lead_time`).
+    pub segments: [i64; 4],
+}
+
+impl Deployment {
+    /// When its lead time starts: the commit, when the pipeline said and it came before the
+    /// request, else the request being opened.
+    pub fn lead_start(&self) -> i64 {
+        self.commit_at
+            .map_or(self.requested_at, |c| c.min(self.requested_at))
+    }
 }
 
 /// How a figure compares with the 2024 clusters.
@@ -189,71 +204,126 @@ impl Figures {
 /// The figures of the deployments that ended in `[from, to)`. `all` holds every deployment known
 /// (before and after the period too): a rollback or a recovery may come later.
 pub fn figures(all: &[Deployment], from: i64, to: i64) -> Figures {
-    let in_period: Vec<&Deployment> = all
-        .iter()
-        .filter(|d| d.finished_at >= from && d.finished_at < to)
-        .collect();
-    let successes: Vec<&&Deployment> = in_period.iter().filter(|d| d.succeeded).collect();
-    let days = ((to - from) as f64 / DAY as f64).max(1.0 / 24.0);
-    let mut leads: Vec<i64> = successes
-        .iter()
-        .map(|d| d.finished_at - d.commit_at.unwrap_or(d.requested_at))
-        .collect();
-    let failed: Vec<&&Deployment> = in_period
-        .iter()
-        .filter(|d| !d.succeeded || d.incident || rolled_back(all, d))
-        .collect();
-    let mut recoveries = Vec::new();
-    let mut unrecovered = 0;
-    for d in &failed {
-        match recovered_at(all, d) {
-            Some(at) => recoveries.push(at - d.finished_at),
-            None => unrecovered += 1,
+    History::new(all).figures(from, to)
+}
+
+/// The deployments known, with what came after each worked out once: whether it needed
+/// remediation, and when the service was restored after it.
+pub struct History<'a> {
+    all: &'a [Deployment],
+    /// It failed, had an incident, or was rolled back.
+    failed: Vec<bool>,
+    /// When the next successful deployment to the same place ended.
+    recovered_at: Vec<Option<i64>>,
+}
+
+impl<'a> History<'a> {
+    pub fn new(all: &'a [Deployment]) -> History<'a> {
+        let mut places: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (i, d) in all.iter().enumerate() {
+            places
+                .entry((d.application.as_str(), d.environment.as_str()))
+                .or_default()
+                .push(i);
+        }
+        let mut failed = vec![false; all.len()];
+        let mut recovered_at = vec![None; all.len()];
+        for mut here in places.into_values() {
+            here.sort_by_key(|i| all[*i].finished_at);
+            // The first success of each version here: deployed there before `d` when earlier.
+            let mut first_ok: HashMap<&str, i64> = HashMap::new();
+            for i in &here {
+                let d = &all[*i];
+                if d.succeeded {
+                    first_ok.entry(d.version.as_str()).or_insert(d.finished_at);
+                }
+            }
+            // Walking back in time, the next success is the latest one seen that ended later
+            // (several ending at one moment all follow what ended before it).
+            let mut next: Option<usize> = None;
+            for run in here
+                .chunk_by(|a, b| all[*a].finished_at == all[*b].finished_at)
+                .rev()
+            {
+                for i in run {
+                    let d = &all[*i];
+                    recovered_at[*i] = next.map(|n| all[n].finished_at);
+                    // A rollback: the deployment that replaced this one brought back a version
+                    // deployed there before it. (Versions are not ordered: a commit hash is a
+                    // version too.)
+                    let rolled_back = d.succeeded
+                        && next.is_some_and(|n| {
+                            let v = &all[n].version;
+                            *v != d.version
+                                && first_ok
+                                    .get(v.as_str())
+                                    .is_some_and(|at| *at < d.finished_at)
+                        });
+                    failed[*i] = !d.succeeded || d.incident || rolled_back;
+                }
+                if let Some(ok) = run.iter().find(|i| all[**i].succeeded) {
+                    next = Some(*ok);
+                }
+            }
+        }
+        History {
+            all,
+            failed,
+            recovered_at,
         }
     }
-    Figures {
-        deployments: in_period.len(),
-        successes: successes.len(),
-        per_day: successes.len() as f64 / days,
-        lead_time_ms: median(&mut leads),
-        lead_from_commits: !successes.is_empty() && successes.iter().all(|d| d.commit_at.is_some()),
-        failures: failed.len(),
-        failure_rate: (!in_period.is_empty()).then(|| failed.len() as f64 / in_period.len() as f64),
-        recovery_ms: median(&mut recoveries),
-        unrecovered,
+
+    /// The figures of the deployments that ended in `[from, to)`.
+    pub fn figures(&self, from: i64, to: i64) -> Figures {
+        let in_period: Vec<usize> = (0..self.all.len())
+            .filter(|i| (from..to).contains(&self.all[*i].finished_at))
+            .collect();
+        let successes: Vec<&Deployment> = in_period
+            .iter()
+            .map(|i| &self.all[*i])
+            .filter(|d| d.succeeded)
+            .collect();
+        let days = ((to - from) as f64 / DAY as f64).max(1.0 / 24.0);
+        let mut leads: Vec<i64> = successes
+            .iter()
+            .map(|d| d.finished_at - d.lead_start())
+            .collect();
+        let failed: Vec<usize> = in_period
+            .iter()
+            .copied()
+            .filter(|i| self.failed[*i])
+            .collect();
+        let mut recoveries = Vec::new();
+        let mut unrecovered = 0;
+        for i in &failed {
+            match self.recovered_at[*i] {
+                Some(at) => recoveries.push(at - self.all[*i].finished_at),
+                None => unrecovered += 1,
+            }
+        }
+        Figures {
+            deployments: in_period.len(),
+            successes: successes.len(),
+            per_day: successes.len() as f64 / days,
+            lead_time_ms: median(&mut leads),
+            lead_from_commits: !successes.is_empty()
+                && successes.iter().all(|d| d.commit_at.is_some()),
+            failures: failed.len(),
+            failure_rate: (!in_period.is_empty())
+                .then(|| failed.len() as f64 / in_period.len() as f64),
+            recovery_ms: median(&mut recoveries),
+            unrecovered,
+        }
     }
-}
 
-/// The deployment that replaced this one brought back a version deployed there before it: a
-/// rollback undid it. (Versions are not ordered: a commit hash is a version too.)
-fn rolled_back(all: &[Deployment], d: &Deployment) -> bool {
-    d.succeeded
-        && next_success(all, d).is_some_and(|next| {
-            next.version != d.version
-                && all.iter().any(|earlier| {
-                    same_place(earlier, d)
-                        && earlier.succeeded
-                        && earlier.finished_at < d.finished_at
-                        && earlier.version == next.version
-                })
-        })
-}
-
-/// When the next successful deployment to the same place after `d` ended.
-fn recovered_at(all: &[Deployment], d: &Deployment) -> Option<i64> {
-    next_success(all, d).map(|n| n.finished_at)
-}
-
-/// The first successful deployment to the same place after `d` (a retry of the same request
-/// included: it restores the service as well).
-fn next_success<'a>(all: &'a [Deployment], d: &Deployment) -> Option<&'a Deployment> {
-    all.iter()
-        .filter(|n| same_place(n, d) && n.succeeded && n.finished_at > d.finished_at)
-        .min_by_key(|n| n.finished_at)
-}
-
-fn same_place(a: &Deployment, b: &Deployment) -> bool {
-    a.application == b.application && a.environment == b.environment
+    /// The figures of each week from `from` (the last one cut at `to`), for the trend charts.
+    pub fn weekly(&self, from: i64, to: i64) -> Vec<(i64, Figures)> {
+        (0..)
+            .map(|w| from + w * WEEK)
+            .take_while(|start| *start < to)
+            .map(|start| (start, self.figures(start, (start + WEEK).min(to))))
+            .collect()
+    }
 }
 
 /// The median (the mean of the two middle values of an even count), `None` for none.
@@ -265,11 +335,7 @@ fn median(values: &mut [i64]) -> Option<i64> {
 
 /// The figures of each week from `from` (the last one cut at `to`), for the trend charts.
 pub fn weekly(all: &[Deployment], from: i64, to: i64) -> Vec<(i64, Figures)> {
-    (0..)
-        .map(|w| from + w * WEEK)
-        .take_while(|start| *start < to)
-        .map(|start| (start, figures(all, start, (start + WEEK).min(to))))
-        .collect()
+    History::new(all).weekly(from, to)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 fn nth(i: i64) -> Deployment {
     let finished_at = T0 + 2 * i * DAY + 10 * HOUR;
     Deployment {
+        id: i,
         request_id: i,
         application: "banking".into(),
         environment: "production".into(),
@@ -18,6 +19,7 @@ fn nth(i: i64) -> Deployment {
         finished_at,
         succeeded: true,
         incident: false,
+        segments: [0; 4],
     }
 }
 
@@ -157,4 +159,25 @@ fn bands_at_their_edges() {
     assert_eq!(failure_band(0.0), Band::Elite);
     assert_eq!(failure_band(0.16), Band::High);
     assert_eq!(failure_band(0.5), Band::Low);
+}
+
+#[test]
+fn deployments_ending_at_one_moment_follow_what_ended_before() {
+    // Two ends at the same millisecond: neither recovers the other; both recover the failure
+    // before them, and the next success recovers nothing it did not follow.
+    let at = |i: i64, finished_at: i64, succeeded: bool| Deployment {
+        finished_at,
+        succeeded,
+        ..nth(i)
+    };
+    let all = vec![
+        at(1, T0 + HOUR, false),
+        at(2, T0 + 2 * HOUR, false),
+        at(3, T0 + 2 * HOUR, true),
+        at(4, T0 + 5 * HOUR, true),
+    ];
+    let f = figures(&all, T0, T0 + DAY);
+    assert_eq!((f.failures, f.unrecovered), (2, 0));
+    // #1 recovered by #3 after an hour, #2 by #4 after three.
+    assert_eq!(f.recovery_ms, Some(2 * HOUR));
 }

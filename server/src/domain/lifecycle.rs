@@ -134,6 +134,8 @@ pub enum Event {
         by: String,
         /// The stage is the deploy stage of a request whose pipeline deploys it.
         deploys: bool,
+        /// When the change was committed, if the pipeline said.
+        commit_at: Option<i64>,
     },
     Retried {
         by: Viewer,
@@ -192,10 +194,13 @@ pub enum Effect {
     Withdraw,
     /// The teams the approver queue finds the request under (none once it no longer waits).
     Reindex { teams: Vec<String> },
+    /// Opens a ticket for each catalog rule the failure matches, telling its team unless
+    /// `quiet` (the demo's made-up past).
     RaiseTicket {
         on: Vec<TicketTrigger>,
         what: String,
         detail: String,
+        quiet: bool,
     },
     /// Tells people of the change: an inbox entry each, and a mail if they receive that kind.
     Notify(Notice),
@@ -208,6 +213,10 @@ pub enum Effect {
     },
     /// Live pages and the dispatch worker hear of the change once it is committed.
     Announce,
+    /// A deployment ended: the delivery metrics keep it, with where its lead time went.
+    RecordDeployment { succeeded: bool },
+    /// The pipeline said when the change was committed: the earliest time said is kept.
+    CommitTime { at: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -302,6 +311,11 @@ pub(super) fn finish(
             Vec::new()
         };
         effects.push(Effect::Reindex { teams });
+    }
+    if request.state != Some(state) && matches!(state, State::Succeeded | State::Failed) {
+        effects.push(Effect::RecordDeployment {
+            succeeded: state == State::Succeeded,
+        });
     }
     let told = super::notice::notices(request, policy, approvals, state, &effects, now);
     if let Some(chase) = super::lifecycle_chase::restart(request, policy, state, &told) {

@@ -68,6 +68,7 @@ impl Rules<'_> {
                 on: vec![TicketTrigger::DeployFailed, TicketTrigger::StageFailed],
                 what: format!("{} failed", step_words(step)),
                 detail: message.to_owned(),
+                quiet: false,
             },
         ];
         Ok(self.done(&self.request.approvals, State::Failed, effects))
@@ -81,6 +82,7 @@ impl Rules<'_> {
             metrics,
             by,
             deploys,
+            commit_at,
         } = event
         else {
             return Err(Refusal::Unchanged);
@@ -93,6 +95,9 @@ impl Rules<'_> {
             metrics: metrics.clone(),
             by: by.clone(),
         })];
+        if let Some(at) = commit_at {
+            effects.push(Effect::CommitTime { at: *at });
+        }
         // A request that deploys itself follows what its pipeline says of the deploy stage;
         // it starts deploying only while its approvals hold.
         let approved = matches!(state, State::Approved | State::Scheduled);
@@ -128,6 +133,7 @@ impl Rules<'_> {
                 on,
                 what: format!("{stage} failed"),
                 detail: format!("The pipeline reported the {stage} stage failed ({by})."),
+                quiet: false,
             });
         }
         Ok(self.done(&self.request.approvals, next.unwrap_or(state), effects))

@@ -112,6 +112,7 @@ fn event(choice: u8, who: i64, ops: bool) -> Event {
             metrics: Default::default(),
             by: "ci".into(),
             deploys: true,
+            commit_at: (who % 2 == 0).then_some(who),
         },
         12 => Event::WaitingForWindow {
             note: "waiting".into(),
@@ -213,6 +214,10 @@ proptest! {
             // Every transition is audited and announced.
             prop_assert!(t.effects.iter().any(|e| matches!(e, Effect::Audit { .. })), "{:?} unaudited", event);
             prop_assert!(t.effects.contains(&Effect::Announce));
+            // A deployment is kept for the metrics exactly when one ends.
+            let ended = t.state != before && matches!(t.state, State::Succeeded | State::Failed);
+            let recorded = t.effects.iter().filter(|e| matches!(e, Effect::RecordDeployment { .. })).count();
+            prop_assert_eq!(recorded, usize::from(ended), "{:?} from {:?}", event, before);
             // Only an approved request (not deploying itself) queues a dispatch.
             if t.effects.iter().any(|e| matches!(e, Effect::Enqueue { .. })) {
                 prop_assert!(matches!(t.state, State::Approved | State::Scheduled));

@@ -10,6 +10,7 @@ pub mod dora;
 #[cfg(test)]
 mod fixtures;
 pub mod gate;
+pub mod lead_time;
 pub mod lifecycle;
 mod lifecycle_chase;
 mod lifecycle_decisions;

@@ -44,7 +44,10 @@ pub fn router() -> Router<AppState> {
             Authenticate with `Authorization: Bearer <token>`; administrators make tokens on the portal's API tokens page.",
     ),
     paths(gate, open_request, request_status, stage_result, audit, dora),
-    components(schemas(ProblemDoc, FieldError, AuditPage, AuditEntry, DoraReport, Measure, Week)),
+    components(schemas(
+        ProblemDoc, FieldError, AuditPage, AuditEntry, DoraReport, Measure, Week, CommitInput,
+        LeadTimeBreakdown, ApplicationLeadTime, Segment, Durations, StageWait, TeamAnswer
+    )),
     modifiers(&BearerAuth, &Unreadable),
     security(("bearer" = [])),
 )]
@@ -344,7 +347,11 @@ async fn audit(
     Ok(Json(audit_export::page(&state.db, &q).await?).into_response())
 }
 
+use crate::service::input::CommitInput;
 use crate::service::insights::{self, DoraFilter, DoraReport, Measure, Week};
+use crate::service::lead_time::{
+    ApplicationLeadTime, Durations, LeadTimeBreakdown, Segment, StageWait, TeamAnswer,
+};
 
 /// The four DORA metrics of the deployments to an environment, over 30, 90 or 180 days: for a
 /// token of scope `metrics:read`, of its applications.

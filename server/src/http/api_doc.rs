@@ -47,6 +47,8 @@ pub fn document(known: Option<&Catalog>) -> Value {
             // Null, like leaving it out, is low.
             ("risk", json!({ "enum": ["low", "medium", "high", null] })),
             ("requested_by", username_or_empty()),
+            ("commit_at", date_time()),
+            ("commits", commits()),
         ],
     );
     for name in ["summary", "rollback_plan"] {
@@ -66,6 +68,14 @@ pub fn document(known: Option<&Catalog>) -> Value {
         }
     });
 
+    constrain(
+        &mut schemas["CommitInput"],
+        &[
+            ("id", text(pattern::VERSION, MAX_VERSION)),
+            ("at", date_time()),
+        ],
+    );
+
     let stage = &mut schemas["StageInput"];
     constrain(
         stage,
@@ -77,6 +87,8 @@ pub fn document(known: Option<&Catalog>) -> Value {
             ),
             ("started_at", date_time()),
             ("finished_at", date_time()),
+            ("commit_at", date_time()),
+            ("commits", commits()),
             (
                 "metrics",
                 json!({
@@ -156,6 +168,10 @@ fn text(pattern: &str, max: usize) -> Value {
 /// A user name, or nothing (the token's own user).
 fn username_or_empty() -> Value {
     json!({ "pattern": pattern::or_empty(pattern::USERNAME), "maxLength": MAX_USERNAME_LEN })
+}
+
+fn commits() -> Value {
+    json!({ "maxItems": crate::service::input::MAX_COMMITS })
 }
 
 fn date_time() -> Value {

@@ -2,7 +2,45 @@
 //! Values are taken exactly as sent, never trimmed, so that the API's document (built from the
 //! same rules in `domain::text_patterns`) says exactly what is accepted.
 
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// A commit a pipeline names, with when it was made.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommitInput {
+    /// The commit's id (its hash).
+    pub id: String,
+    /// When it was committed (RFC 3339).
+    pub at: String,
+}
+
+/// The most commits one call may name.
+pub const MAX_COMMITS: usize = 250;
+
+/// When the change was committed: the earliest of `commit_at` and the `commits`' times, each
+/// mistake named by its field (`commits.2.at`).
+pub(crate) fn commit_time(
+    commit_at: Option<&str>,
+    commits: &[CommitInput],
+    errors: &mut BTreeMap<String, String>,
+) -> Option<i64> {
+    if commits.len() > MAX_COMMITS {
+        errors.insert(
+            "commits".into(),
+            format!("At most {MAX_COMMITS} commits; name the earliest ones."),
+        );
+        return None;
+    }
+    let mut times = vec![parse_time("commit_at", commit_at, errors)];
+    for (i, c) in commits.iter().enumerate() {
+        if let Some(p) = crate::domain::text::version_problem(&c.id) {
+            errors.insert(format!("commits.{i}.id"), p);
+        }
+        times.push(parse_time(&format!("commits.{i}.at"), Some(&c.at), errors));
+    }
+    times.into_iter().flatten().min()
+}
 
 /// An optional text value: empty is the same as not given.
 pub(crate) fn optional(s: &Option<String>) -> Option<&str> {

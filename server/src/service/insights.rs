@@ -6,8 +6,10 @@ use super::gate::rfc3339;
 use crate::db::tokens::TokenRow;
 use crate::db::{deployments, now_ms, Db};
 use crate::domain::dora::{self, Figures};
+use crate::domain::lead_time;
 use crate::domain::Catalog;
 use crate::service::error::{Error, Result};
+use crate::service::lead_time::LeadTimeBreakdown;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -82,6 +84,8 @@ pub struct DoraReport {
     pub cluster: Option<&'static str>,
     pub classification: &'static str,
     pub weeks: Vec<Week>,
+    /// Where the lead time of the period's successful deployments went.
+    pub lead_time_breakdown: LeadTimeBreakdown,
 }
 
 /// Who reads the metrics.
@@ -133,8 +137,9 @@ pub async fn dora(
         .collect();
     let to = now_ms();
     let from = to - days * DAY;
-    let all = deployments::since(db, Some(&applications), environment, from - days * DAY).await?;
-    let report = report(&all, application, environment, days, from, to);
+    let all = deployments::since(db, &applications, environment, from - days * DAY).await?;
+    let waits = deployments::waits(db, environment, from, to).await?;
+    let report = report(&all, &waits, application, environment, days, from, to);
     let behind = all.into_iter().filter(|d| d.finished_at >= from).collect();
     Ok((report, behind))
 }
@@ -189,14 +194,20 @@ fn checked<'f>(
 /// The report of `all` for the period `[from, to)` of `days` days.
 pub fn report(
     all: &[dora::Deployment],
+    waits: &[deployments::Wait],
     application: Option<&str>,
     environment: &str,
     days: i64,
     from: i64,
     to: i64,
 ) -> DoraReport {
-    let now = dora::figures(all, from, to);
-    let before = dora::figures(all, from - (to - from), from);
+    let history = dora::History::new(all);
+    let now = history.figures(from, to);
+    let before = history.figures(from - (to - from), from);
+    let successes: Vec<&dora::Deployment> = all
+        .iter()
+        .filter(|d| d.succeeded && (from..to).contains(&d.finished_at))
+        .collect();
     let bands = now.bands();
     let measure = |unit, i: usize, read: fn(&Figures) -> Option<f64>| {
         let (value, previous) = (read(&now), read(&before));
@@ -234,7 +245,9 @@ pub fn report(
         classification: "Each figure has the band of its 2024 range (the failure rate: the \
             cluster whose figure is nearest); the cluster is the one nearest over the four \
             figures on a log scale.",
-        weeks: dora::weekly(all, from, to)
+        lead_time_breakdown: lead_time::summary(&successes, waits).into(),
+        weeks: history
+            .weekly(from, to)
             .into_iter()
             .map(|(start, f)| Week {
                 from: rfc3339(start),

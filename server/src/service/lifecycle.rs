@@ -8,7 +8,7 @@ use crate::db::decisions::{self, DecisionRow};
 use crate::db::requests::{self as q, RequestRow};
 use crate::db::Write;
 use crate::domain::approval::Approval;
-use crate::domain::lifecycle::{self, Event, Subject, Transition};
+use crate::domain::lifecycle::{self, Effect, Event, Subject, Transition};
 use crate::domain::Catalog;
 
 /// A request read for a change.
@@ -102,4 +102,45 @@ pub async fn record(
 ) -> Result<Transition> {
     let loaded = load(tx, id).await?;
     change(tx, catalog, &loaded, event, now).await
+}
+
+/// The transition as the demo's made-up past keeps it: without what only makes sense live
+/// (notices, a queued dispatch, reminders, announcements to open pages).
+pub fn past(mut t: Transition) -> Transition {
+    for e in &mut t.effects {
+        if let Effect::RaiseTicket { quiet, .. } = e {
+            *quiet = true;
+        }
+    }
+    t.effects.retain(|e| {
+        !matches!(
+            e,
+            Effect::Notify(_)
+                | Effect::Enqueue { .. }
+                | Effect::Reschedule { .. }
+                | Effect::Withdraw
+                | Effect::Chase { .. }
+                | Effect::Announce
+        )
+    });
+    t
+}
+
+/// `record` for the demo's made-up past, at `at`.
+pub async fn record_past(
+    tx: &mut Write,
+    catalog: &Catalog,
+    id: i64,
+    event: &Event,
+    at: i64,
+) -> Result<Transition> {
+    let loaded = load(tx, id).await?;
+    let t = past(lifecycle::transition(
+        &loaded.subject,
+        event,
+        &loaded.row.policy,
+        at,
+    )?);
+    apply(tx, catalog, Target::from(&loaded.row), &t, at).await?;
+    Ok(t)
 }

@@ -1,7 +1,7 @@
 //! Requests opened by a pipeline, and their status as a pipeline waiting on them reads it.
 
 use super::gate::{candidate, rfc3339, target};
-use super::input::{check_url, optional};
+use super::input::{check_url, commit_time, optional, CommitInput};
 use super::tokens::{authorize, authorize_any, ON_BEHALF};
 use crate::auth::MAX_USERNAME_LEN;
 use crate::catalog::store::ActiveCatalog;
@@ -49,6 +49,12 @@ pub struct NewRequestInput {
     /// The application's own form fields, by id.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// When the change was committed (RFC 3339): the lead time is measured from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_at: Option<String>,
+    /// The commits the release brings, with their times: the earliest one counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<CommitInput>,
 }
 
 /// What `GET /api/v1/requests/{id}` answers.
@@ -88,6 +94,7 @@ pub async fn open_request(
     let found = target(catalog, &input.application, &input.environment, &mut errors);
     let pipeline_url = optional(&input.pipeline_url);
     check_url("pipeline_url", pipeline_url, &mut errors);
+    let commit_at = commit_time(input.commit_at.as_deref(), &input.commits, &mut errors);
     if let Some(key) = idempotency_key {
         if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
             errors.insert(
@@ -151,6 +158,8 @@ pub async fn open_request(
         pipeline_url: pipeline_url.unwrap_or_default(),
         self_deploy: input.deploys_itself,
         on_behalf,
+        commit_at,
+        opened_at: None,
     };
     for attempt in 0..2 {
         let mut tx = db.write().await?;

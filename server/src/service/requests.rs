@@ -46,6 +46,10 @@ pub struct Origin<'a> {
     pub self_deploy: bool,
     /// A pipeline's token opened it in the requester's name.
     pub on_behalf: Option<OnBehalf<'a>>,
+    /// When the change was committed, if the pipeline said.
+    pub commit_at: Option<i64>,
+    /// When it is opened: now, unless the demo's history is being written.
+    pub opened_at: Option<i64>,
 }
 
 /// The token that opened a request in someone else's name, and that token's own user.
@@ -61,6 +65,8 @@ impl Origin<'_> {
         pipeline_url: "",
         self_deploy: false,
         on_behalf: None,
+        commit_at: None,
+        opened_at: None,
     };
 }
 
@@ -118,7 +124,7 @@ pub async fn submit_in(
     if !env.policy.may_request(&user.teams) {
         return Err(not_allowed(catalog, user, app, env));
     }
-    let now = now_ms();
+    let now = origin.opened_at.unwrap_or_else(now_ms);
     let draft = request::validate(app, raw, now).map_err(Error::Invalid)?;
     let new = Subject {
         state: None,
@@ -136,7 +142,10 @@ pub async fn submit_in(
             .on_behalf
             .map(|o| (o.token.to_owned(), o.by.to_owned())),
     };
-    let t = lifecycle::transition(&new, &event, &env.policy, now)?;
+    let mut t = lifecycle::transition(&new, &event, &env.policy, now)?;
+    if origin.opened_at.is_some() {
+        t = super::lifecycle::past(t);
+    }
     let id = q::insert(
         tx,
         &NewRequest {
@@ -150,6 +159,7 @@ pub async fn submit_in(
             origin: origin.kind,
             pipeline_url: origin.pipeline_url,
             self_deploy: origin.self_deploy,
+            commit_at: origin.commit_at,
             now,
         },
     )

@@ -1,7 +1,7 @@
 //! Stage results a pipeline posts: kept for history, and followed by a request whose pipeline
 //! deploys it.
 
-use super::input::parse_time;
+use super::input::{commit_time, parse_time, CommitInput};
 use super::tokens::authorize;
 use crate::db::apply::{apply, Target};
 use crate::db::requests as q;
@@ -33,6 +33,13 @@ pub struct StageInput {
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, f64>)]
     pub metrics: BTreeMap<String, serde_json::Value>,
+    /// When the change was committed (RFC 3339), if the request did not say: the earliest time
+    /// said counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_at: Option<String>,
+    /// The commits the release brings, with their times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<CommitInput>,
 }
 
 /// The stage a pipeline reports that, for a request that deploys itself, moves the request.
@@ -65,6 +72,7 @@ pub async fn record_stage(
             );
         }
     }
+    let commit_at = commit_time(input.commit_at.as_deref(), &input.commits, &mut errors);
     if input.metrics.len() > 50 {
         errors.insert("metrics".into(), "At most 50 metrics.".into());
     }
@@ -94,6 +102,7 @@ pub async fn record_stage(
         metrics: input.metrics.clone().into_iter().collect(),
         by: token.name.clone(),
         deploys: stage.eq_ignore_ascii_case(DEPLOY_STAGE),
+        commit_at,
     };
     let t = lifecycle::transition(&loaded.subject, &event, &loaded.row.policy, now)?;
     if t.state != loaded.row.state

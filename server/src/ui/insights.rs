@@ -3,10 +3,16 @@
 
 use super::viewer::{filter_choices, readable};
 use crate::domain::dora::Deployment;
+use crate::domain::text::capitalise;
+use crate::domain::Catalog;
 use crate::service::error::Error;
 use crate::service::insights::{self, DoraFilter, DoraReport, Measure, Reader};
+use crate::service::lead_time::{ApplicationLeadTime, Durations, LeadTimeBreakdown};
 use crate::state::AppState;
-use app::model::{InsightsFilter, InsightsView, MetricCard, TrendPoint, Viewer};
+use app::model::{
+    BarPiece, InsightsFilter, InsightsView, LeadTimeBar, LeadTimeView, MetricCard, TrendPoint,
+    Viewer, WaitRow,
+};
 
 /// The page's filters as the service reads them: blanks are "not chosen".
 pub fn filter(f: &InsightsFilter) -> DoraFilter {
@@ -131,7 +137,90 @@ pub async fn page(
         cluster: r.cluster.map(str::to_owned),
         classification: r.classification.to_owned(),
         query,
+        lead_time: lead_time(catalog, &r.lead_time_breakdown),
     })
+}
+
+/// The class names of the segments, in the order the breakdown gives them.
+const SEGMENT_KEYS: [&str; 5] = ["commit", "approvals", "window", "provisioning", "deploying"];
+
+fn lead_time(catalog: &Catalog, b: &LeadTimeBreakdown) -> LeadTimeView {
+    let sum = |a: &ApplicationLeadTime, read: fn(&Durations) -> f64| -> f64 {
+        a.segments.iter().map(|s| read(&s.durations)).sum()
+    };
+    let longest = b
+        .applications
+        .iter()
+        .map(|a| sum(a, |d| d.median_hours).max(sum(a, |d| d.p90_hours)))
+        .fold(0.0_f64, f64::max);
+    let pieces = |a: &ApplicationLeadTime, read: fn(&Durations) -> f64| -> Vec<BarPiece> {
+        a.segments
+            .iter()
+            .zip(SEGMENT_KEYS)
+            // Commit to request only where some pipeline said when it committed.
+            .filter(|(s, _)| s.durations.count > 0)
+            .map(|(s, key)| BarPiece {
+                key: key.into(),
+                name: capitalise(s.segment),
+                text: hours(read(&s.durations)),
+                width: if longest > 0.0 {
+                    read(&s.durations) / longest * 100.0
+                } else {
+                    0.0
+                },
+            })
+            .collect()
+    };
+    let row = |name: String, d: &Durations| WaitRow {
+        name,
+        count: d.count,
+        median: hours(d.median_hours),
+        p90: hours(d.p90_hours),
+    };
+    let app_name = |id: &str| {
+        catalog
+            .application(id)
+            .map_or(id, |a| a.name.as_str())
+            .to_owned()
+    };
+    LeadTimeView {
+        bars: b
+            .applications
+            .iter()
+            .map(|a| LeadTimeBar {
+                application: app_name(&a.application),
+                deployments: a.segments.get(1).map_or(0, |s| s.durations.count),
+                median: pieces(a, |d| d.median_hours),
+                p90: pieces(a, |d| d.p90_hours),
+            })
+            .collect(),
+        stages: b
+            .slowest_stages
+            .iter()
+            .map(|s| {
+                row(
+                    format!("{} · {}", app_name(&s.application), s.stage),
+                    &s.durations,
+                )
+            })
+            .collect(),
+        teams: b
+            .team_answers
+            .iter()
+            .map(|t| {
+                let name = catalog
+                    .team(&t.team)
+                    .map_or(t.team.as_str(), |t| t.name.as_str());
+                row(name.to_owned(), &t.durations)
+            })
+            .collect(),
+        people: b.waiting_for_people.map_or_else(String::new, |share| {
+            format!(
+                "{:.0} % of the lead time was spent waiting for approvals.",
+                share * 100.0
+            )
+        }),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -205,17 +294,21 @@ fn day(moment: &str) -> String {
 /// so none needs quoting and none can start a spreadsheet formula.
 pub fn csv(deployments: &[Deployment]) -> String {
     let mut out = String::from(
-        "request_id,application,environment,version,requested_at,finished_at,outcome,incident\n",
+        "request_id,application,environment,version,commit_at,requested_at,finished_at,outcome,\
+         incident,approvals_ms,schedule_or_window_ms,provisioning_ms,deploying_ms\n",
     );
+    let time = crate::service::gate::rfc3339;
     for d in deployments {
+        let [approvals, window, provisioning, deploying] = d.segments;
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{approvals},{window},{provisioning},{deploying}\n",
             d.request_id,
             d.application,
             d.environment,
             d.version,
-            crate::service::gate::rfc3339(d.requested_at),
-            crate::service::gate::rfc3339(d.finished_at),
+            d.commit_at.map(time).unwrap_or_default(),
+            time(d.requested_at),
+            time(d.finished_at),
             if d.succeeded { "succeeded" } else { "failed" },
             d.incident
         ));

@@ -164,6 +164,8 @@ pub fn settings(db: &TestDb, catalog: &std::path::Path, extra: &[(&str, &str)]) 
         ("RUNWAY_DATABASE_URL".to_owned(), db.url.clone()),
         ("RUNWAY_CATALOG".to_owned(), catalog.display().to_string()),
         ("RUNWAY_DEMO".to_owned(), "true".to_owned()),
+        // Only the test of the demo's history asks for it.
+        ("RUNWAY_DEMO_HISTORY".to_owned(), "false".to_owned()),
         ("RUNWAY_LOG".to_owned(), "warn".to_owned()),
         // Tests that follow a deployment turn the worker on; the others look at approvals alone.
         ("RUNWAY_DISPATCH".to_owned(), "false".to_owned()),

@@ -19,6 +19,7 @@ mod fake_idp;
 mod health;
 mod helpers;
 mod insights;
+mod lead_time;
 mod login;
 mod metrics;
 mod notifications;
