@@ -95,7 +95,8 @@ pub async fn seed(db: &Db, active: &ActiveCatalog, now: i64) -> anyhow::Result<u
         return Ok(0);
     }
     let catalog = &active.catalog;
-    let start = now - now.rem_euclid(DAY) - DAYS * DAY;
+    // From the first whole day inside the last ninety, so that all of it is in Insights' period.
+    let start = now - now.rem_euclid(DAY) - (DAYS - 1) * DAY;
     let mut written = 0;
     for (n, habit) in HABITS.iter().enumerate() {
         if catalog.application(habit.application).is_none() {

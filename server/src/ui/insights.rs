@@ -85,7 +85,7 @@ pub async fn page(
             if r.lead_time_from == "commit" {
                 "Median time from the change's commit (as the pipelines said) to its deployment ending."
             } else {
-                "Median time from the request being opened (no pipeline said when it committed) to its deployment ending."
+                "Median time from the change's commit where a pipeline said when (else from the request being opened) to its deployment ending."
             },
             trend(|w| w.lead_time_hours, hours),
         ),

@@ -135,4 +135,119 @@ async fn deployments_make_the_four_metrics(kind: Kind) {
     assert_eq!(refused.status(), 422);
 }
 
-crate::on_both_databases!(deployments_make_the_four_metrics);
+/// The quarter of `domain::dora`'s hand-worked fixture, stored as kept deployments: forty to
+/// Banking production, #10 and #40 failed, an incident on #20, #31 bringing #29's version back;
+/// even ones said their commit time. The figures worked out by hand come back from the API.
+async fn a_quarter_worked_out_by_hand_comes_back_from_the_database(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+    let t0 = server::db::now_ms() - 90 * DAY + HOUR;
+    let ada = app.user("ada").await.id;
+    let catalog = app.state.catalog.current();
+    let policy = catalog
+        .catalog
+        .application("banking")
+        .and_then(|a| a.environment("production"))
+        .map(|e| serde_json::to_string(&e.policy).expect("policy"))
+        .expect("banking production");
+    let pool = &app.state.db.pool;
+    for i in 1..=40_i64 {
+        let finished = t0 + 2 * i * DAY + 10 * HOUR;
+        let failed = i == 10 || i == 40;
+        let version = if i == 31 {
+            "1.29.0".to_owned()
+        } else {
+            format!("1.{i}.0")
+        };
+        let id: i64 = sqlx::query_scalar(
+            "insert into requests (application_id, environment_id, requester_id, title, version, \
+             summary, risk, rollback_plan, fields, state, policy, created_at, updated_at) \
+             values ('banking', 'production', $1, 'Banking', $2, 'fixture', 'low', 'redeploy', \
+             '{}', $3, $4, $5, $6) returning request_id",
+        )
+        .bind(ada)
+        .bind(&version)
+        .bind(if failed { "failed" } else { "succeeded" })
+        .bind(&policy)
+        .bind(finished - 20 * HOUR)
+        .bind(finished)
+        .fetch_one(pool)
+        .await
+        .expect("request");
+        sqlx::query(
+            "insert into deployments (request_id, application_id, environment_id, version, \
+             requested_at, commit_at, finished_at, succeeded, approval_ms, waiting_ms, \
+             provision_ms, deploy_ms) \
+             values ($1, 'banking', 'production', $2, $3, $4, $5, $6, 0, 0, 0, 0)",
+        )
+        .bind(id)
+        .bind(&version)
+        .bind(finished - 20 * HOUR)
+        .bind((i % 2 == 0).then_some(finished - 44 * HOUR))
+        .bind(finished)
+        .bind(i64::from(!failed))
+        .execute(pool)
+        .await
+        .expect("deployment");
+        if i == 20 {
+            sqlx::query(
+                "insert into tickets (request_id, rule_id, kind, title, owner_team, state, \
+                 opened_at, updated_at) values ($1, 'production-deploy-failed', 'incident', \
+                 'Payments down', 'ops', 'resolved', $2, $2)",
+            )
+            .bind(id)
+            .bind(finished + HOUR)
+            .execute(pool)
+            .await
+            .expect("incident");
+        }
+    }
+    let secret = token_as(&app, "insight", "root", &["metrics:read"], &["*"]).await;
+    let (status, r) = read(&app, &secret, "?application=banking&days=90").await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (
+            r["deployments"].as_u64(),
+            r["failures"].as_u64(),
+            r["unrecovered_failures"].as_u64()
+        ),
+        (Some(40), Some(4), Some(1)),
+        "#10 and #40 failed, #20 had an incident, #30 was rolled back; #40 never recovered"
+    );
+    let value = |m: &str| r[m]["value"].as_f64().expect(m);
+    assert!((value("deployment_frequency") - 38.0 / 90.0).abs() < 1e-9);
+    assert_eq!(
+        value("change_lead_time"),
+        20.0,
+        "the 19th and 20th of 38 are both 20 h"
+    );
+    assert_eq!(
+        r["lead_time_from"], "request",
+        "odd ones said no commit time"
+    );
+    assert_eq!(value("change_failure_rate"), 0.1);
+    assert_eq!(value("recovery_time"), 48.0);
+    let bands: Vec<&str> = [
+        "deployment_frequency",
+        "change_lead_time",
+        "change_failure_rate",
+        "recovery_time",
+    ]
+    .iter()
+    .map(|m| r[m]["band"].as_str().expect("band"))
+    .collect();
+    assert_eq!(bands, ["high", "elite", "medium", "medium"]);
+    assert_eq!(r["cluster"], "high");
+    assert!(
+        r["deployment_frequency"]["previous"].as_f64() == Some(0.0),
+        "{r}"
+    );
+}
+
+crate::on_both_databases!(
+    deployments_make_the_four_metrics,
+    a_quarter_worked_out_by_hand_comes_back_from_the_database
+);
