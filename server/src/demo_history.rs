@@ -7,7 +7,8 @@
 //! writes says so: its origin is `demo` and its title starts with "Demo history".
 
 use crate::catalog::store::ActiveCatalog;
-use crate::db::{tickets, users, Db, Write};
+use crate::db::users::{self, User};
+use crate::db::{tickets, Db, Write};
 use crate::domain::lifecycle::{Event, Verdict};
 use crate::domain::request::RawDraft;
 use crate::domain::schedule::{dispatch_gate, Gate};
@@ -94,6 +95,12 @@ pub async fn seed(db: &Db, active: &ActiveCatalog, now: i64) -> anyhow::Result<u
     if any.is_some() {
         return Ok(0);
     }
+    let demo = Demo {
+        db,
+        active,
+        people: people(db).await?,
+        now,
+    };
     let catalog = &active.catalog;
     // From the first whole day inside the last ninety, so that all of it is in Insights' period.
     let start = now - now.rem_euclid(DAY) - (DAYS - 1) * DAY;
@@ -121,9 +128,7 @@ pub async fn seed(db: &Db, active: &ActiveCatalog, now: i64) -> anyhow::Result<u
             let opened = day + dice.between((7, 14)) * HOUR + dice.between((0, 59)) * MINUTE;
             minor += 1;
             let version = format!("{}.{minor}.0", habit.major);
-            let Some(outcome) =
-                release(db, active, habit, &mut dice, &version, opened, now).await?
-            else {
+            let Some(outcome) = release(&demo, habit, &mut dice, &version, opened).await? else {
                 break;
             };
             match outcome {
@@ -134,7 +139,7 @@ pub async fn seed(db: &Db, active: &ActiveCatalog, now: i64) -> anyhow::Result<u
                     minor += 1;
                     let fix = format!("{}.{minor}.0", habit.major);
                     let at = end + dice.between((60, 240)) * MINUTE;
-                    match release(db, active, habit, &mut dice, &fix, at, now).await? {
+                    match release(&demo, habit, &mut dice, &fix, at).await? {
                         Some(Outcome::Succeeded(_)) => {
                             written += 1;
                             last_good = Some(fix);
@@ -149,7 +154,7 @@ pub async fn seed(db: &Db, active: &ActiveCatalog, now: i64) -> anyhow::Result<u
                         // A bad release: the one before it goes back out.
                         let at = end + dice.between((30, 180)) * MINUTE;
                         if let Some(Outcome::Succeeded(_) | Outcome::Failed(_)) =
-                            release(db, active, habit, &mut dice, &previous, at, now).await?
+                            release(&demo, habit, &mut dice, &previous, at).await?
                         {
                             written += 1;
                         }
@@ -167,6 +172,29 @@ pub async fn seed(db: &Db, active: &ActiveCatalog, now: i64) -> anyhow::Result<u
     Ok(written)
 }
 
+/// What every release is written with: the demo users looked up once.
+struct Demo<'a> {
+    db: &'a Db,
+    active: &'a ActiveCatalog,
+    people: BTreeMap<&'static str, User>,
+    now: i64,
+}
+
+/// The demo users the habits name.
+async fn people(db: &Db) -> anyhow::Result<BTreeMap<&'static str, User>> {
+    let mut people = BTreeMap::new();
+    for habit in &HABITS {
+        let names = habit.approvers.iter().flat_map(|stage| stage.iter());
+        for name in names.chain([&habit.requester]) {
+            let user = users::by_username(db, name)
+                .await?
+                .with_context(|| format!("the demo user {name} is missing"))?;
+            people.insert(*name, user);
+        }
+    }
+    Ok(people)
+}
+
 enum Outcome {
     Succeeded(i64),
     Failed(i64),
@@ -176,18 +204,20 @@ enum Outcome {
 /// One release of `version` to production, opened at `opened`, in one transaction; `None` when
 /// it would not have ended before `now` (nothing is written then).
 async fn release(
-    db: &Db,
-    active: &ActiveCatalog,
+    demo: &Demo<'_>,
     habit: &Habit,
     dice: &mut Dice,
     version: &str,
     opened: i64,
-    now: i64,
 ) -> anyhow::Result<Option<Outcome>> {
+    let Demo {
+        db,
+        active,
+        people,
+        now,
+    } = demo;
     let catalog = &active.catalog;
-    let requester = users::by_username(db, habit.requester)
-        .await?
-        .with_context(|| format!("the demo user {} is missing", habit.requester))?;
+    let requester = &people[habit.requester];
     // The answers, the window, the steps: all decided before anything is written.
     let mut at = opened;
     let mut answers = Vec::new();
@@ -219,7 +249,7 @@ async fn release(
     let started = waited.as_ref().map_or(at, |(until, _)| *until) + dice.between((1, 3)) * MINUTE;
     let provisioned = started + dice.between((2, 6)) * MINUTE;
     let ended = provisioned + dice.between((3, 12)) * MINUTE;
-    if ended >= now {
+    if ended >= *now {
         return Ok(None);
     }
     let failed = dice.percent(habit.fails);
@@ -235,16 +265,10 @@ async fn release(
         commit_at,
         opened_at: Some(opened),
     };
-    let mut deciders = Vec::new();
-    for (who, answered) in answers {
-        let user = users::by_username(db, who)
-            .await?
-            .with_context(|| format!("the demo user {who} is missing"))?;
-        deciders.push((viewer(&user, false), answered));
-    }
-    let mut events: Vec<(i64, Event)> = deciders
+    let mut events: Vec<(i64, Event)> = answers
         .into_iter()
-        .map(|(by, answered)| {
+        .map(|(who, answered)| {
+            let by = viewer(&people[who], false);
             let verdict = Verdict::Approve;
             let comment = "Looks good.".to_owned();
             (
@@ -295,7 +319,7 @@ async fn release(
         let (id, _) = submit_in(
             &mut tx,
             active,
-            &requester,
+            requester,
             habit.application,
             "production",
             &raw,

@@ -33,11 +33,13 @@ pub struct RequestRow {
     pub pipeline_url: String,
     /// The pipeline deploys itself once approved: approval does not dispatch.
     pub self_deploy: bool,
+    /// When the change was committed, the earliest time a pipeline said.
+    pub commit_at: Option<i64>,
 }
 
 pub(super) const COLUMNS: &str = "request_id, application_id, environment_id, requester_id, title, version, artifact, \
      summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
-     revision, created_at, updated_at, origin, pipeline_url, self_deploy";
+     revision, created_at, updated_at, origin, pipeline_url, self_deploy, commit_at";
 
 pub(super) fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
     Ok(RequestRow {
@@ -67,6 +69,7 @@ pub(super) fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
         origin: row.try_get("origin")?,
         pipeline_url: row.try_get("pipeline_url")?,
         self_deploy: row.try_get::<i64, _>("self_deploy")? != 0,
+        commit_at: row.try_get("commit_at")?,
     })
 }
 

@@ -273,16 +273,27 @@ impl<'a> History<'a> {
         }
     }
 
+    /// The indexes of the deployments that ended in `[from, to)`.
+    fn in_period(&self, from: i64, to: i64) -> Vec<usize> {
+        (0..self.all.len())
+            .filter(|i| (from..to).contains(&self.all[*i].finished_at))
+            .collect()
+    }
+
+    /// The successful deployments that ended in `[from, to)`.
+    pub fn successes(&self, from: i64, to: i64) -> Vec<&'a Deployment> {
+        let all = self.all;
+        self.in_period(from, to)
+            .into_iter()
+            .map(|i| &all[i])
+            .filter(|d| d.succeeded)
+            .collect()
+    }
+
     /// The figures of the deployments that ended in `[from, to)`.
     pub fn figures(&self, from: i64, to: i64) -> Figures {
-        let in_period: Vec<usize> = (0..self.all.len())
-            .filter(|i| (from..to).contains(&self.all[*i].finished_at))
-            .collect();
-        let successes: Vec<&Deployment> = in_period
-            .iter()
-            .map(|i| &self.all[*i])
-            .filter(|d| d.succeeded)
-            .collect();
+        let in_period = self.in_period(from, to);
+        let successes = self.successes(from, to);
         let days = ((to - from) as f64 / DAY as f64).max(1.0 / 24.0);
         let mut leads: Vec<i64> = successes
             .iter()

@@ -138,7 +138,7 @@ pub async fn dora(
     let to = now_ms();
     let from = to - days * DAY;
     let all = deployments::since(db, &applications, environment, from - days * DAY).await?;
-    let waits = deployments::waits(db, environment, from, to).await?;
+    let waits = deployments::waits(db, &applications, environment, from, to).await?;
     let report = report(&all, &waits, application, environment, days, from, to);
     let behind = all.into_iter().filter(|d| d.finished_at >= from).collect();
     Ok((report, behind))
@@ -204,10 +204,7 @@ pub fn report(
     let history = dora::History::new(all);
     let now = history.figures(from, to);
     let before = history.figures(from - (to - from), from);
-    let successes: Vec<&dora::Deployment> = all
-        .iter()
-        .filter(|d| d.succeeded && (from..to).contains(&d.finished_at))
-        .collect();
+    let successes = history.successes(from, to);
     let bands = now.bands();
     let measure = |unit, i: usize, read: fn(&Figures) -> Option<f64>| {
         let (value, previous) = (read(&now), read(&before));
