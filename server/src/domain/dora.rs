@@ -280,20 +280,25 @@ impl<'a> History<'a> {
             .collect()
     }
 
-    /// The successful deployments that ended in `[from, to)`.
-    pub fn successes(&self, from: i64, to: i64) -> Vec<&'a Deployment> {
+    /// The successful deployments among the indexes `in_period`.
+    fn successes_among(&self, in_period: &[usize]) -> Vec<&'a Deployment> {
         let all = self.all;
-        self.in_period(from, to)
-            .into_iter()
-            .map(|i| &all[i])
+        in_period
+            .iter()
+            .map(|i| &all[*i])
             .filter(|d| d.succeeded)
             .collect()
+    }
+
+    /// The successful deployments that ended in `[from, to)`.
+    pub fn successes(&self, from: i64, to: i64) -> Vec<&'a Deployment> {
+        self.successes_among(&self.in_period(from, to))
     }
 
     /// The figures of the deployments that ended in `[from, to)`.
     pub fn figures(&self, from: i64, to: i64) -> Figures {
         let in_period = self.in_period(from, to);
-        let successes = self.successes(from, to);
+        let successes = self.successes_among(&in_period);
         let days = ((to - from) as f64 / DAY as f64).max(1.0 / 24.0);
         let mut leads: Vec<i64> = successes
             .iter()
