@@ -3,6 +3,11 @@
 //! each (1,000,000), then measures the Insights page (rendered on the server) and the DORA API
 //! under concurrent load, on SQLite and on PostgreSQL. Prints `BENCH` lines.
 //!
+//! Each load runs twice: with nothing the figures are computed from changing (the report kept
+//! between readings is used), then `_changing`, ten times longer, with a deployment ending every
+//! second (the metrics counter moved, so that the report is computed again). `insights_cold_…` is the report
+//! computed afresh, in the process, one at a time: what an answer costs when nothing is kept.
+//!
 //! `cargo run --release -p server --example insights_load [-- --requests N --clients C --rounds R]`
 
 mod common;
@@ -78,9 +83,53 @@ async fn run(
     for (name, who, path) in loads {
         let samples = common::load(&address, &who, path, clients, rounds).await?;
         common::print_percentiles(&format!("{name}_{{}}_{label}"), samples);
+        // Long enough for the counter to move many times.
+        let changing = tokio::spawn(a_deployment_every_second(db.clone()));
+        let samples = common::load(&address, &who, path, clients, rounds * 10).await?;
+        common::print_percentiles(&format!("{name}_changing_{{}}_{label}"), samples);
+        changing.abort();
+    }
+    for days in ["90", "180"] {
+        let samples = cold(&state, days, rounds.min(30)).await?;
+        common::print_percentiles(&format!("insights_cold_{days}d_{{}}_{label}"), samples);
     }
     server.abort();
     Ok(())
+}
+
+/// Moves the metrics counter every second, as a deployment ending would.
+async fn a_deployment_every_second(db: server::db::Db) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let _ = sqlx::query("update metrics_counter set n = n + 1 where id = 1")
+            .execute(&db.pool)
+            .await;
+    }
+}
+
+/// The report of every application's production over `days`, computed afresh `rounds` times.
+async fn cold(
+    state: &server::state::AppState,
+    days: &str,
+    rounds: usize,
+) -> anyhow::Result<Vec<std::time::Duration>> {
+    use server::service::insights::{dora, DoraFilter, Reader};
+    let active = state.catalog.current();
+    let catalog = &active.catalog;
+    let everything = catalog.applications.iter().map(|a| a.id.clone()).collect();
+    let reader = Reader::Person(everything);
+    let filter = DoraFilter {
+        days: Some(days.to_owned()),
+        ..DoraFilter::default()
+    };
+    let mut samples = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let fresh = server::service::reports::Reports::default();
+        let t0 = Instant::now();
+        dora(&state.db, &fresh, catalog, &reader, &filter).await?;
+        samples.push(t0.elapsed());
+    }
+    Ok(samples)
 }
 
 /// What the finished requests of the seed left: a deployment for each that succeeded or failed,

@@ -104,6 +104,7 @@ impl Application {
             catalog: Arc::new(catalog),
             settings: Arc::new(settings),
             leptos,
+            reports: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         });
         Ok(Self {

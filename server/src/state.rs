@@ -34,6 +34,8 @@ pub struct Shared {
     pub throttle: Arc<LoginThrottle>,
     /// Sign-in through the company's OpenID provider, when one is set up.
     pub oidc: Option<Arc<crate::auth::oidc::Provider>>,
+    /// The Insights reports computed, kept while nothing they are computed from changes.
+    pub reports: Arc<crate::service::reports::Reports>,
     pub leptos: LeptosOptions,
     /// Flips to true when the server stops, ending the live streams.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,

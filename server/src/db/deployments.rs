@@ -26,6 +26,7 @@ pub(super) async fn commit_time(
     request_id: i64,
     at: i64,
 ) -> Result<(), sqlx::Error> {
+    metrics_changed(tx).await?;
     for table in ["requests", "deployments"] {
         sqlx::query(&format!(
             "update {table} set commit_at = $2 \
@@ -37,6 +38,22 @@ pub(super) async fn commit_time(
         .await?;
     }
     Ok(())
+}
+
+/// Counts a change to what the delivery metrics are computed from, in the transaction making
+/// it: the Insights reports kept on every replica are computed again (see `service::reports`).
+pub(super) async fn metrics_changed(tx: &mut Tx<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query("update metrics_counter set n = n + 1 where id = 1")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The count of changes to what the delivery metrics are computed from.
+pub async fn metrics_counter(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select n from metrics_counter where id = 1")
+        .fetch_one(&db.pool)
+        .await
 }
 
 async fn timeline(
@@ -98,6 +115,7 @@ async fn keep(
     .fetch_optional(&mut **tx)
     .await?;
     let Some(id) = id else { return Ok(()) };
+    metrics_changed(tx).await?;
     let waits = b.stages.iter().map(|w| ("stage", w));
     for (kind, (name, ms)) in waits.chain(b.teams.iter().map(|w| ("team", w))) {
         sqlx::query(

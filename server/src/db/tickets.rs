@@ -63,6 +63,9 @@ pub struct NewTicket<'a> {
 }
 
 pub async fn insert(tx: &mut Tx<'_>, t: &NewTicket<'_>) -> Result<i64, sqlx::Error> {
+    if t.kind == "incident" {
+        super::deployments::metrics_changed(tx).await?;
+    }
     sqlx::query_scalar(
         "insert into tickets (request_id, rule_id, kind, title, detail, owner_team, state, opened_at, \
          webhook_url, webhook_state, webhook_due_at, updated_at) \

@@ -371,8 +371,9 @@ async fn dora(
     let filter = query(filter)?;
     let active = state.catalog.current();
     let reader = insights::Reader::Token(&token);
-    let (report, _) = insights::dora(&state.db, &active.catalog, &reader, &filter).await?;
-    Ok(Json(report).into_response())
+    let answer =
+        insights::dora(&state.db, &state.reports, &active.catalog, &reader, &filter).await?;
+    Ok(Json(&*answer).into_response())
 }
 
 /// The query string as `T`: one that does not parse (a filter given twice, say) is a problem

@@ -15,8 +15,8 @@ pub async fn deployments_csv(
     Query(filter): Query<InsightsFilter>,
 ) -> Response {
     let dora = crate::ui::insights::filter(&filter);
-    match crate::ui::insights::report(&state, &viewer, &dora).await {
-        Ok((_, deployments)) => (
+    match crate::ui::insights::deployments(&state, &viewer, &dora).await {
+        Ok(deployments) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
                 (

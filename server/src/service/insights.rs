@@ -10,8 +10,10 @@ use crate::domain::lead_time;
 use crate::domain::Catalog;
 use crate::service::error::{Error, Result};
 use crate::service::lead_time::LeadTimeBreakdown;
+use crate::service::reports::{Answer, Key, Reports};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::domain::dora::DAY;
 const HOUR: f64 = 3_600_000.0;
@@ -96,13 +98,37 @@ pub enum Reader<'a> {
     Person(Vec<String>),
 }
 
-/// The report and the deployments behind it, for `reader`.
+/// The report for `reader`: the one kept in `reports` while nothing it is computed from has
+/// changed.
 pub async fn dora(
+    db: &Db,
+    reports: &Reports,
+    catalog: &Catalog,
+    reader: &Reader<'_>,
+    filter: &DoraFilter,
+) -> Result<Answer> {
+    let key = scope(catalog, reader, filter)?;
+    let counter = deployments::metrics_counter(db).await?;
+    reports
+        .get(key.clone(), counter, || compute(db, &key))
+        .await
+}
+
+/// The deployments behind the figures of the report for `reader` (read afresh: they are asked
+/// for rarely, and are too many to keep).
+pub async fn behind(
     db: &Db,
     catalog: &Catalog,
     reader: &Reader<'_>,
     filter: &DoraFilter,
-) -> Result<(DoraReport, Vec<dora::Deployment>)> {
+) -> Result<Vec<dora::Deployment>> {
+    let key = scope(catalog, reader, filter)?;
+    let from = now_ms() - key.days * DAY;
+    Ok(deployments::since(db, &key.applications, &key.environment, from).await?)
+}
+
+/// What `reader` asked for and may see: the applications the filters and their rights leave.
+fn scope(catalog: &Catalog, reader: &Reader<'_>, filter: &DoraFilter) -> Result<Key> {
     if let Reader::Token(token) = reader {
         crate::service::tokens::require_scope(token, &[SCOPE])?;
     }
@@ -127,7 +153,7 @@ pub async fn dora(
         }
     }
     let team = filter.team.as_deref();
-    let applications: Vec<String> = catalog
+    let applications = catalog
         .applications
         .iter()
         .filter(|a| application.is_none_or(|id| a.id == id))
@@ -135,13 +161,34 @@ pub async fn dora(
         .filter(|a| allowed.as_ref().is_none_or(|ids| ids.contains(&a.id)))
         .map(|a| a.id.clone())
         .collect();
+    Ok(Key {
+        application: application.map(str::to_owned),
+        environment: environment.to_owned(),
+        days,
+        applications,
+    })
+}
+
+/// The report read and computed afresh.
+async fn compute(db: &Db, key: &Key) -> Result<Answer> {
+    let (applications, environment) = (&key.applications, key.environment.as_str());
     let to = now_ms();
-    let from = to - days * DAY;
-    let all = deployments::since(db, &applications, environment, from - days * DAY).await?;
-    let waits = deployments::waits(db, &applications, environment, from, to).await?;
-    let report = report(&all, &waits, application, environment, days, from, to);
-    let behind = all.into_iter().filter(|d| d.finished_at >= from).collect();
-    Ok((report, behind))
+    let from = to - key.days * DAY;
+    // Two connections at once: readers waiting for this report wait for the slower only.
+    let (all, waits) = tokio::try_join!(
+        deployments::since(db, applications, environment, from - key.days * DAY),
+        deployments::waits(db, applications, environment, from, to),
+    )?;
+    let application = key.application.as_deref();
+    Ok(Arc::new(report(
+        &all,
+        &waits,
+        application,
+        environment,
+        key.days,
+        from,
+        to,
+    )))
 }
 
 /// The filters checked, each mistake named by its field: the application, the environment and

@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod notifications;
 pub mod pipeline_requests;
 pub mod provider_sign_in;
+pub mod reports;
 pub mod requests;
 pub mod stage_results;
 pub mod tickets;

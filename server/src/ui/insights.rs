@@ -6,7 +6,7 @@ use crate::domain::dora::Deployment;
 use crate::domain::text::capitalise;
 use crate::domain::Catalog;
 use crate::service::error::Error;
-use crate::service::insights::{self, DoraFilter, DoraReport, Measure, Reader};
+use crate::service::insights::{self, DoraFilter, Measure, Reader};
 use crate::service::lead_time::{ApplicationLeadTime, Durations, LeadTimeBreakdown};
 use crate::state::AppState;
 use app::model::{
@@ -25,15 +25,15 @@ pub fn filter(f: &InsightsFilter) -> DoraFilter {
     }
 }
 
-/// The report and the deployments behind it, for `viewer`.
-pub async fn report(
+/// The deployments behind the figures `viewer` sees.
+pub async fn deployments(
     state: &AppState,
     viewer: &Viewer,
     f: &DoraFilter,
-) -> Result<(DoraReport, Vec<Deployment>), Error> {
+) -> Result<Vec<Deployment>, Error> {
     let active = state.catalog.current();
     let reader = Reader::Person(readable(&active.catalog, viewer));
-    insights::dora(&state.db, &active.catalog, &reader, f).await
+    insights::behind(&state.db, &active.catalog, &reader, f).await
 }
 
 pub async fn page(
@@ -46,7 +46,8 @@ pub async fn page(
     let catalog = &active.catalog;
     let readable = readable(catalog, viewer);
     let reader = Reader::Person(readable.clone());
-    let (r, _) = insights::dora(&state.db, catalog, &reader, &dora).await?;
+    let answer = insights::dora(&state.db, &state.reports, catalog, &reader, &dora).await?;
+    let r = &*answer;
     let (applications, environments) = filter_choices(catalog, &readable);
     let days = r.days;
     let weeks: Vec<String> = r.weeks.iter().map(|w| day(&w.from)).collect();

@@ -133,6 +133,17 @@ async fn deployments_make_the_four_metrics(kind: Kind) {
     );
     let refused = app.get("/insights/deployments.csv?days=7").await;
     assert_eq!(refused.status(), 422);
+
+    // The figures are kept between readings, but a deployment that ends is in them at once.
+    let id = submit(&app, "wes", "storefront", "staging", "5.0.3").await;
+    until_state(&app, id, "succeeded").await;
+    let (_, after) = read(
+        &app,
+        &secret,
+        "?application=storefront&environment=staging&days=30",
+    )
+    .await;
+    assert_eq!(after["deployments"], 5, "{after}");
 }
 
 /// The quarter of `domain::dora`'s hand-worked fixture, stored as kept deployments: forty to
