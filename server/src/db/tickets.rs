@@ -63,7 +63,7 @@ pub struct NewTicket<'a> {
 }
 
 pub async fn insert(tx: &mut Tx<'_>, t: &NewTicket<'_>) -> Result<i64, sqlx::Error> {
-    if t.kind == "incident" {
+    if t.kind == crate::domain::catalog::TicketKind::Incident.as_str() {
         super::deployments::metrics_changed(tx).await?;
     }
     sqlx::query_scalar(
