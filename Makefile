@@ -65,7 +65,7 @@ python-venv:
 
 ## The release build, then the site prepared for serving: digested names, brotli and gzip copies.
 build-release: tools
-	cargo leptos build --release
+	cargo leptos build --release --split
 	node scripts/assets.mjs target/site
 
 run: build-release
@@ -79,9 +79,11 @@ postgres-check:
 test: tools chromium buildbot schemathesis postgres-check
 	@mkdir -p target
 	cargo test -p server 2>&1 | tee target/test-cargo.log
-	cargo leptos build --release
+	@# The browser tests run the server the integration tests just built (built alike: see
+	@# .cargo/config.toml) with the release bundle, so no release server is built for them.
+	cargo leptos build --release --split --frontend-only
 	node scripts/assets.mjs target/site
-	cd end2end && npx playwright test 2>&1 | tee ../target/test-e2e.log
+	cd end2end && RUNWAY_BIN=../target/debug/runway npx playwright test 2>&1 | tee ../target/test-e2e.log
 	@scripts/test-summary.sh target/test-cargo.log target/test-e2e.log
 
 bench: build-release

@@ -2,6 +2,9 @@ import { defineConfig } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3311);
 const dataDir = "../target/e2e-data";
+// The portal under test: the release build unless told otherwise (`make test` runs the one its
+// integration tests built, with the release bundle).
+export const portalBin = process.env.RUNWAY_BIN ?? "../target/release/runway";
 // The deployment specs' portal, with Buildbot on the two ports after it.
 export const deployPort = port + 10;
 // The SMTP server the portal mails through, keeping every message in a Maildir the specs read.
@@ -36,7 +39,7 @@ export default defineConfig({
   },
   webServer: [{
     // A fresh database for every run, the demo catalog and the demo users.
-    command: `rm -rf ${dataDir} && exec ../target/release/runway serve`,
+    command: `rm -rf ${dataDir} && exec ${portalBin} serve`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,

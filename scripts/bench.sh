@@ -6,22 +6,36 @@ cd "$(dirname "$0")/.."
 
 BIN=target/release/runway
 PKG=target/site/pkg
-[ -x "$BIN" ] && [ -d "$PKG" ] || { echo "run 'cargo leptos build --release' first" >&2; exit 1; }
+[ -x "$BIN" ] && [ -d "$PKG" ] || { echo "run 'make build-release' first" >&2; exit 1; }
 
 bench() { printf 'BENCH %s %s %s\n' "$1" "$2" "$3"; }
 
-# --- Browser payload: what a first visit downloads (wasm + js + css), raw and gzipped.
+# --- Browser payload, as the build names it (digested): what every first visit downloads (the
+#     main wasm, JS and CSS and the chunk loader), raw and gzipped, then each chunk of the lazily
+#     loaded pages, fetched only when such a page is first opened.
+[ -f target/site/hash.txt ] || { echo "run 'node scripts/assets.mjs target/site' first (make build-release does)" >&2; exit 1; }
+digest_of() { awk -F': ' -v k="$1" '$1 == k {print $2}' target/site/hash.txt; }
 raw_total=0; gz_total=0
-for f in "$PKG"/runway.wasm "$PKG"/runway.js "$PKG"/runway.css; do
+for f in "$PKG/runway.$(digest_of wasm).wasm" "$PKG/runway.$(digest_of js).js" "$PKG/runway.$(digest_of css).css" \
+  "$PKG/__wasm_split.$(digest_of split).js"; do
+  [ -f "$f" ] || continue
   raw=$(stat -c %s "$f"); gz=$(gzip -9 -c "$f" | wc -c)
-  ext=${f##*.}
-  bench "payload_${ext}_raw" $((raw / 1024)) KiB
-  bench "payload_${ext}_gzip" $((gz / 1024)) KiB
+  kind=${f##*.}; case "$f" in */__wasm_split.*) kind=loader_js ;; esac
+  bench "payload_${kind}_raw" $((raw / 1024)) KiB
+  bench "payload_${kind}_gzip" $((gz / 1024)) KiB
   raw_total=$((raw_total + raw)); gz_total=$((gz_total + gz))
 done
 bench payload_total_raw $((raw_total / 1024)) KiB
 bench payload_total_gzip $((gz_total / 1024)) KiB
-[ -f target/site/hash.txt ] || { echo "run 'node scripts/assets.mjs target/site' first (make build-release does)" >&2; exit 1; }
+chunks_gz=0
+for hash in $(digest_of chunk); do
+  f=$(ls "$PKG"/*."$hash".wasm)
+  gz=$(gzip -9 -c "$f" | wc -c)
+  chunk=$(basename "$f" ".$hash.wasm")
+  bench "chunk_${chunk}_gzip" $(( (gz + 1023) / 1024 )) KiB
+  chunks_gz=$((chunks_gz + gz))
+done
+bench payload_lazy_chunks_gzip $((chunks_gz / 1024)) KiB
 
 # --- Cold start: process start to /readyz answering, migrations on a fresh SQLite file.
 port=$((20000 + RANDOM % 10000))
@@ -51,10 +65,13 @@ bench cold_start_max "${sorted[4]}" ms
 page=$(curl -fs "http://127.0.0.1:$port/login")
 visit=$(curl -fs -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: br' "http://127.0.0.1:$port/login")
 again=0
-for asset in $(grep -o '/pkg/[^"]*' <<<"$page" | sort -u); do
+# The chunk loader is not linked by the page but imported by the main module.
+loader=$(digest_of split); loader=${loader:+/pkg/__wasm_split.$loader.js}
+for asset in $( (grep -o '/pkg/[^"]*' <<<"$page"; echo "$loader") | grep . | sort -u); do
   size=$(curl -fs -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: br' "http://127.0.0.1:$port$asset")
   kept=$(curl -fsI -H 'Accept-Encoding: br' "http://127.0.0.1:$port$asset" | tr -d '\r' | grep -ci '^cache-control: .*immutable' || true)
-  bench "served_br_${asset##*.}" $((size / 1024)) KiB
+  kind=${asset##*.}; case "$asset" in */__wasm_split.*) kind=loader_js ;; esac
+  bench "served_br_$kind" $((size / 1024)) KiB
   visit=$((visit + size))
   [ "$kept" = 1 ] || again=$((again + 1))
 done

@@ -10,7 +10,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -66,6 +66,10 @@ pub fn escape_text(text: &str) -> String {
     out
 }
 
+/// The routes. Pages that most people never open (administration, the catalog, the gate,
+/// tickets, history, Insights, one's profile) are lazy: their code is split from the bundle at
+/// build time (`cargo leptos build --split`) and fetched when such a page is first opened, in
+/// parallel with its data; the server links the chunk a page it renders needs.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -76,20 +80,20 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=components::layout::Layout ssr=SsrMode::Async>
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/catalog") view=pages::catalog::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog") view={Lazy::<pages::catalog::CatalogPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage ssr=SsrMode::Async/>
                     <Route path=path!("/board") view=pages::board::BoardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/gate") view=pages::gate::GatePage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets") view=pages::tickets::TicketsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets/:id") view=pages::tickets::TicketPage ssr=SsrMode::Async/>
-                    <Route path=path!("/applications/:id/history") view=pages::history::HistoryPage ssr=SsrMode::Async/>
-                    <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/tokens") view=pages::tokens::TokensPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/mail") view=pages::mail::MailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/gate") view={Lazy::<pages::gate::GatePage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets") view={Lazy::<pages::tickets::TicketsPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets/:id") view={Lazy::<pages::tickets::TicketPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/applications/:id/history") view={Lazy::<pages::history::HistoryPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/insights") view={Lazy::<pages::insights::InsightsPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/tokens") view={Lazy::<pages::tokens::TokensPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view={Lazy::<pages::users::UsersPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/mail") view={Lazy::<pages::mail::MailPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async/>
-                    <Route path=path!("/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view={Lazy::<pages::profile::ProfilePage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/requests/new") view=pages::new_request::NewRequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id") view=pages::request::RequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id/edit") view=pages::new_request::EditRequestPage ssr=SsrMode::Async/>
@@ -122,8 +126,13 @@ fn remember_time_zone() {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    remember_time_zone();
-    // Lets browser tests (and curious users) tell a hydrated page from plain HTML.
-    let _ = js_sys::Reflect::set(&js_sys::global(), &"__runwayHydrated".into(), &true.into());
+    // A lazy route's page is hydrated once its chunk has arrived, so hydration is asynchronous.
+    wasm_bindgen_futures::spawn_local(async {
+        leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App)
+            .await
+            .forget();
+        remember_time_zone();
+        // Lets browser tests (and curious users) tell a hydrated page from plain HTML.
+        let _ = js_sys::Reflect::set(&js_sys::global(), &"__runwayHydrated".into(), &true.into());
+    });
 }

@@ -6,6 +6,7 @@ import { Browser, Page } from "@playwright/test";
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { expect, signIn, waitForHydration, test } from "./helpers";
+import { portalBin } from "../playwright.config";
 
 const port = Number(process.env.E2E_PORT ?? 3311) + 30;
 const base = `http://127.0.0.1:${port}`;
@@ -51,7 +52,7 @@ test.beforeAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(`${dataDir}/catalog.toml`, hostileCatalog());
-  portal = spawn("../target/release/runway", ["serve"], {
+  portal = spawn(portalBin, ["serve"], {
     stdio: "ignore",
     env: {
       ...process.env,

@@ -1,24 +1,38 @@
 use crate::api::catalog::get_catalog;
 use crate::components::feedback::{ErrorNotice, Loading};
+use crate::model::ApiError;
 use crate::model::{CatalogVersionView, CatalogView, ReloadOutcome};
 use crate::pages::home::AppCard;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
 
-#[component]
-pub fn CatalogPage() -> impl IntoView {
-    let catalog = Resource::new(|| (), |()| get_catalog());
-    view! {
-        <Title text="Catalog"/>
-        <h1>"Catalog"</h1>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match catalog.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(c) => view! { <CatalogBody catalog=c/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct CatalogPage {
+    catalog: Resource<Result<CatalogView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for CatalogPage {
+    fn data() -> Self {
+        let catalog = Resource::new(|| (), |()| get_catalog());
+        Self { catalog }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let CatalogPage { catalog } = this;
+        view! {
+            <Title text="Catalog"/>
+            <h1>"Catalog"</h1>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match catalog.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(c) => view! { <CatalogBody catalog=c/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

@@ -1,28 +1,42 @@
 use crate::api::gate::get_gate_page;
 use crate::components::feedback::{ErrorNotice, FieldProblems, Loading};
+use crate::model::ApiError;
 use crate::model::{GateLine, GatePageView};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
 
 /// The gate pipelines ask before they deploy: a dry-run form and the latest answers.
-#[component]
-pub fn GatePage() -> impl IntoView {
-    let page = Resource::new(|| (), |()| get_gate_page());
-    view! {
-        <Title text="Deployment gate"/>
-        <h1>"Deployment gate"</h1>
-        <p class="muted">
-            "Pipelines ask " <code>"POST /api/v1/gate"</code>
-            " before they deploy. Ask it here what it would answer — for any actor, version and moment."
-        </p>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(p) => view! { <GateBody page=p/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct GatePage {
+    page: Resource<Result<GatePageView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for GatePage {
+    fn data() -> Self {
+        let page = Resource::new(|| (), |()| get_gate_page());
+        Self { page }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let GatePage { page } = this;
+        view! {
+            <Title text="Deployment gate"/>
+            <h1>"Deployment gate"</h1>
+            <p class="muted">
+                "Pipelines ask " <code>"POST /api/v1/gate"</code>
+                " before they deploy. Ask it here what it would answer — for any actor, version and moment."
+            </p>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(p) => view! { <GateBody page=p/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

@@ -1,25 +1,39 @@
 use crate::api::gate::get_history;
 use crate::components::feedback::{ErrorNotice, Loading};
+use crate::model::ApiError;
 use crate::model::{HistoryView, StageSeries};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use leptos_router::{lazy_route, LazyRoute};
 
 /// An application's pipeline history: per stage, results and durations over time.
-#[component]
-pub fn HistoryPage() -> impl IntoView {
-    let params = use_params_map();
-    let app = move || params.read().get("id").unwrap_or_default();
-    let history = Resource::new(app, get_history);
-    view! {
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match history.await {
-                    Err(e) => view! { <Title text="History"/><ErrorNotice error=e/> }.into_any(),
-                    Ok(h) => view! { <HistoryBody history=h/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct HistoryPage {
+    history: Resource<Result<HistoryView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for HistoryPage {
+    fn data() -> Self {
+        let params = use_params_map();
+        let app = move || params.read().get("id").unwrap_or_default();
+        let history = Resource::new(app, get_history);
+        Self { history }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let HistoryPage { history } = this;
+        view! {
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Err(e) => view! { <Title text="History"/><ErrorNotice error=e/> }.into_any(),
+                        Ok(h) => view! { <HistoryBody history=h/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

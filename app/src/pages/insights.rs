@@ -4,35 +4,49 @@
 use crate::api::gate::get_insights;
 use crate::components::feedback::{ErrorNotice, Loading};
 use crate::components::request_table::choices;
+use crate::model::ApiError;
 use crate::model::{
     BarPiece, InsightsFilter, InsightsView, LeadTimeBar, LeadTimeView, MetricCard, WaitRow,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{lazy_route, LazyRoute};
 
-#[component]
-pub fn InsightsPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = move || {
-        query.with(|q| InsightsFilter {
-            app: q.get("app").unwrap_or_default(),
-            env: q.get("env").unwrap_or_default(),
-            team: q.get("team").unwrap_or_default(),
-            days: q.get("days").unwrap_or_default(),
-        })
-    };
-    let insights = Resource::new(filter, get_insights);
-    view! {
-        <Title text="Insights"/>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match insights.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(view) => view! { <Insights view=view/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct InsightsPage {
+    insights: Resource<Result<InsightsView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for InsightsPage {
+    fn data() -> Self {
+        let query = use_query_map();
+        let filter = move || {
+            query.with(|q| InsightsFilter {
+                app: q.get("app").unwrap_or_default(),
+                env: q.get("env").unwrap_or_default(),
+                team: q.get("team").unwrap_or_default(),
+                days: q.get("days").unwrap_or_default(),
+            })
+        };
+        let insights = Resource::new(filter, get_insights);
+        Self { insights }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let InsightsPage { insights } = this;
+        view! {
+            <Title text="Insights"/>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match insights.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(view) => view! { <Insights view=view/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

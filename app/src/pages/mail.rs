@@ -1,24 +1,38 @@
 use crate::api::inbox::get_mail_outbox;
 use crate::components::feedback::{ErrorNotice, Loading};
+use crate::model::ApiError;
 use crate::model::{MailLine, MailOutboxView};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
 
 /// Administrators: every message the portal mailed or still has to, failures first.
-#[component]
-pub fn MailPage() -> impl IntoView {
-    let outbox = Resource::new(|| (), |()| get_mail_outbox());
-    view! {
-        <Title text="Mail"/>
-        <h1>"Mail"</h1>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match outbox.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(v) => view! { <MailBody view=v/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct MailPage {
+    outbox: Resource<Result<MailOutboxView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for MailPage {
+    fn data() -> Self {
+        let outbox = Resource::new(|| (), |()| get_mail_outbox());
+        Self { outbox }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let MailPage { outbox } = this;
+        view! {
+            <Title text="Mail"/>
+            <h1>"Mail"</h1>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match outbox.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(v) => view! { <MailBody view=v/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

@@ -1,26 +1,40 @@
 use crate::api::inbox::get_profile;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
 use crate::components::field::Field;
+use crate::model::ApiError;
 use crate::model::ProfileView;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
 use std::collections::BTreeMap;
 
 /// The viewer's own settings: where mail goes, which kinds, and the time zone times are shown in.
-#[component]
-pub fn ProfilePage() -> impl IntoView {
-    let profile = Resource::new(|| (), |()| get_profile());
-    view! {
-        <Title text="Your profile"/>
-        <h1>"Your profile"</h1>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match profile.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(p) => view! { <ProfileForm view=p/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct ProfilePage {
+    profile: Resource<Result<ProfileView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for ProfilePage {
+    fn data() -> Self {
+        let profile = Resource::new(|| (), |()| get_profile());
+        Self { profile }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let ProfilePage { profile } = this;
+        view! {
+            <Title text="Your profile"/>
+            <h1>"Your profile"</h1>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match profile.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(p) => view! { <ProfileForm view=p/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

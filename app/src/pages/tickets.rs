@@ -1,37 +1,51 @@
 use crate::api::tickets::{get_ticket, get_tickets};
 use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
+use crate::model::ApiError;
 use crate::model::{TicketLine, TicketView, TicketsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::{lazy_route, LazyRoute};
 
 /// Every ticket failures raised, newest first, by state.
-#[component]
-pub fn TicketsPage() -> impl IntoView {
-    let query = use_query_map();
-    let state = move || query.read().get("state").unwrap_or_default();
-    let tickets = Resource::new(state, get_tickets);
-    view! {
-        <Title text="Tickets"/>
-        <h1>"Tickets"</h1>
-        <p class="muted">"Raised when a deployment or a stage fails, as the catalog's ticket rules say."</p>
-        <nav class="filters">
-            <a href="/tickets">"All"</a>" · "
-            <a href="/tickets?state=open">"Open"</a>" · "
-            <a href="/tickets?state=acknowledged">"Acknowledged"</a>" · "
-            <a href="/tickets?state=resolved">"Resolved"</a>
-        </nav>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match tickets.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(TicketsView { tickets, state }) if tickets.is_empty() => view! {
-                        <p class="muted">{if state.is_empty() { "No tickets.".to_owned() } else { format!("No {state} tickets.") }}</p>
-                    }.into_any(),
-                    Ok(v) => view! { <TicketTable tickets=v.tickets/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct TicketsPage {
+    tickets: Resource<Result<TicketsView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for TicketsPage {
+    fn data() -> Self {
+        let query = use_query_map();
+        let state = move || query.read().get("state").unwrap_or_default();
+        let tickets = Resource::new(state, get_tickets);
+        Self { tickets }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let TicketsPage { tickets } = this;
+        view! {
+            <Title text="Tickets"/>
+            <h1>"Tickets"</h1>
+            <p class="muted">"Raised when a deployment or a stage fails, as the catalog's ticket rules say."</p>
+            <nav class="filters">
+                <a href="/tickets">"All"</a>" · "
+                <a href="/tickets?state=open">"Open"</a>" · "
+                <a href="/tickets?state=acknowledged">"Acknowledged"</a>" · "
+                <a href="/tickets?state=resolved">"Resolved"</a>
+            </nav>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match tickets.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(TicketsView { tickets, state }) if tickets.is_empty() => view! {
+                            <p class="muted">{if state.is_empty() { "No tickets.".to_owned() } else { format!("No {state} tickets.") }}</p>
+                        }.into_any(),
+                        Ok(v) => view! { <TicketTable tickets=v.tickets/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 
@@ -57,26 +71,38 @@ pub fn TicketTable(tickets: Vec<TicketLine>) -> impl IntoView {
     }
 }
 
-#[component]
-pub fn TicketPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or_default()
-    };
-    let ticket = Resource::new(id, get_ticket);
-    view! {
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match ticket.await {
-                    Err(e) => view! { <Title text="Ticket"/><ErrorNotice error=e/> }.into_any(),
-                    Ok(t) => view! { <TicketBody ticket=t/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct TicketPage {
+    ticket: Resource<Result<TicketView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for TicketPage {
+    fn data() -> Self {
+        let params = use_params_map();
+        let id = move || {
+            params
+                .read()
+                .get("id")
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or_default()
+        };
+        let ticket = Resource::new(id, get_ticket);
+        Self { ticket }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let TicketPage { ticket } = this;
+        view! {
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match ticket.await {
+                        Err(e) => view! { <Title text="Ticket"/><ErrorNotice error=e/> }.into_any(),
+                        Ok(t) => view! { <TicketBody ticket=t/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

@@ -1,30 +1,44 @@
 use crate::api::gate::get_tokens;
 use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
+use crate::model::ApiError;
 use crate::model::{TokenLine, TokensView};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
 
 /// Administrators: the tokens CI servers use for `/api/v1`.
-#[component]
-pub fn TokensPage() -> impl IntoView {
-    let tokens = Resource::new(|| (), |()| get_tokens());
-    view! {
-        <Title text="API tokens"/>
-        <h1>"API tokens"</h1>
-        <p class="muted">
-            "CI servers call the portal's API with one of these: "
-            <code>"Authorization: Bearer rwy_…"</code>
-            ". The secret is shown once, when the token is made; only its hash is kept. See "
-            <a href="/api/v1/openapi.json">"the API description"</a> "."
-        </p>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match tokens.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(t) => view! { <TokensBody view=t/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct TokensPage {
+    tokens: Resource<Result<TokensView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for TokensPage {
+    fn data() -> Self {
+        let tokens = Resource::new(|| (), |()| get_tokens());
+        Self { tokens }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let TokensPage { tokens } = this;
+        view! {
+            <Title text="API tokens"/>
+            <h1>"API tokens"</h1>
+            <p class="muted">
+                "CI servers call the portal's API with one of these: "
+                <code>"Authorization: Bearer rwy_…"</code>
+                ". The secret is shown once, when the token is made; only its hash is kept. See "
+                <a href="/api/v1/openapi.json">"the API description"</a> "."
+            </p>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(t) => view! { <TokensBody view=t/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

@@ -1,32 +1,46 @@
 use crate::api::accounts::get_accounts;
 use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
+use crate::model::ApiError;
 use crate::model::{AccountLine, AccountsView, AdminLine};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{lazy_route, LazyRoute};
 
 /// Administrators: every account, its teams and rights, and what was done to them.
-#[component]
-pub fn UsersPage() -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.with(|q| q.get("q").unwrap_or_default());
-    let accounts = Resource::new(q, get_accounts);
-    view! {
-        <Title text="Accounts"/>
-        <h1>"Accounts"</h1>
-        <p class="muted">
-            "Who may sign in, in which teams, and who administers the portal. Disabling someone "
-            "ends every session of theirs at once; a reset password is shown once. Every change "
-            "here is kept in the administration trail, checked by "<code>"runway audit verify"</code>"."
-        </p>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match accounts.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(v) => view! { <UsersBody view=v/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct UsersPage {
+    accounts: Resource<Result<AccountsView, ApiError>>,
+}
+
+#[lazy_route]
+impl LazyRoute for UsersPage {
+    fn data() -> Self {
+        let query = use_query_map();
+        let q = move || query.with(|q| q.get("q").unwrap_or_default());
+        let accounts = Resource::new(q, get_accounts);
+        Self { accounts }
+    }
+
+    fn view(this: Self) -> AnyView {
+        let UsersPage { accounts } = this;
+        view! {
+            <Title text="Accounts"/>
+            <h1>"Accounts"</h1>
+            <p class="muted">
+                "Who may sign in, in which teams, and who administers the portal. Disabling someone "
+                "ends every session of theirs at once; a reset password is shown once. Every change "
+                "here is kept in the administration trail, checked by "<code>"runway audit verify"</code>"."
+            </p>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match accounts.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(v) => view! { <UsersBody view=v/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

@@ -1,0 +1,60 @@
+import { Page } from "@playwright/test";
+import { expect, signIn, test, waitForHydration } from "./helpers";
+
+// The pages most people never open (administration, tickets, the gate, Insights, …) come in
+// chunks of their own, fetched when first opened; everyone else's pages never download them.
+
+/** The lazily loaded chunks `page` fetches from now on. */
+function chunksFetched(page: Page): string[] {
+  const chunks: string[] = [];
+  page.on("response", (r) => {
+    if (/\/pkg\/(split|chunk)_[^/]*\.wasm$/.test(r.url())) chunks.push(r.url());
+  });
+  return chunks;
+}
+
+/** Whether a click on a link in the (hydrated) navigation changes the page without loading a
+ * new document: a marker set on the window before the click survives it. */
+async function navigatesInPlace(page: Page, link: string, url: RegExp) {
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link, exact: true }).click();
+  await expect(page).toHaveURL(url);
+  expect(await page.evaluate(() => (window as any).__sameDocument === true)).toBe(true);
+}
+
+test("the approver's pages fetch no chunk; a lazy page fetches its own when first opened", async ({ page }) => {
+  const chunks = chunksFetched(page);
+  await signIn(page, "ben");
+  await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+  await waitForHydration(page);
+  await navigatesInPlace(page, "Requests", /\/board$/);
+  await page.goto("/approvals");
+  await waitForHydration(page);
+  expect(chunks).toEqual([]);
+
+  // Opened from the navigation: its chunk arrives with its data, and the page works.
+  await navigatesInPlace(page, "Tickets", /\/tickets$/);
+  await expect(page.getByRole("heading", { name: "Tickets", level: 1 })).toBeVisible();
+  expect(chunks.length).toBeGreaterThan(0);
+  await navigatesInPlace(page, "Home", /\/$/);
+});
+
+test("a lazy page opened directly links its chunk, hydrates once it has arrived, and keeps it for good", async ({ page, request }) => {
+  const chunks = chunksFetched(page);
+  await signIn(page, "root");
+  await expect(page.getByRole("heading", { level: 1 }).first()).toBeVisible();
+  const answer = await page.goto("/admin/tokens");
+  const html = await answer!.text();
+  expect(html).toMatch(/<link[^>]* href="\/pkg\/split_[^"]+\.wasm"/);
+  await waitForHydration(page);
+  await expect(page.getByRole("heading", { name: "API tokens", level: 1 })).toBeVisible();
+  expect(chunks.length).toBeGreaterThan(0);
+  // Hydrated: the navigation routes in place from the lazy page too.
+  await navigatesInPlace(page, "Catalog", /\/catalog$/);
+  await expect(page.getByRole("heading", { name: "Catalog", level: 1 })).toBeVisible();
+
+  const chunk = await request.get(new URL(chunks[0]).pathname, { headers: { "Accept-Encoding": "br" } });
+  expect(chunk.status()).toBe(200);
+  expect(chunk.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+  expect(chunk.headers()["content-encoding"]).toBe("br");
+});
