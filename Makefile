@@ -78,12 +78,13 @@ postgres-check:
 
 test: tools chromium buildbot schemathesis postgres-check
 	@mkdir -p target
-	cargo test -p server 2>&1 | tee target/test-cargo.log
+	@# The benchmarks (examples) are not built here: `make lint` checks that they compile.
+	cargo test -p server --lib --tests 2>&1 | tee target/test-cargo.log
 	@# The browser tests run the server the integration tests just built (built alike: see
 	@# .cargo/config.toml) with the release bundle, so no release server is built for them.
 	cargo leptos build --release --split --frontend-only
 	node scripts/assets.mjs target/site
-	cd end2end && RUNWAY_BIN=../target/debug/runway npx playwright test 2>&1 | tee ../target/test-e2e.log
+	cd end2end && E2E_PORTAL_BIN=../target/debug/runway npx playwright test 2>&1 | tee ../target/test-e2e.log
 	@scripts/test-summary.sh target/test-cargo.log target/test-e2e.log
 
 bench: build-release

@@ -23,4 +23,4 @@ trap 'kill $(jobs -p) 2>/dev/null || true' EXIT INT TERM
 
 RUNWAY_LISTEN="127.0.0.1:$port" RUNWAY_DATA_DIR="$root/data" RUNWAY_DEMO=true \
   RUNWAY_CATALOG="$root/catalog.toml" RUNWAY_SITE_DIR=../target/site RUNWAY_LOG=warn \
-  "${RUNWAY_BIN:-../target/release/runway}" serve
+  "${E2E_PORTAL_BIN:-../target/release/runway}" serve

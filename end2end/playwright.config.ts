@@ -4,7 +4,7 @@ const port = Number(process.env.E2E_PORT ?? 3311);
 const dataDir = "../target/e2e-data";
 // The portal under test: the release build unless told otherwise (`make test` runs the one its
 // integration tests built, with the release bundle).
-export const portalBin = process.env.RUNWAY_BIN ?? "../target/release/runway";
+export const portalBin = process.env.E2E_PORTAL_BIN ?? "../target/release/runway";
 // The deployment specs' portal, with Buildbot on the two ports after it.
 export const deployPort = port + 10;
 // The SMTP server the portal mails through, keeping every message in a Maildir the specs read.

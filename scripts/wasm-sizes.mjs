@@ -75,16 +75,28 @@ function limits() {
   if (flags & 1) leb();
 }
 
-/** The crate a (mangled or demangled) Rust symbol belongs to. */
+/** The crate a Rust symbol belongs to: for `<Type as Trait>::f`, the type's crate when the type
+ * is named, else the trait's (a generic `T` tells nothing). */
 function crateOf(symbol) {
   const legacy = symbol.match(/^_ZN(\d+)/);
+  let text = symbol;
   if (legacy) {
-    const start = 3 + legacy[1].length;
-    return symbol.slice(start, start + Number(legacy[1]));
+    const parts = [];
+    for (let at = 3; /\d/.test(symbol[at] ?? ""); ) {
+      const digits = symbol.slice(at).match(/^\d+/)[0];
+      at += digits.length;
+      parts.push(symbol.slice(at, at + Number(digits)));
+      at += Number(digits);
+    }
+    text = parts.join("::");
   }
-  const plain = symbol.replace(/^[<&*\s]+(mut\s+|dyn\s+)?/, "");
-  const crate = plain.match(/^([A-Za-z_][A-Za-z0-9_]*)::/);
-  return crate ? crate[1] : "(other)";
+  text = text
+    .replaceAll("$LT$", "<").replaceAll("$GT$", ">").replaceAll("$RF$", "&").replaceAll("$u20$", " ")
+    .replaceAll("$C$", ",").replaceAll("$BP$", "*").replaceAll("..", "::");
+  const qualified = text.match(/^_?<(.*?) as ([^>]*)>/);
+  const path = (t) => t.replace(/^[&*\s]*(mut\s+|dyn\s+|const\s+)?/, "").match(/^([A-Za-z_][A-Za-z0-9_]*)::/)?.[1];
+  if (qualified) return path(qualified[1]) ?? path(qualified[2]) ?? "(other)";
+  return path(text.replace(/^_?</, "")) ?? "(other)";
 }
 
 const total = bodies.reduce((a, b) => a + b, 0);

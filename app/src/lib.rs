@@ -67,7 +67,8 @@ pub fn escape_text(text: &str) -> String {
 }
 
 /// The routes. Pages that most people never open (administration, the catalog, the gate,
-/// tickets, history, Insights, one's profile) are lazy: their code is split from the bundle at
+/// tickets, history, Insights, one's profile and notifications, and the sign-in page that a
+/// signed-in person never sees) are lazy: their code is split from the bundle at
 /// build time (`cargo leptos build --split`) and fetched when such a page is first opened, in
 /// parallel with its data; the server links the chunk a page it renders needs.
 #[component]
@@ -77,7 +78,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=document_title/>
         <Router>
             <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
-                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view={Lazy::<pages::login::LoginPage>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=components::layout::Layout ssr=SsrMode::Async>
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/catalog") view={Lazy::<pages::catalog::CatalogPage>::new()} ssr=SsrMode::Async/>
@@ -92,7 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view={Lazy::<pages::users::UsersPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail") view={Lazy::<pages::mail::MailPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/inbox") view={Lazy::<pages::inbox::InboxPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view={Lazy::<pages::profile::ProfilePage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/requests/new") view=pages::new_request::NewRequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id") view=pages::request::RequestPage ssr=SsrMode::Async/>

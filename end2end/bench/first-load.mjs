@@ -1,6 +1,7 @@
 // Time from navigation to a hydrated page in Chromium, with the CPU slowed four times, on a
 // 10 Mbps / 40 ms link and on DevTools' "fast 3G" (1.44 Mbps down, 675 kbps up, 562.5 ms), for
-// the request page and the approver queue; then what a repeat visit fetches again.
+// the request page, the approver queue and Insights (a lazy page); then what a repeat visit
+// fetches again.
 // Usage: node bench/first-load.mjs <portal URL>   (a portal with the demo users; `make bench`)
 // Prints `BENCH <name> <value> <unit>` lines.
 
@@ -46,6 +47,7 @@ const opened = await ada.request.post("/requests", {
 const requestPage = opened.headers()["location"];
 if (!requestPage) throw new Error(`the request was not opened: ${opened.status()}`);
 const ben = await signedIn("ben");
+const olga = await signedIn("olga");
 
 /** Navigates `page` to `path` under `profile`; milliseconds until hydrated, and the bundle's
  * files fetched from the network (not from the browser's cache). */
@@ -70,7 +72,9 @@ async function visit(context, path, profile, cold) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const [name, context, path] of [["request_page", ada, requestPage], ["approvals", ben, "/approvals"]]) {
+// Insights is a lazy page: its chunk comes on top of the main bundle.
+const pages = [["request_page", ada, requestPage], ["approvals", ben, "/approvals"], ["insights", olga, "/insights"]];
+for (const [name, context, path] of pages) {
   for (const profile of Object.keys(PROFILES)) {
     const times = [];
     for (let run = 0; run < RUNS; run++) times.push((await visit(context, path, profile, true)).ms);

@@ -7,3 +7,4 @@ pub mod inbox;
 pub mod requests;
 pub mod session;
 pub mod tickets;
+pub mod wire;

@@ -1,12 +1,13 @@
 use crate::api::inbox::get_unread;
 use crate::api::requests::get_queue_count;
 use crate::api::session::get_viewer;
-use crate::model::{ApiError, Viewer};
+use crate::api::wire::{load, Loaded};
+use crate::model::Viewer;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
 /// The signed-in user, shared by every page under the layout.
-pub type ViewerResource = Resource<Result<Option<Viewer>, ApiError>>;
+pub type ViewerResource = Loaded<Option<Viewer>>;
 
 /// Counts the request changes the server announced; pages read it to refetch at once.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +33,7 @@ pub fn changes() -> u64 {
 
 #[component]
 pub fn Layout() -> impl IntoView {
-    let viewer: ViewerResource = Resource::new(|| (), |_| get_viewer());
+    let viewer: ViewerResource = load(|| (), |_| get_viewer());
     provide_context(viewer);
     let changes = RwSignal::new(0u64);
     provide_context(Changes(changes));
@@ -93,7 +94,7 @@ fn Nav(viewer: Viewer) -> impl IntoView {
 /// "Approvals" with the number of requests waiting for the viewer.
 #[component]
 fn ApprovalsLink() -> impl IntoView {
-    let count = Resource::new(changes, |_| get_queue_count());
+    let count = load(changes, |_| get_queue_count());
     view! {
         <A href="/approvals">
             "Approvals"
@@ -111,7 +112,7 @@ fn ApprovalsLink() -> impl IntoView {
 /// The bell: the viewer's notifications, with the number unread, kept live.
 #[component]
 fn InboxLink() -> impl IntoView {
-    let count = Resource::new(inbox_changes, |_| get_unread());
+    let count = load(inbox_changes, |_| get_unread());
     view! {
         <A href="/inbox" attr:class="bell" attr:aria-label="Notifications">
             <span aria-hidden="true">"🔔"</span>

@@ -1,4 +1,5 @@
 use crate::api::requests::get_queue;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading};
 use crate::components::layout::changes;
 use crate::components::request_table::{choices, RequestTable};
@@ -19,7 +20,7 @@ pub fn ApprovalsPage() -> impl IntoView {
             )
         })
     };
-    let queue = Resource::new(
+    let queue = load(
         move || (filters(), changes()),
         |((app, env, oldest), _)| get_queue(app, env, oldest),
     );

@@ -1,4 +1,5 @@
 use crate::api::requests::get_board;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading};
 use crate::components::layout::changes;
 use crate::components::request_table::{choices, RequestTable};
@@ -23,7 +24,7 @@ pub fn BoardPage() -> impl IntoView {
             mine: q.get("mine").is_some_and(|m| !m.is_empty() && m != "0"),
         })
     };
-    let board = Resource::new(move || (filter(), changes()), |(f, _)| get_board(f));
+    let board = load(move || (filter(), changes()), |(f, _)| get_board(f));
     view! {
         <Title text="Requests"/>
         <Suspense fallback=|| view! { <Loading/> }>

@@ -1,25 +1,24 @@
 use crate::api::catalog::get_catalog;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading};
-use crate::model::ApiError;
 use crate::model::{CatalogVersionView, CatalogView, ReloadOutcome};
 use crate::pages::home::AppCard;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{lazy_route, LazyRoute};
 
-pub struct CatalogPage {
-    catalog: Resource<Result<CatalogView, ApiError>>,
-}
+pub struct CatalogPage;
 
 #[lazy_route]
 impl LazyRoute for CatalogPage {
     fn data() -> Self {
-        let catalog = Resource::new(|| (), |()| get_catalog());
-        Self { catalog }
+        Self
     }
 
-    fn view(this: Self) -> AnyView {
-        let CatalogPage { catalog } = this;
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`: the code reading the data then is in the
+        // page's chunk, not in the bundle every page downloads.
+        let catalog = load(|| (), |()| get_catalog());
         view! {
             <Title text="Catalog"/>
             <h1>"Catalog"</h1>

@@ -1,25 +1,24 @@
 use crate::api::gate::get_gate_page;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, FieldProblems, Loading};
-use crate::model::ApiError;
 use crate::model::{GateLine, GatePageView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{lazy_route, LazyRoute};
 
 /// The gate pipelines ask before they deploy: a dry-run form and the latest answers.
-pub struct GatePage {
-    page: Resource<Result<GatePageView, ApiError>>,
-}
+pub struct GatePage;
 
 #[lazy_route]
 impl LazyRoute for GatePage {
     fn data() -> Self {
-        let page = Resource::new(|| (), |()| get_gate_page());
-        Self { page }
+        Self
     }
 
-    fn view(this: Self) -> AnyView {
-        let GatePage { page } = this;
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`: the code reading the data then is in the
+        // page's chunk, not in the bundle every page downloads.
+        let page = load(|| (), |()| get_gate_page());
         view! {
             <Title text="Deployment gate"/>
             <h1>"Deployment gate"</h1>

@@ -1,6 +1,6 @@
 use crate::api::gate::get_history;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading};
-use crate::model::ApiError;
 use crate::model::{HistoryView, StageSeries};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,21 +8,20 @@ use leptos_router::hooks::use_params_map;
 use leptos_router::{lazy_route, LazyRoute};
 
 /// An application's pipeline history: per stage, results and durations over time.
-pub struct HistoryPage {
-    history: Resource<Result<HistoryView, ApiError>>,
-}
+pub struct HistoryPage;
 
 #[lazy_route]
 impl LazyRoute for HistoryPage {
     fn data() -> Self {
-        let params = use_params_map();
-        let app = move || params.read().get("id").unwrap_or_default();
-        let history = Resource::new(app, get_history);
-        Self { history }
+        Self
     }
 
-    fn view(this: Self) -> AnyView {
-        let HistoryPage { history } = this;
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`: the code reading the data then is in the
+        // page's chunk, not in the bundle every page downloads.
+        let params = use_params_map();
+        let app = move || params.read().get("id").unwrap_or_default();
+        let history = load(app, get_history);
         view! {
             <Suspense fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {

@@ -1,4 +1,5 @@
 use crate::api::catalog::get_home;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading};
 use crate::components::request_table::RequestTable;
 use crate::model::{AppSummary, EnvSummary, RequestLine};
@@ -7,7 +8,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let home = Resource::new(|| (), |_| get_home());
+    let home = load(|| (), |_| get_home());
     view! {
         <Title text="Home"/>
         <Suspense fallback=|| view! { <Loading/> }>

@@ -1,34 +1,46 @@
 use crate::api::inbox::get_inbox;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
 use crate::components::layout::inbox_changes;
 use crate::model::{InboxItem, InboxView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{lazy_route, LazyRoute};
 
 /// What the portal told the viewer: newest first, unread marked, each linking to its request.
-#[component]
-pub fn InboxPage() -> impl IntoView {
-    let query = use_query_map();
-    let before = move || {
-        query
-            .read()
-            .get("before")
-            .and_then(|b| b.parse::<i64>().ok())
-            .unwrap_or_default()
-    };
-    let inbox = Resource::new(move || (before(), inbox_changes()), |(b, _)| get_inbox(b));
-    view! {
-        <Title text="Notifications"/>
-        <h1>"Notifications"</h1>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match inbox.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(v) => view! { <InboxBody view=v/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub struct InboxPage;
+
+#[lazy_route]
+impl LazyRoute for InboxPage {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        // Loaded here, as on every lazy page: the code reading the data is in the page's chunk.
+        let query = use_query_map();
+        let before = move || {
+            query
+                .read()
+                .get("before")
+                .and_then(|b| b.parse::<i64>().ok())
+                .unwrap_or_default()
+        };
+        let inbox = load(move || (before(), inbox_changes()), |(b, _)| get_inbox(b));
+        view! {
+            <Title text="Notifications"/>
+            <h1>"Notifications"</h1>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match inbox.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(v) => view! { <InboxBody view=v/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
 }
 

@@ -2,9 +2,9 @@
 //! band against the 2024 clusters, the period before and a weekly trend.
 
 use crate::api::gate::get_insights;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading};
 use crate::components::request_table::choices;
-use crate::model::ApiError;
 use crate::model::{
     BarPiece, InsightsFilter, InsightsView, LeadTimeBar, LeadTimeView, MetricCard, WaitRow,
 };
@@ -13,13 +13,17 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::{lazy_route, LazyRoute};
 
-pub struct InsightsPage {
-    insights: Resource<Result<InsightsView, ApiError>>,
-}
+pub struct InsightsPage;
 
 #[lazy_route]
 impl LazyRoute for InsightsPage {
     fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`: the code reading the data then is in the
+        // page's chunk, not in the bundle every page downloads.
         let query = use_query_map();
         let filter = move || {
             query.with(|q| InsightsFilter {
@@ -29,12 +33,7 @@ impl LazyRoute for InsightsPage {
                 days: q.get("days").unwrap_or_default(),
             })
         };
-        let insights = Resource::new(filter, get_insights);
-        Self { insights }
-    }
-
-    fn view(this: Self) -> AnyView {
-        let InsightsPage { insights } = this;
+        let insights = load(filter, get_insights);
         view! {
             <Title text="Insights"/>
             <Suspense fallback=|| view! { <Loading/> }>

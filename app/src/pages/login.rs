@@ -1,8 +1,10 @@
 use crate::api::session::get_login_info;
+use crate::api::wire::load;
 use crate::model::LoginInfo;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{lazy_route, LazyRoute};
 
 fn refused(why: &str) -> String {
     format!("Your identity provider's answer was refused: {why}. Please try again.")
@@ -80,66 +82,76 @@ fn provider_sign_in(info: &LoginInfo, next: &str) -> impl IntoView {
     })
 }
 
-#[component]
-pub fn LoginPage() -> impl IntoView {
-    let query = use_query_map();
-    let info = Resource::new(|| (), |_| get_login_info());
-    let read = move |key: &str| query.with_untracked(|q| q.get(key));
-    let error = read("error").and_then(|code| message(&code, read("wait").as_deref()));
-    let username = read("username").unwrap_or_default();
-    let next = read("next").unwrap_or_default();
-    let sso_next = next.clone();
-    let signed_out = read("bye").is_some();
-    let field_error = |field: &'static str| {
-        error.clone().filter(|(f, _)| *f == field).map(
-            |(_, text)| view! { <p class="field-error" id=format!("{field}-error")>{text}</p> },
-        )
-    };
-    let form_error = field_error("form");
-    let username_error = field_error("username");
-    let password_error = field_error("password");
-    view! {
-        <Title text="Sign in"/>
-        <main class="login">
-            <h1 class="brand">"Runway"</h1>
-            <p class="tagline">"Release requests, approvals and deployments in one place."</p>
-            {signed_out.then(|| view! { <p class="notice notice-ok" role="status">"You are signed out."</p> })}
-            {form_error.map(|e| view! { <div class="notice notice-error" role="alert">{e}</div> })}
-            <Suspense fallback=|| ()>
-                {move || {
-                    let next = sso_next.clone();
-                    Suspend::new(async move {
-                        info.await.ok().map(|i| provider_sign_in(&i, &next))
-                    })
-                }}
-            </Suspense>
-            <form method="post" action="/login" class="card form">
-                <input type="hidden" name="next" value=next/>
-                <label for="username">"User name"</label>
-                <input id="username" name="username" autocomplete="username" value=username
-                    maxlength="64" required autofocus/>
-                {username_error}
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password"
-                    maxlength="1024" required/>
-                {password_error}
-                <button type="submit" class="primary">"Sign in"</button>
-            </form>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    info.await.ok().filter(|i| !i.demo_users.is_empty()).map(|i| view! {
-                        <section class="card demo" aria-label="Demo accounts">
-                            <h2>"Demo mode"</h2>
-                            <p>"Every demo account's password is "<code>{i.demo_password.clone()}</code>"."</p>
-                            <ul>
-                                {i.demo_users.into_iter().map(|(name, role)| view! {
-                                    <li><code>{name}</code>" — "{role}</li>
-                                }).collect_view()}
-                            </ul>
-                        </section>
-                    })
-                })}
-            </Suspense>
-        </main>
+pub struct LoginPage;
+
+#[lazy_route]
+impl LazyRoute for LoginPage {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        // Lazy: a signed-in person never needs this page's code.
+        let query = use_query_map();
+        let info = load(|| (), |_| get_login_info());
+        let read = move |key: &str| query.with_untracked(|q| q.get(key));
+        let error = read("error").and_then(|code| message(&code, read("wait").as_deref()));
+        let username = read("username").unwrap_or_default();
+        let next = read("next").unwrap_or_default();
+        let sso_next = next.clone();
+        let signed_out = read("bye").is_some();
+        let field_error = |field: &'static str| {
+            error.clone().filter(|(f, _)| *f == field).map(
+                |(_, text)| view! { <p class="field-error" id=format!("{field}-error")>{text}</p> },
+            )
+        };
+        let form_error = field_error("form");
+        let username_error = field_error("username");
+        let password_error = field_error("password");
+        view! {
+            <Title text="Sign in"/>
+            <main class="login">
+                <h1 class="brand">"Runway"</h1>
+                <p class="tagline">"Release requests, approvals and deployments in one place."</p>
+                {signed_out.then(|| view! { <p class="notice notice-ok" role="status">"You are signed out."</p> })}
+                {form_error.map(|e| view! { <div class="notice notice-error" role="alert">{e}</div> })}
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let next = sso_next.clone();
+                        Suspend::new(async move {
+                            info.await.ok().map(|i| provider_sign_in(&i, &next))
+                        })
+                    }}
+                </Suspense>
+                <form method="post" action="/login" class="card form">
+                    <input type="hidden" name="next" value=next/>
+                    <label for="username">"User name"</label>
+                    <input id="username" name="username" autocomplete="username" value=username
+                        maxlength="64" required autofocus/>
+                    {username_error}
+                    <label for="password">"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password"
+                        maxlength="1024" required/>
+                    {password_error}
+                    <button type="submit" class="primary">"Sign in"</button>
+                </form>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        info.await.ok().filter(|i| !i.demo_users.is_empty()).map(|i| view! {
+                            <section class="card demo" aria-label="Demo accounts">
+                                <h2>"Demo mode"</h2>
+                                <p>"Every demo account's password is "<code>{i.demo_password.clone()}</code>"."</p>
+                                <ul>
+                                    {i.demo_users.into_iter().map(|(name, role)| view! {
+                                        <li><code>{name}</code>" — "{role}</li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        })
+                    })}
+                </Suspense>
+            </main>
+        }
+        .into_any()
     }
 }

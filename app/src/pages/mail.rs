@@ -1,25 +1,24 @@
 use crate::api::inbox::get_mail_outbox;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading};
-use crate::model::ApiError;
 use crate::model::{MailLine, MailOutboxView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{lazy_route, LazyRoute};
 
 /// Administrators: every message the portal mailed or still has to, failures first.
-pub struct MailPage {
-    outbox: Resource<Result<MailOutboxView, ApiError>>,
-}
+pub struct MailPage;
 
 #[lazy_route]
 impl LazyRoute for MailPage {
     fn data() -> Self {
-        let outbox = Resource::new(|| (), |()| get_mail_outbox());
-        Self { outbox }
+        Self
     }
 
-    fn view(this: Self) -> AnyView {
-        let MailPage { outbox } = this;
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`: the code reading the data then is in the
+        // page's chunk, not in the bundle every page downloads.
+        let outbox = load(|| (), |()| get_mail_outbox());
         view! {
             <Title text="Mail"/>
             <h1>"Mail"</h1>

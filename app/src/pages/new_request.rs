@@ -1,4 +1,5 @@
 use crate::api::requests::{get_edit_form, get_request_form};
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
 use crate::components::field::Field;
 use crate::components::text_block::TextBlock;
@@ -18,7 +19,7 @@ pub fn NewRequestPage() -> impl IntoView {
             )
         })
     };
-    let form = Resource::new(target, |(app, env)| get_request_form(app, env));
+    let form = load(target, |(app, env)| get_request_form(app, env));
     view! {
         <Title text="New release request"/>
         <Suspense fallback=|| view! { <Loading/> }>
@@ -41,7 +42,7 @@ pub fn NewRequestPage() -> impl IntoView {
 pub fn EditRequestPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
-    let form = Resource::new(id, get_edit_form);
+    let form = load(id, get_edit_form);
     view! {
         <Title text="Edit release request"/>
         <Suspense fallback=|| view! { <Loading/> }>

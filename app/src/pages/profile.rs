@@ -1,7 +1,7 @@
 use crate::api::inbox::get_profile;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
 use crate::components::field::Field;
-use crate::model::ApiError;
 use crate::model::ProfileView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,19 +9,18 @@ use leptos_router::{lazy_route, LazyRoute};
 use std::collections::BTreeMap;
 
 /// The viewer's own settings: where mail goes, which kinds, and the time zone times are shown in.
-pub struct ProfilePage {
-    profile: Resource<Result<ProfileView, ApiError>>,
-}
+pub struct ProfilePage;
 
 #[lazy_route]
 impl LazyRoute for ProfilePage {
     fn data() -> Self {
-        let profile = Resource::new(|| (), |()| get_profile());
-        Self { profile }
+        Self
     }
 
-    fn view(this: Self) -> AnyView {
-        let ProfilePage { profile } = this;
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`: the code reading the data then is in the
+        // page's chunk, not in the bundle every page downloads.
+        let profile = load(|| (), |()| get_profile());
         view! {
             <Title text="Your profile"/>
             <h1>"Your profile"</h1>

@@ -1,4 +1,5 @@
 use crate::api::requests::get_request;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
 use crate::components::layout::changes;
 use crate::model::{Notice, RequestView, StageView, StepView};
@@ -20,7 +21,7 @@ pub fn RequestPage() -> impl IntoView {
     // it stays while live changes read the page again. Those readings leave it alone: a change
     // announced while the action's redirect is on its way must not take it from the new page.
     let opened_at = untrack(changes);
-    let request = Resource::new(
+    let request = load(
         move || (id(), changes()),
         move |(id, seen)| get_request(id, seen == opened_at),
     );

@@ -1,6 +1,6 @@
 use crate::api::tickets::{get_ticket, get_tickets};
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
-use crate::model::ApiError;
 use crate::model::{TicketLine, TicketView, TicketsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,21 +8,20 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use leptos_router::{lazy_route, LazyRoute};
 
 /// Every ticket failures raised, newest first, by state.
-pub struct TicketsPage {
-    tickets: Resource<Result<TicketsView, ApiError>>,
-}
+pub struct TicketsPage;
 
 #[lazy_route]
 impl LazyRoute for TicketsPage {
     fn data() -> Self {
-        let query = use_query_map();
-        let state = move || query.read().get("state").unwrap_or_default();
-        let tickets = Resource::new(state, get_tickets);
-        Self { tickets }
+        Self
     }
 
-    fn view(this: Self) -> AnyView {
-        let TicketsPage { tickets } = this;
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`: the code reading the data then is in the
+        // page's chunk, not in the bundle every page downloads.
+        let query = use_query_map();
+        let state = move || query.read().get("state").unwrap_or_default();
+        let tickets = load(state, get_tickets);
         view! {
             <Title text="Tickets"/>
             <h1>"Tickets"</h1>
@@ -71,13 +70,16 @@ pub fn TicketTable(tickets: Vec<TicketLine>) -> impl IntoView {
     }
 }
 
-pub struct TicketPage {
-    ticket: Resource<Result<TicketView, ApiError>>,
-}
+pub struct TicketPage;
 
 #[lazy_route]
 impl LazyRoute for TicketPage {
     fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        // As for the list: loaded in the page's chunk.
         let params = use_params_map();
         let id = move || {
             params
@@ -86,12 +88,7 @@ impl LazyRoute for TicketPage {
                 .and_then(|s| s.parse::<i64>().ok())
                 .unwrap_or_default()
         };
-        let ticket = Resource::new(id, get_ticket);
-        Self { ticket }
-    }
-
-    fn view(this: Self) -> AnyView {
-        let TicketPage { ticket } = this;
+        let ticket = load(id, get_ticket);
         view! {
             <Suspense fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {

@@ -1,25 +1,24 @@
 use crate::api::gate::get_tokens;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
-use crate::model::ApiError;
 use crate::model::{TokenLine, TokensView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{lazy_route, LazyRoute};
 
 /// Administrators: the tokens CI servers use for `/api/v1`.
-pub struct TokensPage {
-    tokens: Resource<Result<TokensView, ApiError>>,
-}
+pub struct TokensPage;
 
 #[lazy_route]
 impl LazyRoute for TokensPage {
     fn data() -> Self {
-        let tokens = Resource::new(|| (), |()| get_tokens());
-        Self { tokens }
+        Self
     }
 
-    fn view(this: Self) -> AnyView {
-        let TokensPage { tokens } = this;
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`: the code reading the data then is in the
+        // page's chunk, not in the bundle every page downloads.
+        let tokens = load(|| (), |()| get_tokens());
         view! {
             <Title text="API tokens"/>
             <h1>"API tokens"</h1>

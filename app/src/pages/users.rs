@@ -1,6 +1,6 @@
 use crate::api::accounts::get_accounts;
+use crate::api::wire::load;
 use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
-use crate::model::ApiError;
 use crate::model::{AccountLine, AccountsView, AdminLine};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,21 +8,20 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{lazy_route, LazyRoute};
 
 /// Administrators: every account, its teams and rights, and what was done to them.
-pub struct UsersPage {
-    accounts: Resource<Result<AccountsView, ApiError>>,
-}
+pub struct UsersPage;
 
 #[lazy_route]
 impl LazyRoute for UsersPage {
     fn data() -> Self {
-        let query = use_query_map();
-        let q = move || query.with(|q| q.get("q").unwrap_or_default());
-        let accounts = Resource::new(q, get_accounts);
-        Self { accounts }
+        Self
     }
 
-    fn view(this: Self) -> AnyView {
-        let UsersPage { accounts } = this;
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`: the code reading the data then is in the
+        // page's chunk, not in the bundle every page downloads.
+        let query = use_query_map();
+        let q = move || query.with(|q| q.get("q").unwrap_or_default());
+        let accounts = load(q, get_accounts);
         view! {
             <Title text="Accounts"/>
             <h1>"Accounts"</h1>
