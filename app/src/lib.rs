@@ -123,16 +123,34 @@ fn remember_time_zone() {
     let _ = Reflect::set(&document, &"cookie".into(), &cookie.into());
 }
 
+/// A `performance.mark`: when the bundle was ready and when the page was hydrated, for the
+/// first-load benchmark to tell fetching and compiling from hydrating.
+#[cfg(feature = "hydrate")]
+fn mark(name: &str) {
+    use js_sys::{Function, Reflect};
+    use wasm_bindgen::JsCast;
+    let Ok(performance) = Reflect::get(&js_sys::global(), &"performance".into()) else {
+        return;
+    };
+    if let Ok(mark) = Reflect::get(&performance, &"mark".into()) {
+        let _ = mark
+            .dyn_into::<Function>()
+            .map(|mark| mark.call1(&performance, &name.into()));
+    }
+}
+
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    mark("runway-hydrate-start");
     // A lazy route's page is hydrated once its chunk has arrived, so hydration is asynchronous.
     wasm_bindgen_futures::spawn_local(async {
         leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App)
             .await
             .forget();
         remember_time_zone();
+        mark("runway-hydrated");
         // Lets browser tests (and curious users) tell a hydrated page from plain HTML.
         let _ = js_sys::Reflect::set(&js_sys::global(), &"__runwayHydrated".into(), &true.into());
     });
