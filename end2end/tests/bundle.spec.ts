@@ -30,9 +30,11 @@ test("the approver's pages fetch no chunk; a lazy page fetches its own when firs
   const chunks = chunksFetched(page);
   await waitForHydration(page);
   await navigatesInPlace(page, "Requests", /\/board$/);
-  await page.goto("/approvals");
+  const answer = await page.goto("/approvals");
   await waitForHydration(page);
   expect(chunks).toEqual([]);
+  // The chunk loader the main module imports is linked from the start, on every page.
+  expect(await answer!.text()).toMatch(/<link rel="modulepreload" href="\/pkg\/__wasm_split\.[^"]+\.js"/);
 
   // Opened from the navigation: its chunk arrives with its data, and the page works.
   await navigatesInPlace(page, "Tickets", /\/tickets$/);
