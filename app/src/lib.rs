@@ -98,8 +98,9 @@ pub fn escape_text(text: &str) -> String {
 /// The routes. Pages that most people never open (administration, the catalog, the gate,
 /// tickets, history, Insights, one's profile and notifications, and the sign-in page that a
 /// signed-in person never sees) are lazy: their code is split from the bundle at
-/// build time (`cargo leptos build --split`) and fetched when such a page is first opened, in
-/// parallel with its data; the server links the chunk a page it renders needs.
+/// build time (`cargo leptos build --split`), with the code that reads their data, and fetched
+/// when such a page is first opened; the server links the chunks a page it renders needs when leptos
+/// has recorded them (it can miss them under load: the chunk then comes once the bundle runs).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
