@@ -3,16 +3,21 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+#[cfg(feature = "ssr")]
+mod bundle;
 pub mod components;
 pub mod model;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Title};
+#[cfg(feature = "ssr")]
+use leptos_meta::{HashedStylesheet, MetaTags};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -23,11 +28,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // The bundle's names carry their digests when the build wrote them (see
-                // `scripts/assets.mjs`), so that a browser keeps them until they change.
+                // `scripts/assets.mjs`), so that a browser keeps them until they change. Its
+                // script comes before the stylesheet, which would hold a script back.
+                <bundle::Bundle options=options.clone()/>
                 <HashedStylesheet options=options.clone() id="runway"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options=options.clone()/>
-                <ChunkLoader options/>
+                <AutoReload options/>
                 <MetaTags/>
             </head>
             <body>
@@ -35,34 +40,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// The loader of the lazy pages' chunks, which the bundle's main module imports: linked on every
-/// page so that the browser fetches it beside the bundle instead of after it (one round trip
-/// fewer; leptos links it only on pages with a lazy part). Named as the build named it.
-#[component]
-fn ChunkLoader(options: LeptosOptions) -> impl IntoView {
-    static LOADER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let loader = LOADER.get_or_init(|| chunk_loader(&options)).clone();
-    loader.map(|file| {
-        let href = format!("/{}/{file}", options.site_pkg_dir);
-        view! { <link rel="modulepreload" href=href crossorigin="anonymous"/> }
-    })
-}
-
-/// The chunk loader's file name: from the digests the build wrote, else its plain name when the
-/// bundle was split; none for a bundle that was not.
-fn chunk_loader(options: &LeptosOptions) -> Option<String> {
-    if options.hash_files {
-        let digests = std::fs::read_to_string(options.hash_file.as_ref()).ok()?;
-        let digest = digests.lines().find_map(|l| l.strip_prefix("split:"))?;
-        return Some(format!("__wasm_split.{}.js", digest.trim()));
-    }
-    let plain = "__wasm_split.______________________.js";
-    let path = std::path::Path::new(options.site_root.as_ref())
-        .join(options.site_pkg_dir.as_ref())
-        .join(plain);
-    path.exists().then(|| plain.to_owned())
 }
 
 /// "page · Runway". The server's copy is escaped here because leptos_meta 0.8 writes the title
@@ -138,12 +115,8 @@ pub fn App() -> impl IntoView {
 /// who did not choose one on their profile.
 #[cfg(feature = "hydrate")]
 fn remember_time_zone() {
-    use js_sys::{Array, Intl, Object, Reflect};
-    let options = Intl::DateTimeFormat::new(&Array::new(), &Object::new()).resolved_options();
-    let Some(zone) = Reflect::get(&options, &"timeZone".into())
-        .ok()
-        .and_then(|z| z.as_string())
-    else {
+    use js_sys::Reflect;
+    let Some(zone) = browser_time_zone() else {
         return;
     };
     let Ok(document) = Reflect::get(&js_sys::global(), &"document".into()) else {
@@ -151,6 +124,33 @@ fn remember_time_zone() {
     };
     let cookie = format!("runway_tz={zone}; path=/; max-age=31536000; samesite=lax");
     let _ = Reflect::set(&document, &"cookie".into(), &cookie.into());
+}
+
+/// The browser's time zone (`Europe/Paris`), when it says.
+#[cfg(feature = "hydrate")]
+pub fn browser_time_zone() -> Option<String> {
+    use js_sys::{Array, Intl, Object, Reflect};
+    let options = Intl::DateTimeFormat::new(&Array::new(), &Object::new()).resolved_options();
+    Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|z| z.as_string())
+}
+
+/// Runs `task` once the browser is idle (at once where it cannot tell).
+#[cfg(feature = "hydrate")]
+fn when_idle(task: fn()) {
+    use js_sys::{Function, Reflect};
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let global = js_sys::global();
+    let idle = Reflect::get(&global, &"requestIdleCallback".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    match idle {
+        Some(idle) => {
+            let _ = idle.call1(&global, &Closure::once_into_js(task));
+        }
+        None => task(),
+    }
 }
 
 /// A `performance.mark`: when the bundle was ready and when the page was hydrated, for the
@@ -179,9 +179,11 @@ pub fn hydrate() {
         leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App)
             .await
             .forget();
-        remember_time_zone();
         mark("runway-hydrated");
         // Lets browser tests (and curious users) tell a hydrated page from plain HTML.
         let _ = js_sys::Reflect::set(&js_sys::global(), &"__runwayHydrated".into(), &true.into());
+        // Reading the time zone starts the browser's time-zone data, a slow first call: it waits
+        // until the page is idle rather than hold up the page being usable.
+        when_idle(remember_time_zone);
     });
 }

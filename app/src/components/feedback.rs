@@ -1,5 +1,7 @@
+use crate::api::wire::Loaded;
 use crate::model::ApiError;
 use leptos::prelude::*;
+use serde::{de::DeserializeOwned, Serialize};
 
 /// A failed load, said plainly, with a way back in when the session ended: signing in returns
 /// to this page (a link in a notification mail lands here signed out).
@@ -64,4 +66,43 @@ pub fn NoticeBox(notice: Option<crate::model::Notice>) -> impl IntoView {
         let role = if n.ok { "status" } else { "alert" };
         view! { <div class=class role=role>{n.text}</div> }
     })
+}
+
+/// A page's data, shown by `body` once it has loaded ("Loading…" until then), or a notice saying
+/// why it could not be.
+pub fn loaded<T, V>(
+    data: Loaded<T>,
+    body: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    loaded_or(data, body, |e| view! { <ErrorNotice error=e/> })
+}
+
+/// As [`loaded`], with the page's own view of a failed load (a title, a way back).
+pub fn loaded_or<T, V, E>(
+    data: Loaded<T>,
+    body: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+    failed: impl Fn(ApiError) -> E + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    V: IntoView + 'static,
+    E: IntoView + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || {
+                let (body, failed) = (body.clone(), failed.clone());
+                Suspend::new(async move {
+                    match data.await {
+                        Err(e) => failed(e).into_any(),
+                        Ok(v) => body(v).into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
 }

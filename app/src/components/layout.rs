@@ -115,7 +115,13 @@ fn InboxLink() -> impl IntoView {
     let count = load(inbox_changes, |_| get_unread());
     view! {
         <A href="/inbox" attr:class="bell" attr:aria-label="Notifications">
-            <span aria-hidden="true">"🔔"</span>
+            // Drawn rather than an emoji: the same bell everywhere, and no emoji font to look
+            // up before the page's first layout.
+            <svg class="icon" aria-hidden="true" viewBox="0 0 24 24" width="18" height="18" fill="none"
+                stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
+                <path d="M13.7 21a2 2 0 0 1-3.4 0"/>
+            </svg>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     count.await.ok().filter(|n| *n > 0).map(|n| view! {

@@ -1,6 +1,6 @@
 use crate::api::requests::get_queue;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading};
+use crate::components::feedback::loaded;
 use crate::components::layout::changes;
 use crate::components::request_table::{choices, RequestTable};
 use crate::model::QueueView;
@@ -27,15 +27,10 @@ pub fn ApprovalsPage() -> impl IntoView {
     view! {
         <Title text="Approvals"/>
         <h1>"Waiting for your decision"</h1>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                let (app, env, oldest) = filters();
-                match queue.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(q) => view! { <Queue queue=q app env oldest/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(queue, move |q| {
+            let (app, env, oldest) = filters();
+            view! { <Queue queue=q app env oldest/> }
+        })}
     }
 }
 

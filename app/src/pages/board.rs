@@ -1,6 +1,6 @@
 use crate::api::requests::get_board;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading};
+use crate::components::feedback::loaded;
 use crate::components::layout::changes;
 use crate::components::request_table::{choices, RequestTable};
 use crate::model::{BoardFilter, BoardView};
@@ -27,15 +27,7 @@ pub fn BoardPage() -> impl IntoView {
     let board = load(move || (filter(), changes()), |(f, _)| get_board(f));
     view! {
         <Title text="Requests"/>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                let f = filter();
-                match board.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(b) => view! { <Board board=b filter=f/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(board, move |b| view! { <Board board=b filter=filter()/> })}
     }
 }
 

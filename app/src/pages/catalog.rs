@@ -1,6 +1,6 @@
 use crate::api::catalog::get_catalog;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading};
+use crate::components::feedback::loaded;
 use crate::model::{CatalogVersionView, CatalogView, ReloadOutcome};
 use crate::pages::home::AppCard;
 use leptos::prelude::*;
@@ -22,14 +22,7 @@ impl LazyRoute for CatalogPage {
         view! {
             <Title text="Catalog"/>
             <h1>"Catalog"</h1>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match catalog.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(c) => view! { <CatalogBody catalog=c/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(catalog, |c| view! { <CatalogBody catalog=c/> })}
         }
         .into_any()
     }

@@ -1,6 +1,6 @@
 use crate::api::gate::get_gate_page;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, FieldProblems, Loading};
+use crate::components::feedback::{loaded, FieldProblems};
 use crate::model::{GateLine, GatePageView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,14 +26,7 @@ impl LazyRoute for GatePage {
                 "Pipelines ask " <code>"POST /api/v1/gate"</code>
                 " before they deploy. Ask it here what it would answer — for any actor, version and moment."
             </p>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(p) => view! { <GateBody page=p/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(page, |p| view! { <GateBody page=p/> })}
         }
         .into_any()
     }

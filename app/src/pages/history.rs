@@ -1,6 +1,6 @@
 use crate::api::gate::get_history;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading};
+use crate::components::feedback::{loaded_or, ErrorNotice};
 use crate::model::{HistoryView, StageSeries};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,14 +23,11 @@ impl LazyRoute for HistoryPage {
         let app = move || params.read().get("id").unwrap_or_default();
         let history = load(app, get_history);
         view! {
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match history.await {
-                        Err(e) => view! { <Title text="History"/><ErrorNotice error=e/> }.into_any(),
-                        Ok(h) => view! { <HistoryBody history=h/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded_or(
+                history,
+                |h| view! { <HistoryBody history=h/> },
+                |e| view! { <Title text="History"/><ErrorNotice error=e/> },
+            )}
         }
         .into_any()
     }

@@ -1,6 +1,6 @@
 use crate::api::catalog::get_home;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading};
+use crate::components::feedback::{loaded, Loading};
 use crate::components::request_table::RequestTable;
 use crate::model::{AppSummary, EnvSummary, RequestLine};
 use leptos::prelude::*;
@@ -18,28 +18,27 @@ pub fn HomePage() -> impl IntoView {
             })}
         </Suspense>
         <h1>"What you can release"</h1>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match home.await {
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(h) if h.catalog_empty => view! {
-                        <p class="empty">"The catalog is empty: an administrator has not applied one yet."</p>
-                    }.into_any(),
-                    Ok(h) if h.applications.is_empty() => view! {
-                        <p class="empty">
-                            "None of your teams may request releases. The "
-                            <a href="/catalog">"catalog"</a>
-                            " shows which teams may release each application."
-                        </p>
-                    }.into_any(),
-                    Ok(h) => view! {
-                        <div class="apps">
-                            {h.applications.into_iter().map(|a| view! { <AppCard app=a requestable=true/> }).collect_view()}
-                        </div>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(home, |h| {
+            if h.catalog_empty {
+                view! {
+                    <p class="empty">"The catalog is empty: an administrator has not applied one yet."</p>
+                }.into_any()
+            } else if h.applications.is_empty() {
+                view! {
+                    <p class="empty">
+                        "None of your teams may request releases. The "
+                        <a href="/catalog">"catalog"</a>
+                        " shows which teams may release each application."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <div class="apps">
+                        {h.applications.into_iter().map(|a| view! { <AppCard app=a requestable=true/> }).collect_view()}
+                    </div>
+                }.into_any()
+            }
+        })}
     }
 }
 

@@ -1,6 +1,6 @@
 use crate::api::inbox::get_inbox;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::components::feedback::{loaded, NoticeBox};
 use crate::components::layout::inbox_changes;
 use crate::model::{InboxItem, InboxView};
 use leptos::prelude::*;
@@ -31,14 +31,7 @@ impl LazyRoute for InboxPage {
         view! {
             <Title text="Notifications"/>
             <h1>"Notifications"</h1>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match inbox.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(v) => view! { <InboxBody view=v/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(inbox, |v| view! { <InboxBody view=v/> })}
         }
         .into_any()
     }

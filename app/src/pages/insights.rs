@@ -3,7 +3,7 @@
 
 use crate::api::gate::get_insights;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading};
+use crate::components::feedback::loaded;
 use crate::components::request_table::choices;
 use crate::model::{
     BarPiece, InsightsFilter, InsightsView, LeadTimeBar, LeadTimeView, MetricCard, WaitRow,
@@ -36,14 +36,7 @@ impl LazyRoute for InsightsPage {
         let insights = load(filter, get_insights);
         view! {
             <Title text="Insights"/>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match insights.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(view) => view! { <Insights view=view/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(insights, |view| view! { <Insights view=view/> })}
         }
         .into_any()
     }

@@ -1,6 +1,6 @@
 use crate::api::inbox::get_mail_outbox;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading};
+use crate::components::feedback::loaded;
 use crate::model::{MailLine, MailOutboxView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,14 +22,7 @@ impl LazyRoute for MailPage {
         view! {
             <Title text="Mail"/>
             <h1>"Mail"</h1>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match outbox.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(v) => view! { <MailBody view=v/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(outbox, |v| view! { <MailBody view=v/> })}
         }
         .into_any()
     }

@@ -1,6 +1,6 @@
 use crate::api::requests::{get_edit_form, get_request_form};
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::components::feedback::{loaded_or, ErrorNotice, NoticeBox};
 use crate::components::field::Field;
 use crate::components::text_block::TextBlock;
 use crate::model::{FieldView, RequestFormView};
@@ -22,18 +22,15 @@ pub fn NewRequestPage() -> impl IntoView {
     let form = load(target, |(app, env)| get_request_form(app, env));
     view! {
         <Title text="New release request"/>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match form.await {
-                    Err(e) => view! {
-                        <h1>"New release request"</h1>
-                        <ErrorNotice error=e/>
-                        <p><a href="/">"Choose an application and environment"</a></p>
-                    }.into_any(),
-                    Ok(f) => view! { <RequestForm form=f/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded_or(
+            form,
+            |f| view! { <RequestForm form=f/> },
+            |e| view! {
+                <h1>"New release request"</h1>
+                <ErrorNotice error=e/>
+                <p><a href="/">"Choose an application and environment"</a></p>
+            },
+        )}
     }
 }
 
@@ -45,18 +42,15 @@ pub fn EditRequestPage() -> impl IntoView {
     let form = load(id, get_edit_form);
     view! {
         <Title text="Edit release request"/>
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match form.await {
-                    Err(e) => view! {
-                        <h1>"Edit release request"</h1>
-                        <ErrorNotice error=e/>
-                        <p><a href=format!("/requests/{}", id())>"Back to the request"</a></p>
-                    }.into_any(),
-                    Ok(f) => view! { <RequestForm form=f/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded_or(
+            form,
+            |f| view! { <RequestForm form=f/> },
+            move |e| view! {
+                <h1>"Edit release request"</h1>
+                <ErrorNotice error=e/>
+                <p><a href=format!("/requests/{}", id())>"Back to the request"</a></p>
+            },
+        )}
     }
 }
 
@@ -210,13 +204,7 @@ fn ExtraInput(field: FieldView, name: String, current: String) -> impl IntoView 
 fn LocalTimeZone() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(|| {
-        use wasm_bindgen::JsCast;
-        let zone = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-            .resolved_options()
-            .dyn_into::<js_sys::Object>()
-            .ok()
-            .and_then(|o| js_sys::Reflect::get(&o, &"timeZone".into()).ok())
-            .and_then(|z| z.as_string());
+        let zone = crate::browser_time_zone();
         let input = document().get_element_by_id("timezone");
         if let (Some(zone), Some(input)) = (zone, input) {
             let value = js_sys::Reflect::get(&input, &"value".into())

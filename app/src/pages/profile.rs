@@ -1,6 +1,6 @@
 use crate::api::inbox::get_profile;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::components::feedback::{loaded, NoticeBox};
 use crate::components::field::Field;
 use crate::model::ProfileView;
 use leptos::prelude::*;
@@ -24,14 +24,7 @@ impl LazyRoute for ProfilePage {
         view! {
             <Title text="Your profile"/>
             <h1>"Your profile"</h1>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match profile.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(p) => view! { <ProfileForm view=p/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(profile, |p| view! { <ProfileForm view=p/> })}
         }
         .into_any()
     }

@@ -1,6 +1,6 @@
 use crate::api::requests::get_request;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, Loading, NoticeBox};
+use crate::components::feedback::{loaded_or, ErrorNotice, NoticeBox};
 use crate::components::layout::changes;
 use crate::model::{Notice, RequestView, StageView, StepView};
 use leptos::prelude::*;
@@ -27,25 +27,22 @@ pub fn RequestPage() -> impl IntoView {
     );
     let kept: RwSignal<Option<(i64, Notice)>> = RwSignal::new(None);
     view! {
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match request.await {
-                    Err(e) => view! { <Title text="Request"/><ErrorNotice error=e/> }.into_any(),
-                    Ok(mut r) => {
-                        match &r.notice {
-                            Some(n) => kept.set(Some((r.id, n.clone()))),
-                            None => {
-                                r.notice = kept
-                                    .get_untracked()
-                                    .filter(|(of, _)| *of == r.id)
-                                    .map(|(_, n)| n);
-                            }
-                        }
-                        view! { <RequestBody request=r/> }.into_any()
+        {loaded_or(
+            request,
+            move |mut r| {
+                match &r.notice {
+                    Some(n) => kept.set(Some((r.id, n.clone()))),
+                    None => {
+                        r.notice = kept
+                            .get_untracked()
+                            .filter(|(of, _)| *of == r.id)
+                            .map(|(_, n)| n);
                     }
                 }
-            })}
-        </Suspense>
+                view! { <RequestBody request=r/> }
+            },
+            |e| view! { <Title text="Request"/><ErrorNotice error=e/> },
+        )}
     }
 }
 

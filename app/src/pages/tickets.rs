@@ -1,6 +1,6 @@
 use crate::api::tickets::{get_ticket, get_tickets};
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
+use crate::components::feedback::{loaded, loaded_or, ErrorNotice, FieldProblems, NoticeBox};
 use crate::model::{TicketLine, TicketView, TicketsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -32,17 +32,14 @@ impl LazyRoute for TicketsPage {
                 <a href="/tickets?state=acknowledged">"Acknowledged"</a>" · "
                 <a href="/tickets?state=resolved">"Resolved"</a>
             </nav>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match tickets.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(TicketsView { tickets, state }) if tickets.is_empty() => view! {
-                            <p class="muted">{if state.is_empty() { "No tickets.".to_owned() } else { format!("No {state} tickets.") }}</p>
-                        }.into_any(),
-                        Ok(v) => view! { <TicketTable tickets=v.tickets/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(tickets, |TicketsView { tickets, state }| {
+                if tickets.is_empty() {
+                    let none = if state.is_empty() { "No tickets.".to_owned() } else { format!("No {state} tickets.") };
+                    view! { <p class="muted">{none}</p> }.into_any()
+                } else {
+                    view! { <TicketTable tickets/> }.into_any()
+                }
+            })}
         }
         .into_any()
     }
@@ -90,14 +87,11 @@ impl LazyRoute for TicketPage {
         };
         let ticket = load(id, get_ticket);
         view! {
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match ticket.await {
-                        Err(e) => view! { <Title text="Ticket"/><ErrorNotice error=e/> }.into_any(),
-                        Ok(t) => view! { <TicketBody ticket=t/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded_or(
+                ticket,
+                |t| view! { <TicketBody ticket=t/> },
+                |e| view! { <Title text="Ticket"/><ErrorNotice error=e/> },
+            )}
         }
         .into_any()
     }

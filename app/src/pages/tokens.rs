@@ -1,6 +1,6 @@
 use crate::api::gate::get_tokens;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
+use crate::components::feedback::{loaded, FieldProblems, NoticeBox};
 use crate::model::{TokenLine, TokensView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,14 +28,7 @@ impl LazyRoute for TokensPage {
                 ". The secret is shown once, when the token is made; only its hash is kept. See "
                 <a href="/api/v1/openapi.json">"the API description"</a> "."
             </p>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match tokens.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(t) => view! { <TokensBody view=t/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(tokens, |t| view! { <TokensBody view=t/> })}
         }
         .into_any()
     }

@@ -1,6 +1,6 @@
 use crate::api::accounts::get_accounts;
 use crate::api::wire::load;
-use crate::components::feedback::{ErrorNotice, FieldProblems, Loading, NoticeBox};
+use crate::components::feedback::{loaded, FieldProblems, NoticeBox};
 use crate::model::{AccountLine, AccountsView, AdminLine};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,14 +30,7 @@ impl LazyRoute for UsersPage {
                 "ends every session of theirs at once; a reset password is shown once. Every change "
                 "here is kept in the administration trail, checked by "<code>"runway audit verify"</code>"."
             </p>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || Suspend::new(async move {
-                    match accounts.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(v) => view! { <UsersBody view=v/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded(accounts, |v| view! { <UsersBody view=v/> })}
         }
         .into_any()
     }

@@ -1,0 +1,15 @@
+// Waits, through the page's DevTools session, until the bundle has marked the page hydrated.
+// It does not poll: Playwright's `waitForFunction` would inject its own script and poll on the
+// page's (slowed) main thread, in the way of the very load being measured.
+export async function untilHydrated(cdp) {
+  await cdp.send("Runtime.evaluate", {
+    awaitPromise: true,
+    expression: `new Promise((resolve) => {
+      const done = () => performance.getEntriesByName("runway-hydrated").length > 0;
+      if (done()) return resolve(true);
+      new PerformanceObserver((_, observer) => {
+        if (done()) { observer.disconnect(); resolve(true); }
+      }).observe({ type: "mark" });
+    })`,
+  });
+}
