@@ -5,15 +5,15 @@ use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 use leptos::WasmSplitManifest;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The bundle's files, named as the build named them (`scripts/assets.mjs` writes the digests).
 #[derive(Clone, Debug)]
 struct Files {
     js: String,
     wasm: String,
-    /// The lazy pages' chunk loader and, by lazy function, the chunks it needs: a split build only.
-    split: Option<(String, HashMap<String, Vec<String>>)>,
+    /// The lazy pages' chunk loader, and the chunks each lazy function needs: a split build only.
+    split: Option<(String, WasmSplitManifest)>,
 }
 
 impl Files {
@@ -38,21 +38,34 @@ impl Files {
             None => "_bg".to_owned(),
         };
         let wasm = format!("{name}{}.wasm", digest("wasm").unwrap_or(plain_wasm));
-        let loader = format!(
-            "__wasm_split{}.js",
-            digest("split").unwrap_or_else(|| ".______________________".to_owned())
-        );
-        let manifest = format!(
-            "__wasm_split_manifest{}.json",
-            digest("manifest").unwrap_or_default()
-        );
+        // A bundle named by its digests has a chunk loader only when the build named it too:
+        // a plain one left in the folder by an older build is not this bundle's.
+        let (loader, manifest) = match (digest("split"), digest("manifest")) {
+            (Some(loader), Some(manifest)) => (loader, manifest),
+            _ if options.hash_files => {
+                return Self {
+                    js,
+                    wasm,
+                    split: None,
+                }
+            }
+            _ => (".______________________".to_owned(), String::new()),
+        };
+        let loader = format!("__wasm_split{loader}.js");
         let manifest = std::path::Path::new(options.site_root.as_ref())
             .join(options.site_pkg_dir.as_ref())
-            .join(manifest);
-        let split = std::fs::read_to_string(manifest)
+            .join(format!("__wasm_split_manifest{manifest}.json"));
+        let chunks: Option<HashMap<String, Vec<String>>> = std::fs::read_to_string(&manifest)
             .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .map(|chunks| (loader, chunks));
+            .and_then(|text| serde_json::from_str(&text).ok());
+        if chunks.is_none() && options.hash_files {
+            leptos::logging::error!("the chunk manifest {} cannot be read", manifest.display());
+        }
+        let pkg = format!("/{}", options.site_pkg_dir);
+        let split = chunks.map(|chunks| {
+            let manifest = WasmSplitManifest(ArcStoredValue::new((pkg, chunks, loader.clone())));
+            (loader, manifest)
+        });
         Self { js, wasm, split }
     }
 }
@@ -63,27 +76,37 @@ impl Files {
 /// for both). Hydrating still waits for the whole document.
 #[component]
 pub fn Bundle(options: LeptosOptions) -> impl IntoView {
-    static FILES: OnceLock<Files> = OnceLock::new();
-    let files = FILES.get_or_init(|| Files::read(&options));
+    // Read once per site: the tests run several portals, with several sites, in one process.
+    static FILES: OnceLock<Mutex<HashMap<String, Arc<Files>>>> = OnceLock::new();
+    let site = format!(
+        "{}|{}|{}",
+        options.hash_files, options.hash_file, options.site_root
+    );
+    let files = FILES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .entry(site)
+        .or_insert_with(|| Arc::new(Files::read(&options)))
+        .clone();
     let pkg = format!("/{}", options.site_pkg_dir);
     let (js, wasm) = (
         format!("{pkg}/{}", files.js),
         format!("{pkg}/{}", files.wasm),
     );
-    let loader = files.split.as_ref().map(|(loader, chunks)| {
+    let loader = files.split.as_ref().map(|(loader, manifest)| {
         // Leptos links the chunks a rendered page needs from this manifest.
-        provide_context(WasmSplitManifest(ArcStoredValue::new((
-            pkg.clone(),
-            chunks.clone(),
-            loader.clone(),
-        ))));
+        provide_context(manifest.clone());
         let href = format!("{pkg}/{loader}");
         view! { <link rel="modulepreload" href=href crossorigin="anonymous"/> }
     });
     let script = format!(
         "(function (js, wasm) {{\
          var compiled = WebAssembly.compileStreaming\
-         ? WebAssembly.compileStreaming(fetch(wasm)).catch(function () {{ return fetch(wasm); }})\
+         ? WebAssembly.compileStreaming(fetch(wasm)).catch(function (e) {{\
+         if (e instanceof TypeError) return fetch(wasm);\
+         throw e;\
+         }})\
          : fetch(wasm);\
          function parsed(then) {{\
          if (document.readyState === \"loading\") document.addEventListener(\"DOMContentLoaded\", then);\
@@ -91,10 +114,10 @@ pub fn Bundle(options: LeptosOptions) -> impl IntoView {
          }}\
          import(js).then(function (bundle) {{\
          return bundle.default({{ module_or_path: compiled }}).then(function () {{ parsed(bundle.hydrate); }});\
-         }});\
+         }}).catch(function (e) {{ console.error(\"the page could not start its bundle\", e); }});\
          }})({}, {});",
-        serde_json::Value::from(js.clone()),
-        serde_json::Value::from(wasm.clone()),
+        script_string(&js),
+        script_string(&wasm),
     );
     view! {
         <link rel="modulepreload" href=js crossorigin="anonymous"/>
@@ -102,4 +125,12 @@ pub fn Bundle(options: LeptosOptions) -> impl IntoView {
         {loader}
         <script nonce=use_nonce()>{script}</script>
     }
+}
+
+/// `text` as a JavaScript string inside a `<script>` element: JSON, with `<` escaped so that no
+/// `</script>` can end the element.
+fn script_string(text: &str) -> String {
+    serde_json::Value::from(text)
+        .to_string()
+        .replace('<', "\\u003c")
 }

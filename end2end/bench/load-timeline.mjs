@@ -18,7 +18,11 @@ const context = await browser.newContext({ baseURL: base });
 await context.request.post("/login", { form: { username: user, password: "runway-demo", next: "" }, maxRedirects: 0 });
 // WARM=1: a repeat visit, the bundle in the browser's cache from a visit just before.
 const warm = process.env.WARM === "1";
-if (warm) await (await context.newPage()).goto(path, { waitUntil: "load" });
+if (warm) {
+  const first = await context.newPage();
+  await first.goto(path, { waitUntil: "load" });
+  await first.close();
+}
 const page = await context.newPage();
 const cdp = await context.newCDPSession(page);
 await cdp.send("Network.enable");

@@ -72,8 +72,8 @@ pub async fn attach(
     next.run(req).await
 }
 
-/// The time zone the browser reported in the `runway_tz` cookie (set by the page once hydrated),
-/// when it names one.
+/// The time zone the browser reported in the `runway_tz` cookie (set by the page soon after it is
+/// hydrated), when it names one.
 fn browser_zone(headers: &axum::http::HeaderMap) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
