@@ -19,6 +19,7 @@ mod lifecycle_steps;
 pub mod notice;
 pub mod policy;
 mod policy_model;
+pub mod recurrence;
 pub mod request;
 pub mod schedule;
 pub mod text;
