@@ -16,6 +16,18 @@ cp ../scripts/buildbot/master.cfg "$root/master/master.cfg"
 "$venv/bin/buildbot-worker" create-worker --umask=0o22 "$root/worker" "127.0.0.1:$BUILDBOT_PB_PORT" w1 worker-pass >/dev/null
 python3 ../scripts/buildbot/catalog.py ../catalog/demo.toml "$root/catalog.toml" \
   "http://127.0.0.1:$BUILDBOT_WWW_PORT" BUILDBOT_TEST_PASSWORD
+# Banking production is frozen whenever the tests run: only an emergency change that bypasses
+# freezes deploys it (emergency.spec.ts).
+cat >>"$root/catalog.toml" <<'TOML'
+
+[[freezes]]
+id = "e2e-freeze"
+reason = "Data centre move"
+from = "2000-01-01T00:00:00Z"
+to = "2100-01-01T00:00:00Z"
+applications = ["banking"]
+environments = ["production"]
+TOML
 
 "$venv/bin/buildbot" start --nodaemon "$root/master" >"$root/master.log" 2>&1 &
 "$venv/bin/buildbot-worker" start --nodaemon "$root/worker" >"$root/worker.log" 2>&1 &

@@ -1,15 +1,11 @@
 import AxeBuilder from "@axe-core/playwright";
 import { Browser, Page } from "@playwright/test";
-import { expect, signIn, test } from "./helpers";
+import { expect, signedIn, test } from "./helpers";
 
 /** WCAG 2.1 A and AA, as axe-core checks them. */
 const RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
-async function as(browser: Browser, user: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await signIn(page, user);
-  return page;
-}
+const as = (browser: Browser, user: string) => signedIn(browser, user);
 
 async function check(page: Page, path: string) {
   await page.goto(path);

@@ -1,16 +1,12 @@
-import { Browser, Page } from "@playwright/test";
+import { Browser } from "@playwright/test";
 import { deployPort } from "../playwright.config";
-import { expect, signIn, waitForHydration, test } from "./helpers";
+import { expect, signedIn, waitForHydration, test } from "./helpers";
 
 // This portal deploys Banking staging through a real Buildbot master (see deploy-stack.sh).
 const base = `http://127.0.0.1:${deployPort}`;
 test.use({ baseURL: base });
 
-async function as(browser: Browser, user: string): Promise<Page> {
-  const page = await (await browser.newContext({ baseURL: base })).newPage();
-  await signIn(page, user);
-  return page;
-}
+const as = (browser: Browser, user: string) => signedIn(browser, user, base);
 
 test("an approved release is provisioned and deployed by Buildbot, live on the requester's page", async ({ browser }) => {
   test.setTimeout(120_000);

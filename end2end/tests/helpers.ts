@@ -1,4 +1,4 @@
-import { test as base, BrowserContext, expect, Page } from "@playwright/test";
+import { test as base, Browser, BrowserContext, expect, Page } from "@playwright/test";
 
 /** Watches a context's pages for Content-Security-Policy violations, into `found`. */
 async function watchPolicy(context: BrowserContext, found: string[]) {
@@ -50,6 +50,13 @@ export async function signIn(page: Page, username: string, password = DEMO_PASSW
   await page.getByLabel("User name").fill(username);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** A page of its own (a new browser context) signed in as `username`, on `baseURL` if given. */
+export async function signedIn(browser: Browser, username: string, baseURL?: string): Promise<Page> {
+  const page = await (await browser.newContext(baseURL ? { baseURL } : {})).newPage();
+  await signIn(page, username);
+  return page;
 }
 
 /** Waits until the WebAssembly bundle has hydrated the page. */

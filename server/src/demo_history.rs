@@ -230,14 +230,15 @@ async fn release(
         }
         at = last;
     }
-    let windows = catalog
+    let Some(production) = catalog
         .application(habit.application)
         .and_then(|a| a.environment("production"))
-        .map(|e| e.policy.windows.clone())
-        .unwrap_or_default();
+    else {
+        return Ok(None);
+    };
     let waited = match dispatch_gate(
         catalog,
-        &windows,
+        &production.policy,
         habit.application,
         "production",
         at + MINUTE,
@@ -383,6 +384,7 @@ fn draft(catalog: &Catalog, application: &str, version: &str) -> RawDraft {
         scheduled_local: String::new(),
         timezone: String::new(),
         fields,
+        ..RawDraft::default()
     }
 }
 

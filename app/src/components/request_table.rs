@@ -33,7 +33,10 @@ pub fn RequestTable(
                     let state_class = format!("state state-{}", r.state.replace(' ', "-"));
                     view! {
                         <tr>
-                            <td><a href=format!("/requests/{}", r.id)>{format!("#{} {}", r.id, r.title)}</a></td>
+                            <td>
+                                <a href=format!("/requests/{}", r.id)>{format!("#{} {}", r.id, r.title)}</a>
+                                {r.emergency.then(|| view! { " " <span class="badge badge-emergency">"Emergency"</span> })}
+                            </td>
                             <td>{format!("{} → {}", r.app_name, r.env_name)}</td>
                             <td><code>{r.version}</code></td>
                             {show_state.then(|| view! { <td><span class=state_class>{r.state}</span></td> })}

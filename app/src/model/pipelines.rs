@@ -128,6 +128,11 @@ pub struct TicketLine {
     pub owner_team: String,
     pub opened_at: String,
     pub request_id: i64,
+    /// When it must be resolved by ("" when it has no limit), and whether that has passed.
+    #[serde(default)]
+    pub due: String,
+    #[serde(default)]
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -30,6 +30,18 @@ pub struct RequestFormView {
     pub notice: Option<Notice>,
     /// Set when the form edits an existing request rather than opening a new one.
     pub editing: Option<EditingView>,
+    /// The emergency path the viewer may take here, when there is one.
+    #[serde(default)]
+    pub emergency: Option<EmergencyOffer>,
+}
+
+/// An environment's emergency path as the form offers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmergencyOffer {
+    /// "1 of Banking owners; deploys outside the windows and through freezes; reviewed within 2 days".
+    pub path: String,
+    /// The viewer may raise only emergency changes here.
+    pub only: bool,
 }
 
 /// One CI run of a request: provision or deploy.
@@ -104,6 +116,9 @@ pub struct RequestView {
     pub pipeline: Option<String>,
     /// The pipeline deploys it itself once approved (the portal calls no CI).
     pub self_deploy: bool,
+    /// The justification of an emergency (break-glass) change.
+    #[serde(default)]
+    pub emergency: Option<String>,
     /// Tickets its failures raised.
     pub tickets: Vec<TicketLine>,
     pub revision: i64,
@@ -143,6 +158,9 @@ pub struct RequestLine {
     pub updated_utc: String,
     /// What the request waits for, in words.
     pub waiting_for: String,
+    /// An emergency (break-glass) change.
+    #[serde(default)]
+    pub emergency: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -67,6 +67,7 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
         errors,
         notice,
         editing,
+        emergency,
     } = form;
     let value = |k: &str| values.get(k).cloned().unwrap_or_default();
     let (version, artifact, title) = (value("version"), value("artifact"), value("title"));
@@ -157,6 +158,9 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
             <Field name="rollback_plan".into() label="Rollback plan".into() errors=errors.clone() required=true>
                 <TextBlock id="rollback_plan" rows=3 value=rollback_plan/>
             </Field>
+            {emergency.map(|offer| view! {
+                <ChangeKind offer chosen=value("change") justification=value("justification") errors=errors.clone()/>
+            })}
             <fieldset class="field">
                 <legend>"When"</legend>
                 <label class="choice"><input type="radio" name="when" value="asap" checked=!scheduled/>" As soon as approved"</label>
@@ -176,6 +180,29 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
             </div>
         </form>
         <LocalTimeZone/>
+    }
+}
+
+/// Normal or emergency (break-glass), with the justification an emergency needs.
+#[component]
+fn ChangeKind(
+    offer: crate::model::EmergencyOffer,
+    chosen: String,
+    justification: String,
+    errors: std::collections::BTreeMap<String, String>,
+) -> impl IntoView {
+    let emergency = offer.only || chosen == "emergency";
+    view! {
+        <fieldset class="field">
+            <legend>"Kind of change"</legend>
+            <label class="choice"><input type="radio" name="change" value="normal" checked=!emergency disabled=offer.only/>" Normal: the environment's approvals, windows and freezes"</label>
+            <label class="choice"><input type="radio" name="change" value="emergency" checked=emergency/>" Emergency (break-glass)"</label>
+            <p class="help">{offer.path}</p>
+            <Field name="justification".into() label="Justification".into() errors
+                help="Required for an emergency: why it cannot wait for the normal path.".into()>
+                <TextBlock id="justification" rows=3 value=justification/>
+            </Field>
+        </fieldset>
     }
 }
 

@@ -56,6 +56,7 @@ fn RequestBody(request: RequestView) -> impl IntoView {
         <header class="request-head">
             <h1>{format!("#{} {}", r.id, r.title)}</h1>
             <span class=state_class data-testid="state">{r.state.clone()}</span>
+            {r.emergency.is_some().then(|| view! { <span class="badge badge-emergency" data-testid="emergency">"Emergency change"</span> })}
             {r.can_edit.then(|| view! { <a class="button" href=format!("/requests/{id}/edit")>"Edit"</a> })}
         </header>
         <p class="muted">
@@ -64,6 +65,9 @@ fn RequestBody(request: RequestView) -> impl IntoView {
             {r.catalog_version.map(|v| format!(" · policy from catalog version {v}"))}
         </p>
         <NoticeBox notice=r.notice.clone()/>
+        {r.emergency.clone().map(|why| view! {
+            <p class="notice notice-warn" role="note">"Emergency change: " {why}</p>
+        })}
         <div class="request-grid">
             <section class="card">
                 <h2>"Release"</h2>

@@ -25,12 +25,13 @@ impl LazyRoute for TicketsPage {
         view! {
             <Title text="Tickets"/>
             <h1>"Tickets"</h1>
-            <p class="muted">"Raised when a deployment or a stage fails, as the catalog's ticket rules say."</p>
+            <p class="muted">"Raised when a deployment or a stage fails, as the catalog's ticket rules say, and for the review of each emergency change."</p>
             <nav class="filters">
                 <a href="/tickets">"All"</a>" · "
                 <a href="/tickets?state=open">"Open"</a>" · "
                 <a href="/tickets?state=acknowledged">"Acknowledged"</a>" · "
-                <a href="/tickets?state=resolved">"Resolved"</a>
+                <a href="/tickets?state=resolved">"Resolved"</a>" · "
+                <a href="/tickets?state=overdue">"Overdue reviews"</a>
             </nav>
             {loaded(tickets, |TicketsView { tickets, state }| {
                 if tickets.is_empty() {
@@ -50,7 +51,7 @@ impl LazyRoute for TicketsPage {
 pub fn TicketTable(tickets: Vec<TicketLine>) -> impl IntoView {
     view! {
         <table class="table" data-testid="tickets">
-            <thead><tr><th>"Ticket"</th><th>"Kind"</th><th>"State"</th><th>"Owner"</th><th>"Opened"</th><th>"Request"</th></tr></thead>
+            <thead><tr><th>"Ticket"</th><th>"Kind"</th><th>"State"</th><th>"Owner"</th><th>"Opened"</th><th>"Due"</th><th>"Request"</th></tr></thead>
             <tbody>
                 {tickets.into_iter().map(|t| view! {
                     <tr>
@@ -59,6 +60,7 @@ pub fn TicketTable(tickets: Vec<TicketLine>) -> impl IntoView {
                         <td><span class=format!("state ticket-{}", t.state)>{t.state.clone()}</span></td>
                         <td>{t.owner_team}</td>
                         <td>{t.opened_at}</td>
+                        <td class:overdue=t.overdue>{if t.overdue { format!("{} (overdue)", t.due) } else { t.due }}</td>
                         <td><a href=format!("/requests/{}", t.request_id)>{format!("#{}", t.request_id)}</a></td>
                     </tr>
                 }).collect_view()}

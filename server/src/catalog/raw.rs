@@ -65,8 +65,11 @@ pub struct RawWindow {
 pub struct RawFreeze {
     pub id: S<String>,
     pub reason: S<String>,
+    /// Instants with a zone, or times of day when `timezone` and `days` make it recur.
     pub from: S<String>,
     pub to: S<String>,
+    pub timezone: Option<S<String>>,
+    pub days: Option<S<Vec<String>>>,
     #[serde(default)]
     pub applications: Vec<S<String>>,
     #[serde(default)]
@@ -129,6 +132,19 @@ pub struct RawPolicy {
     pub escalate_to: Option<S<String>>,
     pub remind_in_windows: Option<S<bool>>,
     pub delegation: Option<bool>,
+    pub emergency: Option<RawEmergency>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmergency {
+    pub requesters: S<Vec<S<String>>>,
+    #[serde(default)]
+    pub stages: Vec<RawStage>,
+    #[serde(default)]
+    pub bypass_windows: bool,
+    /// How soon after the deployment its post-implementation review is due ("2 days").
+    pub review_within: S<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::{FreezePeriod, MonthDay, Recurring};
 
 fn demo() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog/demo.toml"))
@@ -254,4 +255,95 @@ fn reminders_and_escalation_are_read_and_their_mistakes_named() {
         )),
         "{err}"
     );
+}
+
+const BLACKOUT: &str = "\n[[freezes]]\nid = \"month-end\"\nreason = \"Month-end closing\"\n\
+    timezone = \"Europe/Paris\"\ndays = [\"last business day\", \"first mon\"]\n\
+    from = \"18:00\"\nto = \"24:00\"\nenvironments = [\"production\"]\n";
+
+#[test]
+fn a_recurring_blackout_and_a_window_on_days_of_the_month_are_read() {
+    let src = format!("{}{BLACKOUT}", demo()).replace("\"mon-thu\"", "\"mon-thu\", \"day 15\"");
+    let loaded = parse("test.toml", src).expect("valid");
+    let freeze = loaded.catalog.freezes.last().expect("freeze");
+    assert_eq!(
+        freeze.period,
+        FreezePeriod::Recurring(Recurring {
+            timezone: "Europe/Paris".into(),
+            days: Vec::new(),
+            month_days: vec![
+                MonthDay::BusinessDay { nth: -1 },
+                MonthDay::Weekday { nth: 1, weekday: 1 }
+            ],
+            start_minute: 18 * 60,
+            end_minute: 24 * 60,
+        })
+    );
+    let window = &loaded.catalog.windows[0].when;
+    assert_eq!(window.days, [1, 2, 3, 4]);
+    assert_eq!(window.month_days, [MonthDay::Day { nth: 15 }]);
+}
+
+#[test]
+fn a_bad_recurring_blackout_is_named_with_its_line_and_field() {
+    // The blackout is appended last: its lines are the last that hold these texts.
+    let line_of = |src: &str, text: &str| {
+        let lines: Vec<&str> = src.lines().collect();
+        lines.iter().rposition(|l| l.contains(text)).map(|p| p + 1)
+    };
+    let src = format!("{}{BLACKOUT}", demo())
+        .replace("\"first mon\"", "\"last blursday\"")
+        .replace("from = \"18:00\"", "from = \"25:00\"");
+    let err = errors(&src);
+    let found: Vec<_> = err
+        .issues
+        .iter()
+        .map(|i| (i.field.as_str(), i.line))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("freezes[1].days", line_of(&src, "last blursday")),
+            ("freezes[1].from", line_of(&src, "25:00")),
+        ],
+        "{err}"
+    );
+    assert!(
+        err.issues[0]
+            .message
+            .contains("\"last blursday\" is not a day")
+            && err.issues[0].message.contains("last business day"),
+        "{err}"
+    );
+
+    // A zone without days, and days without a zone, are each named.
+    let src = format!(
+        "{}{}",
+        demo(),
+        BLACKOUT.replace("days = [\"last business day\", \"first mon\"]\n", "")
+    );
+    let err = errors(&src);
+    assert_eq!(err.issues[0].field, "freezes[1].days", "{err}");
+    assert_eq!(
+        err.issues[0].line,
+        line_of(&src, "timezone = \"Europe/Paris\"")
+    );
+    let src = format!(
+        "{}{}",
+        demo(),
+        BLACKOUT.replace("timezone = \"Europe/Paris\"\n", "")
+    );
+    let err = errors(&src);
+    assert_eq!(err.issues[0].field, "freezes[1].timezone", "{err}");
+    assert!(err.issues[0].message.contains("`timezone`"), "{err}");
+
+    // The end must follow the start.
+    let src = format!(
+        "{}{}",
+        demo(),
+        BLACKOUT.replace("to = \"24:00\"", "to = \"17:00\"")
+    );
+    let err = errors(&src);
+    assert_eq!(err.issues[0].field, "freezes[1].to", "{err}");
+    assert_eq!(err.issues[0].line, line_of(&src, "to = \"17:00\""));
 }

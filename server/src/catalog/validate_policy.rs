@@ -48,24 +48,75 @@ fn material_fields(
 }
 
 pub(super) fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Known<'_>) -> Policy {
-    let (teams, windows) = (known.teams, known.windows);
+    let windows = known.windows;
     let field = format!("{field}.policy");
-    if p.requesters.get_ref().is_empty() {
+    let requesters = requesters(c, &field, &p.requesters, known.teams);
+    let stages = stages(c, &field, &p.stages, known.teams);
+    let emergency = p
+        .emergency
+        .as_ref()
+        .map(|e| emergency(c, &format!("{field}.emergency"), e, known.teams));
+    let approval_lifetime_secs =
+        duration(c, &field, "approval_lifetime", p.approval_lifetime.as_ref());
+    let windows = p
+        .windows
+        .iter()
+        .map(|w| {
+            if !windows.contains(w.get_ref()) {
+                c.issue(
+                    w,
+                    format!("{field}.windows"),
+                    format!("unknown window \"{}\"", w.get_ref()),
+                );
+            }
+            w.get_ref().clone()
+        })
+        .collect();
+    Policy {
+        requesters,
+        stages,
+        requester_can_approve: p.requester_can_approve,
+        approver_may_count_twice: p.approver_may_count_twice,
+        approval_lifetime_secs,
+        windows,
+        material_fields: material_fields(c, &field, p.material_fields.as_ref(), known),
+        chasing: chasing(c, &field, p, known),
+        delegation: p.delegation.unwrap_or(true),
+        emergency,
+        ignores_freezes: false,
+        review_within_secs: None,
+    }
+}
+
+/// The teams that may request: at least one, each known.
+fn requesters(
+    c: &mut Checker<'_>,
+    field: &str,
+    listed: &S<Vec<S<String>>>,
+    teams: &HashSet<String>,
+) -> Vec<String> {
+    if listed.get_ref().is_empty() {
         c.issue(
-            &p.requesters,
+            listed,
             format!("{field}.requesters"),
             "name at least one team that may request",
         );
     }
-    let requesters = p
-        .requesters
+    listed
         .get_ref()
         .iter()
         .map(|t| c.team_ref(t, &format!("{field}.requesters"), teams))
-        .collect();
-    let stages = p
-        .stages
-        .iter()
+        .collect()
+}
+
+/// Approval stages: each with at least one rule of 1 to 100 members of a known team.
+fn stages(
+    c: &mut Checker<'_>,
+    field: &str,
+    raw: &[RawStage],
+    teams: &HashSet<String>,
+) -> Vec<Stage> {
+    raw.iter()
         .enumerate()
         .map(|(i, s)| {
             let field = format!("{field}.stages[{i}]");
@@ -102,33 +153,24 @@ pub(super) fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Kn
                 rules,
             }
         })
-        .collect();
-    let approval_lifetime_secs =
-        duration(c, &field, "approval_lifetime", p.approval_lifetime.as_ref());
-    let windows = p
-        .windows
-        .iter()
-        .map(|w| {
-            if !windows.contains(w.get_ref()) {
-                c.issue(
-                    w,
-                    format!("{field}.windows"),
-                    format!("unknown window \"{}\"", w.get_ref()),
-                );
-            }
-            w.get_ref().clone()
-        })
-        .collect();
-    Policy {
+        .collect()
+}
+
+/// The break-glass path: who raises it, its reduced approval, and a review limit it must name.
+fn emergency(
+    c: &mut Checker<'_>,
+    field: &str,
+    e: &RawEmergency,
+    teams: &HashSet<String>,
+) -> EmergencyPath {
+    let requesters = requesters(c, field, &e.requesters, teams);
+    let stages = stages(c, field, &e.stages, teams);
+    let review_within_secs = duration(c, field, "review_within", Some(&e.review_within));
+    EmergencyPath {
         requesters,
         stages,
-        requester_can_approve: p.requester_can_approve,
-        approver_may_count_twice: p.approver_may_count_twice,
-        approval_lifetime_secs,
-        windows,
-        material_fields: material_fields(c, &field, p.material_fields.as_ref(), known),
-        chasing: chasing(c, &field, p, known),
-        delegation: p.delegation.unwrap_or(true),
+        bypass_windows: e.bypass_windows,
+        review_within_secs: review_within_secs.unwrap_or(0),
     }
 }
 

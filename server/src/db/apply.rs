@@ -128,6 +128,9 @@ pub async fn apply(
                 deployments::record(tx, id, *succeeded, now).await?;
             }
             Effect::CommitTime { at } => deployments::commit_time(tx, id, *at).await?,
+            Effect::OpenReview { due_in_secs } => {
+                review(tx, catalog, &target, *due_in_secs, now).await?;
+            }
         }
     }
     Ok(())
@@ -155,51 +158,108 @@ async fn raise(
         quiet,
     } = *said;
     let (app_id, env_id) = (target.application_id, target.environment_id);
-    let app = catalog.application(app_id);
-    let named = format!(
-        "{} {} to {}",
-        app.map_or(app_id, |a| a.name.as_str()),
-        target.version,
-        app.and_then(|a| a.environment(env_id))
-            .map_or(env_id, |e| e.name.as_str())
-    );
     let rules = catalog
         .ticket_rules
         .iter()
         .filter(|r| on.iter().any(|o| r.matches(*o, app_id, env_id)));
     for rule in rules {
-        let ticket = tickets::insert(
-            tx,
-            &tickets::NewTicket {
-                request_id: target.id,
-                rule_id: &rule.id,
-                kind: rule.kind.as_str(),
-                title: &format!("{what}: {named} (request #{})", target.id),
-                detail,
-                owner_team: &rule.team,
-                webhook_url: rule.webhook.as_deref().unwrap_or_default(),
-                now,
-            },
-        )
-        .await?;
-        let opened = AuditEvent::TicketOpened {
-            ticket,
-            kind: rule.kind.as_str().to_owned(),
-            team: rule.team.clone(),
-            title: what.to_owned(),
+        let ticket = tickets::NewTicket {
+            request_id: target.id,
+            rule_id: &rule.id,
+            kind: rule.kind.as_str(),
+            title: &format!(
+                "{what}: {} (request #{})",
+                named(catalog, target),
+                target.id
+            ),
+            detail,
+            owner_team: &rule.team,
+            webhook_url: rule.webhook.as_deref().unwrap_or_default(),
+            due_at: None,
+            now,
         };
-        audit::event(tx, target.id, None, &opened, now).await?;
-        if !quiet {
-            let told = crate::domain::notice::Notice {
-                kind: crate::domain::notice::Kind::TicketOpened,
-                audience: crate::domain::notice::Audience::Team(rule.team.clone()),
-                detail: detail.to_owned(),
-                actor: None,
-            };
-            pending_notices::insert(tx, (target.id, target.version), &told, now).await?;
-        }
-        tracing::info!(ticket, request = target.id, rule = %rule.id, "ticket opened");
+        open(tx, target, &ticket, what, quiet).await?;
     }
+    Ok(())
+}
+
+/// "Banking 2.4.0 to Production".
+fn named(catalog: &Catalog, target: &Target<'_>) -> String {
+    let (app_id, env_id) = (target.application_id, target.environment_id);
+    let app = catalog.application(app_id);
+    format!(
+        "{} {} to {}",
+        app.map_or(app_id, |a| a.name.as_str()),
+        target.version,
+        app.and_then(|a| a.environment(env_id))
+            .map_or(env_id, |e| e.name.as_str())
+    )
+}
+
+/// The post-implementation review of an emergency change: a task for the application's owner
+/// team, due `due_in_secs` from now.
+async fn review(
+    tx: &mut Write,
+    catalog: &Catalog,
+    target: &Target<'_>,
+    due_in_secs: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let owner = catalog
+        .application(target.application_id)
+        .map_or("", |a| a.owner.as_str());
+    let what = "Post-implementation review of an emergency change";
+    let due_at = now.saturating_add(due_in_secs.saturating_mul(1000));
+    let detail = format!(
+        "Review why {} could not wait, what it changed and what follows from it, by {}.",
+        named(catalog, target),
+        crate::domain::format_ms(due_at)
+    );
+    let ticket = tickets::NewTicket {
+        request_id: target.id,
+        rule_id: tickets::EMERGENCY_REVIEW,
+        kind: crate::domain::catalog::TicketKind::Task.as_str(),
+        title: &format!(
+            "{what}: {} (request #{})",
+            named(catalog, target),
+            target.id
+        ),
+        detail: &detail,
+        owner_team: owner,
+        webhook_url: "",
+        due_at: Some(due_at),
+        now,
+    };
+    open(tx, target, &ticket, what, false).await?;
+    Ok(())
+}
+
+/// Opens `t` with its audit entry, telling its team unless `quiet`.
+async fn open(
+    tx: &mut Write,
+    target: &Target<'_>,
+    t: &tickets::NewTicket<'_>,
+    what: &str,
+    quiet: bool,
+) -> Result<(), sqlx::Error> {
+    let ticket = tickets::insert(tx, t).await?;
+    let opened = AuditEvent::TicketOpened {
+        ticket,
+        kind: t.kind.to_owned(),
+        team: t.owner_team.to_owned(),
+        title: what.to_owned(),
+    };
+    audit::event(tx, target.id, None, &opened, t.now).await?;
+    if !quiet {
+        let told = crate::domain::notice::Notice {
+            kind: crate::domain::notice::Kind::TicketOpened,
+            audience: crate::domain::notice::Audience::Team(t.owner_team.to_owned()),
+            detail: t.detail.to_owned(),
+            actor: None,
+        };
+        pending_notices::insert(tx, (target.id, target.version), &told, t.now).await?;
+    }
+    tracing::info!(ticket, request = target.id, rule = %t.rule_id, "ticket opened");
     Ok(())
 }
 

@@ -20,12 +20,15 @@ pub struct Listed {
     pub state: State,
     pub scheduled_at: Option<i64>,
     pub updated_at: i64,
+    /// `normal` or `emergency`.
+    pub change_kind: String,
 }
 
 /// The columns of [`Listed`], of `requests r` joined with `users u`.
 pub(super) const LISTED: &str =
     "r.request_id, r.application_id, r.environment_id, r.requester_id, \
-     u.display_name as requester_name, r.title, r.version, r.state, r.scheduled_at, r.updated_at";
+     u.display_name as requester_name, r.title, r.version, r.state, r.scheduled_at, r.updated_at, \
+     r.change_kind";
 
 pub(super) fn listed(row: &AnyRow) -> Result<Listed, sqlx::Error> {
     Ok(Listed {
@@ -39,6 +42,7 @@ pub(super) fn listed(row: &AnyRow) -> Result<Listed, sqlx::Error> {
         state: decoded(row, "state", |s| State::parse(s).ok_or("an unknown state"))?,
         scheduled_at: row.try_get("scheduled_at")?,
         updated_at: row.try_get("updated_at")?,
+        change_kind: row.try_get("change_kind")?,
     })
 }
 

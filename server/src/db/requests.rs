@@ -1,5 +1,6 @@
 //! Release requests: their rows, decoded once into typed values.
 
+use crate::domain::change::Change;
 use crate::domain::request::{Draft, Fields, Risk, State};
 use crate::domain::Policy;
 use sqlx::any::AnyRow;
@@ -35,11 +36,14 @@ pub struct RequestRow {
     pub self_deploy: bool,
     /// When the change was committed, the earliest time a pipeline said.
     pub commit_at: Option<i64>,
+    /// A normal or an emergency change.
+    pub change: Change,
 }
 
 pub(super) const COLUMNS: &str = "request_id, application_id, environment_id, requester_id, title, version, artifact, \
      summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
-     revision, created_at, updated_at, origin, pipeline_url, self_deploy, commit_at";
+     revision, created_at, updated_at, origin, pipeline_url, self_deploy, commit_at, change_kind, \
+     justification";
 
 pub(super) fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
     Ok(RequestRow {
@@ -70,6 +74,10 @@ pub(super) fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
         pipeline_url: row.try_get("pipeline_url")?,
         self_deploy: row.try_get::<i64, _>("self_deploy")? != 0,
         commit_at: row.try_get("commit_at")?,
+        change: Change::stored(
+            &row.try_get::<String, _>("change_kind")?,
+            row.try_get("justification")?,
+        ),
     })
 }
 
@@ -98,6 +106,7 @@ pub struct NewRequest<'a> {
     pub pipeline_url: &'a str,
     pub self_deploy: bool,
     pub commit_at: Option<i64>,
+    pub change: &'a Change,
     pub now: i64,
 }
 
@@ -106,8 +115,9 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     sqlx::query_scalar(
         "insert into requests (application_id, environment_id, requester_id, title, version, artifact, \
          summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
-         created_at, updated_at, origin, pipeline_url, self_deploy, commit_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20) \
+         created_at, updated_at, origin, pipeline_url, self_deploy, commit_at, change_kind, justification) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, \
+         $21, $22) \
          returning request_id",
     )
     .bind(r.application_id)
@@ -130,6 +140,8 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     .bind(r.pipeline_url)
     .bind(i64::from(r.self_deploy))
     .bind(r.commit_at)
+    .bind(r.change.kind())
+    .bind(r.change.justification())
     .fetch_one(&mut **tx)
     .await
 }

@@ -24,11 +24,13 @@ pub struct TicketRow {
     pub webhook_attempts: i64,
     pub webhook_note: String,
     pub updated_at: i64,
+    /// When it must be resolved by (an emergency change's review), if it has a limit.
+    pub due_at: Option<i64>,
 }
 
 const COLUMNS: &str = "ticket_id, request_id, rule_id, kind, title, detail, owner_team, state, \
      opened_at, acknowledged_at, resolved_at, webhook_url, webhook_state, webhook_attempts, \
-     webhook_note, updated_at";
+     webhook_note, updated_at, due_at";
 
 fn ticket(r: &AnyRow) -> Result<TicketRow, sqlx::Error> {
     Ok(TicketRow {
@@ -48,8 +50,13 @@ fn ticket(r: &AnyRow) -> Result<TicketRow, sqlx::Error> {
         webhook_attempts: r.try_get("webhook_attempts")?,
         webhook_note: r.try_get("webhook_note")?,
         updated_at: r.try_get("updated_at")?,
+        due_at: r.try_get("due_at")?,
     })
 }
+
+/// The rule id of an emergency change's post-implementation review, which no catalog rule
+/// raises.
+pub const EMERGENCY_REVIEW: &str = "emergency-review";
 
 pub struct NewTicket<'a> {
     pub request_id: i64,
@@ -59,6 +66,8 @@ pub struct NewTicket<'a> {
     pub detail: &'a str,
     pub owner_team: &'a str,
     pub webhook_url: &'a str,
+    /// When it must be resolved by, if it has a limit.
+    pub due_at: Option<i64>,
     pub now: i64,
 }
 
@@ -68,8 +77,8 @@ pub async fn insert(tx: &mut Tx<'_>, t: &NewTicket<'_>) -> Result<i64, sqlx::Err
     }
     sqlx::query_scalar(
         "insert into tickets (request_id, rule_id, kind, title, detail, owner_team, state, opened_at, \
-         webhook_url, webhook_state, webhook_due_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $7) returning ticket_id",
+         webhook_url, webhook_state, webhook_due_at, updated_at, due_at) \
+         values ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $7, $11) returning ticket_id",
     )
     .bind(t.request_id)
     .bind(t.rule_id)
@@ -81,6 +90,7 @@ pub async fn insert(tx: &mut Tx<'_>, t: &NewTicket<'_>) -> Result<i64, sqlx::Err
     .bind(t.webhook_url)
     .bind(if t.webhook_url.is_empty() { "" } else { "pending" })
     .bind((!t.webhook_url.is_empty()).then_some(t.now))
+    .bind(t.due_at)
     .fetch_one(&mut **tx)
     .await
 }
@@ -100,7 +110,8 @@ pub async fn get(
     .transpose()
 }
 
-/// Tickets, newest first: all of them, or those in `state`, or those of one request.
+/// Tickets, newest first: all of them, or those in `state` (`overdue`: not resolved past their
+/// due time), or those of one request.
 pub async fn list(
     db: &Db,
     state: Option<&str>,
@@ -109,6 +120,7 @@ pub async fn list(
 ) -> Result<Vec<TicketRow>, sqlx::Error> {
     let condition = match (state, request_id) {
         (_, Some(_)) => " where request_id = $2",
+        (Some("overdue"), None) => " where state <> 'resolved' and due_at < $2",
         (Some(_), None) => " where state = $2",
         (None, None) => "",
     };
@@ -116,6 +128,8 @@ pub async fn list(
     let mut query = sqlx::query(&sql).bind(limit);
     if let Some(id) = request_id {
         query = query.bind(id);
+    } else if state == Some("overdue") {
+        query = query.bind(super::now_ms());
     } else if let Some(s) = state {
         query = query.bind(s);
     }

@@ -179,7 +179,7 @@ async fn handle(state: &AppState, job: &Job) -> Result<()> {
     }
     let (until, note) = match dispatch_gate(
         &active.catalog,
-        &row.policy.windows,
+        &row.policy,
         &row.application_id,
         &row.environment_id,
         now,

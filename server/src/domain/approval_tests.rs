@@ -34,6 +34,9 @@ fn policy(
         material_fields: None,
         chasing: Default::default(),
         delegation: true,
+        emergency: None,
+        ignores_freezes: false,
+        review_within_secs: None,
     }
 }
 

@@ -23,6 +23,12 @@ pub enum AuditEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on_behalf_by: Option<String>,
     },
+    /// Raised as an emergency change under its environment's emergency path.
+    EmergencyRaised {
+        justification: String,
+        /// It may deploy outside the windows and through freezes.
+        bypasses_windows: bool,
+    },
     /// One approver's approval at a stage.
     Approval {
         stage: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use super::policy_model::*;
+pub use super::recurrence::{MonthDay, Recurring};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
@@ -159,26 +160,49 @@ pub struct Environment {
 pub struct Window {
     pub id: String,
     pub name: String,
-    pub timezone: String,
-    /// ISO weekday numbers, Monday = 1.
-    pub days: Vec<u8>,
-    /// Minutes after midnight, local time.
-    pub start_minute: u16,
-    pub end_minute: u16,
+    #[serde(flatten)]
+    pub when: Recurring,
 }
 
-/// A period in which nothing may be deployed to the matching applications and environments.
+/// A time in which nothing may be deployed to the matching applications and environments:
+/// one period, or a recurring blackout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Freeze {
     pub id: String,
     pub reason: String,
-    /// Epoch milliseconds, UTC.
-    pub start_ms: i64,
-    pub end_ms: i64,
+    pub period: FreezePeriod,
     /// Empty means every application.
     pub applications: Vec<String>,
     /// Empty means every environment.
     pub environments: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FreezePeriod {
+    /// From one instant to another, epoch milliseconds.
+    Once {
+        start_ms: i64,
+        end_ms: i64,
+    },
+    Recurring(Recurring),
+}
+
+impl Freeze {
+    pub fn applies(&self, app: &str, env: &str) -> bool {
+        (self.applications.is_empty() || self.applications.iter().any(|a| a == app))
+            && (self.environments.is_empty() || self.environments.iter().any(|e| e == env))
+    }
+
+    /// The end of the frozen time that covers `at_ms`, if one does.
+    pub fn covering(&self, at_ms: i64) -> Option<i64> {
+        match &self.period {
+            FreezePeriod::Once { start_ms, end_ms } => {
+                (*start_ms <= at_ms && at_ms < *end_ms).then_some(*end_ms)
+            }
+            FreezePeriod::Recurring(r) => r.covering(at_ms),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,9 @@ const WES: i64 = 7;
 fn policy(delegation: bool) -> Policy {
     Policy {
         delegation,
+        emergency: None,
+        ignores_freezes: false,
+        review_within_secs: None,
         ..crate::domain::fixtures::policy(&[("CAB", "cab", 2)])
     }
 }

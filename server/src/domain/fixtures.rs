@@ -31,6 +31,9 @@ pub fn policy(stages: &[(&str, &str, u32)]) -> Policy {
         material_fields: None,
         chasing: Default::default(),
         delegation: true,
+        emergency: None,
+        ignores_freezes: false,
+        review_within_secs: None,
     }
 }
 

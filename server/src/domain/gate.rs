@@ -52,6 +52,8 @@ pub struct Candidate {
     pub scheduled_at: Option<i64>,
     pub policy: Policy,
     pub approvals: Vec<Approval>,
+    /// The justification of an emergency change, whose policy is its emergency path's.
+    pub emergency: Option<String>,
 }
 
 /// "1 more of CAB in stage Change board".
@@ -100,14 +102,22 @@ fn covers(state: State) -> bool {
     )
 }
 
-fn actor_reason(q: &Query<'_>) -> Option<String> {
+/// Why the actor may not deploy, if they may not: they must be allowed to request here, or to
+/// raise the emergency change that covers the release.
+fn actor_reason(q: &Query<'_>, emergency: Option<&Policy>) -> Option<String> {
+    let may = |teams: &[String]| {
+        q.env.policy.may_request(teams) || emergency.is_some_and(|p| p.may_request(teams))
+    };
     let allowed = || {
         let names: Vec<&str> = q
             .env
             .policy
             .requesters
             .iter()
+            .chain(emergency.iter().flat_map(|p| p.requesters.iter()))
             .map(|t| q.catalog.team_name(t))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect();
         if names.is_empty() {
             "no team may".to_owned()
@@ -121,14 +131,12 @@ fn actor_reason(q: &Query<'_>) -> Option<String> {
         Actor::Unknown(name) => Some(format!(
             "{name} is neither a portal user nor a team, so it may not deploy {target}"
         )),
-        Actor::Team(team) if !q.env.policy.may_request(std::slice::from_ref(team)) => {
-            Some(format!(
-                "team {} may not deploy {target} ({})",
-                q.catalog.team_name(team),
-                allowed()
-            ))
-        }
-        Actor::User { username, teams } if !q.env.policy.may_request(teams) => {
+        Actor::Team(team) if !may(std::slice::from_ref(team)) => Some(format!(
+            "team {} may not deploy {target} ({})",
+            q.catalog.team_name(team),
+            allowed()
+        )),
+        Actor::User { username, teams } if !may(teams) => {
             let theirs: Vec<&str> = teams.iter().map(|t| q.catalog.team_name(t)).collect();
             Some(format!(
                 "{username} ({}) may not deploy {target} ({})",
@@ -187,22 +195,25 @@ pub fn decide(q: &Query<'_>, candidates: &[Candidate]) -> Answer {
     let mut request_id = None;
     let mut waiting_for = Vec::new();
 
-    if let Some(reason) = actor_reason(q) {
-        denials.push(("actor", reason));
-    }
-
     // The newest request that covers the release wins; otherwise the newest open one; otherwise
     // the newest of any kind explains the denial.
     let approved = candidates.iter().find(|c| {
         covers(c.state)
             && approval::evaluate(&c.policy, c.requester_id, &c.approvals, q.at_ms).complete()
     });
+
     let open = candidates.iter().find(|c| {
         matches!(
             c.state,
             State::PendingApproval | State::Approved | State::Scheduled
         )
     });
+    // An emergency change that covers the release, or waits for its approval, is judged by its
+    // own path: who may raise it, and the schedule it keeps.
+    let emergency = approved.or(open).filter(|c| c.emergency.is_some());
+    if let Some(reason) = actor_reason(q, emergency.map(|c| &c.policy)) {
+        denials.push(("actor", reason));
+    }
     match (approved, open, candidates.first()) {
         (Some(c), _, _) => {
             request_id = Some(c.id);
@@ -270,9 +281,10 @@ pub fn decide(q: &Query<'_>, candidates: &[Candidate]) -> Answer {
         (None, None, None) => denials.push(("request", format!("no request asks for {release}"))),
     }
 
-    let windows = &q.env.policy.windows;
+    // An emergency change keeps its own path's schedule (which may ignore windows and freezes).
+    let policy = emergency.map_or(&q.env.policy, |c| &c.policy);
     let next_window_ms =
-        match schedule::dispatch_gate(q.catalog, windows, &q.app.id, &q.env.id, q.at_ms) {
+        match schedule::dispatch_gate(q.catalog, policy, &q.app.id, &q.env.id, q.at_ms) {
             Gate::Open => Some(q.at_ms),
             Gate::WaitUntil { at_ms, reason } => {
                 denials.push((
@@ -308,6 +320,18 @@ pub fn decide(q: &Query<'_>, candidates: &[Candidate]) -> Answer {
             q.artifact
                 .map(|d| format!(" (artifact {d})"))
                 .unwrap_or_default()
+        ));
+    }
+    if let Some(c) = emergency.filter(|_| decision == Decision::Allow) {
+        let bypass = if c.policy.ignores_freezes {
+            "; change windows and freezes do not hold it"
+        } else {
+            ""
+        };
+        reasons.push(format!(
+            "request #{} is an emergency change{bypass}: {}",
+            c.id,
+            c.emergency.as_deref().unwrap_or_default()
         ));
     }
     Answer {

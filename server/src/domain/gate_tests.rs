@@ -31,6 +31,9 @@ fn policy() -> Policy {
         material_fields: None,
         chasing: Default::default(),
         delegation: true,
+        emergency: None,
+        ignores_freezes: false,
+        review_within_secs: None,
     }
 }
 
@@ -92,6 +95,7 @@ prop_compose! {
             } else {
                 vec![]
             },
+            emergency: None,
         }
     }
 }

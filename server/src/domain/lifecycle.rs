@@ -75,6 +75,8 @@ pub enum Event {
         origin: String,
         /// The pipeline token that opened it in `by`'s name, and that token's own user.
         on_behalf: Option<(String, String)>,
+        /// The justification of an emergency change (its policy is the emergency path's).
+        emergency: Option<String>,
     },
     Decided {
         by: Viewer,
@@ -217,6 +219,9 @@ pub enum Effect {
     RecordDeployment { succeeded: bool },
     /// The pipeline said when the change was committed: the earliest time said is kept.
     CommitTime { at: i64 },
+    /// Opens the post-implementation review of an emergency change for the application's owner
+    /// team, due `due_in_secs` from now.
+    OpenReview { due_in_secs: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -316,6 +321,10 @@ pub(super) fn finish(
         effects.push(Effect::RecordDeployment {
             succeeded: state == State::Succeeded,
         });
+        // An emergency change is reviewed once its deployment has ended, whatever the outcome.
+        if let Some(due_in_secs) = policy.review_within_secs {
+            effects.push(Effect::OpenReview { due_in_secs });
+        }
     }
     let told = super::notice::notices(request, policy, approvals, state, &effects, now);
     if let Some(chase) = super::lifecycle_chase::restart(request, policy, state, &told) {

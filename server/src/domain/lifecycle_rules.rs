@@ -78,7 +78,14 @@ impl Rules<'_> {
                 version,
                 origin,
                 on_behalf,
-            } => self.submitted(*by, version, origin, on_behalf.as_ref()),
+                emergency,
+            } => self.submitted(
+                *by,
+                version,
+                origin,
+                on_behalf.as_ref(),
+                emergency.as_deref(),
+            ),
             Event::Decided {
                 by,
                 verdict,
@@ -147,6 +154,7 @@ impl Rules<'_> {
         version: &str,
         origin: &str,
         on_behalf: Option<&(String, String)>,
+        emergency: Option<&str>,
     ) -> Result<Transition, Refusal> {
         if self.request.state.is_some() {
             return Err(Refusal::Conflict(
@@ -162,6 +170,15 @@ impl Rules<'_> {
                 on_behalf_by: on_behalf.map(|(_, user)| user.clone()),
             },
         )];
+        if let Some(justification) = emergency {
+            effects.push(audit_by(
+                by,
+                AuditEvent::EmergencyRaised {
+                    justification: justification.to_owned(),
+                    bypasses_windows: self.policy.ignores_freezes,
+                },
+            ));
+        }
         let state = if self.policy.stages.is_empty() {
             let (state, approved) = approve(self.request, audit::NO_APPROVAL_NEEDED, self.now);
             effects.extend(approved);

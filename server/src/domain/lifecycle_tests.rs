@@ -26,6 +26,9 @@ fn policy(lifetime: Option<i64>, stages: usize) -> Policy {
         material_fields: None,
         chasing: Default::default(),
         delegation: true,
+        emergency: None,
+        ignores_freezes: false,
+        review_within_secs: None,
     }
 }
 
@@ -191,6 +194,7 @@ proptest! {
             version: "1.0".into(),
             origin: "portal".into(),
             on_behalf: None,
+            emergency: None,
         };
         let t = transition(&subject, &submitted, &policy, now).expect("a new request is taken");
         play(&mut subject, &t, now);

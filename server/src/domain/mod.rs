@@ -6,6 +6,7 @@ pub mod approval;
 pub mod audit;
 pub mod audit_chain;
 pub mod catalog;
+pub mod change;
 pub mod dora;
 #[cfg(test)]
 mod fixtures;

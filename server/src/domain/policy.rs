@@ -84,6 +84,27 @@ pub fn describe_chasing(catalog: &Catalog, policy: &Policy) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
+/// The emergency path in words: "Emergency changes: Operations or Fintech may raise one; 1 of
+/// Banking owners; deploys outside the windows and through freezes; reviewed within 2 days".
+pub fn describe_emergency(catalog: &Catalog, policy: &Policy) -> Option<String> {
+    let e = policy.emergency.as_ref()?;
+    let approval = Policy {
+        stages: e.stages.clone(),
+        ..policy.clone()
+    };
+    let bypass = if e.bypass_windows {
+        "; deploys outside the windows and through freezes"
+    } else {
+        ""
+    };
+    Some(format!(
+        "Emergency changes: {} may raise one; {}{bypass}; reviewed within {}",
+        describe_teams(catalog, &e.requesters, "or"),
+        describe_stages(catalog, &approval),
+        duration_words(e.review_within_secs)
+    ))
+}
+
 /// "3 days", "1 hour", "5 minutes": the largest whole unit.
 fn duration_words(secs: i64) -> String {
     let (n, unit) = if secs % 86_400 == 0 {
@@ -124,6 +145,9 @@ mod tests {
             material_fields: None,
             chasing: Default::default(),
             delegation: true,
+            emergency: None,
+            ignores_freezes: false,
+            review_within_secs: None,
         }
     }
 

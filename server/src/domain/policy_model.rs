@@ -29,6 +29,28 @@ pub struct Policy {
     /// Whether an approver who is away may be replaced by the delegate they named.
     #[serde(default = "yes", skip_serializing_if = "is_yes")]
     pub delegation: bool,
+    /// The environment's break-glass path, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<EmergencyPath>,
+    /// Set on an emergency request's own policy when its path bypasses windows and freezes
+    /// (its windows are then empty).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignores_freezes: bool,
+    /// Set on an emergency request's own policy: its post-implementation review is due this
+    /// many seconds after its deployment ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_within_secs: Option<i64>,
+}
+
+/// An emergency (break-glass) change: who may raise one, the reduced approval it needs (none
+/// when `stages` is empty), whether it may deploy outside the windows and during freezes, and
+/// how soon the owner team must review it once deployed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmergencyPath {
+    pub requesters: Vec<String>,
+    pub stages: Vec<Stage>,
+    pub bypass_windows: bool,
+    pub review_within_secs: i64,
 }
 
 fn yes() -> bool {
@@ -90,6 +112,37 @@ impl Policy {
         self.requesters.iter().any(|t| teams.contains(t))
     }
 
+    /// Whether `teams` may raise an emergency change here.
+    pub fn may_raise_emergency(&self, teams: &[String]) -> bool {
+        self.emergency
+            .as_ref()
+            .is_some_and(|e| e.requesters.iter().any(|t| teams.contains(t)))
+    }
+
+    /// Whether `teams` may open a request of any kind here (the form is theirs).
+    pub fn may_open(&self, teams: &[String]) -> bool {
+        self.may_request(teams) || self.may_raise_emergency(teams)
+    }
+
+    /// The policy an emergency request keeps: the path's requesters and reduced approval, no
+    /// windows and no freezes when it bypasses them, a review due after it ends.
+    pub fn for_emergency(&self) -> Option<Policy> {
+        let e = self.emergency.as_ref()?;
+        Some(Policy {
+            requesters: e.requesters.clone(),
+            stages: e.stages.clone(),
+            windows: if e.bypass_windows {
+                Vec::new()
+            } else {
+                self.windows.clone()
+            },
+            emergency: None,
+            ignores_freezes: e.bypass_windows,
+            review_within_secs: Some(e.review_within_secs),
+            ..self.clone()
+        })
+    }
+
     /// Whether a change to `field` (a name of [`MATERIAL_FIELDS`] or `fields.<id>`) voids the
     /// approvals so far.
     pub fn is_material(&self, field: &str) -> bool {
@@ -108,7 +161,15 @@ impl Policy {
 
     /// Whether `team` may request, or is asked to approve, under this policy.
     pub fn names_team(&self, team: &str) -> bool {
-        self.requesters.iter().any(|t| t == team) || self.approver_teams().any(|a| a == team)
+        self.requesters.iter().any(|t| t == team)
+            || self.approver_teams().any(|a| a == team)
+            || self.emergency.as_ref().is_some_and(|e| {
+                e.requesters.iter().any(|t| t == team)
+                    || e.stages
+                        .iter()
+                        .flat_map(|s| &s.rules)
+                        .any(|r| r.team == team)
+            })
     }
 
     pub fn approver_teams(&self) -> impl Iterator<Item = &str> {

@@ -1,9 +1,81 @@
-//! Days of the month that recur by the calendar, as a catalog writes them: "first mon",
-//! "2nd tue", "last fri", "last business day", "day 15", "last day". The building block of
-//! recurring windows and blackouts; business days are Monday to Friday.
+//! Times that recur by the calendar, as a catalog writes them: weekdays ("mon-fri") and days of
+//! the month ("first mon", "2nd tue", "last fri", "last business day", "day 15", "last day"),
+//! between two times of day in a time zone. Change windows allow in them, recurring blackouts
+//! deny; business days are Monday to Friday.
 
 use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// Days and hours that recur, in a time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recurring {
+    pub timezone: String,
+    /// ISO weekday numbers, Monday = 1.
+    pub days: Vec<u8>,
+    /// Days of the month, besides the weekdays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub month_days: Vec<MonthDay>,
+    /// Minutes after midnight, local time; an end of 1440 is the next day's midnight.
+    pub start_minute: u16,
+    pub end_minute: u16,
+}
+
+/// How far ahead an occurrence is looked for: a fifth weekday can be months away.
+const LOOKAHEAD_DAYS: usize = 400;
+
+impl Recurring {
+    /// Whether it occurs on `date` (a local date).
+    pub fn on(&self, date: Date) -> bool {
+        let weekday = u8::try_from(date.weekday().to_monday_one_offset()).unwrap_or(0);
+        self.days.contains(&weekday) || self.month_days.iter().any(|d| d.matches(date))
+    }
+
+    /// The occurrence in progress at `now_ms` (starting at `now_ms`) or else the next one, as
+    /// (start, end) in epoch milliseconds; `None` when it never occurs within a year.
+    pub fn next_span(&self, now_ms: i64) -> Option<(i64, i64)> {
+        let tz = TimeZone::get(&self.timezone).ok()?;
+        let now = Timestamp::from_millisecond(now_ms).ok()?;
+        let mut date = now.to_zoned_datetime(tz.clone()).date();
+        for _ in 0..LOOKAHEAD_DAYS {
+            if self.on(date) {
+                let (start, end) = (
+                    local_ms(&tz, date, self.start_minute)?,
+                    local_ms(&tz, date, self.end_minute)?,
+                );
+                if now_ms < end {
+                    return Some((start.max(now_ms), end));
+                }
+            }
+            date = date.tomorrow().ok()?;
+        }
+        None
+    }
+
+    /// The end of the occurrence that covers `at_ms`, if one does.
+    pub fn covering(&self, at_ms: i64) -> Option<i64> {
+        self.next_span(at_ms)
+            .filter(|(start, _)| *start <= at_ms)
+            .map(|(_, end)| end)
+    }
+}
+
+/// `minute` after the local midnight that starts `date`; minute 1440 is the next day's 00:00.
+fn local_ms(tz: &TimeZone, date: Date, minute: u16) -> Option<i64> {
+    let (day, minute) = if minute >= 24 * 60 {
+        (date.tomorrow().ok()?, minute - 24 * 60)
+    } else {
+        (date, minute)
+    };
+    let at = day.at(
+        i8::try_from(minute / 60).ok()?,
+        i8::try_from(minute % 60).ok()?,
+        0,
+        0,
+    );
+    tz.to_timestamp(at).ok().map(Timestamp::as_millisecond)
+}
 
 /// One recurring day of the month. `nth` counts from the month's start (1 = first) or, when
 /// negative, from its end (-1 = last).
@@ -18,7 +90,8 @@ pub enum MonthDay {
     Day { nth: i8 },
 }
 
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// Weekdays as a catalog abbreviates them, Monday first.
+pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const ORDINALS: [(&str, i8); 11] = [
     ("first", 1),
     ("1st", 1),
@@ -94,6 +167,34 @@ impl MonthDay {
         }
     }
 }
+
+impl std::fmt::Display for MonthDay {
+    /// The words a catalog would write: "first Mon", "last business day", "day 15".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ordinal = |nth: i8| match nth {
+            -1 => "last".to_owned(),
+            1 => "first".to_owned(),
+            2 => "2nd".to_owned(),
+            3 => "3rd".to_owned(),
+            n => format!("{n}th"),
+        };
+        match *self {
+            Self::Day { nth: -1 } => f.write_str("last day"),
+            Self::Day { nth } => write!(f, "day {nth}"),
+            Self::BusinessDay { nth } => write!(f, "{} business day", ordinal(nth)),
+            Self::Weekday { nth, weekday } => {
+                let name = DAY_NAMES
+                    .get(usize::try_from(weekday - 1).unwrap_or(0))
+                    .copied()
+                    .unwrap_or("?");
+                write!(f, "{} {name}", ordinal(nth))
+            }
+        }
+    }
+}
+
+/// Weekdays as people read them, Monday first.
+pub const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// Whether `place` (1-based, of `total`) is the `nth` one, counted from the end when negative.
 fn counted(nth: i8, place: i8, total: i8) -> bool {

@@ -98,6 +98,12 @@ pub struct RawDraft {
     pub scheduled_local: String,
     pub timezone: String,
     pub fields: BTreeMap<String, String>,
+    /// Empty or `normal`, or `emergency` (see `change::requested`).
+    #[serde(default)]
+    pub change: String,
+    /// Why an emergency change cannot wait.
+    #[serde(default)]
+    pub justification: String,
 }
 
 /// A request's extra fields, by the application's field ids.

@@ -1,8 +1,6 @@
 //! When a release may be deployed: change windows and freezes, checked at dispatch time. Pure.
 
-use super::{Catalog, Freeze, Window};
-use jiff::tz::TimeZone;
-use jiff::Timestamp;
+use super::{Catalog, Freeze, Policy, Window};
 
 /// Whether a deployment may start now, or when it next may and why it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,54 +17,12 @@ pub enum Gate {
     },
 }
 
-fn freeze_applies(f: &Freeze, app: &str, env: &str) -> bool {
-    (f.applications.is_empty() || f.applications.iter().any(|a| a == app))
-        && (f.environments.is_empty() || f.environments.iter().any(|e| e == env))
-}
-
-/// The start of the next opening of `w` at or after `now_ms`, or `now_ms` itself when inside.
-fn window_opening(w: &Window, now_ms: i64) -> Option<i64> {
-    window_span(w, now_ms).map(|(start, _)| start)
-}
-
-/// The next opening of `w` at or after `now_ms` (from `now_ms` itself when inside), with its end.
-fn window_span(w: &Window, now_ms: i64) -> Option<(i64, i64)> {
-    let tz = TimeZone::get(&w.timezone).ok()?;
-    let now = Timestamp::from_millisecond(now_ms).ok()?;
-    let mut date = now.to_zoned_datetime(tz.clone()).date();
-    for _ in 0..8 {
-        let weekday = u8::try_from(date.weekday().to_monday_one_offset()).unwrap_or(0);
-        if w.days.contains(&weekday) {
-            let at = |minute: u16| {
-                // A window that ends at midnight ends at the next day's 00:00 (minute 1440).
-                let (day, minute) = if minute >= 24 * 60 {
-                    (date.tomorrow().ok()?, minute - 24 * 60)
-                } else {
-                    (date, minute)
-                };
-                let dt = day.at(
-                    i8::try_from(minute / 60).unwrap_or(0),
-                    i8::try_from(minute % 60).unwrap_or(0),
-                    0,
-                    0,
-                );
-                tz.to_timestamp(dt).ok().map(Timestamp::as_millisecond)
-            };
-            let (start, end) = (at(w.start_minute)?, at(w.end_minute)?);
-            if now_ms < end {
-                return Some((start.max(now_ms), end));
-            }
-        }
-        date = date.tomorrow().ok()?;
-    }
-    None
-}
-
-/// Whether a release of `app` to `env`, whose policy names `windows`, may start at `now_ms`.
-/// Freezes come from the catalog as it is now; windows are looked up by id in it.
+/// Whether a release of `app` to `env` under `policy` may start at `now_ms`. Freezes come from
+/// the catalog as it is now (unless the policy is an emergency's that ignores them); the
+/// policy's windows are looked up by id in it.
 pub fn dispatch_gate(
     catalog: &Catalog,
-    windows: &[String],
+    policy: &Policy,
     app: &str,
     env: &str,
     now_ms: i64,
@@ -74,14 +30,23 @@ pub fn dispatch_gate(
     let windows: Vec<&Window> = catalog
         .windows
         .iter()
-        .filter(|w| windows.contains(&w.id))
+        .filter(|w| policy.windows.contains(&w.id))
+        .collect();
+    let freezes: Vec<&Freeze> = catalog
+        .freezes
+        .iter()
+        .filter(|f| !policy.ignores_freezes && f.applies(app, env))
         .collect();
     let mut at = now_ms;
     let mut reason = String::new();
     // Alternate between "next window opening" and "end of the freeze covering it" until both hold.
     for _ in 0..64 {
         if !windows.is_empty() {
-            let Some(opening) = windows.iter().filter_map(|w| window_opening(w, at)).min() else {
+            let Some(opening) = windows
+                .iter()
+                .filter_map(|w| w.when.next_span(at).map(|(start, _)| start))
+                .min()
+            else {
                 return Gate::Never {
                     reason: "no change window ever opens".into(),
                 };
@@ -94,17 +59,16 @@ pub fn dispatch_gate(
                 at = opening;
             }
         }
-        match catalog
-            .freezes
+        match freezes
             .iter()
-            .filter(|f| freeze_applies(f, app, env) && f.start_ms <= at && at < f.end_ms)
-            .max_by_key(|f| f.end_ms)
+            .filter_map(|f| f.covering(at).map(|end| (f, end)))
+            .max_by_key(|(_, end)| *end)
         {
-            Some(f) => {
+            Some((f, end)) => {
                 if reason.is_empty() {
                     reason = format!("freeze: {}", f.reason);
                 }
-                at = f.end_ms;
+                at = end;
             }
             None if at == now_ms => return Gate::Open,
             None => return Gate::WaitUntil { at_ms: at, reason },
@@ -137,7 +101,7 @@ pub fn counted_after(
     for _ in 0..400 {
         let (start, end) = windows
             .iter()
-            .filter_map(|w| window_span(w, at))
+            .filter_map(|w| w.when.next_span(at))
             .min_by_key(|(start, _)| *start)?;
         if left <= end - start {
             return Some(start + left);
@@ -151,6 +115,8 @@ pub fn counted_after(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Freeze, FreezePeriod, MonthDay, Recurring};
+    use jiff::Timestamp;
 
     fn ms(s: &str) -> i64 {
         s.parse::<Timestamp>().expect("timestamp").as_millisecond()
@@ -161,16 +127,21 @@ mod tests {
             windows: vec![Window {
                 id: "business-hours".into(),
                 name: "Business hours".into(),
-                timezone: "Europe/Paris".into(),
-                days: vec![1, 2, 3, 4],
-                start_minute: 9 * 60,
-                end_minute: 17 * 60,
+                when: Recurring {
+                    timezone: "Europe/Paris".into(),
+                    days: vec![1, 2, 3, 4],
+                    month_days: Vec::new(),
+                    start_minute: 9 * 60,
+                    end_minute: 17 * 60,
+                },
             }],
             freezes: vec![Freeze {
                 id: "year-end".into(),
                 reason: "Year-end closing".into(),
-                start_ms: ms("2026-12-21T00:00:00Z"),
-                end_ms: ms("2027-01-04T00:00:00Z"),
+                period: FreezePeriod::Once {
+                    start_ms: ms("2026-12-21T00:00:00Z"),
+                    end_ms: ms("2027-01-04T00:00:00Z"),
+                },
                 applications: vec!["banking".into()],
                 environments: vec!["production".into()],
             }],
@@ -178,9 +149,16 @@ mod tests {
         }
     }
 
+    /// A policy that names `windows`.
+    fn within(windows: &[&str]) -> Policy {
+        Policy {
+            windows: windows.iter().map(|w| (*w).to_owned()).collect(),
+            ..crate::domain::fixtures::policy(&[])
+        }
+    }
+
     fn gate(app: &str, env: &str, windows: &[&str], now: &str) -> Gate {
-        let windows: Vec<String> = windows.iter().map(|w| (*w).to_owned()).collect();
-        dispatch_gate(&catalog(), &windows, app, env, ms(now))
+        dispatch_gate(&catalog(), &within(windows), app, env, ms(now))
     }
 
     #[test]
@@ -262,11 +240,11 @@ mod tests {
     #[test]
     fn a_window_without_days_never_opens() {
         let mut c = catalog();
-        c.windows[0].days.clear();
+        c.windows[0].when.days.clear();
         assert!(matches!(
             dispatch_gate(
                 &c,
-                &["business-hours".into()],
+                &within(&["business-hours"]),
                 "banking",
                 "staging",
                 ms("2026-12-01T09:00:00Z")
@@ -307,8 +285,8 @@ mod tests {
     #[test]
     fn a_window_that_ends_at_midnight_ends_at_the_next_days_start() {
         let mut c = catalog();
-        c.windows[0].start_minute = 20 * 60;
-        c.windows[0].end_minute = 24 * 60;
+        c.windows[0].when.start_minute = 20 * 60;
+        c.windows[0].when.end_minute = 24 * 60;
         // Monday 23:00 Paris (22:00 UTC) + 2 h: 1 h on Monday, then Tuesday from 20:00.
         assert_eq!(
             counted_after(
@@ -318,6 +296,94 @@ mod tests {
                 7_200
             ),
             Some(ms("2026-12-08T20:00:00Z"))
+        );
+    }
+
+    fn month_end(app: &str) -> Freeze {
+        Freeze {
+            id: "month-end".into(),
+            reason: "Month-end closing".into(),
+            period: FreezePeriod::Recurring(Recurring {
+                timezone: "Europe/Paris".into(),
+                days: Vec::new(),
+                month_days: vec![MonthDay::BusinessDay { nth: -1 }],
+                start_minute: 0,
+                end_minute: 24 * 60,
+            }),
+            applications: vec![app.into()],
+            environments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_recurring_blackout_holds_until_its_occurrence_ends_then_the_next_window() {
+        let mut c = catalog();
+        c.freezes.push(month_end("storefront"));
+        let at = |now: &str, windows: &[&str]| {
+            dispatch_gate(&c, &within(windows), "storefront", "production", ms(now))
+        };
+        // Monday 30 November 2026 is November's last business day: frozen until midnight, Paris.
+        assert_eq!(
+            at("2026-11-30T10:00:00Z", &[]),
+            Gate::WaitUntil {
+                at_ms: ms("2026-11-30T23:00:00Z"),
+                reason: "freeze: Month-end closing".into()
+            }
+        );
+        // With business hours, the wait runs on to Tuesday's opening.
+        assert_eq!(
+            at("2026-11-30T10:00:00Z", &["business-hours"]),
+            Gate::WaitUntil {
+                at_ms: ms("2026-12-01T08:00:00Z"),
+                reason: "freeze: Month-end closing".into()
+            }
+        );
+        // The day before and the day after are open; other applications never see it.
+        assert_eq!(at("2026-11-27T10:00:00Z", &[]), Gate::Open);
+        assert_eq!(at("2026-12-01T10:00:00Z", &[]), Gate::Open);
+        assert_eq!(
+            dispatch_gate(
+                &c,
+                &within(&[]),
+                "banking",
+                "staging",
+                ms("2026-11-30T10:00:00Z")
+            ),
+            Gate::Open
+        );
+    }
+
+    #[test]
+    fn a_window_on_days_of_the_month_opens_only_on_them() {
+        let mut c = catalog();
+        c.windows[0].when.days.clear();
+        c.windows[0].when.month_days = vec![MonthDay::Weekday { nth: 1, weekday: 1 }];
+        // Tuesday 8 December waits for the first Monday of January, 09:00 Paris.
+        assert_eq!(
+            dispatch_gate(
+                &c,
+                &within(&["business-hours"]),
+                "storefront",
+                "production",
+                ms("2026-12-08T09:00:00Z")
+            ),
+            Gate::WaitUntil {
+                at_ms: ms("2027-01-04T08:00:00Z"),
+                reason: "outside Business hours".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_emergency_that_bypasses_them_ignores_freezes() {
+        let policy = Policy {
+            ignores_freezes: true,
+            ..within(&[])
+        };
+        let at = ms("2026-12-24T12:00:00Z");
+        assert_eq!(
+            dispatch_gate(&catalog(), &policy, "banking", "production", at),
+            Gate::Open
         );
     }
 }

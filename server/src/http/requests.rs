@@ -68,6 +68,8 @@ fn raw_draft(form: &Fields) -> RawDraft {
             String::new()
         },
         timezone: value("timezone"),
+        change: value("change"),
+        justification: value("justification"),
         fields: form
             .iter()
             .filter_map(|(k, v)| {

@@ -127,17 +127,20 @@ async fn tell(
     if recipients.is_empty() && channels.is_empty() {
         return Ok(more);
     }
-    let requester: String = sqlx::query_scalar("select display_name from users where user_id = $1")
-        .bind(target.requester_id)
-        .fetch_optional(&mut ***tx)
-        .await?
-        .unwrap_or_default();
+    let (requester, change): (String, String) = sqlx::query_as(
+        "select u.display_name, r.change_kind from requests r \
+         join users u on u.user_id = r.requester_id where r.request_id = $1",
+    )
+    .bind(target.id)
+    .fetch_optional(&mut ***tx)
+    .await?
+    .unwrap_or_default();
     let names = Names::of(
         catalog,
         (target.application_id, target.environment_id),
         target.version,
         &requester,
-        target.id,
+        (target.id, change == "emergency"),
     );
     let subject = subject(notice.kind, &names);
     let row = NewNotifications {

@@ -9,6 +9,7 @@ fn names() -> Names<'static> {
         version: "2.4.0",
         requester: "Ada Lovelace",
         request_id: 17,
+        emergency: false,
     }
 }
 
@@ -58,6 +59,7 @@ fn what_people_typed_is_escaped_in_html_and_kept_on_one_subject_line() {
         version: "<script>alert(1)</script>",
         requester: "Eve\r\nBcc: all@example.com",
         request_id: 3,
+        emergency: false,
     };
     let view = View::new(
         Kind::ApprovalNeeded,
@@ -76,5 +78,21 @@ fn what_people_typed_is_escaped_in_html_and_kept_on_one_subject_line() {
     assert!(
         r.text.contains("<script>alert(1)</script>"),
         "the text part is plain text"
+    );
+}
+
+#[test]
+fn an_emergency_change_says_so_first() {
+    let emergency = Names {
+        emergency: true,
+        ..names()
+    };
+    assert_eq!(
+        crate::notify::subject(Kind::ApprovalNeeded, &emergency),
+        "[Emergency] Approval needed: Banking 2.4.0 to Production, from Ada Lovelace"
+    );
+    assert_eq!(
+        crate::notify::subject(Kind::Deployed, &names()),
+        "Deployed: Banking 2.4.0 to Production"
     );
 }

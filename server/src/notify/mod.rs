@@ -19,6 +19,8 @@ pub struct Names<'a> {
     pub version: &'a str,
     pub requester: &'a str,
     pub request_id: i64,
+    /// An emergency change: its subjects say so first.
+    pub emergency: bool,
 }
 
 impl<'a> Names<'a> {
@@ -29,7 +31,7 @@ impl<'a> Names<'a> {
         (app_id, env_id): (&'a str, &'a str),
         version: &'a str,
         requester: &'a str,
-        request_id: i64,
+        (request_id, emergency): (i64, bool),
     ) -> Names<'a> {
         let app = catalog.application(app_id);
         Names {
@@ -40,6 +42,7 @@ impl<'a> Names<'a> {
             version,
             requester,
             request_id,
+            emergency,
         }
     }
 }
@@ -47,6 +50,15 @@ impl<'a> Names<'a> {
 /// A subject line a person can triage from: what, which release, where, from whom.
 pub fn subject(kind: Kind, n: &Names<'_>) -> String {
     let release = format!("{} {} to {}", n.application, n.version, n.environment);
+    let said = said(kind, n, &release);
+    if n.emergency {
+        format!("[Emergency] {said}")
+    } else {
+        said
+    }
+}
+
+fn said(kind: Kind, n: &Names<'_>, release: &str) -> String {
     match kind {
         Kind::ApprovalNeeded => format!("Approval needed: {release}, from {}", n.requester),
         Kind::Reminder => format!(

@@ -93,7 +93,7 @@ async fn deliver(
         (&request.application_id, &request.environment_id),
         &request.version,
         &requester,
-        request.id,
+        (request.id, request.change.is_emergency()),
     );
     let kind = Kind::parse(&first.kind).unwrap_or(Kind::ApprovalNeeded);
     let mut view = View::new(kind, &names, &first.detail, &mailer.public_url);

@@ -103,6 +103,9 @@ fn forbidden_seat<'a>(
     }
     let open = Policy {
         delegation: true,
+        emergency: None,
+        ignores_freezes: false,
+        review_within_secs: None,
         ..policy.clone()
     };
     place(subject, &open, now, by, seats).seat()

@@ -246,5 +246,9 @@ pub(crate) async fn candidate(db: &Db, row: &q::RequestRow) -> Result<Candidate,
         scheduled_at: row.scheduled_at,
         policy: row.policy.clone(),
         approvals: crate::service::lifecycle::approvals(&decisions),
+        emergency: row
+            .change
+            .is_emergency()
+            .then(|| row.change.justification().to_owned()),
     })
 }

@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod pipeline_requests;
 pub mod provider_sign_in;
 pub mod reports;
+mod requesters;
 pub mod requests;
 pub mod stage_results;
 pub mod tickets;

@@ -151,6 +151,8 @@ pub async fn open_request(
         scheduled_local: String::new(),
         timezone: String::new(),
         fields: input.fields.clone(),
+        change: String::new(),
+        justification: String::new(),
     };
     let body_hash = sha256_hex(&serde_json::to_vec(input)?);
     let origin = service::Origin {

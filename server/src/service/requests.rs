@@ -3,38 +3,20 @@
 
 use super::error::{Error, Result};
 use super::lifecycle::{change, claim};
+pub use super::requesters::not_allowed;
+use super::requesters::policy_for;
 use crate::catalog::store::ActiveCatalog;
 use crate::db::apply::{apply, Target};
 use crate::db::requests::{self as q, NewRequest, RequestRow};
 use crate::db::users::User;
 use crate::db::{now_ms, Db, Write};
+use crate::domain::change;
 use crate::domain::lifecycle::{self, Effect, Event, Subject, Viewer};
-use crate::domain::policy::describe_teams;
 use crate::domain::request::{self, Draft, RawDraft, State};
-use crate::domain::{Application, Catalog, Environment};
+use crate::domain::Catalog;
 
 use crate::domain::lifecycle::CHANGED_MEANWHILE;
 pub use crate::domain::lifecycle::{voided_reason, Verdict, MAX_REASON};
-
-/// "team Web may not request releases of Banking to production; Fintech may."
-pub fn not_allowed(catalog: &Catalog, user: &User, app: &Application, env: &Environment) -> Error {
-    let who = if user.teams.is_empty() {
-        "you belong to no team, and nobody".to_owned()
-    } else {
-        let plural = if user.teams.len() == 1 {
-            "team"
-        } else {
-            "teams"
-        };
-        format!("{plural} {}", describe_teams(catalog, &user.teams, "and"))
-    };
-    Error::Forbidden(format!(
-        "{who} may not request releases of {} to {}; {} may.",
-        app.name,
-        env.name.to_lowercase(),
-        describe_teams(catalog, &env.policy.requesters, "or")
-    ))
-}
 
 /// Where a request comes from.
 #[derive(Debug, Clone, Copy)]
@@ -121,11 +103,19 @@ pub async fn submit_in(
     let env = app.environment(environment_id).ok_or_else(|| {
         Error::NotFound(format!("{} has no environment {environment_id}.", app.name))
     })?;
-    if !env.policy.may_request(&user.teams) {
+    if !env.policy.may_open(&user.teams) {
         return Err(not_allowed(catalog, user, app, env));
     }
     let now = origin.opened_at.unwrap_or_else(now_ms);
-    let draft = request::validate(app, raw, now).map_err(Error::Invalid)?;
+    let (draft, change) = match (request::validate(app, raw, now), change::requested(raw)) {
+        (Ok(draft), Ok(change)) => (draft, change),
+        (draft, change) => {
+            let mut errors = draft.err().unwrap_or_default();
+            errors.extend(change.err().unwrap_or_default());
+            return Err(Error::Invalid(errors));
+        }
+    };
+    let policy = policy_for(catalog, user, app, env, &change)?;
     let new = Subject {
         state: None,
         requester_id: user.id,
@@ -141,8 +131,11 @@ pub async fn submit_in(
         on_behalf: origin
             .on_behalf
             .map(|o| (o.token.to_owned(), o.by.to_owned())),
+        emergency: change
+            .is_emergency()
+            .then(|| change.justification().to_owned()),
     };
-    let mut t = lifecycle::transition(&new, &event, &env.policy, now)?;
+    let mut t = lifecycle::transition(&new, &event, &policy, now)?;
     if origin.opened_at.is_some() {
         t = super::lifecycle::past(t);
     }
@@ -154,12 +147,13 @@ pub async fn submit_in(
             requester_id: user.id,
             draft: &draft,
             state: t.state,
-            policy: &env.policy,
+            policy: &policy,
             catalog_version_id: active.version.as_ref().map(|v| v.id),
             origin: origin.kind,
             pipeline_url: origin.pipeline_url,
             self_deploy: origin.self_deploy,
             commit_at: origin.commit_at,
+            change: &change,
             now,
         },
     )
@@ -171,7 +165,7 @@ pub async fn submit_in(
         environment_id,
         version: &draft.version,
         state: t.state,
-        delegation: env.policy.delegation,
+        delegation: policy.delegation,
     };
     apply(tx, catalog, target, &t, now).await?;
     tracing::info!(

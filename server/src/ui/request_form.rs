@@ -144,12 +144,22 @@ pub fn form(
     let env = app
         .environment(env_id)
         .ok_or_else(|| Error::NotFound(format!("{} has no environment {env_id}.", app.name)))?;
-    if !env.policy.may_request(&user.teams) {
+    if !env.policy.may_open(&user.teams) {
         return Err(crate::service::requests::not_allowed(
             catalog, user, app, env,
         ));
     }
-    Ok(form_view(catalog, app, env, values, errors, notice))
+    let mut view = form_view(catalog, app, env, values, errors, notice);
+    if env.policy.may_raise_emergency(&user.teams) {
+        view.emergency =
+            crate::domain::policy::describe_emergency(catalog, &env.policy).map(|path| {
+                app::model::EmergencyOffer {
+                    path,
+                    only: !env.policy.may_request(&user.teams),
+                }
+            });
+    }
+    Ok(view)
 }
 
 pub(super) fn form_view(
@@ -182,5 +192,6 @@ pub(super) fn form_view(
         errors,
         notice,
         editing: None,
+        emergency: None,
     }
 }

@@ -119,6 +119,7 @@ pub(super) fn line(catalog: &Catalog, row: Listed, waiting_for: String, zone: &s
         updated_at: format_local(row.updated_at, zone),
         updated_utc: format_ms(row.updated_at),
         waiting_for,
+        emergency: row.change_kind == "emergency",
     }
 }
 

@@ -285,6 +285,10 @@ pub async fn request(
         pipeline: (row.origin == "pipeline").then(|| row.pipeline_url.clone()),
         app_id: row.application_id.clone(),
         self_deploy: row.self_deploy,
+        emergency: row
+            .change
+            .is_emergency()
+            .then(|| row.change.justification().to_owned()),
         tickets,
         revision: row.revision,
         catalog_version: row.catalog_version_id,

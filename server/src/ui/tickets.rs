@@ -7,8 +7,10 @@ use crate::domain::Catalog;
 use crate::service::error::Error;
 use crate::service::tickets::may_work;
 
-fn line(catalog: &Catalog, t: &TicketRow) -> app::model::TicketLine {
+fn line(catalog: &Catalog, t: &TicketRow, now: i64) -> app::model::TicketLine {
     app::model::TicketLine {
+        due: t.due_at.map(crate::domain::format_ms).unwrap_or_default(),
+        overdue: t.state != "resolved" && t.due_at.is_some_and(|due| due < now),
         id: t.id,
         kind: t.kind.clone(),
         title: t.title.clone(),
@@ -19,22 +21,24 @@ fn line(catalog: &Catalog, t: &TicketRow) -> app::model::TicketLine {
     }
 }
 
-/// Tickets for a list: newest first, all or in one state (`open`, `acknowledged`, `resolved`).
+/// Tickets for a list: newest first, all or in one state (`open`, `acknowledged`, `resolved`),
+/// or `overdue`: not resolved past their due time (emergency changes' reviews).
 pub async fn list(
     db: &Db,
     catalog: &Catalog,
     state: &str,
 ) -> Result<app::model::TicketsView, Error> {
     let state = state.trim();
-    if !matches!(state, "" | "open" | "acknowledged" | "resolved") {
+    if !matches!(state, "" | "open" | "acknowledged" | "resolved" | "overdue") {
         return Err(Error::invalid(
             "state",
-            format!("{state} is not open, acknowledged or resolved."),
+            format!("{state} is not open, acknowledged, resolved or overdue."),
         ));
     }
+    let now = crate::db::now_ms();
     let rows = t::list(db, (!state.is_empty()).then_some(state), None, 200).await?;
     Ok(app::model::TicketsView {
-        tickets: rows.iter().map(|r| line(catalog, r)).collect(),
+        tickets: rows.iter().map(|r| line(catalog, r, now)).collect(),
         state: state.to_owned(),
     })
 }
@@ -48,7 +52,7 @@ pub async fn of_request(
     Ok(t::list(db, None, Some(request_id), 50)
         .await?
         .iter()
-        .map(|r| line(catalog, r))
+        .map(|r| line(catalog, r, crate::db::now_ms()))
         .collect())
 }
 
@@ -74,7 +78,7 @@ pub async fn view(
         })
         .collect();
     Ok(app::model::TicketView {
-        ticket: line(catalog, &ticket),
+        ticket: line(catalog, &ticket, crate::db::now_ms()),
         detail: ticket.detail.clone(),
         rule: ticket.rule_id.clone(),
         acknowledged_at: ticket.acknowledged_at.map(format_ms),

@@ -25,6 +25,17 @@ pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
             on_behalf_by.as_deref().unwrap_or_default()
         ),
         AuditEvent::Submitted { version, .. } => format!("submitted version {version}"),
+        AuditEvent::EmergencyRaised {
+            justification,
+            bypasses_windows,
+        } => {
+            let bypass = if *bypasses_windows {
+                ", which may deploy outside the windows and through freezes"
+            } else {
+                ""
+            };
+            format!("raised it as an emergency change{bypass}{}", quoted(justification))
+        }
         AuditEvent::Approval {
             stage,
             comment,

@@ -3,9 +3,10 @@
 use crate::db::catalog_versions::CatalogVersion;
 use crate::db::users::User;
 use crate::domain::policy::{
-    describe_chasing, describe_environment, describe_lifetime, describe_teams,
+    describe_chasing, describe_emergency, describe_environment, describe_lifetime, describe_teams,
 };
-use crate::domain::{Application, Catalog, Environment};
+use crate::domain::recurrence::DAY_NAMES;
+use crate::domain::{Application, Catalog, Environment, Freeze, FreezePeriod, Recurring};
 use app::model::*;
 
 pub fn viewer(user: &User, catalog: &Catalog) -> Viewer {
@@ -29,7 +30,7 @@ pub fn viewer(user: &User, catalog: &Catalog) -> Viewer {
             .collect(),
         time_zone: String::new(),
         roles: Roles {
-            requester: policies().any(|p| p.may_request(teams)),
+            requester: policies().any(|p| p.may_open(teams)),
             // A delegate approves in an away approver's place.
             approver: user.stands_in
                 || policies().any(|p| p.approver_teams().any(|t| teams.iter().any(|m| m == t))),
@@ -55,11 +56,16 @@ fn environment(catalog: &Catalog, app: &Application, env: &Environment) -> EnvSu
     let mut constraints = Vec::new();
     for id in &p.windows {
         if let Some(w) = catalog.windows.iter().find(|w| &w.id == id) {
-            constraints.push(format!("Only during {}: {}", w.name, window_text(w)));
+            constraints.push(format!(
+                "Only during {}: {}",
+                w.name,
+                recurring_text(&w.when)
+            ));
         }
     }
     constraints.extend(describe_lifetime(p.approval_lifetime_secs).map(|s| capitalise(&s)));
     constraints.extend(describe_chasing(catalog, p).map(|s| capitalise(&s)));
+    constraints.extend(describe_emergency(catalog, p));
     if !p.delegation && !p.stages.is_empty() {
         constraints.push("No delegate decides in an away approver's place".to_owned());
     }
@@ -67,15 +73,8 @@ fn environment(catalog: &Catalog, app: &Application, env: &Environment) -> EnvSu
         constraints.push("One person may count for several rules".to_owned());
     }
     for f in &catalog.freezes {
-        let applies = (f.applications.is_empty() || f.applications.contains(&app.id))
-            && (f.environments.is_empty() || f.environments.contains(&env.id));
-        if applies {
-            constraints.push(format!(
-                "Frozen from {} to {}: {}",
-                format_ms(f.start_ms),
-                format_ms(f.end_ms),
-                f.reason
-            ));
+        if f.applies(&app.id, &env.id) {
+            constraints.push(format!("Frozen {}: {}", freeze_text(f), f.reason));
         }
     }
     EnvSummary {
@@ -90,33 +89,37 @@ fn environment(catalog: &Catalog, app: &Application, env: &Environment) -> EnvSu
 
 use crate::domain::text::capitalise;
 
-const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-/// "Mon–Thu 09:00–17:00 Europe/Paris".
-pub fn window_text(w: &crate::domain::Window) -> String {
+/// "Mon–Thu 09:00–17:00 Europe/Paris", "last business day, all day Europe/Paris".
+pub fn recurring_text(r: &Recurring) -> String {
     let name = |d: u8| {
         DAY_NAMES
             .get(usize::from(d).saturating_sub(1))
             .copied()
             .unwrap_or("?")
     };
-    let contiguous = w.days.windows(2).all(|p| p[1] == p[0] + 1);
-    let days = match (w.days.first(), w.days.last()) {
-        (Some(a), Some(b)) if contiguous && a != b => format!("{}–{}", name(*a), name(*b)),
-        _ => w
-            .days
-            .iter()
-            .map(|d| name(*d))
-            .collect::<Vec<_>>()
-            .join(", "),
+    let contiguous = r.days.windows(2).all(|p| p[1] == p[0] + 1);
+    let mut days: Vec<String> = match (r.days.first(), r.days.last()) {
+        (Some(a), Some(b)) if contiguous && a != b => vec![format!("{}–{}", name(*a), name(*b))],
+        _ => r.days.iter().map(|d| name(*d).to_owned()).collect(),
     };
+    days.extend(r.month_days.iter().map(ToString::to_string));
     let clock = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
-    format!(
-        "{days} {}–{} {}",
-        clock(w.start_minute),
-        clock(w.end_minute),
-        w.timezone
-    )
+    let hours = if r.start_minute == 0 && r.end_minute == 24 * 60 {
+        "all day".to_owned()
+    } else {
+        format!("{}–{}", clock(r.start_minute), clock(r.end_minute))
+    };
+    format!("{} {hours} {}", days.join(", "), r.timezone)
+}
+
+/// "from 2026-12-21 00:00 UTC to 2027-01-04 00:00 UTC", "every last business day, all day …".
+pub fn freeze_text(f: &Freeze) -> String {
+    match &f.period {
+        FreezePeriod::Once { start_ms, end_ms } => {
+            format!("from {} to {}", format_ms(*start_ms), format_ms(*end_ms))
+        }
+        FreezePeriod::Recurring(r) => format!("every {}", recurring_text(r)),
+    }
 }
 
 /// An application with only the environments `keep` accepts, or `None` when none remain.
@@ -147,7 +150,7 @@ pub fn home(catalog: &Catalog, teams: &[String]) -> HomeView {
         applications: catalog
             .applications
             .iter()
-            .filter_map(|a| application(catalog, a, |e| e.policy.may_request(teams)))
+            .filter_map(|a| application(catalog, a, |e| e.policy.may_open(teams)))
             .collect(),
     }
 }
@@ -184,19 +187,12 @@ pub fn catalog_view(
         windows: catalog
             .windows
             .iter()
-            .map(|w| format!("{}: {}", w.name, window_text(w)))
+            .map(|w| format!("{}: {}", w.name, recurring_text(&w.when)))
             .collect(),
         freezes: catalog
             .freezes
             .iter()
-            .map(|f| {
-                format!(
-                    "{} → {}: {}",
-                    format_ms(f.start_ms),
-                    format_ms(f.end_ms),
-                    f.reason
-                )
-            })
+            .map(|f| capitalise(&format!("{}: {}", freeze_text(f), f.reason)))
             .collect(),
         history: if is_admin {
             history.iter().map(self::version).collect()

@@ -109,6 +109,44 @@ pub(crate) async fn submit(
     .expect("submitted")
 }
 
+/// A freeze of `application`'s `environment` for the whole century ("Data centre move").
+pub(crate) fn century_freeze(application: &str, environment: &str) -> String {
+    format!(
+        "[[freezes]]\nid = \"migration\"\nreason = \"Data centre move\"\n\
+         from = \"2000-01-01T00:00:00Z\"\nto = \"2100-01-01T00:00:00Z\"\n\
+         applications = [\"{application}\"]\nenvironments = [\"{environment}\"]\n"
+    )
+}
+
+/// Wes asks for Storefront staging, which the schedule holds: approved, waiting (once on the
+/// timeline), no CI run started. The request's page, as Wes sees it.
+pub(crate) async fn held(app: &TestApp) -> String {
+    let id = submit(app, "wes", "storefront", "staging", "5.0.0").await;
+    assert_eq!(
+        until_waiting(app, id).await,
+        1,
+        "the wait is on the timeline once"
+    );
+    assert_eq!(state(app, id).await, "approved");
+    assert!(runs(&app.state.db.pool, id).await.expect("runs").is_empty());
+    app.login_as("wes").await;
+    app.get_html(&format!("/requests/{id}")).await
+}
+
+/// Waits for the request's deployment to wait for a window or a freeze (10 s at most): how many
+/// times the timeline says so.
+pub(crate) async fn until_waiting(app: &TestApp, id: i64) -> i64 {
+    let mut waiting = 0;
+    for _ in 0..100 {
+        waiting = events_of(app, id, "waiting_for_window").await;
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    waiting
+}
+
 async fn events_of(app: &TestApp, id: i64, kind: &str) -> i64 {
     count(
         app,
@@ -203,32 +241,9 @@ async fn a_freeze_holds_the_deployment_and_says_until_when(kind: Kind) {
     let Some(db) = TestDb::new(kind).await else {
         return;
     };
-    let catalog = db.dir.path().join("catalog.toml");
-    let text = std::fs::read_to_string(demo_catalog()).expect("catalog");
-    std::fs::write(
-        &catalog,
-        format!(
-            "{text}\n[[freezes]]\nid = \"migration\"\nreason = \"Data centre move\"\n\
-             from = \"2000-01-01T00:00:00Z\"\nto = \"2100-01-01T00:00:00Z\"\n\
-             applications = [\"storefront\"]\nenvironments = [\"staging\"]\n"
-        ),
-    )
-    .expect("write");
+    let catalog = catalog_with(&db, &century_freeze("storefront", "staging"));
     let app = start(db, catalog, WORKER).await;
-    let id = submit(&app, "wes", "storefront", "staging", "5.0.0").await;
-    let mut waiting = 0;
-    for _ in 0..100 {
-        waiting = events_of(&app, id, "waiting_for_window").await;
-        if waiting > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(waiting, 1, "the wait is on the timeline once");
-    assert_eq!(state(&app, id).await, "approved");
-    assert!(runs(&app.state.db.pool, id).await.expect("runs").is_empty());
-    app.login_as("wes").await;
-    let html = app.get_html(&format!("/requests/{id}")).await;
+    let html = held(&app).await;
     assert!(
         html.contains("waiting for window until 2100-01-01 00:00 UTC (freeze: Data centre move)"),
         "the page says what it waits for"

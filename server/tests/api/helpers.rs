@@ -217,6 +217,14 @@ pub fn test_catalog(db: &TestDb) -> PathBuf {
     catalog
 }
 
+/// The test catalog (see [`test_catalog`]) with `extra` TOML appended.
+pub fn catalog_with(db: &TestDb, extra: &str) -> PathBuf {
+    let catalog = test_catalog(db);
+    let text = std::fs::read_to_string(&catalog).expect("catalog");
+    std::fs::write(&catalog, format!("{text}\n{extra}")).expect("write");
+    catalog
+}
+
 /// Stops `app` and starts it again on its database with its catalog rewritten by `change`,
 /// saved as `name` in its data folder.
 pub async fn restart_with_catalog(

@@ -1,0 +1,122 @@
+//! What kind of change a request is: a normal one, or an emergency (break-glass) change raised
+//! with a justification under its environment's emergency path. Pure.
+
+use super::request::{FieldErrors, RawDraft};
+use super::text;
+
+/// The longest justification an emergency change takes.
+pub const MAX_JUSTIFICATION: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Normal,
+    Emergency { justification: String },
+}
+
+impl Change {
+    /// As stored and as the API and the pages name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::Normal => "normal",
+            Change::Emergency { .. } => "emergency",
+        }
+    }
+
+    /// From the stored kind and justification; an unknown kind reads as normal.
+    pub fn stored(kind: &str, justification: String) -> Change {
+        match kind {
+            "emergency" => Change::Emergency { justification },
+            _ => Change::Normal,
+        }
+    }
+
+    pub fn justification(&self) -> &str {
+        match self {
+            Change::Normal => "",
+            Change::Emergency { justification } => justification,
+        }
+    }
+
+    pub fn is_emergency(&self) -> bool {
+        matches!(self, Change::Emergency { .. })
+    }
+}
+
+/// The change a form or a pipeline asks for: `change` is empty or `normal`, or `emergency` with
+/// a justification and no set time (an emergency deploys as soon as it is approved).
+pub fn requested(raw: &RawDraft) -> Result<Change, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let change = match raw.change.trim() {
+        "" | "normal" => Change::Normal,
+        "emergency" => {
+            let justification = raw.justification.trim();
+            if justification.is_empty() {
+                errors.insert(
+                    "justification".into(),
+                    "Required for an emergency change: say why it cannot wait.".into(),
+                );
+            } else if let Some(p) = text::block_problem(justification, MAX_JUSTIFICATION) {
+                errors.insert("justification".into(), p);
+            }
+            if !raw.scheduled_local.trim().is_empty() {
+                errors.insert(
+                    "scheduled_local".into(),
+                    "An emergency change deploys as soon as it is approved: leave the time empty."
+                        .into(),
+                );
+            }
+            Change::Emergency {
+                justification: justification.to_owned(),
+            }
+        }
+        _ => {
+            errors.insert("change".into(), "Choose normal or emergency.".into());
+            Change::Normal
+        }
+    };
+    if errors.is_empty() {
+        Ok(change)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(change: &str, justification: &str, at: &str) -> RawDraft {
+        RawDraft {
+            change: change.into(),
+            justification: justification.into(),
+            scheduled_local: at.into(),
+            ..RawDraft::default()
+        }
+    }
+
+    #[test]
+    fn a_normal_change_needs_nothing_more() {
+        assert_eq!(requested(&raw("", "", "")), Ok(Change::Normal));
+        assert_eq!(
+            requested(&raw("normal", "", "2030-01-01T10:00")),
+            Ok(Change::Normal)
+        );
+    }
+
+    #[test]
+    fn an_emergency_needs_a_justification_and_no_set_time() {
+        assert_eq!(
+            requested(&raw("emergency", "  Payments fail for 3% of cards ", "")),
+            Ok(Change::Emergency {
+                justification: "Payments fail for 3% of cards".into()
+            })
+        );
+        let errors = requested(&raw("emergency", "  ", "2030-01-01T10:00")).expect_err("bad");
+        assert_eq!(
+            errors.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["justification", "scheduled_local"]
+        );
+        let errors = requested(&raw("urgent", "", "")).expect_err("bad");
+        assert_eq!(errors["change"], "Choose normal or emergency.");
+    }
+}
