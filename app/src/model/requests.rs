@@ -119,6 +119,10 @@ pub struct RequestView {
     /// The justification of an emergency (break-glass) change.
     #[serde(default)]
     pub emergency: Option<String>,
+    /// What may stand in its way: its time outside the windows or in a freeze (with the next
+    /// allowed time), other open requests for the same target.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// Tickets its failures raised.
     pub tickets: Vec<TicketLine>,
     pub revision: i64,

@@ -68,6 +68,11 @@ fn RequestBody(request: RequestView) -> impl IntoView {
         {r.emergency.clone().map(|why| view! {
             <p class="notice notice-warn" role="note">"Emergency change: " {why}</p>
         })}
+        {(!r.warnings.is_empty()).then(|| view! {
+            <ul class="notice notice-warn" role="note" data-testid="warnings">
+                {r.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}
+            </ul>
+        })}
         <div class="request-grid">
             <section class="card">
                 <h2>"Release"</h2>

@@ -128,6 +128,12 @@ pub async fn apply(
                 deployments::record(tx, id, *succeeded, now).await?;
             }
             Effect::CommitTime { at } => deployments::commit_time(tx, id, *at).await?,
+            Effect::NextInLine => {
+                let (app, env) = (target.application_id, target.environment_id);
+                if let Some(next) = outbox::next_in_line(tx, app, env, now).await? {
+                    tx.announce(next);
+                }
+            }
             Effect::OpenReview { due_in_secs } => {
                 review(tx, catalog, &target, *due_in_secs, now).await?;
             }

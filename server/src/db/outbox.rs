@@ -51,6 +51,39 @@ pub async fn reschedule_dispatch(
     Ok(())
 }
 
+/// How a queued job's note begins while it waits for another deployment of its target.
+pub const WAITING_FOR_TURN: &str = "waiting for request #";
+
+/// Makes the oldest job waiting for its turn at `application` to `environment` due now: the
+/// deployment that held the target ended. Its request, so the worker hears of it.
+pub async fn next_in_line(
+    tx: &mut Tx<'_>,
+    application: &str,
+    environment: &str,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let next: Option<(i64, i64)> = sqlx::query_as(
+        "select j.dispatch_job_id, j.request_id from dispatch_jobs j \
+         join requests r on r.request_id = j.request_id \
+         where r.application_id = $1 and r.environment_id = $2 and j.state = 'queued' \
+         and j.note like $3 order by j.request_id limit 1",
+    )
+    .bind(application)
+    .bind(environment)
+    .bind(format!("{WAITING_FOR_TURN}%"))
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((job, request)) = next else {
+        return Ok(None);
+    };
+    sqlx::query("update dispatch_jobs set due_at = $2 where dispatch_job_id = $1 and due_at > $2")
+        .bind(job)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Some(request))
+}
+
 /// Approved requests whose dispatch has not started, with their queued job.
 pub async fn awaiting_dispatch(
     exec: impl sqlx::Executor<'_, Database = Any>,

@@ -219,6 +219,66 @@ pub(super) async fn update_body(tx: &mut Tx<'_>, id: i64, b: &Draft) -> Result<(
     Ok(())
 }
 
+/// The request of `application` to `environment`, other than `except`, that the dispatch is
+/// deploying now (provisioning or deploying): its id and version.
+pub async fn in_flight(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    application: &str,
+    environment: &str,
+    except: i64,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select request_id, version from requests where application_id = $1 \
+         and environment_id = $2 and request_id <> $3 \
+         and state in ('provisioning', 'deploying') and self_deploy = 0 limit 1",
+    )
+    .bind(application)
+    .bind(environment)
+    .bind(except)
+    .fetch_optional(exec)
+    .await
+}
+
+/// A request of the same target as another, open or deploying.
+#[derive(Debug, Clone)]
+pub struct Overlap {
+    pub id: i64,
+    pub version: String,
+    pub state: State,
+    pub scheduled_at: Option<i64>,
+}
+
+/// The other requests of `application` to `environment`, except `except`, that wait for
+/// approval or to deploy, or are deploying: oldest first, ten at most.
+pub async fn open_for_target(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    application: &str,
+    environment: &str,
+    except: i64,
+) -> Result<Vec<Overlap>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select request_id, version, state, scheduled_at from requests \
+         where application_id = $1 and environment_id = $2 and request_id <> $3 \
+         and state in ('pending_approval', 'approved', 'scheduled', 'provisioning', 'deploying') \
+         order by request_id limit 10",
+    )
+    .bind(application)
+    .bind(environment)
+    .bind(except)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Overlap {
+                id: row.try_get("request_id")?,
+                version: row.try_get("version")?,
+                state: decoded(row, "state", |s| State::parse(s).ok_or("an unknown state"))?,
+                scheduled_at: row.try_get("scheduled_at")?,
+            })
+        })
+        .collect()
+}
+
 /// Only `db::apply` moves a request to another state.
 pub(super) async fn set_state(tx: &mut Tx<'_>, id: i64, state: State) -> Result<(), sqlx::Error> {
     sqlx::query("update requests set state = $2 where request_id = $1")

@@ -15,6 +15,7 @@ pub use steps::{backoff_ms, binding_of};
 
 use crate::db::dispatch::{self as d, Job};
 use crate::db::now_ms;
+use crate::db::outbox::WAITING_FOR_TURN;
 use crate::db::requests as q;
 use crate::db::turns::in_background;
 use crate::domain::format_ms;
@@ -184,19 +185,57 @@ async fn handle(state: &AppState, job: &Job) -> Result<()> {
         &row.environment_id,
         now,
     ) {
-        Gate::Open => return steps::advance(state, job, &row).await,
+        Gate::Open => {
+            let busy = q::in_flight(
+                &state.db.pool,
+                &row.application_id,
+                &row.environment_id,
+                row.id,
+            )
+            .await?;
+            let Some((other, version)) = busy else {
+                return steps::advance(state, job, &row).await;
+            };
+            let note = format!("{WAITING_FOR_TURN}{other} ({version}) to finish deploying");
+            let event = Event::WaitingForTurn { note: note.clone() };
+            return hold(state, job, row.id, &event, now + TURN_MS, &note).await;
+        }
         Gate::WaitUntil { at_ms, reason } => (
             at_ms,
             format!("waiting for window until {} ({reason})", format_ms(at_ms)),
         ),
         Gate::Never { reason } => (now + 3_600_000, format!("cannot be deployed: {reason}")),
     };
+    let event = Event::WaitingForWindow { note: note.clone() };
+    hold(state, job, row.id, &event, until, &note).await
+}
+
+/// How long a deployment waiting for another of its target waits before it looks again, unless
+/// the other's end wakes it first (`Effect::NextInLine`).
+pub(crate) const TURN_MS: i64 = 30_000;
+
+/// Hands the job back until `until`, saying why on the request's timeline when that is news.
+async fn hold(
+    state: &AppState,
+    job: &Job,
+    request: i64,
+    event: &Event,
+    until: i64,
+    note: &str,
+) -> Result<()> {
+    let now = now_ms();
     let mut tx = state.db.write().await?;
     if note != job.note {
-        let event = Event::WaitingForWindow { note: note.clone() };
-        record(&mut tx, &active.catalog, row.id, &event, now).await?;
+        record(
+            &mut tx,
+            &state.catalog.current().catalog,
+            request,
+            event,
+            now,
+        )
+        .await?;
     }
-    d::release(&mut **tx, job.id, until, 0, &note).await?;
+    d::release(&mut **tx, job.id, until, 0, note).await?;
     tx.commit_unseen().await?;
     Ok(())
 }

@@ -130,6 +130,18 @@ pub(super) async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Re
                         d::release_now(&state.db, job.id, now, job.attempts, &job.note).await?;
                         return Ok(());
                     }
+                    Err(e) if e.is_unique_violation() => {
+                        // Another deployment of this target started meanwhile (another worker
+                        // or replica): the next look waits for it.
+                        drop(tx);
+                        tracing::info!(
+                            request = row.id,
+                            "another deployment of the target started"
+                        );
+                        let at = now + super::POLL_MS;
+                        d::release_now(&state.db, job.id, at, job.attempts, &job.note).await?;
+                        return Ok(());
+                    }
                     Err(e) => return Err(e),
                 }
                 if let Some(retry) = next {

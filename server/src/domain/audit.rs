@@ -70,6 +70,10 @@ pub enum AuditEvent {
     WaitingForWindow {
         note: String,
     },
+    /// Another deployment of the same application and environment is in progress.
+    WaitingForTurn {
+        note: String,
+    },
     StepStarted {
         step: String,
         connector: String,
@@ -165,7 +169,7 @@ mod tests {
     use super::AuditEvent;
 
     /// Entries as earlier versions wrote them: every one reads back, and writes the same JSON.
-    const STORED: [(&str, &str); 21] = [
+    const STORED: [(&str, &str); 22] = [
         ("submitted", r#"{"version":"2.4.0","origin":"portal"}"#),
         (
             "submitted",
@@ -189,6 +193,10 @@ mod tests {
             r#"{"reason":"the approvals expired before the deployment started"}"#,
         ),
         ("waiting_for_window", r#"{"note":"waiting for window"}"#),
+        (
+            "waiting_for_turn",
+            r#"{"note":"waiting for request #3 to finish deploying"}"#,
+        ),
         (
             "step_started",
             r#"{"step":"deploy","connector":"buildbot","target":"deploy-banking"}"#,

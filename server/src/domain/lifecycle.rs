@@ -106,6 +106,10 @@ pub enum Event {
     WaitingForWindow {
         note: String,
     },
+    /// The dispatch waits for another deployment of the same application and environment to end.
+    WaitingForTurn {
+        note: String,
+    },
     StepStarted {
         step: String,
         connector: String,
@@ -219,6 +223,9 @@ pub enum Effect {
     RecordDeployment { succeeded: bool },
     /// The pipeline said when the change was committed: the earliest time said is kept.
     CommitTime { at: i64 },
+    /// The deployment that held its application and environment ended: the next one waiting
+    /// for its turn there may start.
+    NextInLine,
     /// Opens the post-implementation review of an emergency change for the application's owner
     /// team, due `due_in_secs` from now.
     OpenReview { due_in_secs: i64 },
@@ -316,6 +323,10 @@ pub(super) fn finish(
             Vec::new()
         };
         effects.push(Effect::Reindex { teams });
+    }
+    let in_flight = |s: Option<State>| matches!(s, Some(State::Provisioning | State::Deploying));
+    if in_flight(request.state) && !in_flight(Some(state)) {
+        effects.push(Effect::NextInLine);
     }
     if request.state != Some(state) && matches!(state, State::Succeeded | State::Failed) {
         effects.push(Effect::RecordDeployment {

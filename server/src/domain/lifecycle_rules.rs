@@ -106,6 +106,9 @@ impl Rules<'_> {
                     note: note.clone(),
                 })])
             }
+            Event::WaitingForTurn { note } => self.stay(vec![audit(AuditEvent::WaitingForTurn {
+                note: note.clone(),
+            })]),
             Event::CiUnreachable {
                 step,
                 attempt,

@@ -33,6 +33,17 @@ impl Error {
         Error::Invalid([(field.to_owned(), message.into())].into())
     }
 
+    /// A unique index refused the write: a concurrent change got there first.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Internal(e) => e
+                .downcast_ref::<sqlx::Error>()
+                .and_then(sqlx::Error::as_database_error)
+                .is_some_and(|d| d.is_unique_violation()),
+            _ => false,
+        }
+    }
+
     /// The fields at fault as one sentence: "version: Required. summary: Required."
     pub fn field_words(fields: &FieldErrors, separator: &str) -> String {
         fields

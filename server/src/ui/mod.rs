@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod backend;
+mod conflicts;
 pub mod flash;
 pub mod gate_views;
 pub mod inbox;

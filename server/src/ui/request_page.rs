@@ -252,7 +252,9 @@ pub async fn request(
             .map_or_else(|| k.to_owned(), |f| f.label.clone())
     };
     let fields = &row.fields;
+    let warnings = super::conflicts::warnings(db, catalog, &row, now).await?;
     Ok(RequestView {
+        warnings,
         id,
         title: row.title.clone(),
         app_name: app.map_or_else(|| row.application_id.clone(), |a| a.name.clone()),

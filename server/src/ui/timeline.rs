@@ -71,7 +71,9 @@ pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
         AuditEvent::ApprovalsVoided { count, reason, .. } => format!(
             "{count} approval(s) voided: {reason}; the request needs approval again"
         ),
-        AuditEvent::WaitingForWindow { note } => format!("Deployment {note}"),
+        AuditEvent::WaitingForWindow { note } | AuditEvent::WaitingForTurn { note } => {
+            format!("Deployment {note}")
+        }
         AuditEvent::StepStarted {
             step,
             connector,

@@ -88,7 +88,6 @@ pub(crate) async fn submit(
     env: &str,
     version: &str,
 ) -> i64 {
-    let user = app.user(who).await;
     let raw = if application == "banking" {
         draft(version)
     } else {
@@ -97,16 +96,22 @@ pub(crate) async fn submit(
             ..draft(version)
         }
     };
-    requests::submit(
-        &app.state.db,
-        &app.state.catalog.current(),
-        &user,
-        application,
-        env,
-        &raw,
-    )
-    .await
-    .expect("submitted")
+    submit_raw(app, who, application, env, &raw)
+        .await
+        .expect("submitted")
+}
+
+/// `who` submits `raw` for `application` to `env` through the use case.
+pub(crate) async fn submit_raw(
+    app: &TestApp,
+    who: &str,
+    application: &str,
+    env: &str,
+    raw: &server::domain::request::RawDraft,
+) -> Result<i64, server::service::error::Error> {
+    let user = app.user(who).await;
+    let active = app.state.catalog.current();
+    requests::submit(&app.state.db, &active, &user, application, env, raw).await
 }
 
 /// A freeze of `application`'s `environment` for the whole century ("Data centre move").

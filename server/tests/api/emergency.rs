@@ -1,7 +1,7 @@
 //! Emergency (break-glass) changes: who may raise one, what it needs, how it deploys through a
 //! freeze, what the gate says of it, and its post-implementation review; on both databases.
 
-use crate::dispatch::{century_freeze, until_state, WORKER};
+use crate::dispatch::{century_freeze, submit_raw, until_state, WORKER};
 use crate::helpers::*;
 use crate::pipeline_api::{gate, token};
 use crate::request_pages::{post_form, valid_form};
@@ -9,7 +9,6 @@ use crate::requests::{approve, draft, state};
 use serde_json::json;
 use server::domain::request::RawDraft;
 use server::service::error::Error;
-use server::service::requests;
 
 const WHY: &str = "Card payments fail for 3% of customers since 2.3.9";
 
@@ -30,9 +29,7 @@ fn emergency(version: &str, justification: &str) -> RawDraft {
 }
 
 async fn raise(app: &TestApp, who: &str, env: &str, raw: &RawDraft) -> Result<i64, Error> {
-    let user = app.user(who).await;
-    let active = app.state.catalog.current();
-    requests::submit(&app.state.db, &active, &user, "banking", env, raw).await
+    submit_raw(app, who, "banking", env, raw).await
 }
 
 fn field_errors(result: Result<i64, Error>) -> Vec<String> {
@@ -174,6 +171,26 @@ async fn the_gate_allows_an_approved_emergency_through_a_freeze_and_says_why(kin
         (answer["decision"].as_str(), answer["rule"].as_str()),
         (Some("deny"), Some("window")),
         "{answer}"
+    );
+
+    // The approvers' page of each warns of what stands in its way, and of the other.
+    app.login_as("ben").await;
+    let page = app.get_html(&format!("/requests/{normal}")).await;
+    assert!(
+        page.contains(
+            "Now is in the freeze Data centre move: the next allowed time is 2100-01-04 08:00 UTC."
+        ),
+        "the freeze and the next allowed time"
+    );
+    assert!(
+        page.contains(&format!("Request #{id} (2.4.1, approved) also targets")),
+        "the overlap"
+    );
+    let page = app.get_html(&format!("/requests/{id}")).await;
+    assert!(!page.contains("in the freeze"), "the emergency is not held");
+    assert!(
+        page.contains(&format!("Request #{normal} (2.4.2, approved) also targets")),
+        "the overlap, seen from the other side"
     );
 }
 

@@ -334,8 +334,12 @@ async fn what_one_replica_changes_the_others_show_and_apply_at_once() {
     .await;
 }
 
-/// Points the deploy of Storefront to Staging (no approval stage: approved when opened) at a
-/// command that appends the version to `calls`: one line per run.
+/// Targets the load is spread over: one deployment at a time runs on each.
+const TARGETS: usize = 50;
+
+/// Points the deploy of Storefront to Staging (no approval stage: approved when opened), and of
+/// [`TARGETS`] applications `load-N` like it, at a command that appends the version to `calls`:
+/// one line per run.
 fn counting_catalog(db: &TestDb, catalog: &Path) -> std::path::PathBuf {
     let calls = db.dir.path().join("calls");
     let text = std::fs::read_to_string(catalog).expect("catalog");
@@ -350,10 +354,19 @@ fn counting_catalog(db: &TestDb, catalog: &Path) -> std::path::PathBuf {
          deploy = {{ job = \"echo $RUNWAY_VERSION >> {calls}\", params = {{ RUNWAY_VERSION = \"{{version}}\" }} }}",
         calls = calls.display()
     );
+    let load: String = (0..TARGETS)
+        .map(|n| {
+            format!(
+                "\n[[applications]]\nid = \"load-{n}\"\nname = \"Load {n}\"\nowner = \"web\"\n\n\
+                 [[applications.environments]]\nid = \"staging\"\npolicy = {{ requesters = [\"web\"] }}\n\n\
+                 {binding}\n"
+            )
+        })
+        .collect();
     let counting = db.dir.path().join("counting.toml");
     std::fs::write(
         &counting,
-        format!("{}{binding}{}", &text[..from], &text[end..]),
+        format!("{}{binding}{}{load}", &text[..from], &text[end..]),
     )
     .expect("catalog");
     counting
@@ -371,9 +384,10 @@ async fn two_workers_run_a_thousand_requests_once_each_even_when_one_is_killed()
         let _b = Replica::start(&db, &catalog, "replica-b", true).await;
         let c = Replica::start(&db, &catalog, "replica-c", false).await;
         let handle = Db::connect(&db.url, 2).await.expect("connect");
-        let (_, opener) = token(&handle, &catalog, "wes", &["requests:write"], "storefront").await;
+        let (_, opener) = token(&handle, &catalog, "wes", &["requests:write"], "*").await;
 
-        // A thousand requests, opened through C, eight at a time.
+        // A thousand requests, opened through C, eight at a time, over the load targets (one
+        // deployment at a time runs on each).
         const REQUESTS: usize = 1000;
         use futures_util::StreamExt;
         futures_util::stream::iter(0..REQUESTS)
@@ -381,10 +395,9 @@ async fn two_workers_run_a_thousand_requests_once_each_even_when_one_is_killed()
                 let (c, opener) = (&c, &opener);
                 async move {
                     let body = json!({
-                        "application": "storefront", "environment": "staging",
+                        "application": format!("load-{}", n % TARGETS), "environment": "staging",
                         "version": format!("1.0.{n}"), "summary": "Nightly build",
                         "rollback_plan": "Redeploy the previous build",
-                        "fields": { "feature_flags": "none" },
                     });
                     let (status, answer) = c.api("/api/v1/requests", opener, body).await;
                     assert_eq!(status, 201, "{answer}");
@@ -423,6 +436,23 @@ async fn two_workers_run_a_thousand_requests_once_each_even_when_one_is_killed()
         runs.dedup();
         assert_eq!(runs.len(), REQUESTS, "every request's deploy ran");
         assert_eq!(total, REQUESTS, "no deploy ran twice");
+        // Two workers, and never two deployments of one target at once.
+        let spans: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+            "select r.application_id, c.started_at, c.finished_at from ci_runs c \
+             join requests r on r.request_id = c.request_id order by r.application_id, c.started_at",
+        )
+        .fetch_all(&handle.pool)
+        .await
+        .expect("runs");
+        for pair in spans.windows(2) {
+            let ((app, _, ended), (next_app, started, _)) = (&pair[0], &pair[1]);
+            if app == next_app {
+                assert!(
+                    ended.is_some_and(|end| *started >= end),
+                    "{app}: a deployment started at {started} while another ran ({ended:?})"
+                );
+            }
+        }
         println!(
             "BENCH replica_dispatch requests={REQUESTS} runs={total} distinct={} seconds={:.1} killed_after={killed_at}",
             runs.len(),

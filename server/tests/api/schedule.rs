@@ -1,8 +1,9 @@
 //! When deployments may run: recurring blackouts and windows on days of the month, on both
 //! databases.
 
-use crate::dispatch::{held, submit, WORKER};
+use crate::dispatch::{held, submit, submit_raw, until_state, WORKER};
 use crate::helpers::*;
+use server::db::dispatch::runs;
 
 async fn a_recurring_blackout_holds_the_deployment_until_its_days_end(kind: Kind) {
     let Some(db) = TestDb::new(kind).await else {
@@ -83,7 +84,93 @@ async fn a_window_on_days_of_the_month_holds_until_its_next_day(kind: Kind) {
     );
 }
 
+async fn one_target_deploys_one_request_at_a_time_and_the_next_says_what_it_waits_for(kind: Kind) {
+    let Some(db) = TestDb::new(kind).await else {
+        return;
+    };
+    // Each Storefront staging deployment takes two seconds or so.
+    let catalog = test_catalog(&db);
+    let text = std::fs::read_to_string(&catalog).expect("catalog");
+    std::fs::write(
+        &catalog,
+        text.replace("DEMO_PAUSE = \"0\"", "DEMO_PAUSE = \"1\""),
+    )
+    .expect("write");
+    let app = start(db, catalog, WORKER).await;
+    // Both approved when opened (no approval stage), both due at once.
+    let ids = [
+        submit(&app, "wes", "storefront", "staging", "5.0.1").await,
+        submit(&app, "wes", "storefront", "staging", "5.0.2").await,
+    ];
+    for id in ids {
+        until_state(&app, id, "succeeded").await;
+    }
+    let mut deploys = Vec::new();
+    for id in ids {
+        let run = runs(&app.state.db.pool, id)
+            .await
+            .expect("runs")
+            .into_iter()
+            .find(|r| r.step == "deploy")
+            .expect("a deploy run");
+        deploys.push((run.started_at, run.finished_at.expect("finished"), id, run));
+    }
+    deploys.sort_by_key(|d| d.0);
+    let (first, second) = (&deploys[0], &deploys[1]);
+    assert!(
+        second.0 >= first.1,
+        "the second deployment started only once the first had finished: {:?} then {:?}",
+        first.3,
+        second.3
+    );
+    let version = if first.2 == ids[0] { "5.0.1" } else { "5.0.2" };
+    app.login_as("wes").await;
+    let page = app.get_html(&format!("/requests/{}", second.2)).await;
+    let waited = format!(
+        "Deployment waiting for request #{} ({version}) to finish deploying",
+        first.2
+    );
+    assert!(
+        page.contains(&waited),
+        "its timeline says what it waited for: {waited}"
+    );
+}
+
+async fn a_scheduled_deployment_waits_for_its_time_then_deploys(kind: Kind) {
+    let Some(app) = spawn_app_with(kind, WORKER).await else {
+        return;
+    };
+    // Approved when opened (Storefront staging needs no approval), set for a whole second four
+    // or five seconds on.
+    let at = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + 5).expect("time");
+    let raw = server::domain::request::RawDraft {
+        fields: Default::default(),
+        scheduled_local: at.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+        timezone: "UTC".into(),
+        ..crate::requests::draft("5.1.0")
+    };
+    let id = submit_raw(&app, "wes", "storefront", "staging", &raw)
+        .await
+        .expect("submitted");
+    assert_eq!(crate::requests::state(&app, id).await, "scheduled");
+    // A second before its time, nothing has started.
+    let early = at - jiff::SignedDuration::from_secs(1);
+    let wait = early.duration_since(jiff::Timestamp::now());
+    tokio::time::sleep(wait.unsigned_abs()).await;
+    assert_eq!(crate::requests::state(&app, id).await, "scheduled");
+    assert!(runs(&app.state.db.pool, id).await.expect("runs").is_empty());
+    // Then it deploys by itself, not before its time.
+    until_state(&app, id, "succeeded").await;
+    let runs = runs(&app.state.db.pool, id).await.expect("runs");
+    assert!(
+        runs.iter().all(|r| r.started_at >= at.as_millisecond()),
+        "{runs:?}"
+    );
+}
+
 crate::on_both_databases!(
+    a_scheduled_deployment_waits_for_its_time_then_deploys,
+    one_target_deploys_one_request_at_a_time_and_the_next_says_what_it_waits_for,
     a_recurring_blackout_holds_the_deployment_until_its_days_end,
     a_window_on_days_of_the_month_holds_until_its_next_day,
 );
