@@ -16,8 +16,10 @@ cp ../scripts/buildbot/master.cfg "$root/master/master.cfg"
 "$venv/bin/buildbot-worker" create-worker --umask=0o22 "$root/worker" "127.0.0.1:$BUILDBOT_PB_PORT" w1 worker-pass >/dev/null
 python3 ../scripts/buildbot/catalog.py ../catalog/demo.toml "$root/catalog.toml" \
   "http://127.0.0.1:$BUILDBOT_WWW_PORT" BUILDBOT_TEST_PASSWORD
-# Banking production is frozen whenever the tests run: only an emergency change that bypasses
-# freezes deploys it (emergency.spec.ts).
+# The demo's shell jobs are found from the portal's folder (this one); Banking production is
+# frozen whenever the tests run: only an emergency change that bypasses freezes deploys it
+# (emergency.spec.ts).
+sed -i "s|\"scripts/demo/|\"$(cd .. && pwd)/scripts/demo/|g" "$root/catalog.toml"
 cat >>"$root/catalog.toml" <<'TOML'
 
 [[freezes]]
