@@ -14,11 +14,13 @@ pub trait Backend: Send + Sync + 'static {
     async fn home(&self, viewer: &Viewer) -> Result<HomeView, ApiError>;
     async fn catalog(&self, viewer: &Viewer) -> Result<CatalogView, ApiError>;
     async fn login_info(&self) -> Result<LoginInfo, ApiError>;
+    /// The form for a new request; `rollback` fills it in to roll back that request.
     async fn request_form(
         &self,
         viewer: &Viewer,
         app: String,
         env: String,
+        rollback: Option<i64>,
     ) -> Result<RequestFormView, ApiError>;
     async fn edit_form(&self, viewer: &Viewer, id: i64) -> Result<RequestFormView, ApiError>;
     /// One request's page; `with_notice` takes the outcome of the viewer's last action with it.

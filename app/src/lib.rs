@@ -74,7 +74,8 @@ pub fn escape_text(text: &str) -> String {
 
 /// The routes. Pages that most people never open (administration, the catalog, the gate,
 /// tickets, history, Insights, one's profile and notifications, and the sign-in page that a
-/// signed-in person never sees) are lazy: their code is split from the bundle at
+/// signed-in person never sees), and the request form (opened once per request, never by
+/// approvers), are lazy: their code is split from the bundle at
 /// build time (`cargo leptos build --split`), with the code that reads their data, and fetched
 /// when such a page is first opened; the server links the chunks a page it renders needs when leptos
 /// has recorded them (it can miss them under load: the chunk then comes once the bundle runs).
@@ -102,9 +103,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/inbox") view={Lazy::<pages::inbox::InboxPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view={Lazy::<pages::profile::ProfilePage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/requests/new") view=pages::new_request::NewRequestPage ssr=SsrMode::Async/>
+                    <Route path=path!("/requests/new") view={Lazy::<pages::new_request::NewRequestPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id") view=pages::request::RequestPage ssr=SsrMode::Async/>
-                    <Route path=path!("/requests/:id/edit") view=pages::new_request::EditRequestPage ssr=SsrMode::Async/>
+                    <Route path=path!("/requests/:id/edit") view={Lazy::<pages::new_request::EditRequestPage>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

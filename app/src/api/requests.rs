@@ -2,10 +2,14 @@ use crate::model::{ApiError, BoardFilter, BoardView, QueueView, RequestFormView,
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc", endpoint = "requests/form")]
-pub async fn get_request_form(app: String, env: String) -> Result<RequestFormView, ApiError> {
+pub async fn get_request_form(
+    app: String,
+    env: String,
+    rollback: Option<i64>,
+) -> Result<RequestFormView, ApiError> {
     let (backend, viewer) = crate::backend::context().await?;
     backend
-        .request_form(&viewer, app, env)
+        .request_form(&viewer, app, env, rollback)
         .await
         .map_err(crate::backend::with_status)
 }

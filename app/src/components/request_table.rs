@@ -35,7 +35,11 @@ pub fn RequestTable(
                         <tr>
                             <td>
                                 <a href=format!("/requests/{}", r.id)>{format!("#{} {}", r.id, r.title)}</a>
-                                {r.emergency.then(|| view! { " " <span class="badge badge-emergency">"Emergency"</span> })}
+                                {match r.change.as_str() {
+                                    "emergency" => Some(view! { " " <span class="badge badge-emergency">"Emergency"</span> }.into_any()),
+                                    "rollback" => Some(view! { " " <span class="badge badge-rollback">"Rollback"</span> }.into_any()),
+                                    _ => None,
+                                }}
                             </td>
                             <td>{format!("{} → {}", r.app_name, r.env_name)}</td>
                             <td><code>{r.version}</code></td>

@@ -33,6 +33,20 @@ pub struct RequestFormView {
     /// The emergency path the viewer may take here, when there is one.
     #[serde(default)]
     pub emergency: Option<EmergencyOffer>,
+    /// Set when the form rolls a request back.
+    #[serde(default)]
+    pub rollback: Option<RollbackOffer>,
+}
+
+/// A rollback as the form opens it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollbackOffer {
+    /// The request rolled back.
+    pub of: i64,
+    /// The version it brings back.
+    pub version: String,
+    /// "Rollbacks: 1 of Banking owners; deploys outside the windows and through freezes".
+    pub path: String,
 }
 
 /// An environment's emergency path as the form offers it.
@@ -99,6 +113,8 @@ pub struct EventView {
 pub struct RequestView {
     pub id: i64,
     pub app_id: String,
+    #[serde(default)]
+    pub env_id: String,
     pub title: String,
     pub app_name: String,
     pub env_name: String,
@@ -119,6 +135,12 @@ pub struct RequestView {
     /// The justification of an emergency (break-glass) change.
     #[serde(default)]
     pub emergency: Option<String>,
+    /// The request it rolls back, when it is a rollback.
+    #[serde(default)]
+    pub rollback_of: Option<i64>,
+    /// What a rollback of it would deploy, when the viewer may open one.
+    #[serde(default)]
+    pub rollback_to: Option<String>,
     /// What may stand in its way: its time outside the windows or in a freeze (with the next
     /// allowed time), other open requests for the same target.
     #[serde(default)]
@@ -162,9 +184,9 @@ pub struct RequestLine {
     pub updated_utc: String,
     /// What the request waits for, in words.
     pub waiting_for: String,
-    /// An emergency (break-glass) change.
+    /// `emergency` or `rollback`; empty for a normal change.
     #[serde(default)]
-    pub emergency: bool,
+    pub change: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

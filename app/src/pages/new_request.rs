@@ -7,50 +7,77 @@ use crate::model::{FieldView, RequestFormView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::{lazy_route, LazyRoute};
 
-#[component]
-pub fn NewRequestPage() -> impl IntoView {
-    let query = use_query_map();
-    let target = move || {
-        query.with(|q| {
-            (
-                q.get("app").unwrap_or_default(),
-                q.get("env").unwrap_or_default(),
-            )
-        })
-    };
-    let form = load(target, |(app, env)| get_request_form(app, env));
-    view! {
-        <Title text="New release request"/>
-        {loaded_or(
-            form,
-            |f| view! { <RequestForm form=f/> },
-            |e| view! {
-                <h1>"New release request"</h1>
-                <ErrorNotice error=e/>
-                <p><a href="/">"Choose an application and environment"</a></p>
-            },
-        )}
+/// A new request (or a rollback, `?rollback=<id>`) for `?app=` and `?env=`. Lazy: its code is
+/// fetched when a form is first opened (see `App`).
+pub struct NewRequestPage;
+
+#[lazy_route]
+impl LazyRoute for NewRequestPage {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        // Loaded here rather than in `data`, so that the code reading it is in the page's chunk.
+        let query = use_query_map();
+        let target = move || {
+            query.with(|q| {
+                (
+                    q.get("app").unwrap_or_default(),
+                    q.get("env").unwrap_or_default(),
+                    q.get("rollback").and_then(|id| id.parse::<i64>().ok()),
+                )
+            })
+        };
+        let form = load(target, |(app, env, rollback)| {
+            get_request_form(app, env, rollback)
+        });
+        view! {
+            <Title text="New release request"/>
+            {loaded_or(
+                form,
+                |f| view! { <RequestForm form=f/> },
+                |e| view! {
+                    <h1>"New release request"</h1>
+                    <ErrorNotice error=e/>
+                    <p><a href="/">"Choose an application and environment"</a></p>
+                },
+            )}
+        }
+        .into_any()
     }
 }
 
-/// Edits one of the viewer's own requests, while it has not started deploying.
-#[component]
-pub fn EditRequestPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
-    let form = load(id, get_edit_form);
-    view! {
-        <Title text="Edit release request"/>
-        {loaded_or(
-            form,
-            |f| view! { <RequestForm form=f/> },
-            move |e| view! {
-                <h1>"Edit release request"</h1>
-                <ErrorNotice error=e/>
-                <p><a href=format!("/requests/{}", id())>"Back to the request"</a></p>
-            },
-        )}
+/// Edits one of the viewer's own requests, while it has not started deploying. Lazy, as the
+/// new request form.
+pub struct EditRequestPage;
+
+#[lazy_route]
+impl LazyRoute for EditRequestPage {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        let params = use_params_map();
+        let id =
+            move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+        let form = load(id, get_edit_form);
+        view! {
+            <Title text="Edit release request"/>
+            {loaded_or(
+                form,
+                |f| view! { <RequestForm form=f/> },
+                move |e| view! {
+                    <h1>"Edit release request"</h1>
+                    <ErrorNotice error=e/>
+                    <p><a href=format!("/requests/{}", id())>"Back to the request"</a></p>
+                },
+            )}
+        }
+        .into_any()
     }
 }
 
@@ -68,6 +95,7 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
         notice,
         editing,
         emergency,
+        rollback,
     } = form;
     let value = |k: &str| values.get(k).cloned().unwrap_or_default();
     let (version, artifact, title) = (value("version"), value("artifact"), value("title"));
@@ -95,9 +123,10 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
             }
         })
         .collect_view();
-    let heading = match &editing {
-        Some(e) => format!("Edit request #{}: {app_name} to {env_name}", e.id),
-        None => format!("Release {app_name} to {env_name}"),
+    let heading = match (&editing, &rollback) {
+        (Some(e), _) => format!("Edit request #{}: {app_name} to {env_name}", e.id),
+        (None, Some(r)) => format!("Roll back {app_name} {env_name} to {}", r.version),
+        (None, None) => format!("Release {app_name} to {env_name}"),
     };
     let action = editing.as_ref().map_or_else(
         || "/requests".to_owned(),
@@ -158,7 +187,14 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
             <Field name="rollback_plan".into() label="Rollback plan".into() errors=errors.clone() required=true>
                 <TextBlock id="rollback_plan" rows=3 value=rollback_plan/>
             </Field>
-            {emergency.map(|offer| view! {
+            {rollback.map(|r| view! {
+                <input type="hidden" name="change" value="rollback"/>
+                <input type="hidden" name="rollback_of" value=r.of/>
+                <p class="notice" role="note">
+                    {format!("Rolls back request #{} to {}, the last other version that succeeded here. {}.", r.of, r.version, r.path)}
+                </p>
+            })}
+            {emergency.filter(|_| value("change") != "rollback").map(|offer| view! {
                 <ChangeKind offer chosen=value("change") justification=value("justification") errors=errors.clone()/>
             })}
             <fieldset class="field">

@@ -133,6 +133,17 @@ pub struct RawPolicy {
     pub remind_in_windows: Option<S<bool>>,
     pub delegation: Option<bool>,
     pub emergency: Option<RawEmergency>,
+    pub rollback: Option<RawRollback>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollback {
+    pub requesters: Option<S<Vec<S<String>>>>,
+    #[serde(default)]
+    pub stages: Vec<RawStage>,
+    #[serde(default)]
+    pub bypass_windows: bool,
 }
 
 #[derive(Debug, Deserialize)]

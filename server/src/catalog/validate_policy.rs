@@ -56,6 +56,10 @@ pub(super) fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Kn
         .emergency
         .as_ref()
         .map(|e| emergency(c, &format!("{field}.emergency"), e, known.teams));
+    let rollback = p
+        .rollback
+        .as_ref()
+        .map(|r| rollback(c, &format!("{field}.rollback"), r, known.teams));
     let approval_lifetime_secs =
         duration(c, &field, "approval_lifetime", p.approval_lifetime.as_ref());
     let windows = p
@@ -83,6 +87,7 @@ pub(super) fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Kn
         chasing: chasing(c, &field, p, known),
         delegation: p.delegation.unwrap_or(true),
         emergency,
+        rollback,
         ignores_freezes: false,
         review_within_secs: None,
     }
@@ -171,6 +176,23 @@ fn emergency(
         stages,
         bypass_windows: e.bypass_windows,
         review_within_secs: review_within_secs.unwrap_or(0),
+    }
+}
+
+/// The rollback path: its own requesters when it names them, its approval and schedule.
+fn rollback(
+    c: &mut Checker<'_>,
+    field: &str,
+    r: &RawRollback,
+    teams: &HashSet<String>,
+) -> RollbackPath {
+    RollbackPath {
+        requesters: r
+            .requesters
+            .as_ref()
+            .map(|listed| requesters(c, field, listed, teams)),
+        stages: stages(c, field, &r.stages, teams),
+        bypass_windows: r.bypass_windows,
     }
 }
 

@@ -182,14 +182,16 @@ type Kept = (
     i64,
     i64,
     i64,
+    i64,
 );
 
 const KEPT: &str = "x.deployment_id, x.request_id, x.application_id, x.environment_id, x.version, \
     x.requested_at, x.commit_at, x.finished_at, x.succeeded, x.incident, x.approval_ms, \
-    x.waiting_ms, x.provision_ms, x.deploy_ms";
+    x.waiting_ms, x.provision_ms, x.deploy_ms, x.rollback";
 
 /// The deployments to `environment` of `applications` that ended at `since` or later, oldest
-/// first, each marked when an incident was opened on its request.
+/// first, each marked when an incident was opened on its request, and when its request was a
+/// rollback.
 pub async fn since(
     db: &Db,
     applications: &[String],
@@ -199,7 +201,10 @@ pub async fn since(
     let rows = format!(
         "select d.*, case when exists (select 1 from tickets t \
                 where t.request_id = d.request_id and t.kind = 'incident') then 1 else 0 end \
-                as incident \
+                as incident, \
+            case when exists (select 1 from requests r \
+                where r.request_id = d.request_id and r.change_kind = 'rollback') then 1 else 0 end \
+                as rollback \
            from deployments d where d.environment_id = $1 and d.finished_at >= $2 \
             and d.application_id in ({})",
         placeholders(2, applications.len())
@@ -225,6 +230,7 @@ fn deployment(k: Kept) -> Deployment {
         // An incident is remediation of what was deployed: it marks the request's successes.
         incident: succeeded && k.9 != 0,
         segments: [k.10, k.11, k.12, k.13],
+        rollback: k.14 != 0,
     }
 }
 

@@ -43,7 +43,7 @@ pub struct RequestRow {
 pub(super) const COLUMNS: &str = "request_id, application_id, environment_id, requester_id, title, version, artifact, \
      summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
      revision, created_at, updated_at, origin, pipeline_url, self_deploy, commit_at, change_kind, \
-     justification";
+     justification, rollback_of";
 
 pub(super) fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
     Ok(RequestRow {
@@ -77,6 +77,7 @@ pub(super) fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
         change: Change::stored(
             &row.try_get::<String, _>("change_kind")?,
             row.try_get("justification")?,
+            row.try_get("rollback_of")?,
         ),
     })
 }
@@ -115,9 +116,10 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     sqlx::query_scalar(
         "insert into requests (application_id, environment_id, requester_id, title, version, artifact, \
          summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
-         created_at, updated_at, origin, pipeline_url, self_deploy, commit_at, change_kind, justification) \
+         created_at, updated_at, origin, pipeline_url, self_deploy, commit_at, change_kind, justification, \
+         rollback_of) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, \
-         $21, $22) \
+         $21, $22, $23) \
          returning request_id",
     )
     .bind(r.application_id)
@@ -142,6 +144,7 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     .bind(r.commit_at)
     .bind(r.change.kind())
     .bind(r.change.justification())
+    .bind(r.change.rollback_of())
     .fetch_one(&mut **tx)
     .await
 }
@@ -235,6 +238,26 @@ pub async fn in_flight(
     .bind(application)
     .bind(environment)
     .bind(except)
+    .fetch_optional(exec)
+    .await
+}
+
+/// The last version that succeeded at `application` to `environment` other than `version`, and
+/// the request that deployed it: what a rollback of `version` brings back.
+pub async fn last_good_version(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    application: &str,
+    environment: &str,
+    version: &str,
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select version, request_id from deployments where application_id = $1 \
+         and environment_id = $2 and version <> $3 and succeeded = 1 \
+         order by finished_at desc, deployment_id desc limit 1",
+    )
+    .bind(application)
+    .bind(environment)
+    .bind(version)
     .fetch_optional(exec)
     .await
 }

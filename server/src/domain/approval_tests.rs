@@ -35,6 +35,7 @@ fn policy(
         chasing: Default::default(),
         delegation: true,
         emergency: None,
+        rollback: None,
         ignores_freezes: false,
         review_within_secs: None,
     }

@@ -29,6 +29,12 @@ pub enum AuditEvent {
         /// It may deploy outside the windows and through freezes.
         bypasses_windows: bool,
     },
+    /// Opened to roll back request `of`, under its environment's rollback path.
+    RollbackRaised {
+        of: i64,
+        /// It may deploy outside the windows and through freezes.
+        bypasses_windows: bool,
+    },
     /// One approver's approval at a stage.
     Approval {
         stage: String,

@@ -1,5 +1,6 @@
-//! What kind of change a request is: a normal one, or an emergency (break-glass) change raised
-//! with a justification under its environment's emergency path. Pure.
+//! What kind of change a request is: a normal one, an emergency (break-glass) change raised with
+//! a justification under its environment's emergency path, or a rollback of an earlier request
+//! under its rollback path. Pure.
 
 use super::request::{FieldErrors, RawDraft};
 use super::text;
@@ -10,7 +11,13 @@ pub const MAX_JUSTIFICATION: usize = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Normal,
-    Emergency { justification: String },
+    Emergency {
+        justification: String,
+    },
+    /// Deploys again the last version that succeeded before request `of`.
+    Rollback {
+        of: i64,
+    },
 }
 
 impl Change {
@@ -19,21 +26,32 @@ impl Change {
         match self {
             Change::Normal => "normal",
             Change::Emergency { .. } => "emergency",
+            Change::Rollback { .. } => "rollback",
         }
     }
 
-    /// From the stored kind and justification; an unknown kind reads as normal.
-    pub fn stored(kind: &str, justification: String) -> Change {
-        match kind {
-            "emergency" => Change::Emergency { justification },
+    /// From the stored kind, justification and rolled-back request; an unknown kind reads as
+    /// normal.
+    pub fn stored(kind: &str, justification: String, rollback_of: Option<i64>) -> Change {
+        match (kind, rollback_of) {
+            ("emergency", _) => Change::Emergency { justification },
+            ("rollback", Some(of)) => Change::Rollback { of },
             _ => Change::Normal,
         }
     }
 
     pub fn justification(&self) -> &str {
         match self {
-            Change::Normal => "",
             Change::Emergency { justification } => justification,
+            Change::Normal | Change::Rollback { .. } => "",
+        }
+    }
+
+    /// The request a rollback undoes.
+    pub fn rollback_of(&self) -> Option<i64> {
+        match self {
+            Change::Rollback { of } => Some(*of),
+            _ => None,
         }
     }
 
@@ -42,8 +60,9 @@ impl Change {
     }
 }
 
-/// The change a form or a pipeline asks for: `change` is empty or `normal`, or `emergency` with
-/// a justification and no set time (an emergency deploys as soon as it is approved).
+/// The change a form or a pipeline asks for: `change` is empty or `normal`; `emergency` with a
+/// justification and no set time (an emergency deploys as soon as it is approved); or `rollback`
+/// with the number of the request it rolls back.
 pub fn requested(raw: &RawDraft) -> Result<Change, FieldErrors> {
     let mut errors = FieldErrors::new();
     let change = match raw.change.trim() {
@@ -69,8 +88,21 @@ pub fn requested(raw: &RawDraft) -> Result<Change, FieldErrors> {
                 justification: justification.to_owned(),
             }
         }
+        "rollback" => match raw.rollback_of.trim().parse::<i64>() {
+            Ok(of) if of > 0 => Change::Rollback { of },
+            _ => {
+                errors.insert(
+                    "rollback_of".into(),
+                    "Name the request this rolls back by its number.".into(),
+                );
+                Change::Normal
+            }
+        },
         _ => {
-            errors.insert("change".into(), "Choose normal or emergency.".into());
+            errors.insert(
+                "change".into(),
+                "Choose normal, emergency or rollback.".into(),
+            );
             Change::Normal
         }
     };
@@ -104,6 +136,16 @@ mod tests {
     }
 
     #[test]
+    fn a_rollback_names_the_request_it_rolls_back() {
+        let mut rollback = raw("rollback", "", "");
+        rollback.rollback_of = " 12 ".into();
+        assert_eq!(requested(&rollback), Ok(Change::Rollback { of: 12 }));
+        rollback.rollback_of = "twelve".into();
+        let errors = requested(&rollback).expect_err("bad");
+        assert!(errors.contains_key("rollback_of"));
+    }
+
+    #[test]
     fn an_emergency_needs_a_justification_and_no_set_time() {
         assert_eq!(
             requested(&raw("emergency", "  Payments fail for 3% of cards ", "")),
@@ -117,6 +159,6 @@ mod tests {
             ["justification", "scheduled_local"]
         );
         let errors = requested(&raw("urgent", "", "")).expect_err("bad");
-        assert_eq!(errors["change"], "Choose normal or emergency.");
+        assert_eq!(errors["change"], "Choose normal, emergency or rollback.");
     }
 }

@@ -62,7 +62,7 @@ fn reaching_a_stage_starts_the_clocks_and_leaving_approval_stops_them() {
         version: "1.0".into(),
         origin: "portal".into(),
         on_behalf: None,
-        emergency: None,
+        change: crate::domain::change::Change::Normal,
     };
     let mut new = waiting(vec![]);
     new.state = None;

@@ -14,6 +14,7 @@ fn policy(delegation: bool) -> Policy {
     Policy {
         delegation,
         emergency: None,
+        rollback: None,
         ignores_freezes: false,
         review_within_secs: None,
         ..crate::domain::fixtures::policy(&[("CAB", "cab", 2)])

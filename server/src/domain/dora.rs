@@ -9,8 +9,8 @@
 //!   the deployment finishing.
 //! - **Change failure rate**: the share of the period's deployments that failed, or that needed
 //!   remediation afterwards: an incident linked to them, or a rollback (the next successful
-//!   deployment to the same application and environment brought back a version deployed there
-//!   before).
+//!   deployment to the same application and environment was a rollback request, or brought back
+//!   a version deployed there before).
 //! - **Failed deployment recovery time**: median, over those failures, of the time from the
 //!   failure (the deployment's end) to the next successful deployment of the same application and
 //!   environment; failures not yet recovered are counted apart.
@@ -40,6 +40,8 @@ pub struct Deployment {
     pub succeeded: bool,
     /// An incident was linked to it.
     pub incident: bool,
+    /// Its request was a rollback: what it replaced needed remediation.
+    pub rollback: bool,
     /// Where the time from the request being opened went: approvals, the schedule or a window,
     /// provisioning, deploying (see `domain::lead_time`).
     pub segments: [i64; 4],
@@ -254,10 +256,11 @@ impl<'a> History<'a> {
                     let rolled_back = d.succeeded
                         && next.is_some_and(|n| {
                             let v = &all[n].version;
-                            *v != d.version
-                                && first_ok
-                                    .get(v.as_str())
-                                    .is_some_and(|at| *at < d.finished_at)
+                            all[n].rollback
+                                || *v != d.version
+                                    && first_ok
+                                        .get(v.as_str())
+                                        .is_some_and(|at| *at < d.finished_at)
                         });
                     failed[*i] = !d.succeeded || d.incident || rolled_back;
                 }

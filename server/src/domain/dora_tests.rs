@@ -19,6 +19,7 @@ fn nth(i: i64) -> Deployment {
         finished_at,
         succeeded: true,
         incident: false,
+        rollback: false,
         segments: [0; 4],
     }
 }
@@ -143,6 +144,19 @@ fn a_rollback_brings_back_a_version_deployed_before() {
         place(4, "1.0.0"),
     ];
     assert_eq!(figures(&names, T0, T0 + 30 * DAY).failures, 0);
+}
+
+#[test]
+fn a_rollback_request_marks_what_it_replaced_as_remediated() {
+    // A rollback request whose version was never deployed here before (a fixed-forward build
+    // rolled back to a hotfix, say) still says the deployment before it needed remediation.
+    let mut all: Vec<Deployment> = (1..=3).map(nth).collect();
+    all[2].rollback = true;
+    let f = figures(&all, T0, T0 + 30 * DAY);
+    assert_eq!(
+        f.failures, 1,
+        "only the second, which the third rolled back"
+    );
 }
 
 #[test]

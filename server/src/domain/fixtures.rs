@@ -32,6 +32,7 @@ pub fn policy(stages: &[(&str, &str, u32)]) -> Policy {
         chasing: Default::default(),
         delegation: true,
         emergency: None,
+        rollback: None,
         ignores_freezes: false,
         review_within_secs: None,
     }

@@ -166,6 +166,7 @@ fn success(id: i64, application: &str, segments: [i64; 4], commit: Option<i64>) 
         finished_at: requested_at + segments.iter().sum::<i64>(),
         succeeded: true,
         incident: false,
+        rollback: false,
         segments,
     }
 }

@@ -75,8 +75,9 @@ pub enum Event {
         origin: String,
         /// The pipeline token that opened it in `by`'s name, and that token's own user.
         on_behalf: Option<(String, String)>,
-        /// The justification of an emergency change (its policy is the emergency path's).
-        emergency: Option<String>,
+        /// Normal, an emergency (its policy is the emergency path's) or a rollback (its policy is
+        /// the rollback path's).
+        change: super::change::Change,
     },
     Decided {
         by: Viewer,

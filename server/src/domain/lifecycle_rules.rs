@@ -3,6 +3,7 @@
 
 use super::approval::{self, Approval};
 use super::audit::{self, AuditEvent};
+use super::change::Change;
 use super::lifecycle::{
     approve, audit, audit_by, finish, Effect, Event, Refusal, Subject, Transition, Viewer,
 };
@@ -78,14 +79,8 @@ impl Rules<'_> {
                 version,
                 origin,
                 on_behalf,
-                emergency,
-            } => self.submitted(
-                *by,
-                version,
-                origin,
-                on_behalf.as_ref(),
-                emergency.as_deref(),
-            ),
+                change,
+            } => self.submitted(*by, version, origin, on_behalf.as_ref(), change),
             Event::Decided {
                 by,
                 verdict,
@@ -157,7 +152,7 @@ impl Rules<'_> {
         version: &str,
         origin: &str,
         on_behalf: Option<&(String, String)>,
-        emergency: Option<&str>,
+        change: &Change,
     ) -> Result<Transition, Refusal> {
         if self.request.state.is_some() {
             return Err(Refusal::Conflict(
@@ -173,14 +168,22 @@ impl Rules<'_> {
                 on_behalf_by: on_behalf.map(|(_, user)| user.clone()),
             },
         )];
-        if let Some(justification) = emergency {
-            effects.push(audit_by(
+        match change {
+            Change::Normal => {}
+            Change::Emergency { justification } => effects.push(audit_by(
                 by,
                 AuditEvent::EmergencyRaised {
-                    justification: justification.to_owned(),
+                    justification: justification.clone(),
                     bypasses_windows: self.policy.ignores_freezes,
                 },
-            ));
+            )),
+            Change::Rollback { of } => effects.push(audit_by(
+                by,
+                AuditEvent::RollbackRaised {
+                    of: *of,
+                    bypasses_windows: self.policy.ignores_freezes,
+                },
+            )),
         }
         let state = if self.policy.stages.is_empty() {
             let (state, approved) = approve(self.request, audit::NO_APPROVAL_NEEDED, self.now);

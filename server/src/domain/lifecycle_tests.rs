@@ -27,6 +27,7 @@ fn policy(lifetime: Option<i64>, stages: usize) -> Policy {
         chasing: Default::default(),
         delegation: true,
         emergency: None,
+        rollback: None,
         ignores_freezes: false,
         review_within_secs: None,
     }
@@ -194,7 +195,7 @@ proptest! {
             version: "1.0".into(),
             origin: "portal".into(),
             on_behalf: None,
-            emergency: None,
+            change: crate::domain::change::Change::Normal,
         };
         let t = transition(&subject, &submitted, &policy, now).expect("a new request is taken");
         play(&mut subject, &t, now);

@@ -52,7 +52,7 @@ fn a_submitted_request_asks_its_first_stage_and_each_next_one() {
         version: "1.0".into(),
         origin: "portal".into(),
         on_behalf: None,
-        emergency: None,
+        change: crate::domain::change::Change::Normal,
     };
     let t = transition(&subject(None), &submitted, &policy, 1).expect("submitted");
     assert_eq!(

@@ -105,6 +105,25 @@ pub fn describe_emergency(catalog: &Catalog, policy: &Policy) -> Option<String> 
     ))
 }
 
+/// The rollback path in words: "Rollbacks: 1 of Banking owners; deploys outside the windows and
+/// through freezes", or the environment's own approval when it has no such path.
+pub fn describe_rollback(catalog: &Catalog, policy: &Policy) -> String {
+    let rollback = policy.for_rollback();
+    let bypass = if rollback.ignores_freezes {
+        "; deploys outside the windows and through freezes"
+    } else {
+        ""
+    };
+    let who = match policy.rollback.as_ref().and_then(|r| r.requesters.as_ref()) {
+        Some(teams) => format!("{} may roll back; ", describe_teams(catalog, teams, "or")),
+        None => String::new(),
+    };
+    format!(
+        "Rollbacks: {who}{}{bypass}",
+        describe_stages(catalog, &rollback)
+    )
+}
+
 /// "3 days", "1 hour", "5 minutes": the largest whole unit.
 fn duration_words(secs: i64) -> String {
     let (n, unit) = if secs % 86_400 == 0 {
@@ -146,6 +165,7 @@ mod tests {
             chasing: Default::default(),
             delegation: true,
             emergency: None,
+            rollback: None,
             ignores_freezes: false,
             review_within_secs: None,
         }
@@ -227,5 +247,44 @@ mod tests {
             describe_chasing(&catalog(), &p).as_deref(),
             Some("approvers reminded every 4 hours; escalated to Banking owners after 1 day")
         );
+    }
+
+    #[test]
+    fn a_rollback_and_an_emergency_keep_their_paths_approval_and_schedule() {
+        let mut p = policy(vec![stage(&[(1, "owners")]), stage(&[(2, "cab")])], false);
+        p.windows = vec!["business-hours".into()];
+        // Without a path, a rollback follows the policy itself.
+        assert_eq!(p.for_rollback().stages, p.stages);
+        assert_eq!(
+            describe_rollback(&catalog(), &p),
+            "Rollbacks: 1 of Banking owners, then 2 of CAB"
+        );
+        p.rollback = Some(crate::domain::RollbackPath {
+            requesters: None,
+            stages: vec![stage(&[(1, "owners")])],
+            bypass_windows: true,
+        });
+        let r = p.for_rollback();
+        assert_eq!(
+            (r.stages.len(), r.windows.len(), r.ignores_freezes),
+            (1, 0, true)
+        );
+        assert_eq!(r.requesters, p.requesters);
+        assert!(r.rollback.is_none() && r.emergency.is_none());
+        assert_eq!(
+            describe_rollback(&catalog(), &p),
+            "Rollbacks: 1 of Banking owners; deploys outside the windows and through freezes"
+        );
+        assert!(p.for_emergency().is_none(), "no emergency path");
+        p.emergency = Some(crate::domain::EmergencyPath {
+            requesters: vec!["ops".into()],
+            stages: Vec::new(),
+            bypass_windows: false,
+            review_within_secs: 86_400,
+        });
+        let e = p.for_emergency().expect("a path");
+        assert_eq!(e.windows, p.windows, "it does not bypass the windows");
+        assert_eq!((e.stages.len(), e.review_within_secs), (0, Some(86_400)));
+        assert!(!e.ignores_freezes);
     }
 }

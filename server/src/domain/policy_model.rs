@@ -32,6 +32,9 @@ pub struct Policy {
     /// The environment's break-glass path, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emergency: Option<EmergencyPath>,
+    /// The environment's rollback path, if it has one (else a rollback follows this policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackPath>,
     /// Set on an emergency request's own policy when its path bypasses windows and freezes
     /// (its windows are then empty).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -40,6 +43,17 @@ pub struct Policy {
     /// many seconds after its deployment ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_within_secs: Option<i64>,
+}
+
+/// A rollback: who may open one (the environment's requesters when not said), the approval it
+/// needs (none when `stages` is empty), and whether it may deploy outside the windows and
+/// during freezes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollbackPath {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requesters: Option<Vec<String>>,
+    pub stages: Vec<Stage>,
+    pub bypass_windows: bool,
 }
 
 /// An emergency (break-glass) change: who may raise one, the reduced approval it needs (none
@@ -137,10 +151,38 @@ impl Policy {
                 self.windows.clone()
             },
             emergency: None,
+            rollback: None,
             ignores_freezes: e.bypass_windows,
             review_within_secs: Some(e.review_within_secs),
             ..self.clone()
         })
+    }
+
+    /// The policy a rollback keeps: the rollback path's requesters, approval and schedule, or
+    /// this policy as it is when the environment has no such path.
+    pub fn for_rollback(&self) -> Policy {
+        let plain = Policy {
+            emergency: None,
+            rollback: None,
+            ..self.clone()
+        };
+        match &self.rollback {
+            None => plain,
+            Some(r) => Policy {
+                requesters: r
+                    .requesters
+                    .clone()
+                    .unwrap_or_else(|| self.requesters.clone()),
+                stages: r.stages.clone(),
+                windows: if r.bypass_windows {
+                    Vec::new()
+                } else {
+                    self.windows.clone()
+                },
+                ignores_freezes: r.bypass_windows,
+                ..plain
+            },
+        }
     }
 
     /// Whether a change to `field` (a name of [`MATERIAL_FIELDS`] or `fields.<id>`) voids the

@@ -98,12 +98,15 @@ pub struct RawDraft {
     pub scheduled_local: String,
     pub timezone: String,
     pub fields: BTreeMap<String, String>,
-    /// Empty or `normal`, or `emergency` (see `change::requested`).
+    /// Empty or `normal`, `emergency` or `rollback` (see `change::requested`).
     #[serde(default)]
     pub change: String,
     /// Why an emergency change cannot wait.
     #[serde(default)]
     pub justification: String,
+    /// The number of the request a rollback undoes.
+    #[serde(default)]
+    pub rollback_of: String,
 }
 
 /// A request's extra fields, by the application's field ids.

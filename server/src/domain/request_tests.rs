@@ -22,6 +22,7 @@ fn app() -> Application {
                 chasing: Default::default(),
                 delegation: true,
                 emergency: None,
+                rollback: None,
                 ignores_freezes: false,
                 review_within_secs: None,
             },

@@ -38,8 +38,11 @@ pub async fn submit(
             .await
         }
         Err(e) => {
-            let query = serde_urlencoded::to_string([("app", app.as_str()), ("env", env.as_str())])
-                .unwrap_or_default();
+            // A refused rollback goes back to the rollback form, which keeps what it rolls back.
+            let rollback = (raw.change == "rollback").then_some(raw.rollback_of.as_str());
+            let mut query = vec![("app", app.as_str()), ("env", env.as_str())];
+            query.extend(rollback.map(|of| ("rollback", of)));
+            let query = serde_urlencoded::to_string(query).unwrap_or_default();
             back_to_form(
                 &session,
                 flash::form_page(&app, &env),
@@ -70,6 +73,7 @@ fn raw_draft(form: &Fields) -> RawDraft {
         timezone: value("timezone"),
         change: value("change"),
         justification: value("justification"),
+        rollback_of: value("rollback_of"),
         fields: form
             .iter()
             .filter_map(|(k, v)| {

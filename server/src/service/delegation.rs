@@ -104,6 +104,7 @@ fn forbidden_seat<'a>(
     let open = Policy {
         delegation: true,
         emergency: None,
+        rollback: None,
         ignores_freezes: false,
         review_within_secs: None,
         ..policy.clone()

@@ -18,6 +18,7 @@ pub mod provider_sign_in;
 pub mod reports;
 mod requesters;
 pub mod requests;
+pub mod rollbacks;
 pub mod stage_results;
 pub mod tickets;
 pub mod tokens;

@@ -153,6 +153,7 @@ pub async fn open_request(
         fields: input.fields.clone(),
         change: String::new(),
         justification: String::new(),
+        rollback_of: String::new(),
     };
     let body_hash = sha256_hex(&serde_json::to_vec(input)?);
     let origin = service::Origin {

@@ -44,10 +44,16 @@ pub(super) fn policy_for(
                 format!("{} {} has no emergency path.", app.name, env.name),
             )
         })?,
+        Change::Rollback { .. } => env.policy.for_rollback(),
     };
     if !policy.may_request(&user.teams) {
+        let what = if change.is_emergency() {
+            "raise emergency changes of"
+        } else {
+            "roll back"
+        };
         return Err(Error::Forbidden(format!(
-            "You may not raise emergency changes of {} to {}; {} may.",
+            "You may not {what} {} to {}; {} may.",
             app.name,
             env.name.to_lowercase(),
             describe_teams(catalog, &policy.requesters, "or")

@@ -116,6 +116,9 @@ pub async fn submit_in(
         }
     };
     let policy = policy_for(catalog, user, app, env, &change)?;
+    if let Some(of) = change.rollback_of() {
+        super::rollbacks::check(tx, application_id, environment_id, of, &draft.version).await?;
+    }
     let new = Subject {
         state: None,
         requester_id: user.id,
@@ -131,9 +134,7 @@ pub async fn submit_in(
         on_behalf: origin
             .on_behalf
             .map(|o| (o.token.to_owned(), o.by.to_owned())),
-        emergency: change
-            .is_emergency()
-            .then(|| change.justification().to_owned()),
+        change: change.clone(),
     };
     let mut t = lifecycle::transition(&new, &event, &policy, now)?;
     if origin.opened_at.is_some() {

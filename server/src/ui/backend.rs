@@ -1,7 +1,7 @@
 //! The UI's server functions land here.
 
 use super::viewer::{internal, privileged, reads, team_ids, user_of};
-use super::{flash, gate_views, request_form, request_lists, request_page, views};
+use super::{flash, gate_views, request_form, request_lists, request_page, rollback_form, views};
 use crate::db::{catalog_versions, users};
 use crate::demo;
 use crate::service::tokens;
@@ -163,11 +163,18 @@ impl Backend for PortalBackend {
         viewer: &Viewer,
         app: String,
         env: String,
+        rollback: Option<i64>,
     ) -> Result<RequestFormView, ApiError> {
         let flash = flash::take_current(&flash::form_page(&app, &env))
             .await
             .unwrap_or_default();
         let active = self.state.catalog.current();
+        if let Some(id) = rollback {
+            let (db, catalog) = (&self.state.db, &active.catalog);
+            return rollback_form::form(db, catalog, &user_of(viewer), id, flash)
+                .await
+                .map_err(ApiError::from);
+        }
         request_form::form(
             &active.catalog,
             &user_of(viewer),

@@ -11,6 +11,7 @@ pub mod insights;
 pub mod request_form;
 pub mod request_lists;
 pub mod request_page;
+mod rollback_form;
 pub mod tickets;
 pub mod timeline;
 pub mod tools;

@@ -193,5 +193,6 @@ pub(super) fn form_view(
         notice,
         editing: None,
         emergency: None,
+        rollback: None,
     }
 }

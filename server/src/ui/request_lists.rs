@@ -119,7 +119,11 @@ pub(super) fn line(catalog: &Catalog, row: Listed, waiting_for: String, zone: &s
         updated_at: format_local(row.updated_at, zone),
         updated_utc: format_ms(row.updated_at),
         waiting_for,
-        emergency: row.change_kind == "emergency",
+        change: if row.change_kind == "normal" {
+            String::new()
+        } else {
+            row.change_kind
+        },
     }
 }
 

@@ -253,8 +253,21 @@ pub async fn request(
     };
     let fields = &row.fields;
     let warnings = super::conflicts::warnings(db, catalog, &row, now).await?;
+    let may_roll_back = app
+        .and_then(|a| a.environment(&row.environment_id))
+        .is_some_and(|e| e.policy.for_rollback().may_request(&user.teams));
+    let rollback_to = if may_roll_back {
+        crate::service::rollbacks::target(&db.pool, &row)
+            .await?
+            .map(|t| t.version)
+    } else {
+        None
+    };
     Ok(RequestView {
         warnings,
+        rollback_to,
+        rollback_of: row.change.rollback_of(),
+        env_id: row.environment_id.clone(),
         id,
         title: row.title.clone(),
         app_name: app.map_or_else(|| row.application_id.clone(), |a| a.name.clone()),

@@ -36,6 +36,17 @@ pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
             };
             format!("raised it as an emergency change{bypass}{}", quoted(justification))
         }
+        AuditEvent::RollbackRaised {
+            of,
+            bypasses_windows,
+        } => {
+            let bypass = if *bypasses_windows {
+                ", which may deploy outside the windows and through freezes"
+            } else {
+                ""
+            };
+            format!("opened it to roll back request #{of}{bypass}")
+        }
         AuditEvent::Approval {
             stage,
             comment,

@@ -3,7 +3,8 @@
 use crate::db::catalog_versions::CatalogVersion;
 use crate::db::users::User;
 use crate::domain::policy::{
-    describe_chasing, describe_emergency, describe_environment, describe_lifetime, describe_teams,
+    describe_chasing, describe_emergency, describe_environment, describe_lifetime,
+    describe_rollback, describe_teams,
 };
 use crate::domain::recurrence::DAY_NAMES;
 use crate::domain::{Application, Catalog, Environment, Freeze, FreezePeriod, Recurring};
@@ -66,6 +67,9 @@ fn environment(catalog: &Catalog, app: &Application, env: &Environment) -> EnvSu
     constraints.extend(describe_lifetime(p.approval_lifetime_secs).map(|s| capitalise(&s)));
     constraints.extend(describe_chasing(catalog, p).map(|s| capitalise(&s)));
     constraints.extend(describe_emergency(catalog, p));
+    if p.rollback.is_some() {
+        constraints.push(describe_rollback(catalog, p));
+    }
     if !p.delegation && !p.stages.is_empty() {
         constraints.push("No delegate decides in an away approver's place".to_owned());
     }

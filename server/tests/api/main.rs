@@ -32,6 +32,7 @@ mod reminders;
 mod replicas;
 mod request_pages;
 mod requests;
+mod rollbacks;
 mod schedule;
 mod security;
 mod sweep;

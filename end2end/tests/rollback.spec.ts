@@ -1,0 +1,42 @@
+import { Browser, Page } from "@playwright/test";
+import { deployPort } from "../playwright.config";
+import { expect, signedIn, waitForHydration, test } from "./helpers";
+
+// The deployment portal (see deploy-stack.sh): Storefront staging deploys through the demo's
+// shell jobs, with no approval, and a version naming "fail" fails its deployment.
+const base = `http://127.0.0.1:${deployPort}`;
+test.use({ baseURL: base });
+
+async function release(page: Page, version: string, outcome: string) {
+  await page.goto("/requests/new?app=storefront&env=staging");
+  await page.getByLabel("Version").fill(version);
+  await page.getByLabel("Change summary").fill(`Storefront ${version}`);
+  await page.getByLabel("Risk").selectOption("low");
+  await page.getByLabel("Rollback plan").fill("Roll back");
+  await page.getByRole("button", { name: "Submit the request" }).click();
+  await expect(page).toHaveURL(/\/requests\/\d+$/);
+  await waitForHydration(page);
+  await expect(page.getByTestId("state")).toHaveText(outcome, { timeout: 60_000 });
+}
+
+test("a failed deployment is rolled back to the last version that succeeded", async ({ browser }: { browser: Browser }) => {
+  test.setTimeout(120_000);
+  const wes = await signedIn(browser, "wes", base);
+  await release(wes, "4.0.0", "succeeded");
+  await release(wes, "4.0.1-fail", "failed");
+  const failed = wes.url();
+
+  await wes.getByRole("link", { name: "Roll back to 4.0.0" }).click();
+  await expect(wes.getByRole("heading", { level: 1 })).toHaveText("Roll back Storefront Staging to 4.0.0");
+  await expect(wes.getByLabel("Version")).toHaveValue("4.0.0");
+  await expect(wes.getByLabel("Change summary")).toContainText("Rolls back request #");
+  await wes.getByRole("button", { name: "Submit the request" }).click();
+  await expect(wes).toHaveURL(/\/requests\/\d+$/);
+  expect(wes.url()).not.toBe(failed);
+  await waitForHydration(wes);
+  await expect(wes.getByTestId("rollback")).toContainText("Rollback of #");
+  await expect(wes.getByTestId("state")).toHaveText("succeeded", { timeout: 60_000 });
+
+  await wes.goto("/board");
+  await expect(wes.locator(".badge-rollback").first()).toHaveText("Rollback");
+});
