@@ -1,11 +1,7 @@
 import { Browser, Page } from "@playwright/test";
-import { expect, signIn, waitForHydration, test } from "./helpers";
+import { expect, signedIn, waitForHydration, test } from "./helpers";
 
-async function as(browser: Browser, user: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await signIn(page, user);
-  return page;
-}
+const as = (browser: Browser, user: string) => signedIn(browser, user);
 
 async function fillBankingForm(page: Page, version: string) {
   await page.goto("/requests/new?app=banking&env=production");
@@ -75,4 +71,29 @@ test("a bad form shows a message under each field and keeps what was typed", asy
   await expect(ada.locator("#version-error")).toHaveText("Required.");
   await expect(ada.locator("[id='fields.change_ticket-error']")).toHaveText("Required.");
   await expect(ada.getByLabel("Change summary")).toHaveValue("Fixes interest rounding");
+});
+
+test("a standard change is approved as soon as it is submitted; another goes the normal way and says why", async ({ browser }) => {
+  const wes = await as(browser, "wes");
+  const open = async (version: string, risk: string, contentOnly: boolean) => {
+    await wes.goto("/requests/new?app=storefront&env=production");
+    await expect(wes.getByTestId("standard-rules")).toContainText("Standard changes");
+    await wes.getByLabel("Version").fill(version);
+    await wes.getByLabel("Change summary").fill("New spring banner");
+    await wes.getByLabel("Risk").selectOption(risk);
+    await wes.getByLabel("Rollback plan").fill("Put the old banner back");
+    if (contentOnly) await wes.getByLabel("Content only (copy and images, no code)").check();
+    await wes.getByRole("button", { name: "Submit the request" }).click();
+    await expect(wes).toHaveURL(/\/requests\/\d+$/);
+    await waitForHydration(wes);
+  };
+  await open("7.1.0", "low", true);
+  await expect(wes.getByTestId("state")).toHaveText("approved");
+  await expect(wes.getByTestId("standard")).toHaveText("Standard change: Content only");
+  await expect(wes.getByText("Approved: the standard change rule “Content only” is met")).toBeVisible();
+
+  await open("7.1.1", "medium", true);
+  await expect(wes.getByTestId("state")).toHaveText("pending approval");
+  await expect(wes.getByTestId("warnings")).toContainText("Not a standard change, so it needs approval");
+  await expect(wes.getByTestId("warnings")).toContainText("the risk is medium, not low");
 });

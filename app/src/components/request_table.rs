@@ -38,6 +38,7 @@ pub fn RequestTable(
                                 {match r.change.as_str() {
                                     "emergency" => Some(view! { " " <span class="badge badge-emergency">"Emergency"</span> }.into_any()),
                                     "rollback" => Some(view! { " " <span class="badge badge-rollback">"Rollback"</span> }.into_any()),
+                                    "standard" => Some(view! { " " <span class="badge badge-standard">"Standard"</span> }.into_any()),
                                     _ => None,
                                 }}
                             </td>

@@ -36,6 +36,10 @@ pub struct RequestFormView {
     /// Set when the form rolls a request back.
     #[serde(default)]
     pub rollback: Option<RollbackOffer>,
+    /// The environment's standard-change rules in words: a request meeting one is approved at
+    /// once.
+    #[serde(default)]
+    pub standard: Vec<String>,
 }
 
 /// A rollback as the form opens it.
@@ -135,6 +139,9 @@ pub struct RequestView {
     /// The justification of an emergency (break-glass) change.
     #[serde(default)]
     pub emergency: Option<String>,
+    /// The standard-change rule it met, when it is a standard change.
+    #[serde(default)]
+    pub standard: Option<String>,
     /// The request it rolls back, when it is a rollback.
     #[serde(default)]
     pub rollback_of: Option<i64>,

@@ -96,6 +96,7 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
         editing,
         emergency,
         rollback,
+        standard,
     } = form;
     let value = |k: &str| values.get(k).cloned().unwrap_or_default();
     let (version, artifact, title) = (value("version"), value("artifact"), value("title"));
@@ -156,6 +157,12 @@ fn RequestForm(form: RequestFormView) -> impl IntoView {
     view! {
         <h1>{heading}</h1>
         <p class="muted">{policy}</p>
+        {(!standard.is_empty() && editing.is_none()).then(|| view! {
+            <details class="standard-rules" data-testid="standard-rules">
+                <summary>"Standard changes: approved as soon as they are submitted, when they meet one of these"</summary>
+                <ul>{standard.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+            </details>
+        })}
         <NoticeBox notice/>
         {warning}
         <form method="post" action=action class="card form request-form">

@@ -57,6 +57,7 @@ fn RequestBody(request: RequestView) -> impl IntoView {
             <h1>{format!("#{} {}", r.id, r.title)}</h1>
             <span class=state_class data-testid="state">{r.state.clone()}</span>
             {r.emergency.is_some().then(|| view! { <span class="badge badge-emergency" data-testid="emergency">"Emergency change"</span> })}
+            {r.standard.clone().map(|rule| view! { <span class="badge badge-standard" data-testid="standard" title=rule.clone()>{format!("Standard change: {rule}")}</span> })}
             {r.rollback_of.map(|of| view! { <a class="badge badge-rollback" data-testid="rollback" href=format!("/requests/{of}")>{format!("Rollback of #{of}")}</a> })}
             {r.rollback_to.clone().map(|version| view! {
                 <a class="button" href=format!("/requests/new?app={}&env={}&rollback={id}", r.app_id, r.env_id)>{format!("Roll back to {version}")}</a>

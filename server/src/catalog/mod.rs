@@ -6,6 +6,7 @@ mod raw;
 pub mod store;
 mod validate;
 mod validate_policy;
+mod validate_standard;
 mod windows;
 
 use crate::domain::Catalog;

@@ -134,6 +134,22 @@ pub struct RawPolicy {
     pub delegation: Option<bool>,
     pub emergency: Option<RawEmergency>,
     pub rollback: Option<RawRollback>,
+    #[serde(default)]
+    pub standard: Vec<RawStandard>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStandard {
+    pub name: S<String>,
+    pub risk: Option<S<Vec<S<String>>>>,
+    pub version: Option<S<String>>,
+    #[serde(default)]
+    pub fields: BTreeMap<S<String>, S<toml::Value>>,
+    #[serde(default)]
+    pub stages: Vec<S<String>>,
+    #[serde(default)]
+    pub metrics: BTreeMap<S<String>, S<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -347,3 +347,79 @@ fn a_bad_recurring_blackout_is_named_with_its_line_and_field() {
     assert_eq!(err.issues[0].field, "freezes[1].to", "{err}");
     assert_eq!(err.issues[0].line, line_of(&src, "to = \"17:00\""));
 }
+
+#[test]
+fn mistakes_in_the_emergency_rollback_and_standard_sections_are_named_with_their_lines() {
+    let src = demo()
+        .replace(
+            "requesters = [\"ops\", \"fintech\"]",
+            "requesters = [\"ops\", \"nobody\"]",
+        )
+        .replace("review_within = \"2 days\"", "review_within = \"soon\"")
+        .replace(
+            "[applications.environments.policy.rollback]\nstages = [{ name = \"Owner review\", \
+             rules = [{ count = 1, team = \"banking-owners\" }] }]",
+            "[applications.environments.policy.rollback]\nstages = [{ name = \"Owner review\", \
+             rules = [{ count = 1, team = \"owners\" }] }]",
+        )
+        .replace(
+            "risk = [\"low\"]\nversion = \"patch\"",
+            "risk = [\"lowish\"]\nversion = \"major\"",
+        )
+        .replace(
+            "fields = { content_only = true }",
+            "fields = { content_only = \"yes\", colour = \"red\" }",
+        );
+    let err = errors(&src);
+    let line_of = |text: &str| src.lines().position(|l| l.contains(text)).map(|p| p + 1);
+    let found: std::collections::BTreeSet<(String, Option<usize>)> = err
+        .issues
+        .iter()
+        .map(|i| (i.field.clone(), i.line))
+        .collect();
+    let banking = "applications[0].environments[1].policy";
+    let storefront = "applications[1].environments[1].policy";
+    let wanted: std::collections::BTreeSet<(String, Option<usize>)> = [
+        (
+            format!("{banking}.emergency.requesters"),
+            line_of("\"nobody\""),
+        ),
+        (
+            format!("{banking}.emergency.review_within"),
+            line_of("\"soon\""),
+        ),
+        (
+            format!("{banking}.rollback.stages[0].rules[0].team"),
+            line_of("team = \"owners\""),
+        ),
+        (
+            format!("{storefront}.standard[0].risk"),
+            line_of("\"lowish\""),
+        ),
+        (
+            format!("{storefront}.standard[0].version"),
+            line_of("\"major\""),
+        ),
+        (
+            format!("{storefront}.standard[1].fields.colour"),
+            line_of("colour = "),
+        ),
+        (
+            format!("{storefront}.standard[1].fields.content_only"),
+            line_of("colour = "),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(found, wanted, "{err}");
+    let text = err.to_string();
+    assert!(text.contains("unknown team \"nobody\""), "{text}");
+    assert!(
+        text.contains("a checkbox field takes true or false"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the application has no field \"colour\""),
+        "{text}"
+    );
+}

@@ -141,7 +141,11 @@ pub fn validate(source: &str, raw: RawCatalog) -> Result<Catalog, Vec<CatalogIss
                             &Known {
                                 teams: &team_ids,
                                 windows: &window_ids,
-                                fields: &a.fields.iter().map(|f| f.id.get_ref().clone()).collect(),
+                                fields: &a
+                                    .fields
+                                    .iter()
+                                    .map(|f| (f.id.get_ref().clone(), f.kind.get_ref().clone()))
+                                    .collect(),
                             },
                         ),
                         ci: e.ci.as_ref().map(|ci| ci_binding(&mut c, &field, ci)),

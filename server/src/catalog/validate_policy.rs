@@ -5,14 +5,14 @@ use super::raw::*;
 use super::validate::Checker;
 use super::windows::parse_duration;
 use crate::domain::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The ids a policy may name.
 pub(super) struct Known<'a> {
     pub teams: &'a HashSet<String>,
     pub windows: &'a HashSet<String>,
-    /// The application's own form fields.
-    pub fields: &'a HashSet<String>,
+    /// The application's own form fields, with their kinds as written.
+    pub fields: &'a HashMap<String, String>,
 }
 
 fn material_fields(
@@ -30,7 +30,7 @@ fn material_fields(
             let n = name.get_ref();
             let own = n
                 .strip_prefix("fields.")
-                .is_some_and(|id| known.fields.contains(id));
+                .is_some_and(|id| known.fields.contains_key(id));
             if !(MATERIAL_FIELDS.contains(&n.as_str()) || n == "fields" || own) {
                 c.issue(
                     name,
@@ -60,6 +60,14 @@ pub(super) fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Kn
         .rollback
         .as_ref()
         .map(|r| rollback(c, &format!("{field}.rollback"), r, known.teams));
+    let standard = p
+        .standard
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            super::validate_standard::rule(c, &format!("{field}.standard[{i}]"), r, known)
+        })
+        .collect();
     let approval_lifetime_secs =
         duration(c, &field, "approval_lifetime", p.approval_lifetime.as_ref());
     let windows = p
@@ -88,6 +96,8 @@ pub(super) fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Kn
         delegation: p.delegation.unwrap_or(true),
         emergency,
         rollback,
+        standard,
+        standard_rule: None,
         ignores_freezes: false,
         review_within_secs: None,
     }

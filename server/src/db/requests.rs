@@ -262,6 +262,22 @@ pub async fn last_good_version(
     .await
 }
 
+/// The version last deployed successfully to `application` in `environment`.
+pub async fn deployed_version(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    application: &str,
+    environment: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select version from deployments where application_id = $1 and environment_id = $2 \
+         and succeeded = 1 order by finished_at desc, deployment_id desc limit 1",
+    )
+    .bind(application)
+    .bind(environment)
+    .fetch_optional(exec)
+    .await
+}
+
 /// A request of the same target as another, open or deploying.
 #[derive(Debug, Clone)]
 pub struct Overlap {

@@ -105,3 +105,21 @@ pub async fn stage_history(
     .map(|r| Ok((r.try_get("environment_id")?, stage_result(r)?)))
     .collect()
 }
+
+/// The stage results posted for `version` of `application` (by any of its requests), oldest
+/// first: (stage, status, metrics as JSON).
+pub async fn of_version(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    application: &str,
+    version: &str,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select s.stage, s.status, s.metrics from stage_results s \
+         join requests r on r.request_id = s.request_id \
+         where r.application_id = $1 and r.version = $2 order by s.stage_result_id",
+    )
+    .bind(application)
+    .bind(version)
+    .fetch_all(exec)
+    .await
+}

@@ -36,6 +36,8 @@ fn policy(
         delegation: true,
         emergency: None,
         rollback: None,
+        standard: Vec::new(),
+        standard_rule: None,
         ignores_freezes: false,
         review_within_secs: None,
     }

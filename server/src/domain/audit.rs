@@ -35,6 +35,10 @@ pub enum AuditEvent {
         /// It may deploy outside the windows and through freezes.
         bypasses_windows: bool,
     },
+    /// Its environment has standard-change rules, and it met none: why.
+    StandardNotMet {
+        detail: String,
+    },
     /// One approver's approval at a stage.
     Approval {
         stage: String,

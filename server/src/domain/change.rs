@@ -18,6 +18,10 @@ pub enum Change {
     Rollback {
         of: i64,
     },
+    /// Met the environment's standard-change rule named `rule`: approved as it was opened.
+    Standard {
+        rule: String,
+    },
 }
 
 impl Change {
@@ -27,6 +31,7 @@ impl Change {
             Change::Normal => "normal",
             Change::Emergency { .. } => "emergency",
             Change::Rollback { .. } => "rollback",
+            Change::Standard { .. } => "standard",
         }
     }
 
@@ -36,13 +41,18 @@ impl Change {
         match (kind, rollback_of) {
             ("emergency", _) => Change::Emergency { justification },
             ("rollback", Some(of)) => Change::Rollback { of },
+            ("standard", _) => Change::Standard {
+                rule: justification,
+            },
             _ => Change::Normal,
         }
     }
 
+    /// What is stored beside the kind: an emergency's justification, a standard change's rule.
     pub fn justification(&self) -> &str {
         match self {
             Change::Emergency { justification } => justification,
+            Change::Standard { rule } => rule,
             Change::Normal | Change::Rollback { .. } => "",
         }
     }
@@ -60,7 +70,8 @@ impl Change {
     }
 }
 
-/// The change a form or a pipeline asks for: `change` is empty or `normal`; `emergency` with a
+/// The change a form or a pipeline asks for (a standard change is not asked for: the portal finds
+/// it): `change` is empty or `normal`; `emergency` with a
 /// justification and no set time (an emergency deploys as soon as it is approved); or `rollback`
 /// with the number of the request it rolls back.
 pub fn requested(raw: &RawDraft) -> Result<Change, FieldErrors> {

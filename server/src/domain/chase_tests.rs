@@ -63,6 +63,7 @@ fn reaching_a_stage_starts_the_clocks_and_leaving_approval_stops_them() {
         origin: "portal".into(),
         on_behalf: None,
         change: crate::domain::change::Change::Normal,
+        standard_unmet: None,
     };
     let mut new = waiting(vec![]);
     new.state = None;

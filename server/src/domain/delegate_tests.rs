@@ -15,6 +15,8 @@ fn policy(delegation: bool) -> Policy {
         delegation,
         emergency: None,
         rollback: None,
+        standard: Vec::new(),
+        standard_rule: None,
         ignores_freezes: false,
         review_within_secs: None,
         ..crate::domain::fixtures::policy(&[("CAB", "cab", 2)])

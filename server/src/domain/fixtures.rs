@@ -33,6 +33,8 @@ pub fn policy(stages: &[(&str, &str, u32)]) -> Policy {
         delegation: true,
         emergency: None,
         rollback: None,
+        standard: Vec::new(),
+        standard_rule: None,
         ignores_freezes: false,
         review_within_secs: None,
     }

@@ -78,6 +78,8 @@ pub enum Event {
         /// Normal, an emergency (its policy is the emergency path's) or a rollback (its policy is
         /// the rollback path's).
         change: super::change::Change,
+        /// Why it is no standard change, when the environment has rules it did not meet.
+        standard_unmet: Option<String>,
     },
     Decided {
         by: Viewer,

@@ -80,7 +80,14 @@ impl Rules<'_> {
                 origin,
                 on_behalf,
                 change,
-            } => self.submitted(*by, version, origin, on_behalf.as_ref(), change),
+                standard_unmet,
+            } => self.submitted(
+                *by,
+                version,
+                origin,
+                on_behalf.as_ref(),
+                (change, standard_unmet.as_deref()),
+            ),
             Event::Decided {
                 by,
                 verdict,
@@ -152,7 +159,7 @@ impl Rules<'_> {
         version: &str,
         origin: &str,
         on_behalf: Option<&(String, String)>,
-        change: &Change,
+        (change, standard_unmet): (&Change, Option<&str>),
     ) -> Result<Transition, Refusal> {
         if self.request.state.is_some() {
             return Err(Refusal::Conflict(
@@ -184,9 +191,19 @@ impl Rules<'_> {
                     bypasses_windows: self.policy.ignores_freezes,
                 },
             )),
+            Change::Standard { .. } => {}
+        }
+        if let Some(detail) = standard_unmet {
+            effects.push(audit(AuditEvent::StandardNotMet {
+                detail: detail.to_owned(),
+            }));
         }
         let state = if self.policy.stages.is_empty() {
-            let (state, approved) = approve(self.request, audit::NO_APPROVAL_NEEDED, self.now);
+            let reason = match change {
+                Change::Standard { rule } => format!("the standard change rule “{rule}” is met"),
+                _ => audit::NO_APPROVAL_NEEDED.to_owned(),
+            };
+            let (state, approved) = approve(self.request, &reason, self.now);
             effects.extend(approved);
             state
         } else {
@@ -226,6 +243,12 @@ impl Rules<'_> {
 
     fn edited(&self, by: &Viewer, before: &Draft, after: &Draft) -> Result<Transition, Refusal> {
         let state = self.state()?;
+        if let Some(rule) = &self.policy.standard_rule {
+            return Err(Refusal::Conflict(format!(
+                "This standard change was approved as it was opened, under “{rule}”: cancel it \
+                 and open another to change it."
+            )));
+        }
         if let Some(refused) = edit_refusal(self.request, by) {
             return Err(refused);
         }

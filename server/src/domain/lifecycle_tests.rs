@@ -28,6 +28,8 @@ fn policy(lifetime: Option<i64>, stages: usize) -> Policy {
         delegation: true,
         emergency: None,
         rollback: None,
+        standard: Vec::new(),
+        standard_rule: None,
         ignores_freezes: false,
         review_within_secs: None,
     }
@@ -196,6 +198,7 @@ proptest! {
             origin: "portal".into(),
             on_behalf: None,
             change: crate::domain::change::Change::Normal,
+            standard_unmet: None,
         };
         let t = transition(&subject, &submitted, &policy, now).expect("a new request is taken");
         play(&mut subject, &t, now);
@@ -273,6 +276,50 @@ fn the_last_approval_queues_the_dispatch_and_a_rejection_ends_it() {
     assert!(matches!(
         transition(&subject, &silent, &policy, 5),
         Err(Refusal::Invalid(e)) if e.contains_key("comment")
+    ));
+}
+
+#[test]
+fn a_standard_change_is_approved_as_it_opens_and_takes_no_edit() {
+    let standard = Policy {
+        standard_rule: Some("Low-risk patch".into()),
+        ..policy(None, 0)
+    };
+    let new = Subject {
+        state: None,
+        requester_id: REQUESTER,
+        scheduled_at: None,
+        self_deploy: false,
+        approvals: vec![],
+        retryable: false,
+    };
+    let submitted = Event::Submitted {
+        by: REQUESTER,
+        version: "2.4.1".into(),
+        origin: "portal".into(),
+        on_behalf: None,
+        change: crate::domain::change::Change::Standard {
+            rule: "Low-risk patch".into(),
+        },
+        standard_unmet: None,
+    };
+    let t = transition(&new, &submitted, &standard, 5).expect("opened");
+    assert_eq!(t.state, State::Approved);
+    assert!(t.effects.contains(&audit(AuditEvent::Approved {
+        reason: "the standard change rule “Low-risk patch” is met".into()
+    })));
+    let approved = Subject {
+        state: Some(State::Approved),
+        ..new
+    };
+    let edit = Event::Edited {
+        by: viewer(REQUESTER, false),
+        before: draft("2.4.1"),
+        after: draft("2.5.0"),
+    };
+    assert!(matches!(
+        transition(&approved, &edit, &standard, 6),
+        Err(Refusal::Conflict(m)) if m.contains("standard change")
     ));
 }
 

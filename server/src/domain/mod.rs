@@ -23,6 +23,7 @@ mod policy_model;
 pub mod recurrence;
 pub mod request;
 pub mod schedule;
+pub mod standard;
 pub mod text;
 pub mod text_patterns;
 

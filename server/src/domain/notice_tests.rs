@@ -53,6 +53,7 @@ fn a_submitted_request_asks_its_first_stage_and_each_next_one() {
         origin: "portal".into(),
         on_behalf: None,
         change: crate::domain::change::Change::Normal,
+        standard_unmet: None,
     };
     let t = transition(&subject(None), &submitted, &policy, 1).expect("submitted");
     assert_eq!(

@@ -124,6 +124,34 @@ pub fn describe_rollback(catalog: &Catalog, policy: &Policy) -> String {
     )
 }
 
+/// A standard-change rule in words: "Low-risk patch: risk low; a patch release of the version
+/// deployed here; customer_impact “none”; the CI's test stage succeeded; coverage at least 80".
+pub fn describe_standard(rule: &super::standard::StandardRule) -> String {
+    let mut parts = Vec::new();
+    if !rule.risks.is_empty() {
+        let risks: Vec<&str> = rule.risks.iter().map(|r| r.as_str()).collect();
+        parts.push(format!("risk {}", risks.join(" or ")));
+    }
+    if rule.version.is_some() {
+        parts.push("a patch release of the version deployed here".to_owned());
+    }
+    for (field, value) in &rule.fields {
+        parts.push(match value {
+            serde_json::Value::Bool(true) => format!("{field} ticked"),
+            serde_json::Value::Bool(false) => format!("{field} not ticked"),
+            serde_json::Value::String(s) => format!("{field} “{s}”"),
+            other => format!("{field} {other}"),
+        });
+    }
+    for stage in &rule.stages {
+        parts.push(format!("the CI's {stage} stage succeeded for this version"));
+    }
+    for (metric, min) in &rule.metrics {
+        parts.push(format!("{metric} at least {min}"));
+    }
+    format!("{}: {}", rule.name, parts.join("; "))
+}
+
 /// "3 days", "1 hour", "5 minutes": the largest whole unit.
 fn duration_words(secs: i64) -> String {
     let (n, unit) = if secs % 86_400 == 0 {
@@ -166,6 +194,8 @@ mod tests {
             delegation: true,
             emergency: None,
             rollback: None,
+            standard: Vec::new(),
+            standard_rule: None,
             ignores_freezes: false,
             review_within_secs: None,
         }

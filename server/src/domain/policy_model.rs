@@ -32,6 +32,13 @@ pub struct Policy {
     /// The environment's break-glass path, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emergency: Option<EmergencyPath>,
+    /// Standard (pre-approved) change rules: a request meeting one is approved as it is opened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standard: Vec<super::standard::StandardRule>,
+    /// Set on a standard change's own policy: the rule it met (it needs no approval, and an
+    /// edit would escape the rule, so it takes none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard_rule: Option<String>,
     /// The environment's rollback path, if it has one (else a rollback follows this policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<RollbackPath>,
@@ -156,6 +163,18 @@ impl Policy {
             review_within_secs: Some(e.review_within_secs),
             ..self.clone()
         })
+    }
+
+    /// The policy a standard change that met `rule` keeps: no approval stage, its rule named.
+    pub fn for_standard(&self, rule: &str) -> Policy {
+        Policy {
+            stages: Vec::new(),
+            standard: Vec::new(),
+            standard_rule: Some(rule.to_owned()),
+            emergency: None,
+            rollback: None,
+            ..self.clone()
+        }
     }
 
     /// The policy a rollback keeps: the rollback path's requesters, approval and schedule, or

@@ -23,6 +23,8 @@ fn app() -> Application {
                 delegation: true,
                 emergency: None,
                 rollback: None,
+                standard: Vec::new(),
+                standard_rule: None,
                 ignores_freezes: false,
                 review_within_secs: None,
             },

@@ -105,6 +105,8 @@ fn forbidden_seat<'a>(
         delegation: true,
         emergency: None,
         rollback: None,
+        standard: Vec::new(),
+        standard_rule: None,
         ignores_freezes: false,
         review_within_secs: None,
         ..policy.clone()

@@ -20,5 +20,6 @@ mod requesters;
 pub mod requests;
 pub mod rollbacks;
 pub mod stage_results;
+mod standard_changes;
 pub mod tickets;
 pub mod tokens;

@@ -36,8 +36,13 @@ pub(super) fn policy_for(
     change: &Change,
 ) -> Result<Policy> {
     let policy = match change {
-        Change::Normal if env.policy.may_request(&user.teams) => return Ok(env.policy.clone()),
-        Change::Normal => return Err(not_allowed(catalog, user, app, env)),
+        // A standard change is found after this, among normal requests.
+        Change::Normal | Change::Standard { .. } if env.policy.may_request(&user.teams) => {
+            return Ok(env.policy.clone())
+        }
+        Change::Normal | Change::Standard { .. } => {
+            return Err(not_allowed(catalog, user, app, env))
+        }
         Change::Emergency { .. } => env.policy.for_emergency().ok_or_else(|| {
             Error::invalid(
                 "change",

@@ -10,7 +10,7 @@ use crate::db::apply::{apply, Target};
 use crate::db::requests::{self as q, NewRequest, RequestRow};
 use crate::db::users::User;
 use crate::db::{now_ms, Db, Write};
-use crate::domain::change;
+use crate::domain::change::{self, Change};
 use crate::domain::lifecycle::{self, Effect, Event, Subject, Viewer};
 use crate::domain::request::{self, Draft, RawDraft, State};
 use crate::domain::Catalog;
@@ -107,7 +107,7 @@ pub async fn submit_in(
         return Err(not_allowed(catalog, user, app, env));
     }
     let now = origin.opened_at.unwrap_or_else(now_ms);
-    let (draft, change) = match (request::validate(app, raw, now), change::requested(raw)) {
+    let (draft, mut change) = match (request::validate(app, raw, now), change::requested(raw)) {
         (Ok(draft), Ok(change)) => (draft, change),
         (draft, change) => {
             let mut errors = draft.err().unwrap_or_default();
@@ -115,7 +115,20 @@ pub async fn submit_in(
             return Err(Error::Invalid(errors));
         }
     };
-    let policy = policy_for(catalog, user, app, env, &change)?;
+    let mut policy = policy_for(catalog, user, app, env, &change)?;
+    // A normal request a person or a pipeline opens may meet a standard-change rule (the demo's
+    // made-up past keeps to the normal way).
+    let mut standard_unmet = None;
+    if change == Change::Normal && origin.opened_at.is_none() {
+        match super::standard_changes::evaluate(tx, application_id, env, &draft).await? {
+            Some(Ok(rule)) => {
+                policy = env.policy.for_standard(&rule);
+                change = Change::Standard { rule };
+            }
+            Some(Err(unmet)) => standard_unmet = Some(unmet),
+            None => {}
+        }
+    }
     if let Some(of) = change.rollback_of() {
         super::rollbacks::check(tx, application_id, environment_id, of, &draft.version).await?;
     }
@@ -135,6 +148,7 @@ pub async fn submit_in(
             .on_behalf
             .map(|o| (o.token.to_owned(), o.by.to_owned())),
         change: change.clone(),
+        standard_unmet,
     };
     let mut t = lifecycle::transition(&new, &event, &policy, now)?;
     if origin.opened_at.is_some() {

@@ -5,7 +5,7 @@ use crate::db::requests::{self as q, RequestRow};
 use crate::db::users::User;
 use crate::db::Db;
 use crate::domain::lifecycle::edit_refusal;
-use crate::domain::policy::describe_environment;
+use crate::domain::policy::{describe_environment, describe_standard};
 use crate::domain::{Application, Catalog, Environment, Policy};
 use crate::service::error::Error;
 use crate::service::lifecycle::subject;
@@ -194,5 +194,6 @@ pub(super) fn form_view(
         editing: None,
         emergency: None,
         rollback: None,
+        standard: env.policy.standard.iter().map(describe_standard).collect(),
     }
 }

@@ -252,7 +252,19 @@ pub async fn request(
             .map_or_else(|| k.to_owned(), |f| f.label.clone())
     };
     let fields = &row.fields;
-    let warnings = super::conflicts::warnings(db, catalog, &row, now).await?;
+    let mut warnings = super::conflicts::warnings(db, catalog, &row, now).await?;
+    if pending {
+        let unmet = events.iter().rev().find_map(|e| match &e.event {
+            crate::domain::audit::AuditEvent::StandardNotMet { detail } => Some(detail),
+            _ => None,
+        });
+        if let Some(detail) = unmet {
+            warnings.insert(
+                0,
+                format!("Not a standard change, so it needs approval: {detail}."),
+            );
+        }
+    }
     let may_roll_back = app
         .and_then(|a| a.environment(&row.environment_id))
         .is_some_and(|e| e.policy.for_rollback().may_request(&user.teams));
@@ -267,6 +279,10 @@ pub async fn request(
         warnings,
         rollback_to,
         rollback_of: row.change.rollback_of(),
+        standard: match &row.change {
+            crate::domain::change::Change::Standard { rule } => Some(rule.clone()),
+            _ => None,
+        },
         env_id: row.environment_id.clone(),
         id,
         title: row.title.clone(),

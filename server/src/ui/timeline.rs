@@ -36,6 +36,9 @@ pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
             };
             format!("raised it as an emergency change{bypass}{}", quoted(justification))
         }
+        AuditEvent::StandardNotMet { detail } => {
+            format!("Not a standard change, so it goes the normal way: {detail}")
+        }
         AuditEvent::RollbackRaised {
             of,
             bypasses_windows,

@@ -35,6 +35,7 @@ mod requests;
 mod rollbacks;
 mod schedule;
 mod security;
+mod standard;
 mod sweep;
 mod tickets;
 mod tools;
