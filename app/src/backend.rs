@@ -23,6 +23,14 @@ pub trait Backend: Send + Sync + 'static {
         rollback: Option<i64>,
     ) -> Result<RequestFormView, ApiError>;
     async fn edit_form(&self, viewer: &Viewer, id: i64) -> Result<RequestFormView, ApiError>;
+    /// The change calendar of a period (`month` or `week`, else this week), filtered.
+    async fn calendar(
+        &self,
+        viewer: &Viewer,
+        period: (String, String),
+        team: String,
+        application: String,
+    ) -> Result<CalendarView, ApiError>;
     /// One request's page; `with_notice` takes the outcome of the viewer's last action with it.
     async fn request(
         &self,

@@ -72,7 +72,7 @@ pub fn escape_text(text: &str) -> String {
     out
 }
 
-/// The routes. Pages that most people never open (administration, the catalog, the gate,
+/// The routes. Pages that most people never open (administration, the catalog, the calendar, the gate,
 /// tickets, history, Insights, one's profile and notifications, and the sign-in page that a
 /// signed-in person never sees), and the request form (opened once per request, never by
 /// approvers), are lazy: their code is split from the bundle at
@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog") view={Lazy::<pages::catalog::CatalogPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage ssr=SsrMode::Async/>
                     <Route path=path!("/board") view=pages::board::BoardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar") view={Lazy::<pages::calendar::CalendarPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/gate") view={Lazy::<pages::gate::GatePage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/tickets") view={Lazy::<pages::tickets::TicketsPage>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/tickets/:id") view={Lazy::<pages::tickets::TicketPage>::new()} ssr=SsrMode::Async/>

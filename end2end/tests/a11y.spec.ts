@@ -24,7 +24,7 @@ test("every page passes axe-core's WCAG 2.1 A and AA rules", async ({ browser })
   await check(anonymous, "/login");
 
   const root = await as(browser, "root");
-  for (const path of ["/", "/board", "/tickets", "/gate", "/insights", "/catalog", "/admin/tokens", "/admin/users", "/admin/mail", "/audit", "/inbox", "/profile"]) {
+  for (const path of ["/", "/board", "/calendar", "/calendar?month=2026-12", "/tickets", "/gate", "/insights", "/catalog", "/admin/tokens", "/admin/users", "/admin/mail", "/audit", "/inbox", "/profile"]) {
     await check(root, path);
   }
 

@@ -73,6 +73,7 @@ fn Nav(viewer: Viewer) -> impl IntoView {
             <A href="/" exact=true>"Home"</A>
             {viewer.roles.approver.then(|| view! { <ApprovalsLink/> })}
             <A href="/board">"Requests"</A>
+            <A href="/calendar">"Calendar"</A>
             <A href="/tickets">"Tickets"</A>
             <A href="/gate">"Gate"</A>
             <A href="/insights">"Insights"</A>

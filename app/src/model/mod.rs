@@ -1,6 +1,7 @@
 //! Types shared by the browser and the server.
 
 mod accounts;
+mod calendar;
 mod error;
 mod inbox;
 mod insights;
@@ -8,6 +9,7 @@ mod pipelines;
 mod requests;
 
 pub use accounts::*;
+pub use calendar::*;
 pub use error::ApiError;
 pub use inbox::*;
 pub use insights::*;

@@ -1,6 +1,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod board;
+pub mod calendar;
 pub mod catalog;
 pub mod gate;
 pub mod history;

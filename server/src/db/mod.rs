@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin_events;
 pub mod apply;
 pub mod board;
+pub mod calendar;
 mod change;
 pub use change::Change;
 pub mod audit;

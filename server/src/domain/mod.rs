@@ -5,6 +5,7 @@ pub mod admin_audit;
 pub mod approval;
 pub mod audit;
 pub mod audit_chain;
+pub mod calendar;
 pub mod catalog;
 pub mod change;
 pub mod dora;

@@ -187,6 +187,25 @@ impl Backend for PortalBackend {
         .map_err(ApiError::from)
     }
 
+    async fn calendar(
+        &self,
+        viewer: &Viewer,
+        (month, week): (String, String),
+        team: String,
+        application: String,
+    ) -> Result<CalendarView, ApiError> {
+        let active = self.state.catalog.current();
+        let ask = super::calendar::Ask {
+            month,
+            week,
+            team,
+            application,
+        };
+        super::calendar::calendar(&self.state.db, &active.catalog, viewer, &ask)
+            .await
+            .map_err(ApiError::from)
+    }
+
     async fn edit_form(&self, viewer: &Viewer, id: i64) -> Result<RequestFormView, ApiError> {
         let flash = flash::take_current(&flash::edit_page(id)).await;
         let active = self.state.catalog.current();

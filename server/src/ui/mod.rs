@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod backend;
+pub mod calendar;
 mod conflicts;
 pub mod flash;
 pub mod gate_views;

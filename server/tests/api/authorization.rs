@@ -141,6 +141,8 @@ async fn every_route_and_function_answers_each_kind_of_user_as_intended(kind: Ki
     for page in [
         "/",
         "/board",
+        "/calendar",
+        "/calendar?month=2026-12",
         "/catalog",
         "/approvals",
         "/events",

@@ -4,6 +4,7 @@ mod audit;
 mod audit_export;
 mod authorization;
 mod buildbot;
+mod calendar;
 mod catalog;
 mod chat;
 mod cli;

@@ -1,0 +1,191 @@
+//! The change calendar as its page shows it: the days of a week or a month in the viewer's time
+//! zone, each with the openings of the change windows, the freezes and blackouts, and the
+//! deployments set for it, in progress or ended; filtered by team and application.
+
+use super::viewer::{readable, team_ids};
+use crate::db::calendar::{entries, Entry};
+use crate::db::{now_ms, Db};
+use crate::domain::calendar::{day_start, freeze_spans, window_spans, Period};
+use crate::domain::{Application, Catalog};
+use crate::service::error::Error;
+use app::model::{CalendarDay, CalendarEntry, CalendarView, Viewer};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+/// What the calendar page asks for: a period and its filters, as the address gives them.
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    pub month: String,
+    pub week: String,
+    pub team: String,
+    pub application: String,
+}
+
+pub async fn calendar(
+    db: &Db,
+    catalog: &Catalog,
+    viewer: &Viewer,
+    ask: &Ask,
+) -> Result<CalendarView, Error> {
+    let tz = TimeZone::get(&viewer.time_zone).unwrap_or(TimeZone::UTC);
+    let now = now_ms();
+    let today = Timestamp::from_millisecond(now)
+        .map(|t| t.to_zoned_datetime(tz.clone()).date())
+        .unwrap_or_default();
+    let period = Period::parse(ask.month.trim(), ask.week.trim(), today)
+        .map_err(|(field, message)| Error::invalid(&field, message))?;
+    let (team, application) = (ask.team.trim(), ask.application.trim());
+    if !team.is_empty() && catalog.team(team).is_none() {
+        return Err(Error::invalid("team", format!("There is no team {team}.")));
+    }
+    let readable = readable(catalog, viewer);
+    if !application.is_empty() && !readable.iter().any(|a| a == application) {
+        return Err(Error::invalid(
+            "application",
+            format!("There is no application {application} you may read."),
+        ));
+    }
+    let shown: Vec<&Application> = catalog
+        .applications
+        .iter()
+        .filter(|a| readable.contains(&a.id))
+        .filter(|a| application.is_empty() || a.id == application)
+        .filter(|a| {
+            team.is_empty()
+                || a.owner == team
+                || a.environments.iter().any(|e| e.policy.names_team(team))
+        })
+        .collect();
+    let (first, count) = period.days();
+    let day = |i: i32| first.saturating_add(jiff::Span::new().days(i));
+    let (from, to) = (day_start(first, &tz), day_start(day(count), &tz));
+    let mut window_ids: Vec<String> = shown
+        .iter()
+        .flat_map(|a| a.environments.iter().flat_map(|e| e.policy.windows.clone()))
+        .collect();
+    window_ids.sort_unstable();
+    window_ids.dedup();
+    let windows = window_spans(catalog, &window_ids, from, to);
+    let freezes: Vec<(String, i64, i64)> = catalog
+        .freezes
+        .iter()
+        .filter(|f| {
+            f.applications.is_empty() || shown.iter().any(|a| f.applications.contains(&a.id))
+        })
+        .flat_map(|f| {
+            let whom = if f.environments.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", f.environments.join(", "))
+            };
+            freeze_spans(f, from, to)
+                .into_iter()
+                .map(move |(s, e)| (format!("{}{whom}", f.reason), s, e))
+        })
+        .collect();
+    let found: Vec<Entry> = entries(db, from, to, now)
+        .await?
+        .into_iter()
+        .filter(|e| shown.iter().any(|a| a.id == e.application_id))
+        .collect();
+    let local = |ms: i64, format: &str| {
+        Timestamp::from_millisecond(ms)
+            .map(|t| t.to_zoned_datetime(tz.clone()).strftime(format).to_string())
+            .unwrap_or_default()
+    };
+    let days = (0..count)
+        .map(|i| {
+            let date = day(i);
+            let (start, end) = (day_start(date, &tz), day_start(day(i + 1), &tz));
+            let hours = |s: i64, e: i64| {
+                if s <= start && e >= end {
+                    "all day".to_owned()
+                } else {
+                    let until = if e >= end {
+                        "24:00".to_owned()
+                    } else {
+                        local(e, "%H:%M")
+                    };
+                    format!("{}–{until}", local(s.max(start), "%H:%M"))
+                }
+            };
+            let during = |spans: &[(String, i64, i64)]| -> Vec<String> {
+                spans
+                    .iter()
+                    .filter(|(_, s, e)| *s < end && *e > start)
+                    .map(|(name, s, e)| format!("{name} {}", hours(*s, *e)))
+                    .collect()
+            };
+            CalendarDay {
+                date: date.to_string(),
+                label: date.strftime("%a %-d").to_string(),
+                today: date == today,
+                windows: during(&windows),
+                freezes: during(&freezes),
+                entries: found
+                    .iter()
+                    .filter(|e| e.at >= start && e.at < end)
+                    .map(|e| entry(catalog, e, local(e.at, "%H:%M")))
+                    .collect(),
+            }
+        })
+        .collect();
+    let other = match period {
+        Period::Month { .. } => {
+            let iso = first.iso_week_date();
+            Period::Week {
+                year: iso.year(),
+                week: iso.week(),
+            }
+        }
+        Period::Week { .. } => Period::Month {
+            year: first.year(),
+            month: first.month(),
+        },
+    };
+    let mine = team_ids(viewer);
+    Ok(CalendarView {
+        title: period.title(),
+        mode: match period {
+            Period::Month { .. } => "month",
+            Period::Week { .. } => "week",
+        }
+        .to_owned(),
+        this: period.query(),
+        previous: period.step(-1).query(),
+        next: period.step(1).query(),
+        other: other.query(),
+        time_zone: tz.iana_name().unwrap_or("UTC").to_owned(),
+        days,
+        teams: catalog
+            .teams
+            .iter()
+            .filter(|t| super::viewer::privileged(viewer) || mine.contains(&t.id) || !t.ops)
+            .map(|t| (t.id.clone(), t.name.clone()))
+            .collect(),
+        applications: catalog
+            .applications
+            .iter()
+            .filter(|a| readable.contains(&a.id))
+            .map(|a| (a.id.clone(), a.name.clone()))
+            .collect(),
+        team: team.to_owned(),
+        application: application.to_owned(),
+    })
+}
+
+fn entry(catalog: &Catalog, e: &Entry, time: String) -> CalendarEntry {
+    let (app, env) =
+        super::request_lists::target_names(catalog, &e.application_id, &e.environment_id);
+    CalendarEntry {
+        request_id: e.request_id,
+        time,
+        text: format!("{app} {} → {env}", e.version),
+        status: e.status.clone(),
+        change: if e.change_kind == "normal" {
+            String::new()
+        } else {
+            e.change_kind.clone()
+        },
+    }
+}
