@@ -20,6 +20,14 @@ pub struct CalendarView {
     pub applications: Vec<(String, String)>,
     pub team: String,
     pub application: String,
+    /// When the viewer's private feed address was made, if they have one.
+    #[serde(default)]
+    pub feed_since: Option<String>,
+    /// The address just made, shown once.
+    #[serde(default)]
+    pub feed_url: Option<String>,
+    #[serde(default)]
+    pub notice: Option<super::Notice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

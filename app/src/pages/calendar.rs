@@ -1,6 +1,6 @@
 use crate::api::calendar::get_calendar;
 use crate::api::wire::load;
-use crate::components::feedback::{loaded_or, ErrorNotice};
+use crate::components::feedback::{loaded_or, ErrorNotice, NoticeBox};
 use crate::components::request_table::choices;
 use crate::model::{CalendarDay, CalendarView};
 use leptos::prelude::*;
@@ -97,6 +97,41 @@ fn Calendar(calendar: CalendarView) -> impl IntoView {
         <ol class=format!("calendar calendar-{}", c.mode) data-testid="calendar">
             {c.days.into_iter().map(|d| view! { <Day day=d/> }).collect_view()}
         </ol>
+        <Feed since=c.feed_since url=c.feed_url notice=c.notice/>
+    }
+}
+
+/// The viewer's private iCalendar address: made (shown once), replaced or revoked.
+#[component]
+fn Feed(
+    since: Option<String>,
+    url: Option<String>,
+    notice: Option<crate::model::Notice>,
+) -> impl IntoView {
+    let made = since.is_some();
+    view! {
+        <section class="card" data-testid="feed">
+            <h2>"In your own calendar"</h2>
+            <NoticeBox notice/>
+            {match (url, since) {
+                (Some(url), _) => view! {
+                    <p>"Subscribe to this address in your calendar application. It is shown once and shows what you may read; add "
+                        <code>"&team=<id>"</code>" or "<code>"&application=<id>"</code>" to keep to one."</p>
+                    <p><code data-testid="feed-url">{url}</code></p>
+                }.into_any(),
+                (None, Some(since)) => view! { <p>{format!("You have a private feed address, made {since}.")}</p> }.into_any(),
+                (None, None) => view! { <p>"A private address gives your calendar application these deployments and freezes."</p> }.into_any(),
+            }}
+            <form method="post" action="/calendar/feed" class="inline">
+                <button type="submit">{if made { "Replace the address" } else { "Make a private address" }}</button>
+            </form>
+            {made.then(|| view! {
+                " "
+                <form method="post" action="/calendar/feed/revoke" class="inline">
+                    <button type="submit" class="danger">"Revoke it"</button>
+                </form>
+            })}
+        </section>
     }
 }
 

@@ -5,6 +5,7 @@ pub mod admin_events;
 pub mod apply;
 pub mod board;
 pub mod calendar;
+pub mod calendar_feeds;
 mod change;
 pub use change::Change;
 pub mod audit;

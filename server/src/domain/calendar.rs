@@ -174,7 +174,9 @@ mod tests {
         let week = Period::parse("", "2026-W51", today).expect("week");
         assert_eq!(week.days(), (date(2026, 12, 14), 7));
         assert_eq!(week.title(), "Week 51, 2026 (14 Dec – 20 Dec)");
-        assert_eq!(week.step(2).query(), "week=2027-W01");
+        // 2026 has 53 ISO weeks.
+        assert_eq!(week.step(2).query(), "week=2026-W53");
+        assert_eq!(week.step(3).query(), "week=2027-W01");
         let month = Period::parse("2026-12", "", today).expect("month");
         assert_eq!(month.days(), (date(2026, 12, 1), 31));
         assert_eq!(month.title(), "December 2026");

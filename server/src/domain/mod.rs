@@ -12,6 +12,7 @@ pub mod dora;
 #[cfg(test)]
 mod fixtures;
 pub mod gate;
+pub mod ics;
 pub mod lead_time;
 pub mod lifecycle;
 mod lifecycle_chase;

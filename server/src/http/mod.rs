@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_doc;
 pub mod assets;
 mod audit;
+mod calendar;
 mod client;
 mod csp;
 mod csrf;
@@ -98,6 +99,9 @@ pub fn router(state: AppState, digests: assets::Digests) -> Router {
         .route("/catalog/reload", post(tools::reload_catalog))
         .route("/tickets/{id}/work", post(tools::work_ticket))
         .route("/inbox/read", post(inbox::read))
+        .route("/calendar/feed", post(calendar::make))
+        .route("/calendar/feed/revoke", post(calendar::revoke))
+        .route("/calendar.ics", get(calendar::feed))
         .route("/profile", post(inbox::save_profile))
         .route("/audit/export", get(audit::export))
         .route("/insights/deployments.csv", get(insights::deployments_csv))

@@ -201,9 +201,22 @@ impl Backend for PortalBackend {
             team,
             application,
         };
-        super::calendar::calendar(&self.state.db, &active.catalog, viewer, &ask)
+        let db = &self.state.db;
+        let mut view = super::calendar::calendar(db, &active.catalog, viewer, &ask)
             .await
-            .map_err(ApiError::from)
+            .map_err(ApiError::from)?;
+        view.feed_since = crate::db::calendar_feeds::made_at(db, viewer.id)
+            .await
+            .map_err(super::viewer::internal)?
+            .map(crate::domain::format_ms);
+        if let Some(flash) = flash::take_current(flash::CALENDAR_PAGE).await {
+            let base = self.state.settings.public_url.trim_end_matches('/');
+            view.feed_url = flash
+                .outcome::<super::calendar::MadeKey>()
+                .map(|made| format!("{base}/calendar.ics?key={}", made.key));
+            view.notice = flash.notice;
+        }
+        Ok(view)
     }
 
     async fn edit_form(&self, viewer: &Viewer, id: i64) -> Result<RequestFormView, ApiError> {

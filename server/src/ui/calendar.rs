@@ -6,11 +6,17 @@ use super::viewer::{readable, team_ids};
 use crate::db::calendar::{entries, Entry};
 use crate::db::{now_ms, Db};
 use crate::domain::calendar::{day_start, freeze_spans, window_spans, Period};
-use crate::domain::{Application, Catalog};
+use crate::domain::{ics, Application, Catalog};
 use crate::service::error::Error;
 use app::model::{CalendarDay, CalendarEntry, CalendarView, Viewer};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
+
+/// What the calendar page shows once after a feed address is made: its key.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct MadeKey {
+    pub key: String,
+}
 
 /// What the calendar page asks for: a period and its filters, as the address gives them.
 #[derive(Debug, Clone, Default)]
@@ -45,17 +51,7 @@ pub async fn calendar(
             format!("There is no application {application} you may read."),
         ));
     }
-    let shown: Vec<&Application> = catalog
-        .applications
-        .iter()
-        .filter(|a| readable.contains(&a.id))
-        .filter(|a| application.is_empty() || a.id == application)
-        .filter(|a| {
-            team.is_empty()
-                || a.owner == team
-                || a.environments.iter().any(|e| e.policy.names_team(team))
-        })
-        .collect();
+    let shown = shown(catalog, &readable, team, application);
     let (first, count) = period.days();
     let day = |i: i32| first.saturating_add(jiff::Span::new().days(i));
     let (from, to) = (day_start(first, &tz), day_start(day(count), &tz));
@@ -171,8 +167,90 @@ pub async fn calendar(
             .collect(),
         team: team.to_owned(),
         application: application.to_owned(),
+        feed_since: None,
+        feed_url: None,
+        notice: None,
     })
 }
+
+/// The readable applications the filters keep: one application, or those a team owns or whose
+/// policies name it.
+fn shown<'a>(
+    catalog: &'a Catalog,
+    readable: &[String],
+    team: &str,
+    application: &str,
+) -> Vec<&'a Application> {
+    catalog
+        .applications
+        .iter()
+        .filter(|a| readable.contains(&a.id))
+        .filter(|a| application.is_empty() || a.id == application)
+        .filter(|a| {
+            team.is_empty()
+                || a.owner == team
+                || a.environments.iter().any(|e| e.policy.names_team(team))
+        })
+        .collect()
+}
+
+/// The iCalendar feed of `viewer`'s calendar, filtered as the page is: the deployments and the
+/// freezes of the last 30 days and the next 180.
+pub async fn feed(
+    db: &Db,
+    catalog: &Catalog,
+    viewer: &Viewer,
+    (team, application): (&str, &str),
+    public_url: &str,
+) -> Result<String, Error> {
+    let readable = readable(catalog, viewer);
+    let shown = shown(catalog, &readable, team, application);
+    let now = now_ms();
+    let (from, to) = (now - 30 * DAY, now + 180 * DAY);
+    let base = public_url.trim_end_matches('/');
+    let mut events: Vec<ics::Event> = entries(db, from, to, now)
+        .await?
+        .into_iter()
+        .filter(|e| shown.iter().any(|a| a.id == e.application_id))
+        .map(|e| {
+            let CalendarEntry { text, status, .. } = entry(catalog, &e, String::new());
+            ics::Event {
+                uid: format!("request-{}-{}@runway", e.request_id, e.at),
+                start_ms: e.at,
+                end_ms: e.at + 30 * 60_000,
+                summary: format!("#{} {text} ({status})", e.request_id),
+                description: String::new(),
+                url: format!("{base}/requests/{}", e.request_id),
+            }
+        })
+        .collect();
+    for f in &catalog.freezes {
+        if !f.applications.is_empty() && !shown.iter().any(|a| f.applications.contains(&a.id)) {
+            continue;
+        }
+        for (start, end) in freeze_spans(f, from, to) {
+            events.push(ics::Event {
+                uid: format!("freeze-{}-{start}@runway", f.id),
+                start_ms: start,
+                end_ms: end,
+                summary: format!("Freeze: {}", f.reason),
+                description: crate::ui::views::freeze_text(f),
+                url: format!("{base}/calendar"),
+            });
+        }
+    }
+    let name = match (team, application) {
+        ("", "") => "Runway changes".to_owned(),
+        (team, "") => format!("Runway changes: {}", catalog.team_name(team)),
+        (_, app) => format!(
+            "Runway changes: {}",
+            catalog.application(app).map_or(app, |a| a.name.as_str())
+        ),
+    };
+    Ok(ics::calendar(&name, &events))
+}
+
+const DAY: i64 = 86_400_000;
 
 fn entry(catalog: &Catalog, e: &Entry, time: String) -> CalendarEntry {
     let (app, env) =

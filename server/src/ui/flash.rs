@@ -120,3 +120,4 @@ pub const GATE_PAGE: &str = "gate";
 pub const CATALOG_PAGE: &str = "catalog";
 pub const INBOX_PAGE: &str = "inbox";
 pub const PROFILE_PAGE: &str = "profile";
+pub const CALENDAR_PAGE: &str = "calendar";

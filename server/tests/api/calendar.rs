@@ -73,4 +73,90 @@ async fn the_calendar_shows_scheduled_deployments_windows_and_freezes(kind: Kind
     );
 }
 
-crate::on_both_databases!(the_calendar_shows_scheduled_deployments_windows_and_freezes,);
+async fn a_private_feed_address_serves_the_calendar_until_replaced_or_revoked(kind: Kind) {
+    let Some(app) = spawn_app(kind).await else {
+        return;
+    };
+    // Ten days on, at noon UTC.
+    let at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(240);
+    let scheduled = RawDraft {
+        fields: Default::default(),
+        scheduled_local: at.strftime("%Y-%m-%dT12:00").to_string(),
+        timezone: "UTC".into(),
+        ..draft("5.3.0")
+    };
+    let id = submit_raw(&app, "wes", "storefront", "staging", &scheduled)
+        .await
+        .expect("opened");
+    app.login_as("wes").await;
+    let make = || crate::request_pages::post_form(&app, "/calendar/feed", &[]);
+    assert_eq!(make().await.status(), 303);
+    let page = app.get_html("/calendar").await;
+    let key_of = |page: &str| {
+        let start = page
+            .find("/calendar.ics?key=")
+            .expect("the address, shown once")
+            + 18;
+        page[start..start + 48].to_owned()
+    };
+    let key = key_of(&page);
+    assert!(
+        !app.get_html("/calendar").await.contains(&key),
+        "shown once"
+    );
+
+    // A calendar application fetches it with no session.
+    let app = &app;
+    let fetch = |query: String| async move {
+        let resp = client()
+            .get(app.url(&format!("/calendar.ics?{query}")))
+            .send()
+            .await
+            .expect("feed");
+        let status = resp.status().as_u16();
+        let kind = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            status,
+            kind,
+            resp.text().await.expect("body").replace("\r\n ", ""),
+        )
+    };
+    let (status, kind, feed) = fetch(format!("key={key}")).await;
+    assert_eq!(
+        (status, kind.as_str()),
+        (200, "text/calendar; charset=utf-8")
+    );
+    assert!(feed.starts_with("BEGIN:VCALENDAR\r\n"));
+    assert!(
+        feed.contains(&format!(
+            "SUMMARY:#{id} Storefront 5.3.0 → Staging (scheduled)"
+        )),
+        "{feed}"
+    );
+    assert!(
+        feed.contains(&format!("UID:request-{id}-")),
+        "a stable identifier"
+    );
+    let (_, _, banking) = fetch(format!("key={key}&application=banking")).await;
+    assert!(!banking.contains(&format!("#{id} ")), "filtered to Banking");
+
+    // Replaced: the old address no longer works, the new one does; revoked: neither.
+    assert_eq!(make().await.status(), 303);
+    let newer = key_of(&app.get_html("/calendar").await);
+    assert_eq!(fetch(format!("key={key}")).await.0, 404);
+    assert_eq!(fetch(format!("key={newer}")).await.0, 200);
+    let revoke = crate::request_pages::post_form(app, "/calendar/feed/revoke", &[]).await;
+    assert_eq!(revoke.status(), 303);
+    assert_eq!(fetch(format!("key={newer}")).await.0, 404);
+    assert_eq!(fetch("key=".to_owned()).await.0, 404);
+}
+
+crate::on_both_databases!(
+    the_calendar_shows_scheduled_deployments_windows_and_freezes,
+    a_private_feed_address_serves_the_calendar_until_replaced_or_revoked,
+);
