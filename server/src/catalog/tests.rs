@@ -423,3 +423,20 @@ fn mistakes_in_the_emergency_rollback_and_standard_sections_are_named_with_their
         "{text}"
     );
 }
+
+#[test]
+fn a_standard_rule_without_conditions_is_refused() {
+    let src = demo().replace(
+        "name = \"Content only\"\nrisk = [\"low\"]\nfields = { content_only = true }",
+        "name = \"Content only\"",
+    );
+    let err = errors(&src);
+    assert_eq!(
+        err.issues[0].field, "applications[1].environments[1].policy.standard[1].name",
+        "{err}"
+    );
+    assert!(
+        err.issues[0].message.contains("at least one condition"),
+        "{err}"
+    );
+}

@@ -97,7 +97,7 @@ pub(super) fn policy(c: &mut Checker<'_>, field: &str, p: &RawPolicy, known: &Kn
         emergency,
         rollback,
         standard,
-        standard_rule: None,
+        no_edit: None,
         ignores_freezes: false,
         review_within_secs: None,
     }

@@ -109,12 +109,26 @@ pub(super) fn rule(
             (name.get_ref().clone(), *min.get_ref())
         })
         .collect();
-    StandardRule {
+    let rule = StandardRule {
         name,
         risks,
         version,
         fields,
         stages,
         metrics,
+    };
+    let conditions = !(rule.risks.is_empty()
+        && rule.version.is_none()
+        && rule.fields.is_empty()
+        && rule.stages.is_empty()
+        && rule.metrics.is_empty());
+    if !conditions && r.risk.is_none() && r.version.is_none() && r.fields.is_empty() {
+        // A rule without conditions would approve every request at once.
+        c.issue(
+            &r.name,
+            format!("{field}.name"),
+            "a standard rule needs at least one condition (risk, version, fields, stages or metrics)",
+        );
     }
+    rule
 }

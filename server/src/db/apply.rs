@@ -211,6 +211,9 @@ async fn review(
     due_in_secs: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    if tickets::has_rule(tx, target.id, tickets::EMERGENCY_REVIEW).await? {
+        return Ok(());
+    }
     let owner = catalog
         .application(target.application_id)
         .map_or("", |a| a.owner.as_str());

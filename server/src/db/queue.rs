@@ -20,7 +20,7 @@ pub struct Listed {
     pub state: State,
     pub scheduled_at: Option<i64>,
     pub updated_at: i64,
-    /// `normal` or `emergency`.
+    /// `normal`, `emergency`, `rollback` or `standard`.
     pub change_kind: String,
 }
 

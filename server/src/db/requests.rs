@@ -36,7 +36,7 @@ pub struct RequestRow {
     pub self_deploy: bool,
     /// When the change was committed, the earliest time a pipeline said.
     pub commit_at: Option<i64>,
-    /// A normal or an emergency change.
+    /// A normal, emergency, rollback or standard change.
     pub change: Change,
 }
 
@@ -242,38 +242,25 @@ pub async fn in_flight(
     .await
 }
 
-/// The last version that succeeded at `application` to `environment` other than `version`, and
-/// the request that deployed it: what a rollback of `version` brings back.
-pub async fn last_good_version(
+/// The last successful deployment at `application` to `environment` of a version other than
+/// `except` (of any version when `None`: no version is empty): its version, its request and that
+/// request's artifact.
+pub async fn last_success(
     exec: impl sqlx::Executor<'_, Database = Any>,
     application: &str,
     environment: &str,
-    version: &str,
-) -> Result<Option<(String, i64)>, sqlx::Error> {
+    except: Option<&str>,
+) -> Result<Option<(String, i64, String)>, sqlx::Error> {
     sqlx::query_as(
-        "select version, request_id from deployments where application_id = $1 \
-         and environment_id = $2 and version <> $3 and succeeded = 1 \
-         order by finished_at desc, deployment_id desc limit 1",
+        "select d.version, d.request_id, r.artifact from deployments d \
+         join requests r on r.request_id = d.request_id \
+         where d.application_id = $1 and d.environment_id = $2 and d.succeeded = 1 \
+         and d.version <> coalesce($3, '') \
+         order by d.finished_at desc, d.deployment_id desc limit 1",
     )
     .bind(application)
     .bind(environment)
-    .bind(version)
-    .fetch_optional(exec)
-    .await
-}
-
-/// The version last deployed successfully to `application` in `environment`.
-pub async fn deployed_version(
-    exec: impl sqlx::Executor<'_, Database = Any>,
-    application: &str,
-    environment: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select version from deployments where application_id = $1 and environment_id = $2 \
-         and succeeded = 1 order by finished_at desc, deployment_id desc limit 1",
-    )
-    .bind(application)
-    .bind(environment)
+    .bind(except)
     .fetch_optional(exec)
     .await
 }

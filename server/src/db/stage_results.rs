@@ -106,20 +106,23 @@ pub async fn stage_history(
     .collect()
 }
 
-/// The stage results posted for `version` of `application` (by any of its requests), oldest
-/// first: (stage, status, metrics as JSON).
+/// The stage results posted for `version` of `application` (by any of its requests naming
+/// `artifact`, when given), oldest first: (stage, status, metrics as JSON).
 pub async fn of_version(
     exec: impl sqlx::Executor<'_, Database = Any>,
     application: &str,
     version: &str,
+    artifact: Option<&str>,
 ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "select s.stage, s.status, s.metrics from stage_results s \
          join requests r on r.request_id = s.request_id \
-         where r.application_id = $1 and r.version = $2 order by s.stage_result_id",
+         where r.application_id = $1 and r.version = $2 \
+         and r.artifact = coalesce($3, r.artifact) order by s.stage_result_id",
     )
     .bind(application)
     .bind(version)
+    .bind(artifact)
     .fetch_all(exec)
     .await
 }

@@ -95,6 +95,22 @@ pub async fn insert(tx: &mut Tx<'_>, t: &NewTicket<'_>) -> Result<i64, sqlx::Err
     .await
 }
 
+/// Whether request `request_id` has a ticket of the rule `rule_id`.
+pub async fn has_rule(
+    tx: &mut Tx<'_>,
+    request_id: i64,
+    rule_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "select ticket_id from tickets where request_id = $1 and rule_id = $2 limit 1",
+    )
+    .bind(request_id)
+    .bind(rule_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(found.is_some())
+}
+
 pub async fn get(
     exec: impl sqlx::Executor<'_, Database = Any>,
     id: i64,

@@ -132,8 +132,15 @@ pub(super) async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Re
                     }
                     Err(e) if e.is_unique_violation() => {
                         // Another deployment of this target started meanwhile (another worker
-                        // or replica): the next look waits for it.
+                        // or replica): the next look waits for it. Any other refusal is an error.
                         drop(tx);
+                        let (app, env) = (&row.application_id, &row.environment_id);
+                        if q::in_flight(&state.db.pool, app, env, row.id)
+                            .await?
+                            .is_none()
+                        {
+                            return Err(e);
+                        }
                         tracing::info!(
                             request = row.id,
                             "another deployment of the target started"

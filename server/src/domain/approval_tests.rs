@@ -37,7 +37,7 @@ fn policy(
         emergency: None,
         rollback: None,
         standard: Vec::new(),
-        standard_rule: None,
+        no_edit: None,
         ignores_freezes: false,
         review_within_secs: None,
     }

@@ -150,8 +150,8 @@ pub fn window_spans(
 fn spans(next: impl Fn(i64) -> Option<(i64, i64)>, from: i64, to: i64) -> Vec<(i64, i64)> {
     let mut out = Vec::new();
     let mut at = from;
-    // A month has at most a few dozen occurrences; the bound only guards a zero-length one.
-    for _ in 0..200 {
+    // Bounded by the range: a feed's 210 days of a daily window or blackout is 210 occurrences.
+    for _ in 0..1000 {
         match next(at) {
             Some((start, end)) if start < to && end > at => {
                 out.push((start, end));

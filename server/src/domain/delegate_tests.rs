@@ -16,7 +16,7 @@ fn policy(delegation: bool) -> Policy {
         emergency: None,
         rollback: None,
         standard: Vec::new(),
-        standard_rule: None,
+        no_edit: None,
         ignores_freezes: false,
         review_within_secs: None,
         ..crate::domain::fixtures::policy(&[("CAB", "cab", 2)])

@@ -34,7 +34,7 @@ pub fn policy(stages: &[(&str, &str, u32)]) -> Policy {
         emergency: None,
         rollback: None,
         standard: Vec::new(),
-        standard_rule: None,
+        no_edit: None,
         ignores_freezes: false,
         review_within_secs: None,
     }

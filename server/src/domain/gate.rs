@@ -54,6 +54,8 @@ pub struct Candidate {
     pub approvals: Vec<Approval>,
     /// The justification of an emergency change, whose policy is its emergency path's.
     pub emergency: Option<String>,
+    /// The request a rollback undoes; its policy is the rollback path's.
+    pub rollback_of: Option<i64>,
 }
 
 /// "1 more of CAB in stage Change board".
@@ -103,10 +105,10 @@ fn covers(state: State) -> bool {
 }
 
 /// Why the actor may not deploy, if they may not: they must be allowed to request here, or to
-/// raise the emergency change that covers the release.
-fn actor_reason(q: &Query<'_>, emergency: Option<&Policy>) -> Option<String> {
+/// open the emergency change or the rollback that covers the release (`own`: its policy).
+fn actor_reason(q: &Query<'_>, own: Option<&Policy>) -> Option<String> {
     let may = |teams: &[String]| {
-        q.env.policy.may_request(teams) || emergency.is_some_and(|p| p.may_request(teams))
+        q.env.policy.may_request(teams) || own.is_some_and(|p| p.may_request(teams))
     };
     let allowed = || {
         let names: Vec<&str> = q
@@ -114,7 +116,7 @@ fn actor_reason(q: &Query<'_>, emergency: Option<&Policy>) -> Option<String> {
             .policy
             .requesters
             .iter()
-            .chain(emergency.iter().flat_map(|p| p.requesters.iter()))
+            .chain(own.iter().flat_map(|p| p.requesters.iter()))
             .map(|t| q.catalog.team_name(t))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
@@ -208,10 +210,12 @@ pub fn decide(q: &Query<'_>, candidates: &[Candidate]) -> Answer {
             State::PendingApproval | State::Approved | State::Scheduled
         )
     });
-    // An emergency change that covers the release, or waits for its approval, is judged by its
-    // own path: who may raise it, and the schedule it keeps.
-    let emergency = approved.or(open).filter(|c| c.emergency.is_some());
-    if let Some(reason) = actor_reason(q, emergency.map(|c| &c.policy)) {
+    // An emergency change or a rollback that covers the release, or waits for its approval, is
+    // judged by its own path: who may open it, and the schedule it keeps.
+    let own = approved
+        .or(open)
+        .filter(|c| c.emergency.is_some() || c.rollback_of.is_some());
+    if let Some(reason) = actor_reason(q, own.map(|c| &c.policy)) {
         denials.push(("actor", reason));
     }
     match (approved, open, candidates.first()) {
@@ -281,8 +285,8 @@ pub fn decide(q: &Query<'_>, candidates: &[Candidate]) -> Answer {
         (None, None, None) => denials.push(("request", format!("no request asks for {release}"))),
     }
 
-    // An emergency change keeps its own path's schedule (which may ignore windows and freezes).
-    let policy = emergency.map_or(&q.env.policy, |c| &c.policy);
+    // Its own path's schedule may ignore windows and freezes.
+    let policy = own.map_or(&q.env.policy, |c| &c.policy);
     let next_window_ms =
         match schedule::dispatch_gate(q.catalog, policy, &q.app.id, &q.env.id, q.at_ms) {
             Gate::Open => Some(q.at_ms),
@@ -322,17 +326,20 @@ pub fn decide(q: &Query<'_>, candidates: &[Candidate]) -> Answer {
                 .unwrap_or_default()
         ));
     }
-    if let Some(c) = emergency.filter(|_| decision == Decision::Allow) {
+    if let Some(c) = own.filter(|_| decision == Decision::Allow) {
         let bypass = if c.policy.ignores_freezes {
             "; change windows and freezes do not hold it"
         } else {
             ""
         };
-        reasons.push(format!(
-            "request #{} is an emergency change{bypass}: {}",
-            c.id,
-            c.emergency.as_deref().unwrap_or_default()
-        ));
+        reasons.push(match (&c.emergency, c.rollback_of) {
+            (Some(why), _) => format!("request #{} is an emergency change{bypass}: {why}", c.id),
+            (None, of) => format!(
+                "request #{} rolls back request #{}{bypass}",
+                c.id,
+                of.unwrap_or_default()
+            ),
+        });
     }
     Answer {
         decision,

@@ -34,7 +34,7 @@ fn policy() -> Policy {
         emergency: None,
         rollback: None,
         standard: Vec::new(),
-        standard_rule: None,
+        no_edit: None,
         ignores_freezes: false,
         review_within_secs: None,
     }
@@ -99,6 +99,7 @@ prop_compose! {
                 vec![]
             },
             emergency: None,
+            rollback_of: None,
         }
     }
 }
@@ -158,4 +159,75 @@ proptest! {
             prop_assert_eq!(answer.rule, "actor");
         }
     }
+}
+
+#[test]
+fn a_rollback_is_judged_by_its_own_path_through_a_freeze() {
+    let mut catalog = catalog();
+    catalog.freezes.push(crate::domain::Freeze {
+        id: "move".into(),
+        reason: "Data centre move".into(),
+        period: crate::domain::FreezePeriod::Once {
+            start_ms: 0,
+            end_ms: i64::MAX,
+        },
+        applications: Vec::new(),
+        environments: Vec::new(),
+    });
+    let app = &catalog.applications[0];
+    let path = Policy {
+        rollback: Some(crate::domain::RollbackPath {
+            requesters: Some(vec!["web".into()]),
+            stages: Vec::new(),
+            bypass_windows: true,
+        }),
+        ..policy()
+    };
+    let rollback = Candidate {
+        id: 9,
+        state: State::Approved,
+        artifact: String::new(),
+        requester_id: 1,
+        scheduled_at: None,
+        policy: path.for_rollback(),
+        approvals: Vec::new(),
+        emergency: None,
+        rollback_of: Some(8),
+    };
+    let ask = |actor: Actor, candidate: &Candidate| {
+        decide(
+            &Query {
+                catalog: &catalog,
+                app,
+                env: &app.environments[0],
+                version: "1.0",
+                artifact: None,
+                actor: &actor,
+                at_ms: 10_000_000,
+            },
+            std::slice::from_ref(candidate),
+        )
+    };
+    // The rollback path's own requesters may deploy it, through the freeze, and the gate says so.
+    let answer = ask(Actor::Team("web".into()), &rollback);
+    assert_eq!(answer.decision, Decision::Allow, "{answer:?}");
+    assert!(answer.reasons.iter().any(
+        |r| r == "request #9 rolls back request #8; change windows and freezes do not hold it"
+    ));
+    // A plain request under the environment's policy is held by the freeze.
+    let plain = Candidate {
+        policy: policy(),
+        rollback_of: None,
+        approvals: vec![Approval {
+            user_id: 2,
+            teams: vec!["owners".into()],
+            stage: 0,
+            at_ms: 10_000_000,
+            voided: false,
+            acted_by: None,
+        }],
+        ..rollback.clone()
+    };
+    let answer = ask(Actor::Unnamed, &plain);
+    assert_eq!(answer.rule, "window", "{answer:?}");
 }

@@ -230,7 +230,7 @@ pub enum Effect {
     /// for its turn there may start.
     NextInLine,
     /// Opens the post-implementation review of an emergency change for the application's owner
-    /// team, due `due_in_secs` from now.
+    /// team, due `due_in_secs` from now, unless the request has one already (a retried one).
     OpenReview { due_in_secs: i64 },
 }
 
@@ -275,7 +275,9 @@ pub fn allowed_actions(request: &Subject, policy: &Policy, viewer: &Viewer, now:
             verdict: Verdict::Approve,
             comment: String::new(),
         }),
-        edit: request.state.is_some() && edit_refusal(request, viewer).is_none(),
+        edit: request.state.is_some()
+            && policy.no_edit.is_none()
+            && edit_refusal(request, viewer).is_none(),
         cancel: accepts(Event::Cancelled {
             by: by(),
             reason: String::new(),
@@ -335,7 +337,10 @@ pub(super) fn finish(
         effects.push(Effect::RecordDeployment {
             succeeded: state == State::Succeeded,
         });
-        // An emergency change is reviewed once its deployment has ended, whatever the outcome.
+    }
+    // An emergency change is reviewed once its deployment has ended, whatever the outcome
+    // (succeeded, failed, or stopped by operations); the apply step opens one review at most.
+    if in_flight(request.state) && !in_flight(Some(state)) {
         if let Some(due_in_secs) = policy.review_within_secs {
             effects.push(Effect::OpenReview { due_in_secs });
         }

@@ -243,11 +243,8 @@ impl Rules<'_> {
 
     fn edited(&self, by: &Viewer, before: &Draft, after: &Draft) -> Result<Transition, Refusal> {
         let state = self.state()?;
-        if let Some(rule) = &self.policy.standard_rule {
-            return Err(Refusal::Conflict(format!(
-                "This standard change was approved as it was opened, under “{rule}”: cancel it \
-                 and open another to change it."
-            )));
+        if let Some(why) = &self.policy.no_edit {
+            return Err(Refusal::Conflict(why.clone()));
         }
         if let Some(refused) = edit_refusal(self.request, by) {
             return Err(refused);

@@ -29,7 +29,7 @@ fn policy(lifetime: Option<i64>, stages: usize) -> Policy {
         emergency: None,
         rollback: None,
         standard: Vec::new(),
-        standard_rule: None,
+        no_edit: None,
         ignores_freezes: false,
         review_within_secs: None,
     }
@@ -282,7 +282,7 @@ fn the_last_approval_queues_the_dispatch_and_a_rejection_ends_it() {
 #[test]
 fn a_standard_change_is_approved_as_it_opens_and_takes_no_edit() {
     let standard = Policy {
-        standard_rule: Some("Low-risk patch".into()),
+        no_edit: Some("This standard change was approved as it was opened.".into()),
         ..policy(None, 0)
     };
     let new = Subject {

@@ -195,7 +195,7 @@ mod tests {
             emergency: None,
             rollback: None,
             standard: Vec::new(),
-            standard_rule: None,
+            no_edit: None,
             ignores_freezes: false,
             review_within_secs: None,
         }

@@ -35,15 +35,16 @@ pub struct Policy {
     /// Standard (pre-approved) change rules: a request meeting one is approved as it is opened.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub standard: Vec<super::standard::StandardRule>,
-    /// Set on a standard change's own policy: the rule it met (it needs no approval, and an
-    /// edit would escape the rule, so it takes none).
+    /// Set on the own policy of a request whose kind an edit would escape (a standard change
+    /// approved under its rule, a rollback checked against the version it brings back): why it
+    /// takes no edit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub standard_rule: Option<String>,
+    pub no_edit: Option<String>,
     /// The environment's rollback path, if it has one (else a rollback follows this policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<RollbackPath>,
-    /// Set on an emergency request's own policy when its path bypasses windows and freezes
-    /// (its windows are then empty).
+    /// Set on an emergency's or a rollback's own policy when its path bypasses windows and
+    /// freezes (its windows are then empty).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignores_freezes: bool,
     /// Set on an emergency request's own policy: its post-implementation review is due this
@@ -142,7 +143,15 @@ impl Policy {
 
     /// Whether `teams` may open a request of any kind here (the form is theirs).
     pub fn may_open(&self, teams: &[String]) -> bool {
-        self.may_request(teams) || self.may_raise_emergency(teams)
+        self.may_request(teams) || self.may_raise_emergency(teams) || self.rollback_names(teams)
+    }
+
+    /// Whether the rollback path names any of `teams` as its own requesters.
+    fn rollback_names(&self, teams: &[String]) -> bool {
+        self.rollback
+            .as_ref()
+            .and_then(|r| r.requesters.as_ref())
+            .is_some_and(|listed| listed.iter().any(|t| teams.contains(t)))
     }
 
     /// The policy an emergency request keeps: the path's requesters and reduced approval, no
@@ -170,7 +179,10 @@ impl Policy {
         Policy {
             stages: Vec::new(),
             standard: Vec::new(),
-            standard_rule: Some(rule.to_owned()),
+            no_edit: Some(format!(
+                "This standard change was approved as it was opened, under “{rule}”: cancel it \
+                 and open another to change it."
+            )),
             emergency: None,
             rollback: None,
             ..self.clone()
@@ -183,6 +195,12 @@ impl Policy {
         let plain = Policy {
             emergency: None,
             rollback: None,
+            standard: Vec::new(),
+            no_edit: Some(
+                "A rollback deploys the version it was checked against: cancel it and open \
+                 another to change it."
+                    .to_owned(),
+            ),
             ..self.clone()
         };
         match &self.rollback {

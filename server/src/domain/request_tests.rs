@@ -24,7 +24,7 @@ fn app() -> Application {
                 emergency: None,
                 rollback: None,
                 standard: Vec::new(),
-                standard_rule: None,
+                no_edit: None,
                 ignores_freezes: false,
                 review_within_secs: None,
             },

@@ -72,8 +72,13 @@ pub fn unmet(rule: &StandardRule, draft: &Draft, evidence: &Evidence) -> Vec<Str
     for (field, wanted) in &rule.fields {
         let given = draft.fields.get(field);
         // An unticked checkbox is stored as false, an empty optional field not at all.
-        let same =
-            given == Some(wanted) || (given.is_none() && *wanted == serde_json::Value::Bool(false));
+        // Numbers compare by value: the catalog writes 5 where a form gives 5.0.
+        let same = given == Some(wanted)
+            || (given.is_none() && *wanted == serde_json::Value::Bool(false))
+            || given
+                .and_then(serde_json::Value::as_f64)
+                .zip(wanted.as_f64())
+                .is_some_and(|(a, b)| a == b);
         if !same {
             unmet.push(match wanted {
                 serde_json::Value::Bool(true) => format!("{field} is not ticked"),

@@ -72,6 +72,23 @@ fn each_failed_condition_is_named() {
 }
 
 #[test]
+fn numbers_compare_by_value() {
+    let rule = StandardRule {
+        name: "Small batch".into(),
+        risks: Vec::new(),
+        version: None,
+        fields: [("batch".to_owned(), 5.into())].into(),
+        stages: Vec::new(),
+        metrics: BTreeMap::new(),
+    };
+    let mut d = draft("1.0.1", Risk::Low);
+    d.fields.insert("batch".into(), serde_json::json!(5.0));
+    assert!(unmet(&rule, &d, &evidence()).is_empty());
+    d.fields.insert("batch".into(), serde_json::json!(6.0));
+    assert_eq!(unmet(&rule, &d, &evidence()), ["batch is 6.0, not 5"]);
+}
+
+#[test]
 fn versions_that_are_no_patch_release() {
     for (version, deployed) in [
         ("2.4.0", "2.4.0"),

@@ -118,6 +118,7 @@ pub async fn feed(State(state): State<AppState>, Query(q): Query<FeedQuery>) -> 
             text,
         )
             .into_response(),
+        Err(Error::NotFound(why)) => (StatusCode::NOT_FOUND, why).into_response(),
         Err(e) => broken(e),
     }
 }

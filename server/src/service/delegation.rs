@@ -106,7 +106,7 @@ fn forbidden_seat<'a>(
         emergency: None,
         rollback: None,
         standard: Vec::new(),
-        standard_rule: None,
+        no_edit: None,
         ignores_freezes: false,
         review_within_secs: None,
         ..policy.clone()

@@ -250,5 +250,6 @@ pub(crate) async fn candidate(db: &Db, row: &q::RequestRow) -> Result<Candidate,
             .change
             .is_emergency()
             .then(|| row.change.justification().to_owned()),
+        rollback_of: row.change.rollback_of(),
     })
 }

@@ -130,7 +130,7 @@ pub async fn submit_in(
         }
     }
     if let Some(of) = change.rollback_of() {
-        super::rollbacks::check(tx, application_id, environment_id, of, &draft.version).await?;
+        super::rollbacks::check(tx, (application_id, environment_id), of, &draft).await?;
     }
     let new = Subject {
         state: None,

@@ -22,12 +22,17 @@ pub(super) async fn evaluate(
         return Ok(None);
     }
     let mut evidence = Evidence {
-        deployed: q::deployed_version(&mut ***tx, application, &env.id).await?,
+        deployed: q::last_success(&mut ***tx, application, &env.id, None)
+            .await?
+            .map(|(version, _, _)| version),
         ..Evidence::default()
     };
     // The latest result of each stage, and the latest value of each metric, win.
+    // Evidence counts for the artifact the request names (the gate lets through that one
+    // alone), or for the version when it names none.
+    let artifact = (!draft.artifact.is_empty()).then_some(draft.artifact.as_str());
     for (stage, status, metrics) in
-        stage_results::of_version(&mut ***tx, application, &draft.version).await?
+        stage_results::of_version(&mut ***tx, application, &draft.version, artifact).await?
     {
         if status != "started" {
             evidence.stages.insert(stage, status == "succeeded");

@@ -6,7 +6,7 @@ use super::viewer::{readable, team_ids};
 use crate::db::calendar::{entries, Entry};
 use crate::db::{now_ms, Db};
 use crate::domain::calendar::{day_start, freeze_spans, window_spans, Period};
-use crate::domain::{ics, Application, Catalog};
+use crate::domain::{ics, Application, Catalog, Freeze};
 use crate::service::error::Error;
 use app::model::{CalendarDay, CalendarEntry, CalendarView, Viewer};
 use jiff::tz::TimeZone;
@@ -62,28 +62,17 @@ pub async fn calendar(
     window_ids.sort_unstable();
     window_ids.dedup();
     let windows = window_spans(catalog, &window_ids, from, to);
-    let freezes: Vec<(String, i64, i64)> = catalog
-        .freezes
-        .iter()
-        .filter(|f| {
-            f.applications.is_empty() || shown.iter().any(|a| f.applications.contains(&a.id))
-        })
-        .flat_map(|f| {
+    let freezes: Vec<(String, i64, i64)> = frozen(catalog, &shown, (from, to))
+        .map(|(f, s, e)| {
             let whom = if f.environments.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", f.environments.join(", "))
             };
-            freeze_spans(f, from, to)
-                .into_iter()
-                .map(move |(s, e)| (format!("{}{whom}", f.reason), s, e))
+            (format!("{}{whom}", f.reason), s, e)
         })
         .collect();
-    let found: Vec<Entry> = entries(db, from, to, now)
-        .await?
-        .into_iter()
-        .filter(|e| shown.iter().any(|a| a.id == e.application_id))
-        .collect();
+    let found = entries(db, &ids(&shown), (from, to), now).await?;
     let local = |ms: i64, format: &str| {
         Timestamp::from_millisecond(ms)
             .map(|t| t.to_zoned_datetime(tz.clone()).strftime(format).to_string())
@@ -204,18 +193,28 @@ pub async fn feed(
     public_url: &str,
 ) -> Result<String, Error> {
     let readable = readable(catalog, viewer);
+    if !application.is_empty() && !readable.iter().any(|a| a == application) {
+        return Err(Error::NotFound(format!(
+            "There is no application {application} you may read."
+        )));
+    }
     let shown = shown(catalog, &readable, team, application);
     let now = now_ms();
     let (from, to) = (now - 30 * DAY, now + 180 * DAY);
     let base = public_url.trim_end_matches('/');
-    let mut events: Vec<ics::Event> = entries(db, from, to, now)
+    let mut events: Vec<ics::Event> = entries(db, &ids(&shown), (from, to), now)
         .await?
         .into_iter()
-        .filter(|e| shown.iter().any(|a| a.id == e.application_id))
         .map(|e| {
             let CalendarEntry { text, status, .. } = entry(catalog, &e, String::new());
+            // The same identifier on every fetch: a planned deployment is one event whatever
+            // its time becomes; an ended one is its own.
+            let uid = match status.as_str() {
+                "succeeded" | "failed" => format!("deployment-{}-{}@runway", e.request_id, e.at),
+                _ => format!("request-{}@runway", e.request_id),
+            };
             ics::Event {
-                uid: format!("request-{}-{}@runway", e.request_id, e.at),
+                uid,
                 start_ms: e.at,
                 end_ms: e.at + 30 * 60_000,
                 summary: format!("#{} {text} ({status})", e.request_id),
@@ -224,20 +223,15 @@ pub async fn feed(
             }
         })
         .collect();
-    for f in &catalog.freezes {
-        if !f.applications.is_empty() && !shown.iter().any(|a| f.applications.contains(&a.id)) {
-            continue;
-        }
-        for (start, end) in freeze_spans(f, from, to) {
-            events.push(ics::Event {
-                uid: format!("freeze-{}-{start}@runway", f.id),
-                start_ms: start,
-                end_ms: end,
-                summary: format!("Freeze: {}", f.reason),
-                description: crate::ui::views::freeze_text(f),
-                url: format!("{base}/calendar"),
-            });
-        }
+    for (f, start, end) in frozen(catalog, &shown, (from, to)) {
+        events.push(ics::Event {
+            uid: format!("freeze-{}-{start}@runway", f.id),
+            start_ms: start,
+            end_ms: end,
+            summary: format!("Freeze: {}", f.reason),
+            description: crate::ui::views::freeze_text(f),
+            url: format!("{base}/calendar"),
+        });
     }
     let name = match (team, application) {
         ("", "") => "Runway changes".to_owned(),
@@ -251,6 +245,29 @@ pub async fn feed(
 }
 
 const DAY: i64 = 86_400_000;
+
+fn ids(shown: &[&Application]) -> Vec<String> {
+    shown.iter().map(|a| a.id.clone()).collect()
+}
+
+/// The frozen spans in [`from`, `to`) of the freezes that reach the shown applications.
+fn frozen<'a>(
+    catalog: &'a Catalog,
+    shown: &'a [&Application],
+    (from, to): (i64, i64),
+) -> impl Iterator<Item = (&'a Freeze, i64, i64)> + 'a {
+    catalog
+        .freezes
+        .iter()
+        .filter(|f| {
+            f.applications.is_empty() || shown.iter().any(|a| f.applications.contains(&a.id))
+        })
+        .flat_map(move |f| {
+            freeze_spans(f, from, to)
+                .into_iter()
+                .map(move |(s, e)| (f, s, e))
+        })
+}
 
 fn entry(catalog: &Catalog, e: &Entry, time: String) -> CalendarEntry {
     let (app, env) =

@@ -40,12 +40,7 @@ pub async fn form(
     }
     let target = rollbacks::target(&db.pool, &original)
         .await?
-        .ok_or_else(|| {
-            Error::Conflict(format!(
-                "Request #{id} cannot be rolled back: only a deployed or failed request can, to \
-                 another version that succeeded here before."
-            ))
-        })?;
+        .ok_or_else(|| Error::Conflict(rollbacks::cannot(id)))?;
     let values = if flash.values.is_empty() {
         let good = q::get(&db.pool, target.deployed_by).await?;
         let mut values = good.as_ref().map(form_values).unwrap_or_default();

@@ -139,7 +139,7 @@ async fn a_private_feed_address_serves_the_calendar_until_replaced_or_revoked(ki
         "{feed}"
     );
     assert!(
-        feed.contains(&format!("UID:request-{id}-")),
+        feed.contains(&format!("UID:request-{id}@runway")),
         "a stable identifier"
     );
     let (_, _, banking) = fetch(format!("key={key}&application=banking")).await;

@@ -68,6 +68,16 @@ async fn a_failed_deployment_is_rolled_back_to_the_last_version_that_succeeded(k
         matches!(&refused, Err(Error::Invalid(e)) if e.contains_key("rollback_of")),
         "{refused:?}"
     );
+    // Nor another artifact than the one deployed with 2.4.0 (none).
+    let other = RawDraft {
+        artifact: format!("sha256:{}", "ab".repeat(32)),
+        ..rollback(bad, "2.4.0")
+    };
+    let refused = submit_raw(&app, "ada", "banking", "staging", &other).await;
+    assert!(
+        matches!(&refused, Err(Error::Invalid(e)) if e.contains_key("artifact")),
+        "{refused:?}"
+    );
     // Nor can a request still waiting be rolled back.
     let open = submit_raw(&app, "ada", "banking", "staging", &draft("2.4.2"))
         .await
@@ -92,6 +102,20 @@ async fn a_failed_deployment_is_rolled_back_to_the_last_version_that_succeeded(k
         .parse()
         .expect("a request");
     assert_eq!(state(&app, id).await, "pending_approval");
+    // A rollback takes no edit: it deploys what it was checked against.
+    let refused = server::service::requests::edit(
+        &app.state.db,
+        &app.state.catalog.current(),
+        &app.user("ada").await,
+        id,
+        crate::requests::revision(&app, id).await,
+        &draft("2.4.9"),
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(Error::Conflict(m)) if m.contains("A rollback deploys")),
+        "{refused:?}"
+    );
     approve(&app, "ben", id).await.expect("ben");
     until_state(&app, id, "succeeded").await;
     let html = app.get_html(&page).await;
