@@ -107,4 +107,6 @@ pub(crate) fn line_of(source: &str, offset: usize) -> usize {
 }
 
 #[cfg(test)]
+mod paths_tests;
+#[cfg(test)]
 mod tests;

@@ -13,12 +13,6 @@ const WES: i64 = 7;
 fn policy(delegation: bool) -> Policy {
     Policy {
         delegation,
-        emergency: None,
-        rollback: None,
-        standard: Vec::new(),
-        no_edit: None,
-        ignores_freezes: false,
-        review_within_secs: None,
         ..crate::domain::fixtures::policy(&[("CAB", "cab", 2)])
     }
 }

@@ -26,12 +26,7 @@ fn policy(lifetime: Option<i64>, stages: usize) -> Policy {
         material_fields: None,
         chasing: Default::default(),
         delegation: true,
-        emergency: None,
-        rollback: None,
-        standard: Vec::new(),
-        no_edit: None,
-        ignores_freezes: false,
-        review_within_secs: None,
+        ..crate::domain::fixtures::policy(&[])
     }
 }
 

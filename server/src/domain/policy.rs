@@ -192,12 +192,7 @@ mod tests {
             material_fields: None,
             chasing: Default::default(),
             delegation: true,
-            emergency: None,
-            rollback: None,
-            standard: Vec::new(),
-            no_edit: None,
-            ignores_freezes: false,
-            review_within_secs: None,
+            ..crate::domain::fixtures::policy(&[])
         }
     }
 

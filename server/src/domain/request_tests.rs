@@ -21,12 +21,7 @@ fn app() -> Application {
                 material_fields: None,
                 chasing: Default::default(),
                 delegation: true,
-                emergency: None,
-                rollback: None,
-                standard: Vec::new(),
-                no_edit: None,
-                ignores_freezes: false,
-                review_within_secs: None,
+                ..crate::domain::fixtures::policy(&[])
             },
             ci: None,
         }],
