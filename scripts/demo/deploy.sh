@@ -10,7 +10,16 @@ pause="${DEMO_PAUSE:-1}"
 case "$version" in
   ''|.*|*..*|*[!A-Za-z0-9._+-]*) echo "refusing to deploy the version '$version'" >&2; exit 2 ;;
 esac
+region="${RUNWAY_REGION:-}"
 case "$version" in
+  *fail-*)
+    # A version naming a region ("7.2.0-fail-us") fails there once, as an outage would: the
+    # retry operations ask for succeeds.
+    if [ -n "$region" ] && [ "${version##*fail-}" = "$region" ] && [ ! -e "$root/outage-$version" ]; then
+      mkdir -p "$root" && : > "$root/outage-$version"
+      echo "Deploying $site $version"; sleep "$pause"
+      echo "region $region unreachable: the load balancer answers 503" >&2; exit 1
+    fi ;;
   *fail*) echo "Deploying $site $version"; sleep "$pause"; echo "smoke test failed: version $version answers 500" >&2; exit 1 ;;
 esac
 echo "Deploying $site $version"

@@ -1,10 +1,10 @@
-//! Ninety days of made-up history for the demo portal, so that its Insights page tells a story
-//! on first look. Written once, at the first start in demo mode (while no request exists), the
-//! same way every time (a fixed seed; the days are counted back from the day it runs), and
-//! through the lifecycle like any request: each one is opened, approved stage by stage, waits for
-//! its change window, is provisioned and deployed or fails, with its times in the past. Only
-//! what makes sense live is left out (notices, the dispatch queue, reminders). Every request it
-//! writes says so: its origin is `demo` and its title starts with "Demo history".
+//! Ninety days of made-up history for the demo portal, so that its Insights page tells a story on
+//! first look. Written once, at the first start in demo mode (while no request exists), the same
+//! way every time (a fixed seed; days counted back from the day it runs), and through the
+//! lifecycle like any request: each is opened, approved stage by stage, waits for its change
+//! window, is provisioned and deployed or fails, with its times in the past. Only what makes sense
+//! live is left out (notices, the dispatch queue, reminders); every request it writes says so (its
+//! origin is `demo` and its title starts with "Demo history").
 
 use crate::catalog::store::ActiveCatalog;
 use crate::db::users::{self, User};
@@ -288,17 +288,12 @@ async fn release(
     events.extend([
         (
             started,
-            step_started("provision", "scripts/demo/provision.sh"),
+            step_event("provision", Some("scripts/demo/provision.sh")),
         ),
-        (
-            provisioned,
-            Event::StepSucceeded {
-                step: "provision".into(),
-            },
-        ),
+        (provisioned, step_event("provision", None)),
         (
             provisioned + 5_000,
-            step_started("deploy", "scripts/demo/deploy.sh"),
+            step_event("deploy", Some("scripts/demo/deploy.sh")),
         ),
         (
             ended,
@@ -306,6 +301,8 @@ async fn release(
                 Event::StepFailed {
                     step: "deploy".into(),
                     message: "The smoke test after the deploy failed (exit status 1).".into(),
+                    target_id: String::new(),
+                    ends: true,
                 }
             } else {
                 Event::Deployed
@@ -349,11 +346,17 @@ async fn release(
     }))
 }
 
-fn step_started(step: &str, job: &str) -> Event {
-    Event::StepStarted {
-        step: step.into(),
-        connector: "shell".into(),
-        target: job.into(),
+/// A CI step of the made-up past (its one target): started with its job, or succeeded.
+fn step_event(step: &str, job: Option<&str>) -> Event {
+    let (step, target_id) = (step.into(), String::new());
+    match job {
+        Some(job) => Event::StepStarted {
+            step,
+            connector: "shell".into(),
+            target: job.into(),
+            target_id,
+        },
+        None => Event::StepSucceeded { step, target_id },
     }
 }
 

@@ -78,6 +78,32 @@ pub struct StepView {
     pub message: String,
 }
 
+/// A request's deployment: its CI runs, or, when its environment fans out to several components
+/// or regions, each target's runs and where it stands.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentView {
+    /// The CI runs of a single-target deployment, oldest first.
+    pub steps: Vec<StepView>,
+    /// The targets of a fan-out, in the catalog's order.
+    pub targets: Vec<TargetView>,
+    /// "Deploys to 3 targets in parallel"; empty for a single target.
+    pub order: String,
+    /// Operations: retry the failed CI step (of a single-target deployment).
+    pub can_retry: bool,
+}
+
+/// One target of a fan-out: a component or region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetView {
+    pub id: String,
+    pub name: String,
+    /// not started, waiting, running, succeeded, failed, skipped.
+    pub status: String,
+    pub steps: Vec<StepView>,
+    /// Operations: run this target's failed step again, alone.
+    pub can_retry: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditingView {
     pub id: i64,
@@ -157,8 +183,8 @@ pub struct RequestView {
     pub revision: i64,
     pub catalog_version: Option<i64>,
     pub stages: Vec<StageView>,
-    /// The CI runs started for it, oldest first.
-    pub steps: Vec<StepView>,
+    /// Its CI runs, by target when it fans out.
+    pub deployment: DeploymentView,
     /// What its deployment waits for ("waiting for window until …", "waiting on CI — attempt 2 …").
     pub waiting: Option<String>,
     pub timeline: Vec<EventView>,
@@ -168,8 +194,6 @@ pub struct RequestView {
     pub deciding_for: String,
     pub can_edit: bool,
     pub can_cancel: bool,
-    /// Operations: retry the failed CI step.
-    pub can_retry: bool,
     /// Operations: cancel the deployment in progress (and its CI run).
     pub can_stop: bool,
     pub notice: Option<Notice>,

@@ -14,6 +14,7 @@ pub mod new_request;
 pub mod not_found;
 pub mod profile;
 pub mod request;
+mod request_deployment;
 pub mod tickets;
 pub mod tokens;
 pub mod users;

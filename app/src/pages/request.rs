@@ -2,7 +2,7 @@ use crate::api::requests::get_request;
 use crate::api::wire::load;
 use crate::components::feedback::{loaded_or, ErrorNotice, NoticeBox};
 use crate::components::layout::changes;
-use crate::model::{Notice, RequestView, StageView, StepView};
+use crate::model::{Notice, RequestView, StageView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -124,29 +124,13 @@ fn RequestBody(request: RequestView) -> impl IntoView {
                 })}
             </section>
         </div>
-        {(!r.steps.is_empty() || r.waiting.is_some()).then(|| view! {
-            <section class="card deployment">
-                <h2>"Deployment"</h2>
-                {r.waiting.clone().map(|w| view! { <p class="notice notice-warn" data-testid="waiting">{w}</p> })}
-                <ol class="steps">
-                    {r.steps.clone().into_iter().map(|s| view! { <Step step=s/> }).collect_view()}
-                </ol>
-                {r.can_retry.then(|| view! {
-                    <form method="post" action=format!("/requests/{id}/retry") class="form inline">
-                        <input type="hidden" name="revision" value=r.revision/>
-                        <button type="submit" class="primary">"Retry the failed step"</button>
-                    </form>
-                })}
-                {r.can_stop.then(|| view! {
-                    <form method="post" action=format!("/requests/{id}/stop") class="form inline">
-                        <input type="hidden" name="revision" value=r.revision/>
-                        <label for="stop-reason">"Reason"</label>
-                        <input id="stop-reason" name="reason" maxlength="2000"/>
-                        <button type="submit" class="danger">"Cancel the deployment"</button>
-                    </form>
-                })}
-            </section>
-        })}
+        <super::request_deployment::Deployment
+            id
+            revision=r.revision
+            deployment=r.deployment.clone()
+            waiting=r.waiting.clone()
+            can_stop=r.can_stop
+        />
         {(!r.tickets.is_empty()).then(|| view! {
             <section>
                 <h2>"Tickets"</h2>
@@ -165,27 +149,6 @@ fn RequestBody(request: RequestView) -> impl IntoView {
                 }).collect_view()}
             </ol>
         </section>
-    }
-}
-
-#[component]
-fn Step(step: StepView) -> impl IntoView {
-    let class = format!("state state-{}", step.state);
-    let times = match &step.finished_at {
-        Some(end) => format!("{} → {end}", step.started_at),
-        None => format!("since {}", step.started_at),
-    };
-    view! {
-        <li class="step" data-testid="step">
-            <header>
-                <strong>{step.name}</strong>" "
-                <span class=class>{step.state.clone()}</span>" "
-                <span class="muted">{format!("{} · {times}", step.job)}</span>
-                {step.url.map(|u| view! { " " <a href=u target="_blank" rel="noopener">"Open the CI run"</a> })}
-            </header>
-            {(!step.message.is_empty()).then(|| view! { <p class="field-error">{step.message}</p> })}
-            {(!step.log_tail.is_empty()).then(|| view! { <pre class="log">{step.log_tail}</pre> })}
-        </li>
     }
 }
 

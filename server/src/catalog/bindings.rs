@@ -6,7 +6,7 @@ use crate::domain::*;
 use std::collections::{BTreeMap, HashSet};
 
 /// Placeholders a CI parameter template may use.
-pub const TEMPLATE_VARIABLES: [&str; 7] = [
+pub const TEMPLATE_VARIABLES: [&str; 9] = [
     "application",
     "environment",
     "version",
@@ -14,6 +14,8 @@ pub const TEMPLATE_VARIABLES: [&str; 7] = [
     "request_id",
     "requester",
     "title",
+    "step",
+    "target",
 ];
 
 pub(super) fn ticket_rule(
@@ -124,17 +126,92 @@ pub(super) fn ci_binding(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> CiBind
             );
         }
     }
-    let provision = ci
-        .provision
-        .as_ref()
-        .map(|j| job(c, &format!("{field}.provision"), j));
-    let deploy = job(c, &format!("{field}.deploy"), ci.deploy.get_ref());
+    let targets = targets(c, &field, ci);
+    let parallel = match ci.run.as_ref().map(|r| (r, r.get_ref().as_str())) {
+        None | Some((_, "in_order")) => false,
+        Some((_, "parallel")) => true,
+        Some((r, other)) => {
+            c.issue(
+                r,
+                format!("{field}.run"),
+                format!("\"{other}\" is not a way to run targets (in_order or parallel)"),
+            );
+            false
+        }
+    };
+    if let Some(run) = ci.run.as_ref().filter(|_| ci.targets.is_empty()) {
+        c.issue(
+            run,
+            format!("{field}.run"),
+            "only a binding with `targets` runs them in an order",
+        );
+    }
     CiBinding {
         connector: kind,
         settings,
-        provision,
-        deploy,
+        targets,
+        parallel,
     }
+}
+
+/// The binding's targets: its one `provision`/`deploy` pair, or its `[[…ci.targets]]`.
+fn targets(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> Vec<CiTarget> {
+    if ci.targets.is_empty() {
+        let Some(deploy) = &ci.deploy else {
+            c.issue(
+                &ci.connector,
+                format!("{field}.deploy"),
+                "a CI binding needs a deploy job, or targets each with one",
+            );
+            return Vec::new();
+        };
+        return vec![CiTarget {
+            id: String::new(),
+            name: String::new(),
+            provision: ci
+                .provision
+                .as_ref()
+                .map(|j| job(c, &format!("{field}.provision"), j)),
+            deploy: job(c, &format!("{field}.deploy"), deploy.get_ref()),
+        }];
+    }
+    if let Some(deploy) = &ci.deploy {
+        c.issue(
+            deploy,
+            format!("{field}.deploy"),
+            "a binding with targets gives each target its own jobs: move this into them",
+        );
+    }
+    if ci.provision.is_some() {
+        c.issue(
+            &ci.targets[0],
+            format!("{field}.provision"),
+            "a binding with targets gives each target its own jobs: move the provision job into them",
+        );
+    }
+    let mut seen = HashSet::new();
+    ci.targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let at = format!("{field}.targets[{i}]");
+            let raw = t.get_ref();
+            let id = c.id(&raw.id, &format!("{at}.id"), &mut seen, "target");
+            let name = match &raw.name {
+                Some(name) => c.name(name, &format!("{at}.name")),
+                None => id.clone(),
+            };
+            CiTarget {
+                id,
+                name,
+                provision: raw
+                    .provision
+                    .as_ref()
+                    .map(|j| job(c, &format!("{at}.provision"), j)),
+                deploy: job(c, &format!("{at}.deploy"), raw.deploy.get_ref()),
+            }
+        })
+        .collect()
 }
 
 pub(super) fn secret_rule(c: &mut Checker<'_>, key: &S<String>, value: &S<String>, field: &str) {

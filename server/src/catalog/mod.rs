@@ -107,6 +107,8 @@ pub(crate) fn line_of(source: &str, offset: usize) -> usize {
 }
 
 #[cfg(test)]
+mod fan_out_tests;
+#[cfg(test)]
 mod paths_tests;
 #[cfg(test)]
 mod tests;

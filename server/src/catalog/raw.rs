@@ -195,6 +195,20 @@ pub struct RawCi {
     #[serde(default)]
     pub settings: BTreeMap<S<String>, S<String>>,
     pub provision: Option<RawJob>,
+    pub deploy: Option<S<RawJob>>,
+    /// A fan-out: several targets instead of one `provision`/`deploy` pair.
+    #[serde(default)]
+    pub targets: Vec<S<RawTarget>>,
+    /// How a fan-out runs its targets: `in_order` (the default) or `parallel`.
+    pub run: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub id: S<String>,
+    pub name: Option<S<String>>,
+    pub provision: Option<RawJob>,
     pub deploy: S<RawJob>,
 }
 

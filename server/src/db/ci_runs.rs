@@ -1,4 +1,4 @@
-//! The CI runs of requests: one row per step and attempt, from `triggering` to its end.
+//! The CI runs of requests: one row per target, step and attempt, from `triggering` to its end.
 
 use super::dispatch::Tx;
 use sqlx::any::AnyRow;
@@ -29,9 +29,12 @@ pub async fn set_run_ref(
 pub struct RunRow {
     pub id: i64,
     pub request_id: i64,
+    /// The fan-out target (component or region) it deploys; empty for a single target.
+    pub target_id: String,
     pub step: String,
     pub attempt: i64,
     pub connector: String,
+    /// The connector's name for the job.
     pub target: String,
     pub run_key: String,
     pub state: String,
@@ -44,13 +47,14 @@ pub struct RunRow {
 }
 
 const RUN_COLUMNS: &str =
-    "ci_run_id, request_id, step, attempt, connector, target, run_key, state, \
+    "ci_run_id, request_id, target_id, step, attempt, connector, target, run_key, state, \
      run_ref, url, log_tail, message, started_at, finished_at";
 
 fn run(r: &AnyRow) -> Result<RunRow, sqlx::Error> {
     Ok(RunRow {
         id: r.try_get("ci_run_id")?,
         request_id: r.try_get("request_id")?,
+        target_id: r.try_get("target_id")?,
         step: r.try_get("step")?,
         attempt: r.try_get("attempt")?,
         connector: r.try_get("connector")?,
@@ -84,6 +88,7 @@ pub async fn runs(
 
 pub struct NewRun<'a> {
     pub request_id: i64,
+    pub target_id: &'a str,
     pub step: &'a str,
     pub attempt: i64,
     pub connector: &'a str,
@@ -96,8 +101,8 @@ pub struct NewRun<'a> {
 /// looked up by its key before the CI is called again.
 pub async fn insert_triggering(tx: &mut Tx<'_>, r: &NewRun<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "insert into ci_runs (request_id, step, attempt, connector, target, run_key, state, started_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, 'triggering', $7, $7) returning ci_run_id",
+        "insert into ci_runs (request_id, target_id, step, attempt, connector, target, run_key, state, started_at, updated_at) \
+         values ($1, $8, $2, $3, $4, $5, $6, 'triggering', $7, $7) returning ci_run_id",
     )
     .bind(r.request_id)
     .bind(r.step)
@@ -106,6 +111,7 @@ pub async fn insert_triggering(tx: &mut Tx<'_>, r: &NewRun<'_>) -> Result<i64, s
     .bind(r.target)
     .bind(r.run_key)
     .bind(r.now)
+    .bind(r.target_id)
     .fetch_one(&mut **tx)
     .await
 }
@@ -174,7 +180,8 @@ pub async fn delete_run(
     Ok(())
 }
 
-/// Records that operations asked for another run of a step: attempt `attempt`, not started.
+/// Records that operations asked for another run of a target's step: attempt `attempt`, not
+/// started.
 pub async fn insert_retry(
     tx: &mut Tx<'_>,
     failed: &RunRow,
@@ -182,8 +189,8 @@ pub async fn insert_retry(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "insert into ci_runs (request_id, step, attempt, connector, target, run_key, state, started_at, updated_at) \
-         values ($1, $2, $3, $4, $5, '', 'retry', $6, $6)",
+        "insert into ci_runs (request_id, target_id, step, attempt, connector, target, run_key, state, started_at, updated_at) \
+         values ($1, $7, $2, $3, $4, $5, '', 'retry', $6, $6)",
     )
     .bind(failed.request_id)
     .bind(&failed.step)
@@ -191,7 +198,20 @@ pub async fn insert_retry(
     .bind(&failed.connector)
     .bind(&failed.target)
     .bind(now)
+    .bind(&failed.target_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+impl RunRow {
+    /// What the fan-out's plan reads of it.
+    pub fn fact(&self) -> crate::domain::fan_out::RunFact<'_> {
+        crate::domain::fan_out::RunFact {
+            target_id: &self.target_id,
+            step: &self.step,
+            attempt: self.attempt,
+            state: &self.state,
+        }
+    }
 }

@@ -152,7 +152,7 @@ pub async fn backfill(db: &Db) -> Result<usize, sqlx::Error> {
         for (i, (event, at)) in events.iter().enumerate() {
             let succeeded = match event {
                 AuditEvent::Deployed { .. } => true,
-                AuditEvent::StepFailed { .. } => false,
+                AuditEvent::StepFailed { .. } | AuditEvent::TargetsFailed { .. } => false,
                 AuditEvent::PipelineState { state, .. } if state == "succeeded" => true,
                 AuditEvent::PipelineState { state, .. } if state == "failed" => false,
                 _ => continue,

@@ -1,10 +1,10 @@
 //! One CI run of a step: calling the CI to start it (or finding it again after a crash), and
 //! looking at it until it ends.
 
-use super::steps::{backoff_ms, fail, fail_in, values};
+use super::steps::{backoff_ms, fail, fail_in, Next, On};
 use super::{crash_point, POLL_MS};
-use crate::ci::{self, CiConnector, CiError, RunState, StartJob};
-use crate::db::dispatch::{self as d, Job, RunRow, RunUpdate};
+use crate::ci::{self, CiError, RunState, StartJob};
+use crate::db::dispatch::{self as d, RunRow, RunUpdate};
 use crate::db::now_ms;
 use crate::db::requests::RequestRow;
 use crate::domain::format_ms;
@@ -12,21 +12,18 @@ use crate::domain::lifecycle::Event;
 use crate::domain::CiJob;
 use crate::service::error::Result;
 use crate::service::lifecycle::record;
-use crate::state::AppState;
 use std::collections::BTreeMap;
 
 /// Calls the CI for a run recorded as `triggering`; after a crash (`recovering`), first looks
 /// for a run with its key.
 pub(super) async fn trigger(
-    state: &AppState,
-    job: &Job,
-    row: &RequestRow,
-    connector: &dyn CiConnector,
+    on: &On<'_>,
     run: &RunRow,
     ci_job: &CiJob,
     recovering: bool,
-) -> Result<()> {
-    let values = values(row, &run.step);
+) -> Result<Next> {
+    let (state, job, row, connector) = (on.state, on.job, on.row, on.connector);
+    let values = values(row, &run.step, &run.target_id, on.requester);
     let params: BTreeMap<String, String> = ci_job
         .params
         .iter()
@@ -73,7 +70,7 @@ pub(super) async fn trigger(
                 if let Err(e) = connector.cancel(&r.id).await {
                     tracing::warn!(request = row.id, key = %run.run_key, error = %e, "cannot stop the cancelled run");
                 }
-                return Ok(());
+                return Ok(Next::Stop);
             }
             d::update_run(
                 &mut **tx,
@@ -89,10 +86,9 @@ pub(super) async fn trigger(
                 },
             )
             .await?;
-            d::release(&mut **tx, job.id, now + POLL_MS, 0, "").await?;
             tx.commit_unseen().await?;
             crash_point("after_recorded");
-            Ok(())
+            Ok(Next::at(now + POLL_MS))
         }
         Err(CiError::Transient(error)) => {
             let attempts = job.attempts + 1;
@@ -102,6 +98,9 @@ pub(super) async fn trigger(
                 format_ms(next)
             );
             let mut tx = state.db.write().await?;
+            if !d::hold(&mut tx, job.id).await? {
+                return Ok(Next::Stop);
+            }
             let event = Event::CiUnreachable {
                 step: run.step.clone(),
                 attempt: attempts,
@@ -116,26 +115,29 @@ pub(super) async fn trigger(
                 now,
             )
             .await?;
-            d::release(&mut **tx, job.id, next, attempts, &note).await?;
             tx.commit_unseen().await?;
-            Ok(())
+            Ok(Next::Again {
+                at: next,
+                attempts,
+                note,
+            })
         }
-        Err(CiError::Config(message)) => {
-            fail(state, job, row, Some(run), &run.step, &message).await
-        }
+        Err(CiError::Config(message)) => failed(on, run, &message).await,
     }
 }
 
-/// Looks at a started run; true when it succeeded and the next step may start.
-pub(super) async fn poll(
-    state: &AppState,
-    job: &Job,
-    row: &RequestRow,
-    connector: &dyn CiConnector,
-    run: &RunRow,
-) -> Result<bool> {
+/// The run's step failed with `message`.
+async fn failed(on: &On<'_>, run: &RunRow, message: &str) -> Result<Next> {
+    let at = (run.target_id.as_str(), run.step.as_str());
+    let (state, job, row) = (on.state, on.job, on.row);
+    fail(state, job, row, Some(on.binding), Some(run), at, message).await
+}
+
+/// Looks at a started run, and records how it ended when it did.
+pub(super) async fn poll(on: &On<'_>, run: &RunRow) -> Result<Next> {
+    let (state, job, row, connector) = (on.state, on.job, on.row, on.connector);
     let Some(reference) = run.run_ref.as_deref() else {
-        return Ok(false);
+        return Ok(Next::at(now_ms() + POLL_MS));
     };
     let now = now_ms();
     let status = match connector.status(reference).await {
@@ -147,19 +149,19 @@ pub(super) async fn poll(
                 "waiting on CI — attempt {attempts}, next at {} ({error})",
                 format_ms(next)
             );
-            d::release_now(&state.db, job.id, next, attempts, &note).await?;
-            return Ok(false);
+            return Ok(Next::Again {
+                at: next,
+                attempts,
+                note,
+            });
         }
-        Err(CiError::Config(message)) => {
-            fail(state, job, row, Some(run), &run.step, &message).await?;
-            return Ok(false);
-        }
+        Err(CiError::Config(message)) => return failed(on, run, &message).await,
     };
     let finished = status.state.is_final().then_some(now);
     let mut tx = state.db.write().await?;
     if !d::hold(&mut tx, job.id).await? {
         // Cancelled while the CI answered: the cancel has the last word.
-        return Ok(false);
+        return Ok(Next::Stop);
     }
     d::update_run(
         &mut **tx,
@@ -179,6 +181,7 @@ pub(super) async fn poll(
         RunState::Succeeded => {
             let event = Event::StepSucceeded {
                 step: run.step.clone(),
+                target_id: run.target_id.clone(),
             };
             record(
                 &mut tx,
@@ -190,21 +193,53 @@ pub(super) async fn poll(
             .await?;
             tx.commit().await?;
             crash_point("after_poll");
-            Ok(true)
+            // The target's next step, or the deployment's end, at the next look.
+            Ok(Next::at(now))
         }
         RunState::Failed | RunState::Cancelled => {
             let message = status
                 .message
                 .unwrap_or_else(|| format!("the run ended {}", status.state.as_str()));
-            fail_in(&mut tx, state, job, row, &run.step, &message, now).await?;
+            let at = (run.target_id.as_str(), run.step.as_str());
+            let next = fail_in(&mut tx, state, job, row, Some(on.binding), at, &message).await?;
             tx.commit().await?;
-            Ok(false)
+            Ok(next)
         }
         RunState::Queued | RunState::Running => {
-            d::release(&mut **tx, job.id, now + POLL_MS, 0, "").await?;
             tx.commit_unseen().await?;
             crash_point("after_poll");
-            Ok(false)
+            Ok(Next::at(now + POLL_MS))
         }
     }
+}
+
+/// The values a job's parameter templates are filled from.
+fn values(
+    row: &RequestRow,
+    step: &str,
+    target_id: &str,
+    requester: &str,
+) -> BTreeMap<String, String> {
+    let mut v: BTreeMap<String, String> = [
+        ("application", row.application_id.clone()),
+        ("environment", row.environment_id.clone()),
+        ("version", row.version.clone()),
+        ("artifact", row.artifact.clone()),
+        ("request_id", row.id.to_string()),
+        ("requester", requester.to_owned()),
+        ("title", row.title.clone()),
+        ("step", step.to_owned()),
+        ("target", target_id.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, value) in &row.fields {
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        v.insert(format!("fields.{k}"), text);
+    }
+    v
 }

@@ -1,6 +1,6 @@
-//! The step logic of the dispatch: start the next CI step of a request, call the CI, follow the
-//! run (`runs`), and end the request succeeded or failed. Every change of the request's state is a
-//! lifecycle event (see `service::lifecycle`).
+//! The step logic of the dispatch: start the next CI step of each of a request's targets, call
+//! the CI, follow the runs (`runs`), and end the request succeeded or failed. Every change of the
+//! request's state is a lifecycle event (see `service::lifecycle`).
 
 use super::crash_point;
 use super::runs::{poll, trigger};
@@ -9,12 +9,12 @@ use crate::db::dispatch::{self as d, Job, RunRow};
 use crate::db::now_ms;
 use crate::db::requests::{self as q, RequestRow};
 use crate::db::Write;
+use crate::domain::fan_out::{self, Outcome, Progress};
 use crate::domain::lifecycle::Event;
-use crate::domain::{CiBinding, CiJob};
+use crate::domain::{CiBinding, CiJob, CiTarget};
 use crate::service::error::{Error, Result};
 use crate::service::lifecycle::record;
 use crate::state::AppState;
-use std::collections::BTreeMap;
 
 pub fn binding_of(state: &AppState, row: &RequestRow) -> Option<CiBinding> {
     state
@@ -26,38 +26,26 @@ pub fn binding_of(state: &AppState, row: &RequestRow) -> Option<CiBinding> {
         .and_then(|e| e.ci.clone())
 }
 
-/// The steps of a binding, in order.
-fn steps(binding: &CiBinding) -> Vec<(&'static str, &CiJob)> {
-    binding
-        .provision
-        .iter()
-        .map(|j| ("provision", j))
-        .chain(std::iter::once(("deploy", &binding.deploy)))
-        .collect()
+/// What an action on one target leaves the job to.
+pub(super) enum Next {
+    /// Look again at `at`; `attempts` counts the CI's failures to answer, `note` says why.
+    Again {
+        at: i64,
+        attempts: i64,
+        note: String,
+    },
+    /// The job ended (the deployment failed) or was taken from the worker (cancelled).
+    Stop,
 }
 
-/// The values a job's parameter templates are filled from.
-pub(super) fn values(row: &RequestRow, step: &str) -> BTreeMap<String, String> {
-    let mut v: BTreeMap<String, String> = [
-        ("application", row.application_id.clone()),
-        ("environment", row.environment_id.clone()),
-        ("version", row.version.clone()),
-        ("artifact", row.artifact.clone()),
-        ("request_id", row.id.to_string()),
-        ("title", row.title.clone()),
-        ("step", step.to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    for (k, value) in &row.fields {
-        let text = match value {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        v.insert(format!("fields.{k}"), text);
+impl Next {
+    pub(super) fn at(at: i64) -> Next {
+        Next::Again {
+            at,
+            attempts: 0,
+            note: String::new(),
+        }
     }
-    v
 }
 
 /// Retries wait 2, 4, 8 … seconds, at most five minutes.
@@ -66,184 +54,309 @@ pub fn backoff_ms(attempt: i64) -> i64 {
     2_i64.saturating_pow(exp).saturating_mul(1000).min(300_000)
 }
 
-/// Moves the request's CI steps on: starts the next one, or looks at the running one.
+/// Moves the request's CI steps on: for each target, starts its next step or looks at its
+/// running one (in order, only the first target not done; in parallel, all of them), then hands
+/// the job back until the next look.
 pub(super) async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Result<()> {
     let now = now_ms();
-    let Some(binding) = binding_of(state, row) else {
-        return fail(
-            state,
-            job,
-            row,
-            None,
-            "deploy",
-            "the catalog gives this environment no CI binding",
-        )
-        .await;
+    let Some(binding) = binding_of(state, row).filter(|b| !b.targets.is_empty()) else {
+        let why = "the catalog gives this environment no CI binding";
+        fail(state, job, row, None, None, ("", "deploy"), why).await?;
+        return Ok(());
     };
     let connector = match ci::connector(&binding, &state.settings.data_dir) {
         Ok(c) => c,
-        Err(e) => return fail(state, job, row, None, "deploy", &e.to_string()).await,
+        Err(e) => {
+            let why = e.to_string();
+            fail(state, job, row, Some(&binding), None, ("", "deploy"), &why).await?;
+            return Ok(());
+        }
     };
     let runs = d::runs(&state.db.pool, row.id).await?;
-    for (step, ci_job) in steps(&binding) {
-        let latest = runs
-            .iter()
-            .filter(|r| r.step == step)
-            .max_by_key(|r| r.attempt);
-        match latest {
-            Some(run) if run.state == "succeeded" => {}
-            Some(run) if run.state == "failed" || run.state == "cancelled" => {
-                d::finish_now(&state.db, job.id, "failed", "").await?;
-                return Ok(());
-            }
-            Some(run) if run.state == "triggering" => {
-                return trigger(state, job, row, connector.as_ref(), run, ci_job, true).await;
-            }
-            Some(run) if run.state != "retry" => {
-                if !poll(state, job, row, connector.as_ref(), run).await? {
-                    return Ok(());
-                }
-            }
-            next => {
-                // The first run of the step, or the retry operations asked for.
-                let attempt = next.map_or(1, |r| r.attempt);
-                let key = format!("runway-{}-{step}-{attempt}", row.id);
-                let mut tx = state.db.write().await?;
-                if !q::bump_revision(&mut tx, row.id, row.revision, now).await? {
-                    // Edited, cancelled or withdrawn meanwhile: look again from the start.
-                    drop(tx);
-                    d::release_now(&state.db, job.id, now, job.attempts, &job.note).await?;
-                    return Ok(());
-                }
-                let event = Event::StepStarted {
-                    step: step.to_owned(),
-                    connector: binding.connector.as_str().to_owned(),
-                    target: ci_job.target.clone(),
+    let facts: Vec<_> = runs.iter().map(RunRow::fact).collect();
+    let plan = fan_out::plan(&binding, &facts);
+    match fan_out::outcome(&plan) {
+        Outcome::Running => {}
+        Outcome::Succeeded => return end(state, job, row, &Event::Deployed, "done").await,
+        Outcome::Failed(failed) => {
+            // The last target of a parallel fan-out ended after another failed.
+            let names = failed
+                .iter()
+                .filter_map(|id| binding.target(id).map(|t| t.name.clone()))
+                .collect();
+            let event = Event::TargetsFailed { failed: names };
+            return end(state, job, row, &event, "failed").await;
+        }
+    }
+    let requester = crate::db::users::by_id(&state.db, row.requester_id)
+        .await?
+        .map(|u| u.username)
+        .unwrap_or_default();
+    let on = On {
+        state,
+        job,
+        row,
+        binding: &binding,
+        connector: connector.as_ref(),
+        requester: &requester,
+    };
+    let (mut at, mut attempts, mut note) = (i64::MAX, 0, String::new());
+    let mut started = false;
+    for (target, progress) in plan {
+        let next = match progress {
+            Progress::Busy { step } => {
+                let Some(run) = fan_out::latest(&facts, &target.id, step)
+                    .and_then(|f| runs.iter().find(|r| r.fact() == f))
+                else {
+                    continue;
                 };
-                let catalog = &state.catalog.current().catalog;
-                match record(&mut tx, catalog, row.id, &event, now).await {
-                    Ok(_) => {}
-                    Err(Error::Conflict(why)) => {
-                        // The approvals lapsed meanwhile: the next look sends it back.
-                        drop(tx);
-                        tracing::info!(request = row.id, why, "the step cannot start");
-                        d::release_now(&state.db, job.id, now, job.attempts, &job.note).await?;
-                        return Ok(());
-                    }
-                    Err(e) if e.is_unique_violation() => {
-                        // Another deployment of this target started meanwhile (another worker
-                        // or replica): the next look waits for it. Any other refusal is an error.
-                        drop(tx);
-                        let (app, env) = (&row.application_id, &row.environment_id);
-                        if q::in_flight(&state.db.pool, app, env, row.id)
-                            .await?
-                            .is_none()
-                        {
-                            return Err(e);
-                        }
-                        tracing::info!(
-                            request = row.id,
-                            "another deployment of the target started"
-                        );
-                        let at = now + super::POLL_MS;
-                        d::release_now(&state.db, job.id, at, job.attempts, &job.note).await?;
-                        return Ok(());
-                    }
-                    Err(e) => return Err(e),
+                let ci_job = job_of(target, step);
+                if run.state == "triggering" {
+                    trigger(&on, run, ci_job, true).await?
+                } else {
+                    poll(&on, run).await?
                 }
-                if let Some(retry) = next {
-                    d::delete_run(&mut **tx, retry.id).await?;
+            }
+            // One start a look: each moves the request on, and the next look sees it.
+            Progress::Ready { .. } if started => Next::at(now),
+            Progress::Ready { step, attempt } => {
+                started = true;
+                start(&on, target, step, attempt, &runs).await?
+            }
+            _ => continue,
+        };
+        match next {
+            Next::Stop => return Ok(()),
+            Next::Again {
+                at: a,
+                attempts: n,
+                note: why,
+            } => {
+                at = at.min(a);
+                attempts = attempts.max(n);
+                if note.is_empty() {
+                    note = why;
                 }
-                let run_id = d::insert_triggering(
-                    &mut tx,
-                    &d::NewRun {
-                        request_id: row.id,
-                        step,
-                        attempt,
-                        connector: binding.connector.as_str(),
-                        target: &ci_job.target,
-                        run_key: &key,
-                        now,
-                    },
-                )
-                .await?;
-                tx.commit().await?;
-                crash_point("after_triggering");
-                let run = RunRow {
-                    id: run_id,
-                    request_id: row.id,
-                    step: step.to_owned(),
-                    attempt,
-                    connector: binding.connector.as_str().to_owned(),
-                    target: ci_job.target.clone(),
-                    run_key: key,
-                    state: "triggering".into(),
-                    run_ref: None,
-                    url: None,
-                    log_tail: String::new(),
-                    message: String::new(),
-                    started_at: now,
-                    finished_at: None,
-                };
-                return trigger(state, job, row, connector.as_ref(), &run, ci_job, false).await;
             }
         }
     }
-    // Every step succeeded.
-    let mut tx = state.db.write().await?;
-    record(
-        &mut tx,
-        &state.catalog.current().catalog,
-        row.id,
-        &Event::Deployed,
-        now,
-    )
-    .await?;
-    d::finish(&mut **tx, job.id, "done", "").await?;
-    tx.commit().await?;
-    tracing::info!(request = row.id, "deployed");
+    let at = if at == i64::MAX {
+        now + super::POLL_MS
+    } else {
+        at
+    };
+    d::release_now(&state.db, job.id, at, attempts, &note).await?;
     Ok(())
 }
 
-/// Fails the request at `step` with the CI's own message.
-pub(super) async fn fail(
+/// What every action on a request's targets works with.
+pub(super) struct On<'a> {
+    pub state: &'a AppState,
+    pub job: &'a Job,
+    pub row: &'a RequestRow,
+    pub binding: &'a CiBinding,
+    pub connector: &'a dyn ci::CiConnector,
+    /// The requester's user name, for the `{requester}` placeholder.
+    pub requester: &'a str,
+}
+
+fn job_of<'t>(target: &'t CiTarget, step: &str) -> &'t CiJob {
+    match (&target.provision, step) {
+        (Some(provision), "provision") => provision,
+        _ => &target.deploy,
+    }
+}
+
+/// Ends the request's deployment with `event` (every target done, or some failed) and its job.
+async fn end(
     state: &AppState,
     job: &Job,
     row: &RequestRow,
-    run: Option<&RunRow>,
-    step: &str,
-    message: &str,
+    event: &Event,
+    job_state: &str,
 ) -> Result<()> {
     let now = now_ms();
     let mut tx = state.db.write().await?;
     if !d::hold(&mut tx, job.id).await? {
         return Ok(());
     }
-    if let Some(run) = run {
-        d::end_run(&mut **tx, run, RunState::Failed, message, now).await?;
-    }
-    fail_in(&mut tx, state, job, row, step, message, now).await?;
+    record(
+        &mut tx,
+        &state.catalog.current().catalog,
+        row.id,
+        event,
+        now,
+    )
+    .await?;
+    d::finish(&mut **tx, job.id, job_state, "").await?;
     tx.commit().await?;
+    tracing::info!(request = row.id, job_state, "deployment ended");
     Ok(())
 }
 
+/// Starts a target's step: its first run, or the retry operations asked for. The run is
+/// recorded as `triggering` with the request's move before the CI is called.
+async fn start(
+    on: &On<'_>,
+    target: &CiTarget,
+    step: &'static str,
+    attempt: i64,
+    runs: &[RunRow],
+) -> Result<Next> {
+    let (state, row, binding) = (on.state, on.row, on.binding);
+    let now = now_ms();
+    let retry = runs
+        .iter()
+        .find(|r| r.target_id == target.id && r.step == step && r.state == "retry");
+    let key = if target.id.is_empty() {
+        format!("runway-{}-{step}-{attempt}", row.id)
+    } else {
+        format!("runway-{}-{}-{step}-{attempt}", row.id, target.id)
+    };
+    let ci_job = job_of(target, step);
+    let mut tx = state.db.write().await?;
+    if !q::bump_revision(&mut tx, row.id, row.revision, now).await? {
+        // Edited, cancelled or withdrawn meanwhile: look again from the start.
+        return Ok(Next::at(now));
+    }
+    let event = Event::StepStarted {
+        step: step.to_owned(),
+        connector: binding.connector.as_str().to_owned(),
+        target: ci_job.target.clone(),
+        target_id: target.id.clone(),
+    };
+    let catalog = &state.catalog.current().catalog;
+    match record(&mut tx, catalog, row.id, &event, now).await {
+        Ok(_) => {}
+        Err(Error::Conflict(why)) => {
+            // The approvals lapsed meanwhile: the next look sends it back.
+            tracing::info!(request = row.id, why, "the step cannot start");
+            return Ok(Next::at(now));
+        }
+        Err(e) if e.is_unique_violation() => {
+            // Another deployment of this target started meanwhile (another worker or
+            // replica): the next look waits for it. Any other refusal is an error.
+            drop(tx);
+            let (app, env) = (&row.application_id, &row.environment_id);
+            if q::in_flight(&state.db.pool, app, env, row.id)
+                .await?
+                .is_none()
+            {
+                return Err(e);
+            }
+            tracing::info!(request = row.id, "another deployment of the target started");
+            return Ok(Next::at(now + super::POLL_MS));
+        }
+        Err(e) => return Err(e),
+    }
+    if let Some(retry) = retry {
+        d::delete_run(&mut **tx, retry.id).await?;
+    }
+    let new = d::NewRun {
+        request_id: row.id,
+        target_id: &target.id,
+        step,
+        attempt,
+        connector: binding.connector.as_str(),
+        target: &ci_job.target,
+        run_key: &key,
+        now,
+    };
+    let run_id = d::insert_triggering(&mut tx, &new).await?;
+    tx.commit().await?;
+    crash_point("after_triggering");
+    let run = RunRow {
+        id: run_id,
+        request_id: row.id,
+        target_id: target.id.clone(),
+        step: step.to_owned(),
+        attempt,
+        connector: binding.connector.as_str().to_owned(),
+        target: ci_job.target.clone(),
+        run_key: key,
+        state: "triggering".into(),
+        run_ref: None,
+        url: None,
+        log_tail: String::new(),
+        message: String::new(),
+        started_at: now,
+        finished_at: None,
+    };
+    trigger(on, &run, ci_job, false).await
+}
+
+/// Fails a target's step with the CI's own message (`run` ends failed): the request fails, or,
+/// while other targets of a parallel fan-out still run, waits for them.
+pub(super) async fn fail(
+    state: &AppState,
+    job: &Job,
+    row: &RequestRow,
+    binding: Option<&CiBinding>,
+    run: Option<&RunRow>,
+    (target_id, step): (&str, &str),
+    message: &str,
+) -> Result<Next> {
+    let now = now_ms();
+    let mut tx = state.db.write().await?;
+    if !d::hold(&mut tx, job.id).await? {
+        return Ok(Next::Stop);
+    }
+    if let Some(run) = run {
+        d::end_run(&mut **tx, run, RunState::Failed, message, now).await?;
+    }
+    let next = fail_in(
+        &mut tx,
+        state,
+        job,
+        row,
+        binding,
+        (target_id, step),
+        message,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+/// [`fail`] in the caller's transaction, the failed run already written.
 pub(super) async fn fail_in(
     tx: &mut Write,
     state: &AppState,
     job: &Job,
     row: &RequestRow,
-    step: &str,
+    binding: Option<&CiBinding>,
+    (target_id, step): (&str, &str),
     message: &str,
-    now: i64,
-) -> Result<()> {
+) -> Result<Next> {
+    let now = now_ms();
+    // Whether anything is left to run, read with the failed run written.
+    let ends = match binding {
+        Some(binding) => {
+            let runs = d::runs(&mut ***tx, row.id).await?;
+            let facts: Vec<_> = runs.iter().map(RunRow::fact).collect();
+            fan_out::outcome(&fan_out::plan(binding, &facts)) != Outcome::Running
+        }
+        None => true,
+    };
     let event = Event::StepFailed {
         step: step.to_owned(),
         message: message.to_owned(),
+        target_id: target_id.to_owned(),
+        ends,
     };
     record(tx, &state.catalog.current().catalog, row.id, &event, now).await?;
+    tracing::warn!(
+        request = row.id,
+        target_id,
+        step,
+        message,
+        "a CI step failed"
+    );
+    if !ends {
+        return Ok(Next::at(now + super::POLL_MS));
+    }
     d::finish(&mut ***tx, job.id, "failed", message).await?;
-    tracing::warn!(request = row.id, step, message, "deployment failed");
-    Ok(())
+    Ok(Next::Stop)
 }
 
 #[cfg(test)]

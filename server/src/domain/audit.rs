@@ -88,6 +88,9 @@ pub enum AuditEvent {
         step: String,
         connector: String,
         target: String,
+        /// The fan-out target it belongs to; absent for a single target.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        target_id: String,
     },
     CiRetry {
         step: String,
@@ -97,10 +100,20 @@ pub enum AuditEvent {
     },
     StepSucceeded {
         step: String,
+        /// The fan-out target it belongs to; absent for a single target.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        target_id: String,
     },
     StepFailed {
         step: String,
         message: String,
+        /// The fan-out target it belongs to; absent for a single target.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        target_id: String,
+    },
+    /// Every target of a parallel fan-out ended, and these failed.
+    TargetsFailed {
+        failed: Vec<String>,
     },
     Deployed {
         reason: String,
@@ -108,6 +121,9 @@ pub enum AuditEvent {
     RetryRequested {
         step: String,
         attempt: i64,
+        /// The fan-out target it belongs to; absent for a single target.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        target_id: String,
     },
     StageResult {
         stage: String,

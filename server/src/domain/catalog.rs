@@ -210,8 +210,53 @@ pub struct CiBinding {
     pub connector: ConnectorKind,
     /// Connector settings; secrets appear only as the names of environment variables.
     pub settings: BTreeMap<String, String>,
+    /// What one approval deploys: one target (`id` empty) or a fan-out to several components
+    /// or regions, each with its own jobs.
+    pub targets: Vec<CiTarget>,
+    /// A fan-out runs its targets side by side (a failure lets the others finish) rather than
+    /// one after the other (a failure stops those that follow).
+    pub parallel: bool,
+}
+
+impl CiBinding {
+    /// Several targets, each shown and retried on its own.
+    pub fn fans_out(&self) -> bool {
+        self.targets.len() > 1 || self.targets.iter().any(|t| !t.id.is_empty())
+    }
+
+    pub fn target(&self, id: &str) -> Option<&CiTarget> {
+        self.targets.iter().find(|t| t.id == id)
+    }
+
+    /// "in order" or "in parallel", for people.
+    pub fn order_words(&self) -> &'static str {
+        if self.parallel {
+            "in parallel"
+        } else {
+            "in order"
+        }
+    }
+}
+
+/// A component or region an environment's deployment reaches, with its own CI jobs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CiTarget {
+    /// Empty for an environment that deploys to one target.
+    pub id: String,
+    pub name: String,
     pub provision: Option<CiJob>,
     pub deploy: CiJob,
+}
+
+impl CiTarget {
+    /// The target's steps, in order: provision (when it has one), then deploy.
+    pub fn steps(&self) -> Vec<(&'static str, &CiJob)> {
+        self.provision
+            .iter()
+            .map(|j| ("provision", j))
+            .chain(std::iter::once(("deploy", &self.deploy)))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

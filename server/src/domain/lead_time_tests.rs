@@ -31,6 +31,7 @@ fn step(step: &str, at: i64) -> (AuditEvent, i64) {
             step: step.into(),
             connector: "shell".into(),
             target: "job".into(),
+            target_id: String::new(),
         },
         at,
     )

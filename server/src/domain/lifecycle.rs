@@ -10,6 +10,8 @@ use super::notice::Notice;
 use super::request::{self, Draft, FieldErrors, State};
 use super::{Policy, TicketTrigger};
 
+pub use super::lifecycle_actions::{allowed_actions, Actions};
+
 /// The request as its lifecycle sees it.
 #[derive(Debug, Clone)]
 pub struct Subject {
@@ -116,7 +118,10 @@ pub enum Event {
     StepStarted {
         step: String,
         connector: String,
+        /// The connector's name for the job.
         target: String,
+        /// The fan-out target (component or region); empty for a single target.
+        target_id: String,
     },
     /// The CI could not be reached; the dispatch tries again later.
     CiUnreachable {
@@ -127,12 +132,21 @@ pub enum Event {
     },
     StepSucceeded {
         step: String,
+        target_id: String,
     },
     /// Every CI step succeeded.
     Deployed,
     StepFailed {
         step: String,
         message: String,
+        target_id: String,
+        /// The deployment ends with it: no other target is still running or left to start
+        /// (a parallel fan-out lets the others finish first).
+        ends: bool,
+    },
+    /// The last target of a parallel fan-out ended, and these failed before it.
+    TargetsFailed {
+        failed: Vec<String>,
     },
     StageResultPosted {
         stage: String,
@@ -150,6 +164,8 @@ pub enum Event {
         by: Viewer,
         step: String,
         attempt: i64,
+        /// The fan-out target retried alone; empty for a single target.
+        target_id: String,
     },
     CancelledByOps {
         by: Viewer,
@@ -252,47 +268,6 @@ pub enum Refusal {
     /// The event changes nothing now (approvals that still hold cannot lapse).
     #[error("nothing to change")]
     Unchanged,
-}
-
-/// What a viewer may do to a request: the buttons a page shows, the calls a use case accepts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Actions {
-    pub decide: bool,
-    pub edit: bool,
-    pub cancel: bool,
-    pub retry: bool,
-    pub stop: bool,
-}
-
-/// What the lifecycle would accept from `viewer` now: each action is asked of [`transition`]
-/// itself, so the buttons and the use cases cannot disagree.
-pub fn allowed_actions(request: &Subject, policy: &Policy, viewer: &Viewer, now: i64) -> Actions {
-    let accepts = |event: Event| transition(request, &event, policy, now).is_ok();
-    let by = || viewer.clone();
-    Actions {
-        decide: accepts(Event::Decided {
-            by: by(),
-            verdict: Verdict::Approve,
-            comment: String::new(),
-        }),
-        edit: request.state.is_some()
-            && policy.no_edit.is_none()
-            && edit_refusal(request, viewer).is_none(),
-        cancel: accepts(Event::Cancelled {
-            by: by(),
-            reason: String::new(),
-        }),
-        retry: accepts(Event::Retried {
-            by: by(),
-            step: String::new(),
-            attempt: 0,
-        }),
-        stop: accepts(Event::CancelledByOps {
-            by: by(),
-            reason: String::new(),
-            step: None,
-        }),
-    }
 }
 
 /// The next state of `request` after `event`, with its effects; or why the event is refused.

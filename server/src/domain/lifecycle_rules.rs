@@ -126,11 +126,13 @@ impl Rules<'_> {
                 step,
                 connector,
                 target,
-            } => self.step_started(step, connector, target),
-            Event::StepSucceeded { step } => {
+                target_id,
+            } => self.step_started(step, connector, target, target_id),
+            Event::StepSucceeded { step, target_id } => {
                 self.deploying()?;
                 self.stay(vec![audit(AuditEvent::StepSucceeded {
                     step: step.clone(),
+                    target_id: target_id.clone(),
                 })])
             }
             Event::Deployed => {
@@ -140,9 +142,20 @@ impl Rules<'_> {
                 })];
                 Ok(self.done(&self.request.approvals, State::Succeeded, effects))
             }
-            Event::StepFailed { step, message } => self.step_failed(step, message),
+            Event::StepFailed {
+                step,
+                message,
+                target_id,
+                ends,
+            } => self.step_failed(step, message, target_id, *ends),
+            Event::TargetsFailed { failed } => self.targets_failed(failed),
             Event::StageResultPosted { .. } => self.stage_result(event),
-            Event::Retried { by, step, attempt } => self.retried(by, step, *attempt),
+            Event::Retried {
+                by,
+                step,
+                attempt,
+                target_id,
+            } => self.retried(by, (step, target_id), *attempt),
             Event::Overdue {
                 remind_at,
                 escalate_at,

@@ -23,20 +23,23 @@ impl Rules<'_> {
         step: &str,
         connector: &str,
         target: &str,
+        target_id: &str,
     ) -> Result<Transition, Refusal> {
-        match self.state()? {
+        let now = match self.state()? {
             State::Approved | State::Scheduled
-                if self.approvals_complete(&self.request.approvals) => {}
+                if self.approvals_complete(&self.request.approvals) =>
+            {
+                None
+            }
             State::Approved | State::Scheduled => {
                 return Err(Refusal::Conflict(
                     "The approvals of this request no longer hold.".into(),
                 ))
             }
-            _ => {
-                self.deploying()?;
-            }
-        }
-        let next = if step == "provision" {
+            _ => Some(self.deploying()?),
+        };
+        // A fan-out target still provisioning while another deploys leaves the request deploying.
+        let next = if step == "provision" && now != Some(State::Deploying) {
             State::Provisioning
         } else {
             State::Deploying
@@ -45,32 +48,64 @@ impl Rules<'_> {
             step: step.to_owned(),
             connector: connector.to_owned(),
             target: target.to_owned(),
+            target_id: target_id.to_owned(),
         })];
         Ok(self.done(&self.request.approvals, next, effects))
     }
 
-    pub(super) fn step_failed(&self, step: &str, message: &str) -> Result<Transition, Refusal> {
-        match self.state()? {
-            State::Approved | State::Scheduled | State::Provisioning | State::Deploying => {}
+    pub(super) fn step_failed(
+        &self,
+        step: &str,
+        message: &str,
+        target_id: &str,
+        ends: bool,
+    ) -> Result<Transition, Refusal> {
+        let state = match self.state()? {
+            s @ (State::Approved | State::Scheduled | State::Provisioning | State::Deploying) => s,
             s => {
                 return Err(Refusal::Conflict(format!(
                     "This request is {}; it has no step to fail.",
                     words(s)
                 )))
             }
-        }
+        };
+        let of = if target_id.is_empty() {
+            String::new()
+        } else {
+            format!(" of {target_id}")
+        };
         let effects = vec![
             audit(AuditEvent::StepFailed {
                 step: step.to_owned(),
                 message: message.to_owned(),
+                target_id: target_id.to_owned(),
             }),
             Effect::RaiseTicket {
                 on: vec![TicketTrigger::DeployFailed, TicketTrigger::StageFailed],
-                what: format!("{} failed", step_words(step)),
+                what: format!("{}{of} failed", step_words(step)),
                 detail: message.to_owned(),
                 quiet: false,
             },
         ];
+        // The other targets of a parallel fan-out finish first (`targets_failed` ends it).
+        let next = if ends { State::Failed } else { state };
+        Ok(self.done(&self.request.approvals, next, effects))
+    }
+
+    /// A parallel fan-out whose last running target ended, some having failed before it.
+    pub(super) fn targets_failed(&self, failed: &[String]) -> Result<Transition, Refusal> {
+        match self.state()? {
+            State::Approved | State::Scheduled | State::Provisioning | State::Deploying => {}
+            s => {
+                return Err(Refusal::Conflict(format!(
+                    "This request is {}; it has no deployment to end.",
+                    words(s)
+                )))
+            }
+        }
+        let effects = vec![audit(AuditEvent::TargetsFailed {
+            failed: failed.to_vec(),
+        })];
         Ok(self.done(&self.request.approvals, State::Failed, effects))
     }
 
@@ -149,10 +184,12 @@ impl Rules<'_> {
         }
     }
 
+    /// Operations run a failed step again: of one target of a fan-out, the others keeping
+    /// what they did.
     pub(super) fn retried(
         &self,
         by: &Viewer,
-        step: &str,
+        (step, target_id): (&str, &str),
         attempt: i64,
     ) -> Result<Transition, Refusal> {
         Self::ops_only(by)?;
@@ -167,6 +204,7 @@ impl Rules<'_> {
                 AuditEvent::RetryRequested {
                     step: step.to_owned(),
                     attempt,
+                    target_id: target_id.to_owned(),
                 },
             ),
             Effect::Enqueue { at: self.now },

@@ -58,7 +58,7 @@ fn draft(version: &str) -> Box<Draft> {
 
 fn event(choice: u8, who: i64, ops: bool) -> Event {
     let by = viewer(who, ops);
-    match choice % 14 {
+    match choice % 15 {
         0 => Event::Decided {
             by,
             verdict: Verdict::Approve,
@@ -83,19 +83,25 @@ fn event(choice: u8, who: i64, ops: bool) -> Event {
             step: if who % 2 == 0 { "provision" } else { "deploy" }.into(),
             connector: "shell".into(),
             target: "t".into(),
+            target_id: String::new(),
         },
         6 => Event::StepSucceeded {
             step: "deploy".into(),
+            target_id: String::new(),
         },
         7 => Event::Deployed,
         8 => Event::StepFailed {
             step: "deploy".into(),
             message: "exit 1".into(),
+            target_id: if who % 2 == 0 { "eu" } else { "" }.into(),
+            // A parallel fan-out's other targets may still run.
+            ends: who % 3 != 0,
         },
         9 => Event::Retried {
             by,
             step: "deploy".into(),
             attempt: 2,
+            target_id: String::new(),
         },
         10 => Event::CancelledByOps {
             by,
@@ -114,6 +120,9 @@ fn event(choice: u8, who: i64, ops: bool) -> Event {
             by: "ci".into(),
             deploys: true,
             commit_at: (who % 2 == 0).then_some(who),
+        },
+        13 => Event::TargetsFailed {
+            failed: vec!["eu".into()],
         },
         12 => Event::WaitingForWindow {
             note: "waiting".into(),

@@ -9,12 +9,14 @@ pub mod calendar;
 pub mod catalog;
 pub mod change;
 pub mod dora;
+pub mod fan_out;
 #[cfg(test)]
 mod fixtures;
 pub mod gate;
 pub mod ics;
 pub mod lead_time;
 pub mod lifecycle;
+mod lifecycle_actions;
 mod lifecycle_chase;
 mod lifecycle_decisions;
 mod lifecycle_rules;

@@ -246,8 +246,16 @@ pub fn notices(
                 tell(Kind::DeployStarted, Audience::Requester, step, actor)
             }
             AuditEvent::Deployed { .. } => tell(Kind::Deployed, Audience::Requester, "", actor),
-            AuditEvent::StepFailed { step, message } => {
-                let detail = format!("{step}: {message}");
+            AuditEvent::StepFailed {
+                step,
+                message,
+                target_id,
+            } => {
+                let detail = if target_id.is_empty() {
+                    format!("{step}: {message}")
+                } else {
+                    format!("{step} of {target_id}: {message}")
+                };
                 tell(Kind::DeployFailed, Audience::Requester, &detail, actor);
                 tell(Kind::DeployFailed, Audience::Operations, &detail, actor);
             }

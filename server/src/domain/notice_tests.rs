@@ -134,6 +134,8 @@ fn outcomes_reach_the_requester_and_failures_operations_too() {
     let failed = Event::StepFailed {
         step: "deploy".into(),
         message: "exit 1".into(),
+        target_id: String::new(),
+        ends: true,
     };
     let t = transition(&subject(Some(State::Deploying)), &failed, &policy, 3).expect("failed");
     let detail = "deploy: exit 1".to_owned();

@@ -92,11 +92,7 @@ pub fn describe_emergency(catalog: &Catalog, policy: &Policy) -> Option<String> 
         stages: e.stages.clone(),
         ..policy.clone()
     };
-    let bypass = if e.bypass_windows {
-        "; deploys outside the windows and through freezes"
-    } else {
-        ""
-    };
+    let bypass = bypass_words(e.bypass_windows);
     Some(format!(
         "Emergency changes: {} may raise one; {}{bypass}; reviewed within {}",
         describe_teams(catalog, &e.requesters, "or"),
@@ -105,15 +101,19 @@ pub fn describe_emergency(catalog: &Catalog, policy: &Policy) -> Option<String> 
     ))
 }
 
+fn bypass_words(bypass: bool) -> &'static str {
+    if bypass {
+        "; deploys outside the windows and through freezes"
+    } else {
+        ""
+    }
+}
+
 /// The rollback path in words: "Rollbacks: 1 of Banking owners; deploys outside the windows and
 /// through freezes", or the environment's own approval when it has no such path.
 pub fn describe_rollback(catalog: &Catalog, policy: &Policy) -> String {
     let rollback = policy.for_rollback();
-    let bypass = if rollback.ignores_freezes {
-        "; deploys outside the windows and through freezes"
-    } else {
-        ""
-    };
+    let bypass = bypass_words(rollback.ignores_freezes);
     let who = match policy.rollback.as_ref().and_then(|r| r.requesters.as_ref()) {
         Some(teams) => format!("{} may roll back; ", describe_teams(catalog, teams, "or")),
         None => String::new(),

@@ -159,19 +159,27 @@ impl Policy {
     pub fn for_emergency(&self) -> Option<Policy> {
         let e = self.emergency.as_ref()?;
         Some(Policy {
-            requesters: e.requesters.clone(),
-            stages: e.stages.clone(),
-            windows: if e.bypass_windows {
+            review_within_secs: Some(e.review_within_secs),
+            ..self.under_path(e.requesters.clone(), e.stages.clone(), e.bypass_windows)
+        })
+    }
+
+    /// This policy under a path's own requesters, approval and schedule (an emergency's, a
+    /// rollback's): bypassing the windows also bypasses the freezes.
+    fn under_path(&self, requesters: Vec<String>, stages: Vec<Stage>, bypass: bool) -> Policy {
+        Policy {
+            requesters,
+            stages,
+            windows: if bypass {
                 Vec::new()
             } else {
                 self.windows.clone()
             },
+            ignores_freezes: bypass,
             emergency: None,
             rollback: None,
-            ignores_freezes: e.bypass_windows,
-            review_within_secs: Some(e.review_within_secs),
             ..self.clone()
-        })
+        }
     }
 
     /// The policy a standard change that met `rule` keeps: no approval stage, its rule named.
@@ -205,20 +213,13 @@ impl Policy {
         };
         match &self.rollback {
             None => plain,
-            Some(r) => Policy {
-                requesters: r
-                    .requesters
+            Some(r) => plain.under_path(
+                r.requesters
                     .clone()
                     .unwrap_or_else(|| self.requesters.clone()),
-                stages: r.stages.clone(),
-                windows: if r.bypass_windows {
-                    Vec::new()
-                } else {
-                    self.windows.clone()
-                },
-                ignores_freezes: r.bypass_windows,
-                ..plain
-            },
+                r.stages.clone(),
+                r.bypass_windows,
+            ),
         }
     }
 

@@ -245,7 +245,7 @@ async fn back_to_request(session: &Session, id: i64, notice: Option<Notice>) -> 
     Redirect::to(&format!("/requests/{id}")).into_response()
 }
 
-/// Operations retry the failed CI step of a request.
+/// Operations retry the failed CI step of a request (of one target, in a fan-out).
 pub async fn retry(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
@@ -255,8 +255,9 @@ pub async fn retry(
 ) -> Response {
     let user = user_of(&viewer);
     let is_ops = viewer.roles.ops || viewer.roles.admin;
-    let outcome =
-        crate::service::deployments::retry(&state, &user, is_ops, id, revision(&form)).await;
+    let target = Some(field(&form, "target"));
+    let at = (id, revision(&form));
+    let outcome = crate::service::deployments::retry(&state, &user, is_ops, at, target).await;
     control_outcome(&session, id, outcome).await
 }
 

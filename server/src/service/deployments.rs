@@ -1,7 +1,7 @@
 //! Deployment use cases of operations: run a failed CI step again, or cancel a deployment in
 //! progress and stop its CI run.
 
-use super::error::Result;
+use super::error::{Error, Result};
 use super::lifecycle::{change, claim};
 use super::requests::viewer;
 use crate::ci::{self, CiConnector, RunState};
@@ -23,32 +23,62 @@ fn step_name_of(step: &str) -> &str {
     }
 }
 
+/// The runs that failed and were not run again since: the latest of their target and step.
+pub fn failed_runs(runs: &[RunRow]) -> Vec<&RunRow> {
+    runs.iter()
+        .filter(|r| r.state == "failed" || r.state == "cancelled")
+        .filter(|r| {
+            !runs
+                .iter()
+                .any(|o| o.target_id == r.target_id && o.step == r.step && o.attempt > r.attempt)
+        })
+        .collect()
+}
+
 /// Operations retry the step that failed: a new run of it (attempt n + 1), after the same
-/// checks of schedule, windows and freezes as the first time.
+/// checks of schedule, windows and freezes as the first time. In a fan-out, `target` names the
+/// failed target to run again, alone: the others keep what they did.
 pub async fn retry(
     state: &AppState,
     user: &User,
     is_ops: bool,
-    request_id: i64,
-    revision: i64,
+    (request_id, revision): (i64, i64),
+    target: Option<&str>,
 ) -> Result<String> {
     let now = now_ms();
     let by = viewer(user, is_ops);
     let mut tx = state.db.write().await?;
     let mut loaded = claim(&mut tx, request_id, revision, now, CHANGED_MEANWHILE).await?;
-    let failed = d::runs(&mut **tx, request_id)
-        .await?
-        .into_iter()
-        .rev()
-        .find(|r| r.state == "failed" || r.state == "cancelled");
+    let runs = d::runs(&mut **tx, request_id).await?;
+    let failed = failed_runs(&runs);
+    let failed = match target.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => match failed.iter().find(|r| r.target_id == t) {
+            Some(run) => Some(*run),
+            None if failed.is_empty() => None,
+            None => {
+                return Err(Error::invalid(
+                    "target",
+                    format!("\"{t}\" is not a target whose step failed"),
+                ))
+            }
+        },
+        None if failed.len() > 1 => {
+            return Err(Error::invalid(
+                "target",
+                "several targets failed: choose the one to run again",
+            ))
+        }
+        None => failed.first().copied(),
+    };
     loaded.subject.retryable = failed.is_some();
-    let (step, attempt) = failed
-        .as_ref()
-        .map_or((String::new(), 1), |f| (f.step.clone(), f.attempt + 1));
+    let (step, attempt, target_id) = failed.map_or((String::new(), 1, String::new()), |f| {
+        (f.step.clone(), f.attempt + 1, f.target_id.clone())
+    });
     let event = Event::Retried {
         by,
         step: step.clone(),
         attempt,
+        target_id: target_id.clone(),
     };
     change(
         &mut tx,
@@ -58,14 +88,16 @@ pub async fn retry(
         now,
     )
     .await?;
-    if let Some(failed) = &failed {
+    if let Some(failed) = failed {
         d::insert_retry(&mut tx, failed, attempt, now).await?;
     }
     tx.commit().await?;
-    Ok(format!(
-        "{} will run again (attempt {attempt}).",
-        step_name_of(&step)
-    ))
+    let what = if target_id.is_empty() {
+        step_name_of(&step).to_owned()
+    } else {
+        format!("{} of {target_id}", step_name_of(&step))
+    };
+    Ok(format!("{what} will run again (attempt {attempt})."))
 }
 
 /// Operations cancel a running deployment: the request ends `cancelled` and its CI run is
@@ -92,15 +124,16 @@ pub async fn cancel_run(
     // The job first: it waits for a worker writing what the CI answered, so the run read next
     // is the latest, reference included.
     d::cancel_job(&mut tx, request_id).await?;
-    let running = d::runs(&mut **tx, request_id)
+    // Every run still going: one, or several targets of a parallel fan-out.
+    let running: Vec<RunRow> = d::runs(&mut **tx, request_id)
         .await?
         .into_iter()
-        .rev()
-        .find(|r| !matches!(r.state.as_str(), "succeeded" | "failed" | "cancelled"));
+        .filter(|r| !matches!(r.state.as_str(), "succeeded" | "failed" | "cancelled"))
+        .collect();
     let event = Event::CancelledByOps {
         by,
         reason: reason.to_owned(),
-        step: running.as_ref().map(|r| r.step.clone()),
+        step: running.first().map(|r| r.step.clone()),
     };
     change(
         &mut tx,
@@ -110,24 +143,37 @@ pub async fn cancel_run(
         now,
     )
     .await?;
-    if let Some(run) = &running {
-        let message = format!("cancelled from the portal by {}", user.display_name);
+    let message = format!("cancelled from the portal by {}", user.display_name);
+    for run in &running {
         d::end_run(&mut **tx, run, RunState::Cancelled, &message, now).await?;
     }
     tx.commit().await?;
-    // The request is cancelled whatever the CI says; stopping the run is the CI's part.
-    let stopped = match (running, binding_of(state, &loaded.row)) {
-        (Some(run), Some(binding)) => match ci::connector(&binding, &state.settings.data_dir) {
-            Ok(connector) => stop(connector.as_ref(), &run).await,
-            Err(e) => Err(e.to_string()),
-        },
-        _ => Ok(()),
-    };
-    Ok(match stopped {
-        Ok(()) => format!("Request #{request_id} cancelled; its CI run was stopped."),
-        Err(e) => {
-            format!("Request #{request_id} cancelled, but the CI run could not be stopped: {e}")
+    // The request is cancelled whatever the CI says; stopping the runs is the CI's part.
+    let mut refused = Vec::new();
+    if let (false, Some(binding)) = (running.is_empty(), binding_of(state, &loaded.row)) {
+        match ci::connector(&binding, &state.settings.data_dir) {
+            Ok(connector) => {
+                for run in &running {
+                    if let Err(e) = stop(connector.as_ref(), run).await {
+                        refused.push(e);
+                    }
+                }
+            }
+            Err(e) => refused.push(e.to_string()),
         }
+    }
+    let runs = if running.len() > 1 {
+        "runs were"
+    } else {
+        "run was"
+    };
+    Ok(if refused.is_empty() {
+        format!("Request #{request_id} cancelled; its CI {runs} stopped.")
+    } else {
+        format!(
+            "Request #{request_id} cancelled, but the CI could not stop it: {}",
+            refused.join("; ")
+        )
     })
 }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod backend;
 pub mod calendar;
 mod conflicts;
+mod deployment;
 pub mod flash;
 pub mod gate_views;
 pub mod inbox;

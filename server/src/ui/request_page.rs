@@ -130,32 +130,6 @@ pub(super) fn state_words(state: State) -> String {
     state.as_str().replace('_', " ")
 }
 
-pub(super) fn step_name(step: &str) -> String {
-    match step {
-        "provision" => "Provision".to_owned(),
-        "deploy" => "Deploy".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
-pub(super) fn step_view(r: &crate::db::dispatch::RunRow) -> StepView {
-    let name = if r.attempt > 1 {
-        format!("{} (attempt {})", step_name(&r.step), r.attempt)
-    } else {
-        step_name(&r.step)
-    };
-    StepView {
-        name,
-        state: r.state.clone(),
-        job: format!("{}: {}", r.connector, r.target),
-        started_at: format_ms(r.started_at),
-        finished_at: r.finished_at.map(format_ms),
-        url: r.url.clone(),
-        log_tail: r.log_tail.clone(),
-        message: r.message.clone(),
-    }
-}
-
 pub(super) fn stages(
     catalog: &Catalog,
     policy: &Policy,
@@ -332,7 +306,7 @@ pub async fn request(
             &names,
             pending,
         ),
-        steps: runs.iter().map(step_view).collect(),
+        deployment: super::deployment::view(catalog, &row, &runs, actions.retry),
         waiting: job
             .filter(|(state, note, _)| {
                 !note.is_empty() && (state == "queued" || state == "running")
@@ -349,7 +323,6 @@ pub async fn request(
         can_decide: actions.decide || seat.is_some(),
         deciding_for: seat.map(|s| s.name.clone()).unwrap_or_default(),
         can_edit: actions.edit,
-        can_retry: actions.retry,
         can_stop: actions.stop,
         can_cancel: actions.cancel,
         notice,

@@ -1,6 +1,6 @@
 //! A request's audit trail in words, one line per entry.
 
-use super::request_page::*;
+use super::deployment::step_of;
 use crate::db::audit::EventRow;
 use crate::domain::audit::AuditEvent;
 use crate::domain::Catalog;
@@ -92,7 +92,11 @@ pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
             step,
             connector,
             target,
-        } => format!("{} started ({connector}: {target})", step_name(step)),
+            target_id,
+        } => format!(
+            "{} started ({connector}: {target})",
+            step_of(step, target_id)
+        ),
         AuditEvent::CiRetry {
             step,
             attempt,
@@ -101,14 +105,26 @@ pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
         } => format!(
             "The CI could not be reached for {step} ({error}); attempt {attempt}, next at {next_at}"
         ),
-        AuditEvent::StepSucceeded { step } => format!("{} succeeded", step_name(step)),
-        AuditEvent::StepFailed { step, message } => {
-            format!("{} failed: {message}", step_name(step))
+        AuditEvent::StepSucceeded { step, target_id } => {
+            format!("{} succeeded", step_of(step, target_id))
         }
+        AuditEvent::StepFailed {
+            step,
+            message,
+            target_id,
+        } => format!("{} failed: {message}", step_of(step, target_id)),
+        AuditEvent::TargetsFailed { failed } => format!(
+            "Failed: every target ended, and {} failed",
+            failed.join(", ")
+        ),
         AuditEvent::Deployed { .. } => "Deployed: every CI step succeeded".to_owned(),
-        AuditEvent::RetryRequested { step, attempt } => format!(
+        AuditEvent::RetryRequested {
+            step,
+            attempt,
+            target_id,
+        } => format!(
             "asked for {} to run again (attempt {attempt})",
-            step_name(step).to_lowercase()
+            step_of(step, target_id).to_lowercase()
         ),
         AuditEvent::StageResult {
             stage,

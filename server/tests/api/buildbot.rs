@@ -2,9 +2,9 @@
 //! each test from the venv `make buildbot` installs (`.tools/buildbot`, or `RUNWAY_TEST_BUILDBOT`
 //! naming another venv), with a configuration the tests own.
 
-use crate::dispatch::{deployed, step_states, submit, until_state, WORKER};
+use crate::dispatch::{deployed, step_states, stop_as_olga, submit, until_state, WORKER};
 use crate::helpers::*;
-use crate::requests::{approve, revision, state};
+use crate::requests::{approve, state};
 use server::db::dispatch::runs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -111,6 +111,18 @@ impl Buildbot {
         Some(Buildbot { bin, dir, www, pb })
     }
 
+    /// Makes `region` fail its deploys (`down`) or work again.
+    pub fn outage(&self, region: &str, down: bool) {
+        let dir = self.dir.path().join("outages");
+        std::fs::create_dir_all(&dir).expect("outages");
+        let file = dir.join(format!("outage-{region}"));
+        if down {
+            std::fs::write(file, "").expect("outage");
+        } else {
+            std::fs::remove_file(file).expect("outage over");
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.www)
     }
@@ -129,7 +141,8 @@ impl Buildbot {
                 .env(PASSWORD_VAR, PASSWORD));
             run(Command::new(bin.join("buildbot-worker"))
                 .arg("start")
-                .arg(root.join("worker")));
+                .arg(root.join("worker"))
+                .env("BUILDBOT_TEST_OUTAGES", root.join("outages")));
         })
         .await
         .expect("start Buildbot");
@@ -176,6 +189,11 @@ impl Buildbot {
 
     /// The catalog of a test portal: the demo one with Banking staging deployed by this master.
     pub fn catalog(&self, app: &TestApp) -> PathBuf {
+        self.catalog_of(app, &[])
+    }
+
+    /// [`Buildbot::catalog`], `extra` passed to the splice (`regions`: a fan-out to eu and us).
+    pub fn catalog_of(&self, app: &TestApp, extra: &[&str]) -> PathBuf {
         // Every test sets the same value, so concurrent tests agree on it.
         std::env::set_var(PASSWORD_VAR, PASSWORD);
         let path = app.db.dir.path().join("buildbot-catalog.toml");
@@ -184,7 +202,8 @@ impl Buildbot {
             .arg(&app.catalog)
             .arg(&path)
             .arg(self.url())
-            .arg(PASSWORD_VAR));
+            .arg(PASSWORD_VAR)
+            .args(extra));
         path
     }
 }
@@ -284,17 +303,7 @@ async fn operations_cancel_a_running_build(kind: Kind) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let olga = app.user("olga").await;
-    server::service::deployments::cancel_run(
-        &app.state,
-        &olga,
-        true,
-        id,
-        revision(&app, id).await,
-        "wrong day",
-    )
-    .await
-    .expect("stopped");
+    stop_as_olga(&app, id).await;
     assert_eq!(state(&app, id).await, "cancelled");
     // Buildbot itself says the build was cancelled.
     let reference = runs(&app.state.db.pool, id)
@@ -442,11 +451,9 @@ async fn a_buildbot_pipeline_asks_the_gate_and_reports_its_deploy(kind: Kind) {
             ("password_env".to_owned(), PASSWORD_VAR.to_owned()),
         ]
         .into(),
-        provision: None,
-        deploy: server::domain::CiJob {
-            target: "pipeline".into(),
-            params: Default::default(),
-        },
+        // The connector needs its settings only: the jobs come with each start.
+        targets: Vec::new(),
+        parallel: false,
     };
     std::env::set_var(PASSWORD_VAR, PASSWORD);
     let connector =

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use server::ci::{self, CiConnector, CiError, RunState, StartJob};
-use server::domain::{CiBinding, CiJob, ConnectorKind};
+use server::domain::{CiBinding, ConnectorKind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -138,11 +138,9 @@ fn binding(kind: ConnectorKind, settings: &[(&str, &str)]) -> CiBinding {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
-        provision: None,
-        deploy: CiJob {
-            target: "deploy".into(),
-            params: BTreeMap::new(),
-        },
+        // The connector needs its settings only: the jobs come with each start.
+        targets: Vec::new(),
+        parallel: false,
     }
 }
 

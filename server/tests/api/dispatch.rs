@@ -24,8 +24,17 @@ pub(crate) async fn until_state(app: &TestApp, id: i64, wanted: &str) {
     );
 }
 
+/// Olga (operations) stops request `id`'s deployment "on the wrong day": what she is told.
+pub(crate) async fn stop_as_olga(app: &TestApp, id: i64) -> String {
+    let olga = app.user("olga").await;
+    let at = revision(app, id).await;
+    server::service::deployments::cancel_run(&app.state, &olga, true, id, at, "wrong day")
+        .await
+        .expect("stopped")
+}
+
 /// The process id a shell run recorded (5 s at most).
-async fn run_pid(app: &TestApp, key: &str) -> u32 {
+pub(crate) async fn run_pid(app: &TestApp, key: &str) -> u32 {
     let pid_file = app.state.settings.data_dir.join(format!("runs/{key}/pid"));
     for _ in 0..100 {
         if let Some(pid) = std::fs::read_to_string(&pid_file)
@@ -51,7 +60,7 @@ fn running(pid: u32) -> bool {
 }
 
 /// Waits for `pid` to end (15 s at most), and says so otherwise.
-async fn until_stopped(pid: u32) {
+pub(crate) async fn until_stopped(pid: u32) {
     for _ in 0..150 {
         if !running(pid) {
             return;
@@ -270,6 +279,7 @@ async fn a_run_started_before_a_crash_is_found_not_started_again(kind: Kind) {
         &mut tx,
         &server::db::dispatch::NewRun {
             request_id: id,
+            target_id: "",
             step: "provision",
             attempt: 1,
             connector: "shell",
@@ -336,8 +346,8 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
         &app.state,
         &wes,
         false,
-        failing,
-        revision(&app, failing).await,
+        (failing, revision(&app, failing).await),
+        None,
     )
     .await
     .expect_err("not ops");
@@ -349,8 +359,8 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
         &app.state,
         &olga,
         true,
-        failing,
-        revision(&app, failing).await,
+        (failing, revision(&app, failing).await),
+        None,
     )
     .await
     .expect("retried");
@@ -393,16 +403,7 @@ async fn operations_retry_a_failed_step_and_stop_a_running_one(kind: Kind) {
     let slow = submit(&app, "wes", "storefront", "staging", "5.0.1").await;
     until_state(&app, slow, "deploying").await;
     let pid = run_pid(&app, &format!("runway-{slow}-deploy-1")).await;
-    let said = server::service::deployments::cancel_run(
-        &app.state,
-        &olga,
-        true,
-        slow,
-        revision(&app, slow).await,
-        "wrong day",
-    )
-    .await
-    .expect("stopped");
+    let said = stop_as_olga(&app, slow).await;
     assert_eq!(
         said,
         format!("Request #{slow} cancelled; its CI run was stopped.")
@@ -432,6 +433,7 @@ async fn a_run_cancelled_while_the_ci_starts_it_is_stopped(kind: Kind) {
         &mut tx,
         &server::db::dispatch::NewRun {
             request_id: id,
+            target_id: "",
             step: "provision",
             attempt: 1,
             connector: "shell",
@@ -473,17 +475,7 @@ async fn a_run_cancelled_while_the_ci_starts_it_is_stopped(kind: Kind) {
     let pid = run_pid(&app, &key).await;
     assert!(running(pid), "the provision script runs");
 
-    let olga = app.user("olga").await;
-    let said = server::service::deployments::cancel_run(
-        &app.state,
-        &olga,
-        true,
-        id,
-        revision(&app, id).await,
-        "wrong day",
-    )
-    .await
-    .expect("cancelled");
+    let said = stop_as_olga(&app, id).await;
     assert_eq!(
         said,
         format!("Request #{id} cancelled; its CI run was stopped.")

@@ -212,6 +212,10 @@ pub fn test_catalog(db: &TestDb) -> PathBuf {
         .replace(
             "RUNWAY_SITE = \"{application}-{environment}\"",
             "RUNWAY_SITE = \"{application}-{environment}\", DEMO_PAUSE = \"0\"",
+        )
+        .replace(
+            "RUNWAY_SITE = \"{application}-{environment}-{target}\"",
+            "RUNWAY_SITE = \"{application}-{environment}-{target}\", DEMO_PAUSE = \"0\"",
         );
     std::fs::write(&catalog, text).expect("write catalog");
     catalog
