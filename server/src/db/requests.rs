@@ -43,7 +43,7 @@ pub struct RequestRow {
 pub(super) const COLUMNS: &str = "request_id, application_id, environment_id, requester_id, title, version, artifact, \
      summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
      revision, created_at, updated_at, origin, pipeline_url, self_deploy, commit_at, change_kind, \
-     justification, rollback_of";
+     change_note, rollback_of";
 
 pub(super) fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
     Ok(RequestRow {
@@ -76,7 +76,7 @@ pub(super) fn request(row: &AnyRow) -> Result<RequestRow, sqlx::Error> {
         commit_at: row.try_get("commit_at")?,
         change: Change::stored(
             &row.try_get::<String, _>("change_kind")?,
-            row.try_get("justification")?,
+            row.try_get("change_note")?,
             row.try_get("rollback_of")?,
         ),
     })
@@ -116,7 +116,7 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     sqlx::query_scalar(
         "insert into requests (application_id, environment_id, requester_id, title, version, artifact, \
          summary, risk, rollback_plan, scheduled_at, timezone, fields, state, policy, catalog_version_id, \
-         created_at, updated_at, origin, pipeline_url, self_deploy, commit_at, change_kind, justification, \
+         created_at, updated_at, origin, pipeline_url, self_deploy, commit_at, change_kind, change_note, \
          rollback_of) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, \
          $21, $22, $23) \
@@ -143,7 +143,7 @@ pub async fn insert(tx: &mut Tx<'_>, r: &NewRequest<'_>) -> Result<i64, sqlx::Er
     .bind(i64::from(r.self_deploy))
     .bind(r.commit_at)
     .bind(r.change.kind())
-    .bind(r.change.justification())
+    .bind(r.change.note())
     .bind(r.change.rollback_of())
     .fetch_one(&mut **tx)
     .await

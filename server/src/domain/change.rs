@@ -48,8 +48,8 @@ impl Change {
         }
     }
 
-    /// What is stored beside the kind: an emergency's justification, a standard change's rule.
-    pub fn justification(&self) -> &str {
+    /// The note stored beside the kind: an emergency's justification, a standard change's rule.
+    pub fn note(&self) -> &str {
         match self {
             Change::Emergency { justification } => justification,
             Change::Standard { rule } => rule,

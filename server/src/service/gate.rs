@@ -249,7 +249,7 @@ pub(crate) async fn candidate(db: &Db, row: &q::RequestRow) -> Result<Candidate,
         emergency: row
             .change
             .is_emergency()
-            .then(|| row.change.justification().to_owned()),
+            .then(|| row.change.note().to_owned()),
         rollback_of: row.change.rollback_of(),
     })
 }

@@ -55,13 +55,26 @@ pub async fn calendar(
     let (first, count) = period.days();
     let day = |i: i32| first.saturating_add(jiff::Span::new().days(i));
     let (from, to) = (day_start(first, &tz), day_start(day(count), &tz));
-    let mut window_ids: Vec<String> = shown
+    // Each window named with the environments whose policies open it.
+    let mut governed: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for a in &shown {
+        for e in &a.environments {
+            for w in &e.policy.windows {
+                governed
+                    .entry(w.as_str())
+                    .or_default()
+                    .push(format!("{} {}", a.name, e.name));
+            }
+        }
+    }
+    let windows: Vec<(String, i64, i64)> = governed
         .iter()
-        .flat_map(|a| a.environments.iter().flat_map(|e| e.policy.windows.clone()))
+        .flat_map(|(id, envs)| {
+            window_spans(catalog, &[(*id).to_owned()], from, to)
+                .into_iter()
+                .map(move |(name, s, e)| (format!("{name} ({})", envs.join(", ")), s, e))
+        })
         .collect();
-    window_ids.sort_unstable();
-    window_ids.dedup();
-    let windows = window_spans(catalog, &window_ids, from, to);
     let freezes: Vec<(String, i64, i64)> = frozen(catalog, &shown, (from, to))
         .map(|(f, s, e)| {
             let whom = if f.environments.is_empty() {

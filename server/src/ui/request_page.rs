@@ -293,7 +293,7 @@ pub async fn request(
         emergency: row
             .change
             .is_emergency()
-            .then(|| row.change.justification().to_owned()),
+            .then(|| row.change.note().to_owned()),
         tickets,
         revision: row.revision,
         catalog_version: row.catalog_version_id,

@@ -37,9 +37,10 @@ async fn the_calendar_shows_scheduled_deployments_windows_and_freezes(kind: Kind
         "previous and next"
     );
     assert!(week.contains("month=2030-06"), "the month of the week");
-    // Banking production's business hours: Monday to Thursday, 09:00–17:00 in Paris.
+    // Banking production's business hours: Monday to Thursday, 09:00–17:00 in Paris, named with
+    // the environment they open.
     assert!(
-        week.contains("Business hours 07:00–15:00"),
+        week.contains("Business hours (Banking Production) 07:00–15:00"),
         "the window, shaded"
     );
     assert_eq!(week.matches("class=\"window\"").count(), 4, "on four days");
