@@ -1,5 +1,6 @@
 -- Fan-out: a request's CI runs belong to one of its environment's targets (a component or a
--- region); '' for an environment that deploys to one target. A step's attempts count per target.
+-- region); '' for an environment that deploys to one target. A step's attempts count per target,
+-- and each run keeps its own wait after the CI failed to answer about it.
 -- SQLite cannot drop a table constraint, so the table is rebuilt with the wider unique key.
 create table ci_runs_fan_out (
     ci_run_id   integer primary key autoincrement,
@@ -18,6 +19,8 @@ create table ci_runs_fan_out (
     started_at  bigint not null,
     finished_at bigint,
     updated_at  bigint not null,
+    -- After the CI failed to answer about this run: not before this time again.
+    next_try_at bigint,
     constraint ci_runs_attempt_key unique (request_id, target_id, step, attempt)
 );
 insert into ci_runs_fan_out (ci_run_id, request_id, step, attempt, connector, target, run_key,

@@ -171,8 +171,8 @@ fn targets(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> Vec<CiTarget> {
             provision: ci
                 .provision
                 .as_ref()
-                .map(|j| job(c, &format!("{field}.provision"), j)),
-            deploy: job(c, &format!("{field}.deploy"), deploy.get_ref()),
+                .map(|j| job(c, &format!("{field}.provision"), j, false)),
+            deploy: job(c, &format!("{field}.deploy"), deploy.get_ref(), false),
         }];
     }
     if let Some(deploy) = &ci.deploy {
@@ -189,7 +189,7 @@ fn targets(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> Vec<CiTarget> {
             "a binding with targets gives each target its own jobs: move the provision job into them",
         );
     }
-    let mut seen = HashSet::new();
+    let (mut seen, mut names) = (HashSet::new(), HashSet::new());
     ci.targets
         .iter()
         .enumerate()
@@ -201,14 +201,20 @@ fn targets(c: &mut Checker<'_>, field: &str, ci: &RawCi) -> Vec<CiTarget> {
                 Some(name) => c.name(name, &format!("{at}.name")),
                 None => id.clone(),
             };
+            // People retry a target by its name: two alike could not be told apart.
+            if !names.insert(name.clone()) {
+                let span = raw.name.as_ref().unwrap_or(&raw.id);
+                let what = format!("another target is named \"{name}\"");
+                c.issue(span, format!("{at}.name"), what);
+            }
             CiTarget {
                 id,
                 name,
                 provision: raw
                     .provision
                     .as_ref()
-                    .map(|j| job(c, &format!("{at}.provision"), j)),
-                deploy: job(c, &format!("{at}.deploy"), raw.deploy.get_ref()),
+                    .map(|j| job(c, &format!("{at}.provision"), j, true)),
+                deploy: job(c, &format!("{at}.deploy"), raw.deploy.get_ref(), true),
             }
         })
         .collect()
@@ -256,14 +262,21 @@ pub(super) fn env_name(c: &mut Checker<'_>, value: &S<String>, field: &str, what
     }
 }
 
-pub(super) fn job(c: &mut Checker<'_>, field: &str, j: &RawJob) -> CiJob {
+/// A job's checks; `fans_out`: its binding has targets, so `{target}` is filled.
+pub(super) fn job(c: &mut Checker<'_>, field: &str, j: &RawJob, fans_out: bool) -> CiJob {
     if j.job.get_ref().trim().is_empty() {
         c.issue(&j.job, format!("{field}.job"), "must not be empty");
     }
     let mut params = BTreeMap::new();
     for (key, value) in &j.params {
         for var in placeholders(value.get_ref()) {
-            if !TEMPLATE_VARIABLES.contains(&var) && !var.starts_with("fields.") {
+            if var == "target" && !fans_out {
+                c.issue(
+                    value,
+                    format!("{field}.params.{}", key.get_ref()),
+                    "{target} is only filled for a binding with targets",
+                );
+            } else if !TEMPLATE_VARIABLES.contains(&var) && !var.starts_with("fields.") {
                 c.issue(
                     value,
                     format!("{field}.params.{}", key.get_ref()),

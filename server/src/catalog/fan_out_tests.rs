@@ -118,3 +118,29 @@ fn a_binding_has_one_deploy_job_or_targets_never_both_nor_neither() {
     assert!(err.issues[0].line.is_some(), "{err}");
     assert!(err.to_string().contains("undeploy"), "{err}");
 }
+
+#[test]
+fn target_names_are_unique_and_the_target_placeholder_needs_targets() {
+    let twins = demo().replace("name = \"United States\"", "name = \"Europe\"");
+    let err = errors(&twins);
+    assert_eq!(err.issues.len(), 1, "{err}");
+    assert!(err.issues[0].field.ends_with(".targets[1].name"), "{err}");
+    assert_eq!(err.issues[0].message, "another target is named \"Europe\"");
+    assert_eq!(err.issues[0].line, line_of(&twins, "name = \"Europe\""));
+
+    // Storefront staging deploys to one target: `{target}` would always be empty there.
+    let lonely = demo().replacen(
+        "RUNWAY_SITE = \"{application}-{environment}\", RUNWAY_VERSION",
+        "RUNWAY_SITE = \"{application}-{environment}-{target}\", RUNWAY_VERSION",
+        1,
+    );
+    let err = errors(&lonely);
+    assert_eq!(err.issues.len(), 1, "{err}");
+    assert!(
+        err.issues[0].field.ends_with(".deploy.params.RUNWAY_SITE"),
+        "{err}"
+    );
+    assert!(err.issues[0]
+        .message
+        .contains("only filled for a binding with targets"));
+}

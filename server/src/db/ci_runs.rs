@@ -44,11 +44,13 @@ pub struct RunRow {
     pub message: String,
     pub started_at: i64,
     pub finished_at: Option<i64>,
+    /// After the CI failed to answer about it: not looked at again before this time.
+    pub next_try_at: Option<i64>,
 }
 
 const RUN_COLUMNS: &str =
     "ci_run_id, request_id, target_id, step, attempt, connector, target, run_key, state, \
-     run_ref, url, log_tail, message, started_at, finished_at";
+     run_ref, url, log_tail, message, started_at, finished_at, next_try_at";
 
 fn run(r: &AnyRow) -> Result<RunRow, sqlx::Error> {
     Ok(RunRow {
@@ -67,6 +69,7 @@ fn run(r: &AnyRow) -> Result<RunRow, sqlx::Error> {
         message: r.try_get("message")?,
         started_at: r.try_get("started_at")?,
         finished_at: r.try_get("finished_at")?,
+        next_try_at: r.try_get("next_try_at")?,
     })
 }
 
@@ -154,7 +157,8 @@ pub async fn update_run(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update ci_runs set state = $2, run_ref = coalesce($3, run_ref), url = coalesce($4, url), \
-         log_tail = $5, message = $6, finished_at = $7, updated_at = $8 where ci_run_id = $1",
+         log_tail = $5, message = $6, finished_at = $7, updated_at = $8, next_try_at = null \
+         where ci_run_id = $1",
     )
     .bind(id)
     .bind(u.state)
@@ -166,6 +170,22 @@ pub async fn update_run(
     .bind(u.now)
     .execute(exec)
     .await?;
+    Ok(())
+}
+
+/// The CI could not be reached about `id`: it is looked at again at `at`, and says why.
+pub async fn delay_run(
+    exec: impl sqlx::Executor<'_, Database = Any>,
+    id: i64,
+    at: i64,
+    message: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update ci_runs set next_try_at = $2, message = $3 where ci_run_id = $1")
+        .bind(id)
+        .bind(at)
+        .bind(message)
+        .execute(exec)
+        .await?;
     Ok(())
 }
 

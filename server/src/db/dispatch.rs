@@ -168,6 +168,20 @@ pub async fn hold(tx: &mut Tx<'_>, job: i64) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Keeps the worker's claim on `job` until `until`: a look at several targets may outlast the
+/// lease it was claimed with.
+pub async fn renew(db: &Db, job: i64, until: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.write().await?;
+    sqlx::query(
+        "update dispatch_jobs set lease_until = $2 where dispatch_job_id = $1 and state = 'running'",
+    )
+    .bind(job)
+    .bind(until)
+    .execute(&mut **tx)
+    .await?;
+    tx.commit_unseen().await
+}
+
 /// When the worker next has something to do: the earliest due job or expiring lease.
 pub async fn next_due(db: &Db) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(

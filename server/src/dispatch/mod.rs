@@ -7,6 +7,7 @@
 //! on the CI by its key, so it is never started twice.
 
 mod crash;
+mod endings;
 mod runs;
 mod steps;
 
@@ -30,7 +31,7 @@ use tokio::sync::broadcast::error::TryRecvError;
 use tokio::task::JoinSet;
 
 /// How long a claimed job stays with its worker without news before another may take it.
-const LEASE_MS: i64 = 60_000;
+pub(super) const LEASE_MS: i64 = 60_000;
 /// How often a running CI run is looked at.
 const POLL_MS: i64 = 1_000;
 /// The longest sleep between two looks at the outbox when nothing is due.

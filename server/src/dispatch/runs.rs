@@ -1,7 +1,8 @@
 //! One CI run of a step: calling the CI to start it (or finding it again after a crash), and
 //! looking at it until it ends.
 
-use super::steps::{backoff_ms, fail, fail_in, Next, On};
+use super::endings::{fail, fail_in};
+use super::steps::{backoff_ms, Next, On};
 use super::{crash_point, POLL_MS};
 use crate::ci::{self, CiError, RunState, StartJob};
 use crate::db::dispatch::{self as d, RunRow, RunUpdate};
@@ -115,6 +116,7 @@ pub(super) async fn trigger(
                 now,
             )
             .await?;
+            d::delay_run(&mut **tx, run.id, next, &note).await?;
             tx.commit_unseen().await?;
             Ok(Next::Again {
                 at: next,
@@ -149,6 +151,10 @@ pub(super) async fn poll(on: &On<'_>, run: &RunRow) -> Result<Next> {
                 "waiting on CI — attempt {attempts}, next at {} ({error})",
                 format_ms(next)
             );
+            // This run waits its turn; the request's other targets go on being looked at.
+            let mut tx = state.db.write().await?;
+            d::delay_run(&mut **tx, run.id, next, &note).await?;
+            tx.commit_unseen().await?;
             return Ok(Next::Again {
                 at: next,
                 attempts,

@@ -3,12 +3,12 @@
 //! request's state is a lifecycle event (see `service::lifecycle`).
 
 use super::crash_point;
+use super::endings::{end, fail};
 use super::runs::{poll, trigger};
 use crate::ci::{self, RunState};
 use crate::db::dispatch::{self as d, Job, RunRow};
 use crate::db::now_ms;
 use crate::db::requests::{self as q, RequestRow};
-use crate::db::Write;
 use crate::domain::fan_out::{self, Outcome, Progress};
 use crate::domain::lifecycle::Event;
 use crate::domain::{CiBinding, CiJob, CiTarget};
@@ -67,15 +67,18 @@ pub(super) async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Re
     let connector = match ci::connector(&binding, &state.settings.data_dir) {
         Ok(c) => c,
         Err(e) => {
+            // The whole binding is unusable: the deployment fails, whatever its targets.
             let why = e.to_string();
-            fail(state, job, row, Some(&binding), None, ("", "deploy"), &why).await?;
+            fail(state, job, row, None, None, ("", "deploy"), &why).await?;
             return Ok(());
         }
     };
     let runs = d::runs(&state.db.pool, row.id).await?;
     let facts: Vec<_> = runs.iter().map(RunRow::fact).collect();
     let plan = fan_out::plan(&binding, &facts);
+    let orphans = orphans(&binding, &runs);
     match fan_out::outcome(&plan) {
+        _ if !orphans.is_empty() => {}
         Outcome::Running => {}
         Outcome::Succeeded => return end(state, job, row, &Event::Deployed, "done").await,
         Outcome::Failed(failed) => {
@@ -102,24 +105,39 @@ pub(super) async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Re
     };
     let (mut at, mut attempts, mut note) = (i64::MAX, 0, String::new());
     let mut started = false;
-    for (target, progress) in plan {
-        let next = match progress {
-            Progress::Busy { step } => {
+    let looks = plan
+        .into_iter()
+        .map(|(t, p)| Look::Target(t, p))
+        .chain(orphans.into_iter().map(Look::Orphan));
+    for (i, look) in looks.enumerate() {
+        // A look at several targets may outlast the lease it was claimed with.
+        if i > 0 && now_ms() - now > super::LEASE_MS / 4 {
+            d::renew(&state.db, job.id, now_ms() + super::LEASE_MS).await?;
+        }
+        let next = match look {
+            Look::Orphan(run) => orphan(&on, run).await?,
+            Look::Target(target, Progress::Busy { step }) => {
                 let Some(run) = fan_out::latest(&facts, &target.id, step)
                     .and_then(|f| runs.iter().find(|r| r.fact() == f))
                 else {
                     continue;
                 };
-                let ci_job = job_of(target, step);
-                if run.state == "triggering" {
-                    trigger(&on, run, ci_job, true).await?
+                if let Some(later) = run.next_try_at.filter(|t| *t > now) {
+                    // The CI did not answer about this run: it waits its turn, the others go on.
+                    Next::Again {
+                        at: later,
+                        attempts: job.attempts,
+                        note: run.message.clone(),
+                    }
+                } else if run.state == "triggering" {
+                    trigger(&on, run, job_of(target, step), true).await?
                 } else {
                     poll(&on, run).await?
                 }
             }
             // One start a look: each moves the request on, and the next look sees it.
-            Progress::Ready { .. } if started => Next::at(now),
-            Progress::Ready { step, attempt } => {
+            Look::Target(_, Progress::Ready { .. }) if started => Next::at(now),
+            Look::Target(target, Progress::Ready { step, attempt }) => {
                 started = true;
                 start(&on, target, step, attempt, &runs).await?
             }
@@ -149,6 +167,46 @@ pub(super) async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Re
     Ok(())
 }
 
+/// What a look at a request's deployment takes in turn.
+enum Look<'a> {
+    Target(&'a CiTarget, Progress),
+    /// A run still going whose target left the catalog meanwhile.
+    Orphan(&'a RunRow),
+}
+
+/// The runs still going of targets the binding no longer has (the catalog changed during the
+/// deployment): followed to their end, never left behind.
+fn orphans<'r>(binding: &CiBinding, runs: &'r [RunRow]) -> Vec<&'r RunRow> {
+    let facts: Vec<_> = runs.iter().map(RunRow::fact).collect();
+    runs.iter()
+        .filter(|r| binding.target(&r.target_id).is_none())
+        .filter(|r| {
+            !matches!(
+                r.state.as_str(),
+                "succeeded" | "failed" | "cancelled" | "retry"
+            )
+        })
+        .filter(|r| fan_out::latest(&facts, &r.target_id, &r.step) == Some(r.fact()))
+        .collect()
+}
+
+/// Follows an orphan run; one the CI had not yet said where it runs cannot be found again
+/// without its job, and ends cancelled.
+async fn orphan(on: &On<'_>, run: &RunRow) -> Result<Next> {
+    if run.run_ref.is_some() {
+        return poll(on, run).await;
+    }
+    let now = now_ms();
+    let mut tx = on.state.db.write().await?;
+    if !d::hold(&mut tx, on.job.id).await? {
+        return Ok(Next::Stop);
+    }
+    let why = "its target left the catalog before the CI said where it runs";
+    d::end_run(&mut **tx, run, RunState::Cancelled, why, now).await?;
+    tx.commit_unseen().await?;
+    Ok(Next::at(now))
+}
+
 /// What every action on a request's targets works with.
 pub(super) struct On<'a> {
     pub state: &'a AppState,
@@ -165,33 +223,6 @@ fn job_of<'t>(target: &'t CiTarget, step: &str) -> &'t CiJob {
         (Some(provision), "provision") => provision,
         _ => &target.deploy,
     }
-}
-
-/// Ends the request's deployment with `event` (every target done, or some failed) and its job.
-async fn end(
-    state: &AppState,
-    job: &Job,
-    row: &RequestRow,
-    event: &Event,
-    job_state: &str,
-) -> Result<()> {
-    let now = now_ms();
-    let mut tx = state.db.write().await?;
-    if !d::hold(&mut tx, job.id).await? {
-        return Ok(());
-    }
-    record(
-        &mut tx,
-        &state.catalog.current().catalog,
-        row.id,
-        event,
-        now,
-    )
-    .await?;
-    d::finish(&mut **tx, job.id, job_state, "").await?;
-    tx.commit().await?;
-    tracing::info!(request = row.id, job_state, "deployment ended");
-    Ok(())
 }
 
 /// Starts a target's step: its first run, or the retry operations asked for. The run is
@@ -281,82 +312,9 @@ async fn start(
         message: String::new(),
         started_at: now,
         finished_at: None,
+        next_try_at: None,
     };
     trigger(on, &run, ci_job, false).await
-}
-
-/// Fails a target's step with the CI's own message (`run` ends failed): the request fails, or,
-/// while other targets of a parallel fan-out still run, waits for them.
-pub(super) async fn fail(
-    state: &AppState,
-    job: &Job,
-    row: &RequestRow,
-    binding: Option<&CiBinding>,
-    run: Option<&RunRow>,
-    (target_id, step): (&str, &str),
-    message: &str,
-) -> Result<Next> {
-    let now = now_ms();
-    let mut tx = state.db.write().await?;
-    if !d::hold(&mut tx, job.id).await? {
-        return Ok(Next::Stop);
-    }
-    if let Some(run) = run {
-        d::end_run(&mut **tx, run, RunState::Failed, message, now).await?;
-    }
-    let next = fail_in(
-        &mut tx,
-        state,
-        job,
-        row,
-        binding,
-        (target_id, step),
-        message,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(next)
-}
-
-/// [`fail`] in the caller's transaction, the failed run already written.
-pub(super) async fn fail_in(
-    tx: &mut Write,
-    state: &AppState,
-    job: &Job,
-    row: &RequestRow,
-    binding: Option<&CiBinding>,
-    (target_id, step): (&str, &str),
-    message: &str,
-) -> Result<Next> {
-    let now = now_ms();
-    // Whether anything is left to run, read with the failed run written.
-    let ends = match binding {
-        Some(binding) => {
-            let runs = d::runs(&mut ***tx, row.id).await?;
-            let facts: Vec<_> = runs.iter().map(RunRow::fact).collect();
-            fan_out::outcome(&fan_out::plan(binding, &facts)) != Outcome::Running
-        }
-        None => true,
-    };
-    let event = Event::StepFailed {
-        step: step.to_owned(),
-        message: message.to_owned(),
-        target_id: target_id.to_owned(),
-        ends,
-    };
-    record(tx, &state.catalog.current().catalog, row.id, &event, now).await?;
-    tracing::warn!(
-        request = row.id,
-        target_id,
-        step,
-        message,
-        "a CI step failed"
-    );
-    if !ends {
-        return Ok(Next::at(now + super::POLL_MS));
-    }
-    d::finish(&mut ***tx, job.id, "failed", message).await?;
-    Ok(Next::Stop)
 }
 
 #[cfg(test)]

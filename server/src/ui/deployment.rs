@@ -73,7 +73,7 @@ pub(super) fn view(
     };
     let facts: Vec<_> = runs.iter().map(RunRow::fact).collect();
     let started = !runs.is_empty();
-    let targets = fan_out::plan(binding, &facts)
+    let targets: Vec<TargetView> = fan_out::plan(binding, &facts)
         .into_iter()
         .map(|(target, progress)| TargetView {
             id: target.id.clone(),
@@ -86,6 +86,23 @@ pub(super) fn view(
             steps: steps_of(&target.id),
             can_retry: may_retry && matches!(progress, Progress::Failed { .. }),
         })
+        .collect();
+    // Runs of targets the catalog no longer lists stay in sight.
+    let mut gone: Vec<&str> = runs
+        .iter()
+        .map(|r| r.target_id.as_str())
+        .filter(|id| binding.target(id).is_none())
+        .collect();
+    gone.dedup();
+    let targets = targets
+        .into_iter()
+        .chain(gone.into_iter().map(|id| TargetView {
+            id: id.to_owned(),
+            name: if id.is_empty() { "earlier runs" } else { id }.to_owned(),
+            status: "no longer in the catalog".to_owned(),
+            steps: steps_of(id),
+            can_retry: false,
+        }))
         .collect();
     DeploymentView {
         steps: Vec::new(),

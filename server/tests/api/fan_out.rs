@@ -278,7 +278,47 @@ async fn operations_stop_every_region_of_a_parallel_deployment(kind: Kind) {
     );
 }
 
+async fn a_binding_whose_secret_is_missing_fails_the_deployment_once(kind: Kind) {
+    let Some(db) = TestDb::new(kind).await else {
+        return;
+    };
+    // Storefront production's regions deploy through a Buildbot whose password is not set.
+    let catalog = test_catalog(&db);
+    let text = std::fs::read_to_string(&catalog).expect("catalog").replace(
+        "connector = \"shell\"\nrun = \"parallel\"",
+        "connector = \"buildbot\"\nrun = \"parallel\"\n\
+         settings = { url = \"http://127.0.0.1:9\", user = \"runway\", password_env = \"FAN_OUT_UNSET_PASSWORD\" }",
+    );
+    std::fs::write(&catalog, text).expect("write");
+    let app = start(db, catalog, WORKER).await;
+    let id = approved(&app, "7.6.0").await;
+    until_state(&app, id, "failed").await;
+    // Once: the job ended with the request, never claimed again.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let said = "the environment variable FAN_OUT_UNSET_PASSWORD, which the catalog names for a CI \
+                secret, is not set";
+    let failures = count(
+        &app,
+        &format!(
+            "select count(*) from request_events where request_id = $1 \
+             and kind = 'step_failed' and payload like '%{said}%'"
+        ),
+        id,
+    )
+    .await;
+    assert_eq!(failures, 1);
+    let ended = count(
+        &app,
+        "select count(*) from dispatch_jobs where request_id = $1 and state = 'failed'",
+        id,
+    )
+    .await;
+    assert_eq!(ended, 1);
+    assert!(runs_of(&app, id).await.is_empty());
+}
+
 crate::on_both_databases!(
+    a_binding_whose_secret_is_missing_fails_the_deployment_once,
     a_failed_region_lets_the_other_finish_then_is_retried_alone,
     in_order_a_failed_region_stops_the_next_until_it_is_retried,
     operations_stop_every_region_of_a_parallel_deployment,
