@@ -13,9 +13,10 @@ esac
 region="${RUNWAY_REGION:-}"
 case "$version" in
   *fail-*)
-    # A version naming a region ("7.2.0-fail-us") fails there once, as an outage would: the
-    # retry operations ask for succeeds.
-    if [ -n "$region" ] && [ "${version##*fail-}" = "$region" ] && [ ! -e "$root/outage-$version" ]; then
+    # A version naming a region ("7.2.0-fail-us", or "-fail-all" for every one) fails there once,
+    # as an outage would: the retry operations ask for succeeds.
+    named="${version##*fail-}"
+    if [ -n "$region" ] && { [ "$named" = "$region" ] || [ "$named" = all ]; } && [ ! -e "$root/outage-$version" ]; then
       mkdir -p "$root" && : > "$root/outage-$version"
       echo "Deploying $site $version"; sleep "$pause"
       echo "region $region unreachable: the load balancer answers 503" >&2; exit 1

@@ -90,6 +90,9 @@ pub struct DeploymentView {
     pub order: String,
     /// Operations: retry the failed CI step (of a single-target deployment).
     pub can_retry: bool,
+    /// Operations: several targets failed, and may be retried together.
+    #[serde(default)]
+    pub can_retry_every: bool,
 }
 
 /// One target of a fan-out: a component or region.

@@ -19,6 +19,7 @@ pub fn Deployment(
         targets,
         order,
         can_retry,
+        can_retry_every,
     } = deployment;
     let fans_out = !targets.is_empty();
     shown.then(|| view! {
@@ -35,6 +36,13 @@ pub fn Deployment(
                 <ol class="targets">
                     {targets.into_iter().map(|t| view! { <Target id revision target=t/> }).collect_view()}
                 </ol>
+            })}
+            {can_retry_every.then(|| view! {
+                <form method="post" action=format!("/requests/{id}/retry") class="form inline">
+                    <input type="hidden" name="revision" value=revision/>
+                    <input type="hidden" name="target" value="*"/>
+                    <button type="submit" class="primary">"Retry every failed target"</button>
+                </form>
             })}
             {(can_retry && !fans_out).then(|| view! {
                 <form method="post" action=format!("/requests/{id}/retry") class="form inline">

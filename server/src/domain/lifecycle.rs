@@ -12,6 +12,14 @@ use super::{Policy, TicketTrigger};
 
 pub use super::lifecycle_actions::{allowed_actions, Actions};
 
+/// A failed step to run again: of which target (empty for a single one), and its new attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    pub target_id: String,
+    pub step: String,
+    pub attempt: i64,
+}
+
 /// The request as its lifecycle sees it.
 #[derive(Debug, Clone)]
 pub struct Subject {
@@ -160,12 +168,11 @@ pub enum Event {
         /// When the change was committed, if the pipeline said.
         commit_at: Option<i64>,
     },
+    /// Operations run failed steps again: the one of a single target, or of one or more
+    /// targets of a fan-out (the others keep what they did).
     Retried {
         by: Viewer,
-        step: String,
-        attempt: i64,
-        /// The fan-out target retried alone; empty for a single target.
-        target_id: String,
+        retries: Vec<Retry>,
     },
     CancelledByOps {
         by: Viewer,

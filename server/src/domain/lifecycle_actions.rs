@@ -33,9 +33,7 @@ pub fn allowed_actions(request: &Subject, policy: &Policy, viewer: &Viewer, now:
         }),
         retry: accepts(Event::Retried {
             by: by(),
-            step: String::new(),
-            attempt: 0,
-            target_id: String::new(),
+            retries: Vec::new(),
         }),
         stop: accepts(Event::CancelledByOps {
             by: by(),

@@ -150,12 +150,7 @@ impl Rules<'_> {
             } => self.step_failed(step, message, target_id, *ends),
             Event::TargetsFailed { failed } => self.targets_failed(failed),
             Event::StageResultPosted { .. } => self.stage_result(event),
-            Event::Retried {
-                by,
-                step,
-                attempt,
-                target_id,
-            } => self.retried(by, (step, target_id), *attempt),
+            Event::Retried { by, retries } => self.retried(by, retries),
             Event::Overdue {
                 remind_at,
                 escalate_at,

@@ -2,7 +2,9 @@
 //! steps, a pipeline's stage results, and what operations do to a deployment. Pure.
 
 use super::audit::AuditEvent;
-use super::lifecycle::{audit, audit_by, Effect, Event, Refusal, StageStatus, Transition, Viewer};
+use super::lifecycle::{
+    audit, audit_by, Effect, Event, Refusal, Retry, StageStatus, Transition, Viewer,
+};
 use super::lifecycle_rules::{invalid, step_words, words, Rules, MAX_REASON};
 use super::request::State;
 use super::{text, TicketTrigger};
@@ -184,31 +186,29 @@ impl Rules<'_> {
         }
     }
 
-    /// Operations run a failed step again: of one target of a fan-out, the others keeping
-    /// what they did.
-    pub(super) fn retried(
-        &self,
-        by: &Viewer,
-        (step, target_id): (&str, &str),
-        attempt: i64,
-    ) -> Result<Transition, Refusal> {
+    /// Operations run failed steps again: of one target, or of several of a fan-out, the
+    /// others keeping what they did.
+    pub(super) fn retried(&self, by: &Viewer, retries: &[Retry]) -> Result<Transition, Refusal> {
         Self::ops_only(by)?;
         if self.request.state != Some(State::Failed) || !self.request.retryable {
             return Err(Refusal::Conflict(
                 "Only a request whose CI step failed can be retried.".into(),
             ));
         }
-        let effects = vec![
-            audit_by(
-                by.user_id,
-                AuditEvent::RetryRequested {
-                    step: step.to_owned(),
-                    attempt,
-                    target_id: target_id.to_owned(),
-                },
-            ),
-            Effect::Enqueue { at: self.now },
-        ];
+        let mut effects: Vec<Effect> = retries
+            .iter()
+            .map(|r| {
+                audit_by(
+                    by.user_id,
+                    AuditEvent::RetryRequested {
+                        step: r.step.clone(),
+                        attempt: r.attempt,
+                        target_id: r.target_id.clone(),
+                    },
+                )
+            })
+            .collect();
+        effects.push(Effect::Enqueue { at: self.now });
         Ok(self.done(&self.request.approvals, State::Approved, effects))
     }
 

@@ -99,9 +99,11 @@ fn event(choice: u8, who: i64, ops: bool) -> Event {
         },
         9 => Event::Retried {
             by,
-            step: "deploy".into(),
-            attempt: 2,
-            target_id: String::new(),
+            retries: vec![Retry {
+                target_id: String::new(),
+                step: "deploy".into(),
+                attempt: 2,
+            }],
         },
         10 => Event::CancelledByOps {
             by,

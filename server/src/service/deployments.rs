@@ -9,7 +9,7 @@ use crate::db::dispatch::{self as d, RunRow};
 use crate::db::now_ms;
 use crate::db::users::User;
 use crate::dispatch::binding_of;
-use crate::domain::lifecycle::Event;
+use crate::domain::lifecycle::{Event, Retry};
 use crate::state::AppState;
 
 const CHANGED_MEANWHILE: &str =
@@ -35,9 +35,13 @@ pub fn failed_runs(runs: &[RunRow]) -> Vec<&RunRow> {
         .collect()
 }
 
+/// Every failed target, in the retry form's words.
+pub const EVERY_FAILED_TARGET: &str = "*";
+
 /// Operations retry the step that failed: a new run of it (attempt n + 1), after the same
 /// checks of schedule, windows and freezes as the first time. In a fan-out, `target` names the
-/// failed target to run again, alone: the others keep what they did.
+/// failed target to run again alone (the others keep what they did), or is
+/// [`EVERY_FAILED_TARGET`].
 pub async fn retry(
     state: &AppState,
     user: &User,
@@ -51,10 +55,11 @@ pub async fn retry(
     let mut loaded = claim(&mut tx, request_id, revision, now, CHANGED_MEANWHILE).await?;
     let runs = d::runs(&mut **tx, request_id).await?;
     let failed = failed_runs(&runs);
-    let failed = match target.map(str::trim).filter(|t| !t.is_empty()) {
+    let chosen: Vec<&RunRow> = match target.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(EVERY_FAILED_TARGET) => failed,
         Some(t) => match failed.iter().find(|r| r.target_id == t) {
-            Some(run) => Some(*run),
-            None if failed.is_empty() => None,
+            Some(run) => vec![*run],
+            None if failed.is_empty() => Vec::new(),
             None => {
                 return Err(Error::invalid(
                     "target",
@@ -65,20 +70,23 @@ pub async fn retry(
         None if failed.len() > 1 => {
             return Err(Error::invalid(
                 "target",
-                "several targets failed: choose the one to run again",
+                "several targets failed: choose the one to run again, or every one",
             ))
         }
-        None => failed.first().copied(),
+        None => failed,
     };
-    loaded.subject.retryable = failed.is_some();
-    let (step, attempt, target_id) = failed.map_or((String::new(), 1, String::new()), |f| {
-        (f.step.clone(), f.attempt + 1, f.target_id.clone())
-    });
+    loaded.subject.retryable = !chosen.is_empty();
+    let retries: Vec<Retry> = chosen
+        .iter()
+        .map(|f| Retry {
+            target_id: f.target_id.clone(),
+            step: f.step.clone(),
+            attempt: f.attempt + 1,
+        })
+        .collect();
     let event = Event::Retried {
         by,
-        step: step.clone(),
-        attempt,
-        target_id: target_id.clone(),
+        retries: retries.clone(),
     };
     change(
         &mut tx,
@@ -88,16 +96,21 @@ pub async fn retry(
         now,
     )
     .await?;
-    if let Some(failed) = failed {
-        d::insert_retry(&mut tx, failed, attempt, now).await?;
+    for (failed, retry) in chosen.iter().zip(&retries) {
+        d::insert_retry(&mut tx, failed, retry.attempt, now).await?;
     }
     tx.commit().await?;
-    let what = if target_id.is_empty() {
-        step_name_of(&step).to_owned()
-    } else {
-        format!("{} of {target_id}", step_name_of(&step))
-    };
-    Ok(format!("{what} will run again (attempt {attempt})."))
+    let said: Vec<String> = retries
+        .iter()
+        .map(|r| {
+            let what = step_name_of(&r.step);
+            match r.target_id.as_str() {
+                "" => format!("{what} will run again (attempt {}).", r.attempt),
+                id => format!("{what} of {id} will run again (attempt {}).", r.attempt),
+            }
+        })
+        .collect();
+    Ok(said.join(" "))
 }
 
 /// Operations cancel a running deployment: the request ends `cancelled` and its CI run is

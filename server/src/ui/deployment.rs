@@ -94,7 +94,7 @@ pub(super) fn view(
         .filter(|id| binding.target(id).is_none())
         .collect();
     gone.dedup();
-    let targets = targets
+    let targets: Vec<TargetView> = targets
         .into_iter()
         .chain(gone.into_iter().map(|id| TargetView {
             id: id.to_owned(),
@@ -104,8 +104,10 @@ pub(super) fn view(
             can_retry: false,
         }))
         .collect();
+    let failed = targets.iter().filter(|t| t.can_retry).count();
     DeploymentView {
         steps: Vec::new(),
+        can_retry_every: failed > 1,
         targets,
         order: format!(
             "Deploys to {} targets {}",

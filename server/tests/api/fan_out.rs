@@ -163,7 +163,10 @@ pub(crate) async fn retry_by_form(app: &TestApp, id: i64, target: &str) -> Strin
     let page = app
         .post_form_then_page(&format!("/requests/{id}/retry"), &body)
         .await;
-    let on_its_way = format!("The deployment of {target} will run again");
+    let on_its_way = match target {
+        "*" => "will run again".to_owned(),
+        one => format!("The deployment of {one} will run again"),
+    };
     assert!(
         page.contains(&on_its_way) || page.contains("is not a target whose step failed"),
         "{page}"
@@ -317,7 +320,46 @@ async fn a_binding_whose_secret_is_missing_fails_the_deployment_once(kind: Kind)
     assert!(runs_of(&app, id).await.is_empty());
 }
 
+async fn every_failed_region_is_retried_at_once(kind: Kind) {
+    let Some(app) = portal(kind, "parallel", "0").await else {
+        return;
+    };
+    let id = approved(&app, "7.7.0-fail-all").await;
+    until_state(&app, id, "failed").await;
+    app.login_as("olga").await;
+    let page = app.get_html(&format!("/requests/{id}")).await;
+    assert!(page.contains("Retry every failed target"), "{page}");
+    // Without a name, the portal asks which.
+    let olga = app.user("olga").await;
+    let at = (id, revision(&app, id).await);
+    let asked = server::service::deployments::retry(&app.state, &olga, true, at, None)
+        .await
+        .expect_err("which one?");
+    assert!(asked.to_string().contains("some fields"), "{asked}");
+    let said = retry_by_form(&app, id, "*").await;
+    assert!(
+        said.contains(
+            "The deployment of eu will run again (attempt 2). \
+             The deployment of us will run again (attempt 2)."
+        ),
+        "{said}"
+    );
+    until_state(&app, id, "succeeded").await;
+    assert_eq!(
+        by_target(&runs_of(&app, id).await),
+        [
+            row("eu", "deploy", 1, "failed"),
+            row("eu", "deploy", 2, "succeeded"),
+            row("eu", "provision", 1, "succeeded"),
+            row("us", "deploy", 1, "failed"),
+            row("us", "deploy", 2, "succeeded"),
+            row("us", "provision", 1, "succeeded"),
+        ]
+    );
+}
+
 crate::on_both_databases!(
+    every_failed_region_is_retried_at_once,
     a_binding_whose_secret_is_missing_fails_the_deployment_once,
     a_failed_region_lets_the_other_finish_then_is_retried_alone,
     in_order_a_failed_region_stops_the_next_until_it_is_retried,
