@@ -9,7 +9,7 @@ use crate::ci::{self, RunState};
 use crate::db::dispatch::{self as d, Job, RunRow};
 use crate::db::now_ms;
 use crate::db::requests::{self as q, RequestRow};
-use crate::domain::fan_out::{self, Outcome, Progress};
+use crate::domain::fan_out::{self, Outcome, Progress, RunFact};
 use crate::domain::lifecycle::Event;
 use crate::domain::{CiBinding, CiJob, CiTarget};
 use crate::service::error::{Error, Result};
@@ -76,7 +76,7 @@ pub(super) async fn advance(state: &AppState, job: &Job, row: &RequestRow) -> Re
     let runs = d::runs(&state.db.pool, row.id).await?;
     let facts: Vec<_> = runs.iter().map(RunRow::fact).collect();
     let plan = fan_out::plan(&binding, &facts);
-    let orphans = orphans(&binding, &runs);
+    let orphans = orphans(&binding, &runs, &facts);
     match fan_out::outcome(&plan) {
         _ if !orphans.is_empty() => {}
         Outcome::Running => {}
@@ -176,8 +176,7 @@ enum Look<'a> {
 
 /// The runs still going of targets the binding no longer has (the catalog changed during the
 /// deployment): followed to their end, never left behind.
-fn orphans<'r>(binding: &CiBinding, runs: &'r [RunRow]) -> Vec<&'r RunRow> {
-    let facts: Vec<_> = runs.iter().map(RunRow::fact).collect();
+fn orphans<'r>(binding: &CiBinding, runs: &'r [RunRow], facts: &[RunFact<'_>]) -> Vec<&'r RunRow> {
     runs.iter()
         .filter(|r| binding.target(&r.target_id).is_none())
         .filter(|r| {
@@ -186,7 +185,7 @@ fn orphans<'r>(binding: &CiBinding, runs: &'r [RunRow]) -> Vec<&'r RunRow> {
                 "succeeded" | "failed" | "cancelled" | "retry"
             )
         })
-        .filter(|r| fan_out::latest(&facts, &r.target_id, &r.step) == Some(r.fact()))
+        .filter(|r| fan_out::latest(facts, &r.target_id, &r.step) == Some(r.fact()))
         .collect()
 }
 

@@ -37,14 +37,7 @@ pub async fn make(
         refill: false,
     })
     .map_err(Error::from);
-    back(
-        &session,
-        flash::CALENDAR_PAGE,
-        "/calendar",
-        Vec::new(),
-        made,
-    )
-    .await
+    back_to_calendar(&session, made).await
 }
 
 pub async fn revoke(
@@ -56,12 +49,20 @@ pub async fn revoke(
         .await
         .map(|_| Done::<()>::said("Your calendar feed's address no longer works."))
         .map_err(Error::from);
+    back_to_calendar(&session, revoked).await
+}
+
+/// Back to the calendar, where the outcome shows once.
+async fn back_to_calendar<T: serde::Serialize>(
+    session: &Session,
+    outcome: Result<Done<T>, Error>,
+) -> Response {
     back(
-        &session,
+        session,
         flash::CALENDAR_PAGE,
         "/calendar",
         Vec::new(),
-        revoked,
+        outcome,
     )
     .await
 }

@@ -93,6 +93,7 @@ pub(super) fn view(
         .map(|r| r.target_id.as_str())
         .filter(|id| binding.target(id).is_none())
         .collect();
+    gone.sort_unstable();
     gone.dedup();
     let targets: Vec<TargetView> = targets
         .into_iter()
