@@ -33,8 +33,11 @@ e2e-deps:
 	@if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
 		cd end2end && npm ci --no-audit --no-fund; fi
 
+## Debian's Chromium for the browser tests, and libfaketime, which starts the deployment specs'
+## portal on a Friday evening (end2end/deploy-stack.sh).
 chromium:
-	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@[ -x /usr/bin/chromium ] && command -v faketime >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium faketime)
 
 ## A Buildbot master and worker for the connector's live tests, and an SMTP server (aiosmtpd) for
 ## the mail tests, in a venv of their own.

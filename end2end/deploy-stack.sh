@@ -16,25 +16,18 @@ cp ../scripts/buildbot/master.cfg "$root/master/master.cfg"
 "$venv/bin/buildbot-worker" create-worker --umask=0o22 "$root/worker" "127.0.0.1:$BUILDBOT_PB_PORT" w1 worker-pass >/dev/null
 python3 ../scripts/buildbot/catalog.py ../catalog/demo.toml "$root/catalog.toml" \
   "http://127.0.0.1:$BUILDBOT_WWW_PORT" BUILDBOT_TEST_PASSWORD
-# The demo's shell jobs are found from the portal's folder (this one); Banking production is
-# frozen whenever the tests run: only an emergency change that bypasses freezes deploys it
-# (emergency.spec.ts).
+# The demo's shell jobs are found from the portal's folder (this one).
 sed -i "s|\"scripts/demo/|\"$(cd .. && pwd)/scripts/demo/|g" "$root/catalog.toml"
-cat >>"$root/catalog.toml" <<'TOML'
-
-[[freezes]]
-id = "e2e-freeze"
-reason = "Data centre move"
-from = "2000-01-01T00:00:00Z"
-to = "2100-01-01T00:00:00Z"
-applications = ["banking"]
-environments = ["production"]
-TOML
 
 "$venv/bin/buildbot" start --nodaemon "$root/master" >"$root/master.log" 2>&1 &
 "$venv/bin/buildbot-worker" start --nodaemon "$root/worker" >"$root/worker.log" 2>&1 &
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT INT TERM
 
-RUNWAY_LISTEN="127.0.0.1:$port" RUNWAY_DATA_DIR="$root/data" RUNWAY_DEMO=true \
+# The portal's clock starts on the coming Friday at 19:30 in the catalog's time zone and runs on:
+# Banking production's business hours (Monday to Thursday) are over, so only an emergency change
+# that bypasses the windows deploys it (emergency.spec.ts). Buildbot keeps the real time.
+command -v faketime >/dev/null || { echo "no faketime: run 'make chromium'" >&2; exit 1; }
+TZ=Europe/Paris faketime -m --exclude-monotonic "next friday 19:30" \
+  env RUNWAY_LISTEN="127.0.0.1:$port" RUNWAY_DATA_DIR="$root/data" RUNWAY_DEMO=true \
   RUNWAY_CATALOG="$root/catalog.toml" RUNWAY_SITE_DIR=../target/site RUNWAY_LOG=warn \
   "${E2E_PORTAL_BIN:-../target/release/runway}" serve

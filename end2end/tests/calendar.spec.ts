@@ -1,16 +1,11 @@
-import { expect, signedIn, waitForHydration, test } from "./helpers";
+import { expect, fillRelease, signedIn, waitForHydration, test } from "./helpers";
 
 test("the calendar shows a scheduled deployment, a change window and a freeze", async ({ browser }) => {
   const ada = await signedIn(browser, "ada");
   // Scheduled for Monday 21 December 2026, 10:00 in Paris: inside the year-end freeze, so the
   // request page warns of it.
-  await ada.goto("/requests/new?app=banking&env=staging");
-  await ada.getByLabel("Version").fill("2.9.0");
-  await ada.getByLabel("Change summary").fill("Statements in the new layout");
-  await ada.getByLabel("Risk").selectOption("low");
-  await ada.getByLabel("Rollback plan").fill("Redeploy 2.8.0");
-  await ada.getByLabel("Change ticket").fill("CHG-3001");
-  await ada.getByLabel("Customer impact").selectOption("none");
+  const release = { version: "2.9.0", summary: "Statements in the new layout", risk: "low", rollback: "Redeploy 2.8.0", ticket: "CHG-3001", impact: "none" } as const;
+  await fillRelease(ada, "banking", "staging", release);
   await ada.getByLabel("At a set time:").check();
   await ada.getByLabel("Scheduled time").fill("2026-12-21T10:00");
   await ada.getByLabel("Time zone").fill("Europe/Paris");

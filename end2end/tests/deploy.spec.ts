@@ -1,6 +1,6 @@
 import { Browser } from "@playwright/test";
 import { deployPort } from "../playwright.config";
-import { expect, signedIn, waitForHydration, test } from "./helpers";
+import { expect, fillRelease, signedIn, submitRelease, waitForHydration, test } from "./helpers";
 
 // This portal deploys Banking staging through a real Buildbot master (see deploy-stack.sh).
 const base = `http://127.0.0.1:${deployPort}`;
@@ -11,16 +11,9 @@ const as = (browser: Browser, user: string) => signedIn(browser, user, base);
 test("an approved release is provisioned and deployed by Buildbot, live on the requester's page", async ({ browser }) => {
   test.setTimeout(120_000);
   const ada = await as(browser, "ada");
-  await ada.goto("/requests/new?app=banking&env=staging");
-  await ada.getByLabel("Version").fill("3.0.1");
-  await ada.getByLabel("Change summary").fill("New statements page");
-  await ada.getByLabel("Risk").selectOption("low");
-  await ada.getByLabel("Rollback plan").fill("Redeploy the previous version");
-  await ada.getByLabel("Change ticket").fill("CHG-2001");
-  await ada.getByLabel("Customer impact").selectOption("none");
-  await ada.getByRole("button", { name: "Submit the request" }).click();
-  await expect(ada).toHaveURL(/\/requests\/\d+$/);
-  const url = ada.url();
+  const release = { version: "3.0.1", summary: "New statements page", risk: "low", ticket: "CHG-2001", impact: "none" } as const;
+  await fillRelease(ada, "banking", "staging", release);
+  const url = await submitRelease(ada);
   await waitForHydration(ada);
 
   const ben = await as(browser, "ben");

@@ -1,6 +1,6 @@
 import { Browser } from "@playwright/test";
 import { deployPort } from "../playwright.config";
-import { expect, signedIn, waitForHydration, test } from "./helpers";
+import { expect, fillRelease, signedIn, submitRelease, waitForHydration, test } from "./helpers";
 
 // The deployment portal (see deploy-stack.sh): Storefront production deploys to two regions side
 // by side through the demo's shell jobs; a version naming a region fails there once.
@@ -10,14 +10,9 @@ test.use({ baseURL: base });
 test("one approval deploys both regions; the failed one is retried alone", async ({ browser }: { browser: Browser }) => {
   test.setTimeout(120_000);
   const wes = await signedIn(browser, "wes", base);
-  await wes.goto("/requests/new?app=storefront&env=production");
-  await wes.getByLabel("Version").fill("7.5.0-fail-us");
-  await wes.getByLabel("Change summary").fill("Checkout redesign");
-  await wes.getByLabel("Risk").selectOption("medium");
-  await wes.getByLabel("Rollback plan").fill("Redeploy 7.4");
-  await wes.getByRole("button", { name: "Submit the request" }).click();
-  await expect(wes).toHaveURL(/\/requests\/\d+$/);
-  const url = wes.url();
+  const release = { version: "7.5.0-fail-us", summary: "Checkout redesign", risk: "medium", rollback: "Redeploy 7.4" } as const;
+  await fillRelease(wes, "storefront", "production", release);
+  const url = await submitRelease(wes);
 
   const pia = await signedIn(browser, "pia", base);
   await pia.goto(url);

@@ -65,3 +65,31 @@ export async function waitForHydration(page: Page) {
 }
 
 export { expect };
+
+/** A release as the request form asks for it; `ticket` and `impact` are Banking's own fields. */
+export interface Release {
+  version: string;
+  summary: string;
+  risk: "low" | "medium" | "high";
+  rollback?: string;
+  ticket?: string;
+  impact?: "none" | "degraded" | "outage";
+}
+
+/** Opens the request form for `app` and `env` and fills it in with `release`. */
+export async function fillRelease(page: Page, app: string, env: string, release: Release) {
+  await page.goto(`/requests/new?app=${app}&env=${env}`);
+  await page.getByLabel("Version").fill(release.version);
+  await page.getByLabel("Change summary").fill(release.summary);
+  await page.getByLabel("Risk").selectOption(release.risk);
+  await page.getByLabel("Rollback plan").fill(release.rollback ?? "Redeploy the previous version");
+  if (release.ticket !== undefined) await page.getByLabel("Change ticket").fill(release.ticket);
+  if (release.impact) await page.getByLabel("Customer impact").selectOption(release.impact);
+}
+
+/** Submits the filled-in form; the new request's address. */
+export async function submitRelease(page: Page): Promise<string> {
+  await page.getByRole("button", { name: "Submit the request" }).click();
+  await expect(page).toHaveURL(/\/requests\/\d+$/);
+  return page.url();
+}

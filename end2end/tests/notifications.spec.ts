@@ -2,7 +2,7 @@ import { Browser, Page } from "@playwright/test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mailDir } from "../playwright.config";
-import { expect, signIn, waitForHydration, test } from "./helpers";
+import { expect, fillRelease, signIn, submitRelease, waitForHydration, test } from "./helpers";
 
 async function as(browser: Browser, user: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
@@ -42,16 +42,9 @@ async function unread(page: Page): Promise<number> {
 
 test("an approver is mailed, follows the link to sign in and decide; the requester's bell counts it live", async ({ browser }) => {
   const ada = await as(browser, "ada");
-  await ada.goto("/requests/new?app=banking&env=production");
-  await ada.getByLabel("Version").fill("2.6.0");
-  await ada.getByLabel("Change summary").fill("Quarterly statement layout");
-  await ada.getByLabel("Risk").selectOption("low");
-  await ada.getByLabel("Rollback plan").fill("Redeploy the previous version");
-  await ada.getByLabel("Change ticket").fill("CHG-2060");
-  await ada.getByLabel("Customer impact").selectOption("none");
-  await ada.getByRole("button", { name: "Submit the request" }).click();
-  await expect(ada).toHaveURL(/\/requests\/\d+$/);
-  const requestPath = new URL(ada.url()).pathname;
+  const release = { version: "2.6.0", summary: "Quarterly statement layout", risk: "low", ticket: "CHG-2060", impact: "none" } as const;
+  await fillRelease(ada, "banking", "production", release);
+  const requestPath = new URL(await submitRelease(ada)).pathname;
   await waitForHydration(ada);
   const before = await unread(ada);
 

@@ -1,16 +1,11 @@
 import { Browser, Page } from "@playwright/test";
-import { expect, signedIn, waitForHydration, test } from "./helpers";
+import { expect, fillRelease, signedIn, waitForHydration, test } from "./helpers";
 
 const as = (browser: Browser, user: string) => signedIn(browser, user);
 
 async function fillBankingForm(page: Page, version: string) {
-  await page.goto("/requests/new?app=banking&env=production");
-  await page.getByLabel("Version").fill(version);
-  await page.getByLabel("Change summary").fill("Fixes interest rounding");
-  await page.getByLabel("Risk").selectOption("medium");
-  await page.getByLabel("Rollback plan").fill("Redeploy the previous version");
-  await page.getByLabel("Change ticket").fill("CHG-1042");
-  await page.getByLabel("Customer impact").selectOption("none");
+  const release = { version, summary: "Fixes interest rounding", risk: "medium", ticket: "CHG-1042", impact: "none" } as const;
+  await fillRelease(page, "banking", "production", release);
 }
 
 async function decide(page: Page, url: string, verdict: "Approve" | "Reject", comment = "") {

@@ -1,6 +1,6 @@
 import { Browser, Page } from "@playwright/test";
 import { deployPort } from "../playwright.config";
-import { expect, signedIn, waitForHydration, test } from "./helpers";
+import { expect, fillRelease, signedIn, submitRelease, waitForHydration, test } from "./helpers";
 
 // The deployment portal (see deploy-stack.sh): Storefront staging deploys through the demo's
 // shell jobs, with no approval, and a version naming "fail" fails its deployment.
@@ -8,13 +8,8 @@ const base = `http://127.0.0.1:${deployPort}`;
 test.use({ baseURL: base });
 
 async function release(page: Page, version: string, outcome: string) {
-  await page.goto("/requests/new?app=storefront&env=staging");
-  await page.getByLabel("Version").fill(version);
-  await page.getByLabel("Change summary").fill(`Storefront ${version}`);
-  await page.getByLabel("Risk").selectOption("low");
-  await page.getByLabel("Rollback plan").fill("Roll back");
-  await page.getByRole("button", { name: "Submit the request" }).click();
-  await expect(page).toHaveURL(/\/requests\/\d+$/);
+  await fillRelease(page, "storefront", "staging", { version, summary: `Storefront ${version}`, risk: "low", rollback: "Roll back" });
+  await submitRelease(page);
   await waitForHydration(page);
   await expect(page.getByTestId("state")).toHaveText(outcome, { timeout: 60_000 });
 }

@@ -65,7 +65,8 @@ fn RequestBody(request: RequestView) -> impl IntoView {
             {r.can_edit.then(|| view! { <a class="button" href=format!("/requests/{id}/edit")>"Edit"</a> })}
         </header>
         <p class="muted">
-            {format!("{} → {} · requested by {} on {}", r.app_name, r.env_name, r.requester, r.created_at)}
+            {format!("{} → {} · requested by {} on ", r.app_name, r.env_name, r.requester)}
+            <time data-testid="submitted-at">{r.created_at.clone()}</time>
             " · " <a href=format!("/applications/{}/history", r.app_id)>"pipeline history"</a>
             {r.catalog_version.map(|v| format!(" · policy from catalog version {v}"))}
         </p>
@@ -74,9 +75,9 @@ fn RequestBody(request: RequestView) -> impl IntoView {
             <p class="notice notice-warn" role="note">"Emergency change: " {why}</p>
         })}
         {(!r.warnings.is_empty()).then(|| view! {
-            <ul class="notice notice-warn" role="note" data-testid="warnings">
-                {r.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}
-            </ul>
+            <div class="notice notice-warn" role="note" data-testid="warnings">
+                <ul>{r.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+            </div>
         })}
         <div class="request-grid">
             <section class="card">

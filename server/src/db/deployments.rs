@@ -149,16 +149,10 @@ pub async fn backfill(db: &Db) -> Result<usize, sqlx::Error> {
     for id in &ids {
         let mut tx = db.write().await?;
         let (events, decided) = timeline(&mut tx, *id).await?;
-        for (i, (event, at)) in events.iter().enumerate() {
-            let succeeded = match event {
-                AuditEvent::Deployed { .. } => true,
-                AuditEvent::StepFailed { .. } | AuditEvent::TargetsFailed { .. } => false,
-                AuditEvent::PipelineState { state, .. } if state == "succeeded" => true,
-                AuditEvent::PipelineState { state, .. } if state == "failed" => false,
-                _ => continue,
-            };
-            let before: Vec<Decided> = decided.iter().filter(|d| d.at <= *at).cloned().collect();
-            keep(&mut tx, *id, succeeded, *at, &events[..=i], &before).await?;
+        for (i, succeeded) in lead_time::endings(&events) {
+            let at = events[i].1;
+            let before: Vec<Decided> = decided.iter().filter(|d| d.at <= at).cloned().collect();
+            keep(&mut tx, *id, succeeded, at, &events[..=i], &before).await?;
         }
         tx.commit().await?;
     }

@@ -230,6 +230,39 @@ pub fn summary(successes: &[&Deployment], waits: &[(i64, String, String, i64)]) 
     }
 }
 
+/// Where deployments ended in a request's timeline, read back from it: each ending's index in
+/// `events` and whether it succeeded. A target of a parallel fan-out that fails does not end the
+/// deployment (the `targets_failed` entry after the other targets does), so such a failure counts
+/// once; a failure that no such entry follows before the next retry ended it.
+pub fn endings(events: &[(AuditEvent, i64)]) -> Vec<(usize, bool)> {
+    let mut ends = Vec::new();
+    for (i, (event, _)) in events.iter().enumerate() {
+        let succeeded = match event {
+            AuditEvent::Deployed { .. } => true,
+            AuditEvent::TargetsFailed { .. } => false,
+            AuditEvent::PipelineState { state, .. } if state == "succeeded" => true,
+            AuditEvent::PipelineState { state, .. } if state == "failed" => false,
+            AuditEvent::StepFailed { .. } => {
+                let later = events[i + 1..].iter().map(|(e, _)| e).find(|e| {
+                    matches!(
+                        e,
+                        AuditEvent::TargetsFailed { .. }
+                            | AuditEvent::RetryRequested { .. }
+                            | AuditEvent::Deployed { .. }
+                    )
+                });
+                if matches!(later, Some(AuditEvent::TargetsFailed { .. })) {
+                    continue;
+                }
+                false
+            }
+            _ => continue,
+        };
+        ends.push((i, succeeded));
+    }
+    ends
+}
+
 #[cfg(test)]
 #[path = "lead_time_tests.rs"]
 mod tests;

@@ -236,3 +236,81 @@ fn the_summary_takes_each_application_apart_and_ranks_the_waits() {
     let share = s.people_share.expect("share");
     assert!((share - 0.5).abs() < 1e-9, "{share}");
 }
+
+fn failed(target: &str, at: i64) -> (AuditEvent, i64) {
+    (
+        AuditEvent::StepFailed {
+            step: "deploy".into(),
+            message: "exit 1".into(),
+            target_id: target.into(),
+        },
+        at,
+    )
+}
+
+fn deployed(at: i64) -> (AuditEvent, i64) {
+    (
+        AuditEvent::Deployed {
+            reason: "every step succeeded".into(),
+        },
+        at,
+    )
+}
+
+fn retried(target: &str, at: i64) -> (AuditEvent, i64) {
+    (
+        AuditEvent::RetryRequested {
+            step: "deploy".into(),
+            attempt: 2,
+            target_id: target.into(),
+        },
+        at,
+    )
+}
+
+#[test]
+fn a_failure_then_a_retry_that_succeeds_ends_twice() {
+    let events = [
+        step("deploy", 0),
+        failed("", MIN),
+        retried("", 2 * MIN),
+        deployed(3 * MIN),
+    ];
+    assert_eq!(endings(&events), [(1, false), (3, true)]);
+}
+
+#[test]
+fn a_parallel_target_that_fails_ends_its_deployment_once_when_every_target_has() {
+    let targets_failed = (
+        AuditEvent::TargetsFailed {
+            failed: vec!["us".into()],
+        },
+        3 * MIN,
+    );
+    let events = [
+        step("deploy", 0),
+        failed("us", MIN),
+        (
+            AuditEvent::StepSucceeded {
+                step: "deploy".into(),
+                target_id: "eu".into(),
+            },
+            2 * MIN,
+        ),
+        targets_failed,
+        retried("us", 4 * MIN),
+        deployed(5 * MIN),
+    ];
+    assert_eq!(endings(&events), [(3, false), (5, true)]);
+}
+
+#[test]
+fn a_target_that_fails_in_order_ends_its_deployment_at_once() {
+    let events = [
+        step("deploy", 0),
+        failed("eu", MIN),
+        retried("eu", 2 * MIN),
+        deployed(3 * MIN),
+    ];
+    assert_eq!(endings(&events), [(1, false), (3, true)]);
+}

@@ -154,6 +154,23 @@ async fn a_failed_region_lets_the_other_finish_then_is_retried_alone(kind: Kind)
         ]
     );
     assert!(site(&app, "us").exists());
+
+    // Kept for the delivery metrics: one failed deployment (when both regions had ended), then
+    // the success; the same when read again from the audit trail at the next start.
+    let kept = "select count(*) from deployments where request_id = $1";
+    let failed = "select count(*) from deployments where request_id = $1 and succeeded = 0";
+    assert_eq!(
+        (count(&app, kept, id).await, count(&app, failed, id).await),
+        (2, 1)
+    );
+    let again = crate::lead_time::restart_forgetting_deployments(app).await;
+    assert_eq!(
+        (
+            count(&again, kept, id).await,
+            count(&again, failed, id).await
+        ),
+        (2, 1)
+    );
 }
 
 /// The signed-in operator retries `target` with the request page's form: the page it goes back
