@@ -110,6 +110,9 @@ pub enum AuditEvent {
         /// The fan-out target it belongs to; absent for a single target.
         #[serde(default, skip_serializing_if = "String::is_empty")]
         target_id: String,
+        /// Other targets of a parallel fan-out still ran: `targets_failed` ends the deployment.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        others_running: bool,
     },
     /// Every target of a parallel fan-out ended, and these failed.
     TargetsFailed {

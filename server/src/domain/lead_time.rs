@@ -231,36 +231,22 @@ pub fn summary(successes: &[&Deployment], waits: &[(i64, String, String, i64)]) 
 }
 
 /// Where deployments ended in a request's timeline, read back from it: each ending's index in
-/// `events` and whether it succeeded. A target of a parallel fan-out that fails does not end the
-/// deployment (the `targets_failed` entry after the other targets does), so such a failure counts
-/// once; a failure that no such entry follows before the next retry ended it.
+/// `events` and whether it succeeded. A target of a parallel fan-out that fails while others run
+/// does not end the deployment (the `targets_failed` entry after them does), so it counts once.
 pub fn endings(events: &[(AuditEvent, i64)]) -> Vec<(usize, bool)> {
-    let mut ends = Vec::new();
-    for (i, (event, _)) in events.iter().enumerate() {
-        let succeeded = match event {
-            AuditEvent::Deployed { .. } => true,
-            AuditEvent::TargetsFailed { .. } => false,
-            AuditEvent::PipelineState { state, .. } if state == "succeeded" => true,
-            AuditEvent::PipelineState { state, .. } if state == "failed" => false,
-            AuditEvent::StepFailed { .. } => {
-                let later = events[i + 1..].iter().map(|(e, _)| e).find(|e| {
-                    matches!(
-                        e,
-                        AuditEvent::TargetsFailed { .. }
-                            | AuditEvent::RetryRequested { .. }
-                            | AuditEvent::Deployed { .. }
-                    )
-                });
-                if matches!(later, Some(AuditEvent::TargetsFailed { .. })) {
-                    continue;
-                }
-                false
-            }
-            _ => continue,
-        };
-        ends.push((i, succeeded));
-    }
-    ends
+    let ending = |event: &AuditEvent| match event {
+        AuditEvent::Deployed { .. } => Some(true),
+        AuditEvent::TargetsFailed { .. } => Some(false),
+        AuditEvent::StepFailed { others_running, .. } => (!others_running).then_some(false),
+        AuditEvent::PipelineState { state, .. } if state == "succeeded" => Some(true),
+        AuditEvent::PipelineState { state, .. } if state == "failed" => Some(false),
+        _ => None,
+    };
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (event, _))| ending(event).map(|succeeded| (i, succeeded)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -237,12 +237,13 @@ fn the_summary_takes_each_application_apart_and_ranks_the_waits() {
     assert!((share - 0.5).abs() < 1e-9, "{share}");
 }
 
-fn failed(target: &str, at: i64) -> (AuditEvent, i64) {
+fn failed(target: &str, others_running: bool, at: i64) -> (AuditEvent, i64) {
     (
         AuditEvent::StepFailed {
             step: "deploy".into(),
             message: "exit 1".into(),
             target_id: target.into(),
+            others_running,
         },
         at,
     )
@@ -274,7 +275,7 @@ fn a_failure_then_a_retry_that_succeeds_ends_twice() {
     for target in ["", "eu"] {
         let events = [
             step("deploy", 0),
-            failed(target, MIN),
+            failed(target, false, MIN),
             retried(target, 2 * MIN),
             deployed(3 * MIN),
         ];
@@ -292,7 +293,7 @@ fn a_parallel_target_that_fails_ends_its_deployment_once_when_every_target_has()
     );
     let events = [
         step("deploy", 0),
-        failed("us", MIN),
+        failed("us", true, MIN),
         (
             AuditEvent::StepSucceeded {
                 step: "deploy".into(),

@@ -81,6 +81,7 @@ impl Rules<'_> {
                 step: step.to_owned(),
                 message: message.to_owned(),
                 target_id: target_id.to_owned(),
+                others_running: !ends,
             }),
             Effect::RaiseTicket {
                 on: vec![TicketTrigger::DeployFailed, TicketTrigger::StageFailed],

@@ -250,6 +250,7 @@ pub fn notices(
                 step,
                 message,
                 target_id,
+                ..
             } => {
                 let detail = if target_id.is_empty() {
                     format!("{step}: {message}")

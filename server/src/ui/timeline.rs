@@ -112,6 +112,7 @@ pub(super) fn event_text(catalog: &Catalog, e: &EventRow) -> String {
             step,
             message,
             target_id,
+            ..
         } => format!("{} failed: {message}", step_of(step, target_id)),
         AuditEvent::TargetsFailed { failed } => format!(
             "Failed: every target ended, and {} failed",
